@@ -1,0 +1,2 @@
+// Placeholder until the chain capability lands: compiles contracts/ when present.
+process.exit(0);

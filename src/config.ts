@@ -1,0 +1,209 @@
+/**
+ * Sello's settings: read once from the environment, validated, frozen and passed down.
+ * Nothing else in Sello reads `process.env`.
+ *
+ * Every setting has an embedded default so that `npm start` runs with no configuration;
+ * production deployments set `NODE_ENV=production`, which makes secrets mandatory.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+/** Each variable Sello reads, its validation and its default. README's table mirrors this. */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.string().url().optional(),
+  SELLO_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must look like 512kb or 2mb')
+    .default('2mb'),
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  SELLO_KEK: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$|^[0-9a-fA-F]{64}$/, 'must be 32 bytes, base64 (44 chars) or hex (64 chars)')
+    .optional(),
+  DEFAULT_LOCALE: z.enum(['en', 'es']).default('en'),
+
+  ISSUER_NAME: z.string().min(1).default('Sello'),
+  ISSUER_URL: z.string().url().optional(),
+  ISSUER_EMAIL: z.string().email().optional(),
+  ISSUER_IMAGE: z.string().url().optional(),
+  ISSUER_DESCRIPTION: z.string().optional(),
+  ISSUER_DID_METHOD: z.enum(['web', 'key']).default('web'),
+
+  CHAIN_RPC_URL: z.string().url().optional(),
+  CHAIN_ID: positiveInt.optional(),
+  CHAIN_SIGNER_KEY: z
+    .string()
+    .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'must be a 32-byte hex private key')
+    .optional(),
+  CHAIN_SIGNER_KEY_FILE: z.string().optional(),
+  CHAIN_CONTRACT_ADDRESS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed address')
+    .optional(),
+  CHAIN_CONFIRMATIONS: nonNegativeInt.optional(),
+  CHAIN_MAX_GAS_PRICE_GWEI: z.coerce.number().positive().default(200),
+  CHAIN_LOW_BALANCE_ETH: z.coerce.number().nonnegative().default(0.05),
+  ANCHOR_BATCH_SIZE: z.coerce.number().int().min(1).max(2000).default(100),
+  ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
+
+  LTI_DYNREG_AUTO_APPROVE: booleanString.optional(),
+  OUTCOMES_SYNC_INTERVAL_S: positiveInt.default(600),
+  ISSUANCE_WORKERS: positiveInt.default(4),
+  ISSUANCE_MAX_ATTEMPTS: positiveInt.default(8),
+});
+
+export type DatabaseSettings =
+  | { kind: 'embedded'; dataDir: string | null }
+  | { kind: 'postgres'; url: string; poolMax: number };
+
+export type ChainSettings =
+  | { kind: 'embedded' }
+  | {
+      kind: 'rpc';
+      url: string;
+      chainId: number | null;
+      signerKey: string | null;
+      signerKeyFile: string | null;
+      contractAddress: string | null;
+    };
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** Base of every absolute link Sello emits, without a trailing slash. */
+  publicUrl: string;
+  dataDir: string;
+  database: DatabaseSettings;
+  logLevel: string;
+  bodyLimit: string;
+  /** Given secrets; when null, embedded mode generates and stores them (see storage/secrets). */
+  secrets: { adminToken: string | null; keyEncryptionKey: Buffer | null };
+  defaultLocale: 'en' | 'es';
+  issuer: {
+    name: string;
+    url: string;
+    email: string | null;
+    image: string | null;
+    description: string | null;
+    didMethod: 'web' | 'key';
+  };
+  chain: ChainSettings & {
+    confirmations: number;
+    maxGasPriceGwei: number;
+    lowBalanceEth: number;
+    anchorBatchSize: number;
+    anchorBatchMaxWaitS: number;
+  };
+  lti: { dynamicRegistrationAutoApprove: boolean };
+  outcomes: { syncIntervalS: number };
+  issuance: { workers: number; maxAttempts: number };
+}
+
+/** Turns `SELLO_KEK` (base64 or hex) into its 32 bytes. */
+function decodeKek(value: string): Buffer {
+  return /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+}
+
+/**
+ * Validates the environment and returns frozen, typed settings.
+ *
+ * @throws ConfigError `invalid_config` naming every bad variable and why.
+ */
+export function loadConfig(env: Record<string, string | undefined> = {}): Readonly<Config> {
+  // Empty strings mean "unset": that is how most shells and .env files leave a variable.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError('invalid_config', `Invalid configuration: ${problems.join('; ')}`, { problems });
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const missing: string[] = [];
+  if (production && !e.ADMIN_TOKEN) missing.push('ADMIN_TOKEN: required when NODE_ENV=production');
+  if (production && !e.SELLO_KEK) missing.push('SELLO_KEK: required when NODE_ENV=production');
+  if (production && !e.PUBLIC_URL) missing.push('PUBLIC_URL: required when NODE_ENV=production');
+  if (e.CHAIN_RPC_URL && !e.CHAIN_SIGNER_KEY && !e.CHAIN_SIGNER_KEY_FILE) {
+    missing.push('CHAIN_SIGNER_KEY: required (or CHAIN_SIGNER_KEY_FILE) when CHAIN_RPC_URL is set');
+  }
+  if (missing.length > 0) {
+    throw new ConfigError('invalid_config', `Invalid configuration: ${missing.join('; ')}`, { problems: missing });
+  }
+
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const dataDir = path.resolve(e.SELLO_DATA_DIR);
+  const embeddedDb = !e.DATABASE_URL;
+  const config: Config = {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    dataDir,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
+      : { kind: 'embedded', dataDir: path.join(dataDir, 'pg') },
+    logLevel: e.LOG_LEVEL,
+    bodyLimit: e.BODY_LIMIT,
+    secrets: {
+      adminToken: e.ADMIN_TOKEN ?? null,
+      keyEncryptionKey: e.SELLO_KEK ? decodeKek(e.SELLO_KEK) : null,
+    },
+    defaultLocale: e.DEFAULT_LOCALE,
+    issuer: {
+      name: e.ISSUER_NAME,
+      url: e.ISSUER_URL ?? publicUrl,
+      email: e.ISSUER_EMAIL ?? null,
+      image: e.ISSUER_IMAGE ?? null,
+      description: e.ISSUER_DESCRIPTION ?? null,
+      didMethod: e.ISSUER_DID_METHOD,
+    },
+    chain: {
+      ...(e.CHAIN_RPC_URL
+        ? {
+            kind: 'rpc' as const,
+            url: e.CHAIN_RPC_URL,
+            chainId: e.CHAIN_ID ?? null,
+            signerKey: e.CHAIN_SIGNER_KEY ?? null,
+            signerKeyFile: e.CHAIN_SIGNER_KEY_FILE ?? null,
+            contractAddress: e.CHAIN_CONTRACT_ADDRESS ?? null,
+          }
+        : { kind: 'embedded' as const }),
+      confirmations: e.CHAIN_CONFIRMATIONS ?? (e.CHAIN_RPC_URL ? 2 : 0),
+      maxGasPriceGwei: e.CHAIN_MAX_GAS_PRICE_GWEI,
+      lowBalanceEth: e.CHAIN_LOW_BALANCE_ETH,
+      anchorBatchSize: e.ANCHOR_BATCH_SIZE,
+      anchorBatchMaxWaitS: e.ANCHOR_BATCH_MAX_WAIT_S,
+    },
+    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? embeddedDb },
+    outcomes: { syncIntervalS: e.OUTCOMES_SYNC_INTERVAL_S },
+    issuance: { workers: e.ISSUANCE_WORKERS, maxAttempts: e.ISSUANCE_MAX_ATTEMPTS },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,74 @@
+/**
+ * The composition root: the only place that reads config, opens the database and the
+ * chain, builds the app and calls `listen`. Everything else receives what it needs.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { openDatabase, type Database } from './storage/database.ts';
+import { migrate } from './storage/migrate.ts';
+import { resolveSecrets } from './storage/secrets.ts';
+import { buildApp } from './web/app.ts';
+import { VERSION } from './version.ts';
+
+export interface RunningSello {
+  url: string;
+  port: number;
+  db: Database;
+  log: Logger;
+  /** Stops taking requests, lets in-flight ones finish, stops workers, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartParameters {
+  config: Readonly<Config>;
+  /** Where start-up messages for a person go (the URL, generated secrets). */
+  announce?: (line: string) => void;
+}
+
+/**
+ * Starts Sello: secrets, database (migrated), chain, app, HTTP listener.
+ *
+ * @throws StorageError `database_unreachable` / `database_locked`, ConfigError.
+ */
+export async function startSello({ config, announce = (line) => console.log(line) }: StartParameters): Promise<RunningSello> {
+  const log = createLogger({ level: config.logLevel });
+  const secrets = resolveSecrets(config);
+  if (secrets.generated.length > 0) {
+    announce(`Generated ${secrets.generated.join(' and ')} (kept in ${secrets.file}, mode 0600):`);
+    announce(`  ADMIN_TOKEN=${secrets.adminToken}`);
+  }
+  const db = await openDatabase(config.database);
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    const report = await migrate(db);
+    if (report.applied.length > 0) log.info({ applied: report.applied }, 'database migrated');
+
+    const app = buildApp({ config, db, log, secrets, version: VERSION });
+
+    const server: Server = await new Promise((resolve, reject) => {
+      const listening = app.listen(config.port, config.host, () => resolve(listening));
+      listening.once('error', reject);
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = config.port === 0 ? config.publicUrl.replace(/:\d+$/, `:${port}`) : config.publicUrl;
+    announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${config.chain.kind})`);
+
+    let closing: Promise<void> | null = null;
+    const close = () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        for (const stop of stops.reverse()) await stop();
+        await db.close();
+      })());
+    return { url, port, db, log, close };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await db.close().catch(() => {});
+    throw error;
+  }
+}

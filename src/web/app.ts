@@ -1,0 +1,82 @@
+/**
+ * `buildApp(deps)`: the express application, built from real dependencies and never
+ * listening (`src/server.ts` does that). Tests call it directly on test data.
+ *
+ * Order matters: ltijs is mounted before any body parser or cookie parser, because it
+ * parses the id_token POST and signs its own cookies (express 5's body parser no longer
+ * marks a parsed body, so a second parse fails).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express, type RequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Database } from '../storage/database.ts';
+import type { Secrets } from '../storage/secrets.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { negotiateLocale } from './i18n.ts';
+import { createPageRenderer, type PageRenderer } from './views.ts';
+import { healthRouter, type ChainHealth } from './routes/health.ts';
+import { homeRouter } from './routes/home.ts';
+
+const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'public');
+
+export interface AppDependencies {
+  config: Readonly<Config>;
+  db: Database;
+  log: Logger;
+  secrets: Secrets;
+  version: string;
+  /** Reports the chain's state for /health; absent until a chain is wired in. */
+  chainHealth?: () => Promise<ChainHealth>;
+  /** Mounted first, before body parsers (ltijs). */
+  earlyMounts?: Array<{ path: string; handler: RequestHandler | express.Router }>;
+  /** Capability routers, mounted after the parsers in the order given. */
+  routers?: Array<express.Router | ((context: AppContext) => express.Router)>;
+}
+
+/** What routers receive besides their own dependencies. */
+export interface AppContext {
+  pages: PageRenderer;
+  config: Readonly<Config>;
+  log: Logger;
+}
+
+export function buildApp(deps: AppDependencies): Express {
+  const app = express();
+  const pages = createPageRenderer();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.locals.pages = pages;
+
+  for (const mount of deps.earlyMounts ?? []) app.use(mount.path, mount.handler);
+
+  app.use(express.json({ limit: deps.config.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
+  app.use(cookieParser());
+  app.use((req, res, next) => {
+    res.locals.locale = negotiateLocale(req, deps.config.defaultLocale);
+    if (typeof req.query.lang === 'string' && res.locals.locale === req.query.lang) {
+      res.cookie('sello_lang', res.locals.locale, { sameSite: 'lax', maxAge: 365 * 24 * 3600 * 1000 });
+    }
+    next();
+  });
+  app.use('/static', express.static(publicDir, { maxAge: '1h' }));
+
+  app.use(
+    healthRouter({
+      db: deps.db,
+      version: deps.version,
+      chainHealth: deps.chainHealth,
+      chainKind: deps.config.chain.kind,
+    }),
+  );
+  app.use(homeRouter({ pages, publicUrl: deps.config.publicUrl }));
+  const context: AppContext = { pages, config: deps.config, log: deps.log };
+  for (const router of deps.routers ?? []) app.use(typeof router === 'function' && !('stack' in router) ? router(context) : router);
+
+  app.use(notFoundHandler());
+  app.use(errorHandler({ log: deps.log, pages, defaultLocale: deps.config.defaultLocale }));
+  return app;
+}

@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/storage/database.ts';
+import { listMigrations, migrate } from '../../src/storage/migrate.ts';
+import { createSettingsRepository } from '../../src/storage/settings-repository.ts';
+import { createAuditRepository } from '../../src/storage/audit-repository.ts';
+import { hasCode } from '../../src/errors.ts';
+import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
+import { makeTempDir } from '../support/config.ts';
+
+describe(`storage on ${testDatabaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`, () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('applies each migration once', async () => {
+    const again = await migrate(db);
+    expect(again.applied).toEqual([]);
+    expect(again.alreadyApplied).toBe(listMigrations().length);
+  });
+
+  it('stores and replaces settings as JSON', async () => {
+    const settings = createSettingsRepository(db);
+    expect(await settings.get('missing')).toBeNull();
+    await settings.set('greeting', { en: 'hello', es: 'hola' });
+    await settings.set('greeting', { en: 'hi', es: 'hola' });
+    expect(await settings.get('greeting')).toEqual({ en: 'hi', es: 'hola' });
+  });
+
+  it('rolls back a transaction that throws and keeps what committed', async () => {
+    const settings = createSettingsRepository(db);
+    await expect(
+      db.transaction(async (tx) => {
+        await createSettingsRepository(tx).set('rolled-back', 1);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await settings.get('rolled-back')).toBeNull();
+    await db.transaction((tx) => createSettingsRepository(tx).set('committed', 2));
+    expect(await settings.get('committed')).toBe(2);
+  });
+
+  it('enforces unique constraints', async () => {
+    await db.exec('CREATE TABLE uniq_probe (k text PRIMARY KEY)');
+    await db.query('INSERT INTO uniq_probe VALUES ($1)', ['a']);
+    await expect(db.query('INSERT INTO uniq_probe VALUES ($1)', ['a'])).rejects.toMatchObject({ code: '23505' });
+  });
+
+  it('keeps an audit trail per subject in order', async () => {
+    const audit = createAuditRepository(db);
+    await audit.record({ actor: 'admin', action: 'credential.revoked', subject: 'urn:uuid:1', reason: 'fraud' });
+    await audit.record({ actor: 'admin', action: 'credential.unrevoked', subject: 'urn:uuid:1', details: { ticket: 7 } });
+    const entries = await audit.listForSubject('urn:uuid:1');
+    expect(entries.map((entry) => entry.action)).toEqual(['credential.revoked', 'credential.unrevoked']);
+    expect(entries[0]!.reason).toBe('fraud');
+    expect(entries[1]!.details).toEqual({ ticket: 7 });
+    expect(entries[0]!.at).toBeInstanceOf(Date);
+  });
+});
+
+describe('embedded database on disk', () => {
+  const dir = makeTempDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps data across a close and reopen of the same data dir', async () => {
+    const dataDir = path.join(dir, 'pg');
+    const first = await openDatabase({ kind: 'embedded', dataDir });
+    await migrate(first);
+    await createSettingsRepository(first).set('kept', { across: 'restarts' });
+    await first.close();
+    const second = await openDatabase({ kind: 'embedded', dataDir });
+    expect(await createSettingsRepository(second).get('kept')).toEqual({ across: 'restarts' });
+    await second.close();
+  });
+
+  it('refuses a second opener of a data dir that is in use', async () => {
+    const dataDir = path.join(dir, 'pg2');
+    const owner = await openDatabase({ kind: 'embedded', dataDir });
+    try {
+      await openDatabase({ kind: 'embedded', dataDir }).then(
+        () => expect.unreachable(),
+        (error) => {
+          expect(hasCode(error, 'database_locked')).toBe(true);
+          expect(error.message).toMatch(/in use|already open/);
+        },
+      );
+    } finally {
+      await owner.close();
+    }
+    const reopened = await openDatabase({ kind: 'embedded', dataDir });
+    await reopened.close();
+  });
+
+  it('takes over a lock left by a process that no longer exists', async () => {
+    const dataDir = path.join(dir, 'pg3');
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'sello.lock'), '999999');
+    const db = await openDatabase({ kind: 'embedded', dataDir });
+    await db.close();
+    expect(fs.existsSync(path.join(dir, 'sello.lock'))).toBe(false);
+  });
+});
+
+describe('PostgreSQL connection failures', () => {
+  it('name the URL (without its password) and the cause in one line', async () => {
+    const error = await openDatabase({ kind: 'postgres', url: 'postgres://sello:secret@127.0.0.1:1/nowhere', poolMax: 1 }).catch(
+      (e) => e,
+    );
+    expect(hasCode(error, 'database_unreachable')).toBe(true);
+    expect(error.message).toMatch(/^Cannot connect to PostgreSQL at postgres:\/\/sello:\*\*\*@127\.0\.0\.1:1\/nowhere: /);
+    expect(error.message).not.toMatch(/secret/);
+    expect(error.message).not.toMatch(/\n/);
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+describe('loadConfig', () => {
+  it('runs embedded with no settings at all', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.database.kind).toBe('embedded');
+    expect(config.chain.kind).toBe('embedded');
+    expect(config.lti.dynamicRegistrationAutoApprove).toBe(true);
+    expect(config.chain.anchorBatchSize).toBe(100);
+  });
+
+  it('uses the PostgreSQL server named by DATABASE_URL and turns auto-approval off', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sello' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/sello', poolMax: 10 });
+    expect(config.lti.dynamicRegistrationAutoApprove).toBe(false);
+  });
+
+  it('names the bad variable and the reason', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(/PORT: Expected number/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL: must start with postgres/);
+    try {
+      loadConfig({ PUBLIC_URL: 'not a url', ANCHOR_BATCH_SIZE: '0' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).code).toBe('invalid_config');
+      expect((error as ConfigError).message).toMatch(/PUBLIC_URL/);
+      expect((error as ConfigError).message).toMatch(/ANCHOR_BATCH_SIZE/);
+    }
+  });
+
+  it('requires secrets and a public URL in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrowError(/ADMIN_TOKEN: required.*SELLO_KEK: required.*PUBLIC_URL/);
+  });
+
+  it('requires a signer key for an external chain', () => {
+    expect(() => loadConfig({ CHAIN_RPC_URL: 'http://127.0.0.1:8545' })).toThrowError(/CHAIN_SIGNER_KEY/);
+  });
+
+  it('treats empty variables as unset and strips the trailing slash of PUBLIC_URL', () => {
+    const config = loadConfig({ PORT: '', PUBLIC_URL: 'https://sello.example.edu/' });
+    expect(config.port).toBe(3000);
+    expect(config.publicUrl).toBe('https://sello.example.edu');
+  });
+
+  it('accepts the key-encryption key in hex or base64 and returns frozen settings', () => {
+    const hex = loadConfig({ SELLO_KEK: 'ab'.repeat(32) });
+    const b64 = loadConfig({ SELLO_KEK: Buffer.alloc(32, 0xab).toString('base64') });
+    expect(hex.secrets.keyEncryptionKey).toEqual(b64.secrets.keyEncryptionKey);
+    expect(Object.isFrozen(hex)).toBe(true);
+    expect(Object.isFrozen(hex.chain)).toBe(true);
+  });
+});
