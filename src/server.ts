@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { migrate } from './storage/migrate.ts';
 import { resolveSecrets } from './storage/secrets.ts';
+import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from './storage/issuer-repository.ts';
 import { buildApp } from './web/app.ts';
 import { VERSION } from './version.ts';
 
@@ -44,6 +45,16 @@ export async function startSello({ config, announce = (line) => console.log(line
   try {
     const report = await migrate(db);
     if (report.applied.length > 0) log.info({ applied: report.applied }, 'database migrated');
+    // The deployment's own issuer profile follows the ISSUER_* settings at every start.
+    const defaultIssuer = await createIssuerRepository(db).upsert({
+      slug: DEFAULT_ISSUER_SLUG,
+      name: config.issuer.name,
+      url: config.issuer.url,
+      email: config.issuer.email,
+      imageUrl: config.issuer.image,
+      description: config.issuer.description,
+      didMethod: config.issuer.didMethod,
+    });
 
     const app = buildApp({ config, db, log, secrets, version: VERSION });
 

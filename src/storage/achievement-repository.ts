@@ -1,0 +1,193 @@
+import type { Queryable } from './database.ts';
+
+/** OB 3.0 Alignment: a competency or standard the achievement maps to. */
+export interface Alignment {
+  targetName: string;
+  targetUrl: string;
+  targetDescription?: string;
+  targetFramework?: string;
+  targetCode?: string;
+  targetType?: string;
+}
+
+/**
+ * An OB 3.0 Achievement plus Sello's criteria rules. `criteria` is the rule tree owned
+ * by `src/criteria/` (stored as JSON; validated there before saving).
+ */
+export interface Achievement {
+  id: string;
+  issuerId: string;
+  /** The course it belongs to; null for the issuer-wide library. */
+  contextId: string | null;
+  name: string;
+  description: string;
+  imageUrl: string | null;
+  criteria: unknown;
+  /** OB 3.0 `criteria.narrative` per language (`en`, `es`). */
+  criteriaNarrative: Record<string, string>;
+  achievementType: string;
+  alignments: Alignment[];
+  tags: string[];
+  inLanguage: string;
+  /** What happens when a learner later falls below the criteria. */
+  belowCriteriaPolicy: 'keep' | 'revoke';
+  validForDays: number | null;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  archivedAt: Date | null;
+}
+
+export type AchievementInput = Pick<Achievement, 'issuerId' | 'name'> &
+  Partial<
+    Pick<
+      Achievement,
+      | 'contextId'
+      | 'description'
+      | 'imageUrl'
+      | 'criteria'
+      | 'criteriaNarrative'
+      | 'achievementType'
+      | 'alignments'
+      | 'tags'
+      | 'inLanguage'
+      | 'belowCriteriaPolicy'
+      | 'validForDays'
+      | 'createdBy'
+    >
+  >;
+
+export interface AchievementLink {
+  id: string;
+  achievementId: string;
+  contextId: string;
+  resourceLinkId: string | null;
+  lineItemUrl: string | null;
+  createdAt: Date;
+}
+
+const columns = `id, issuer_id AS "issuerId", context_id AS "contextId", name, description, image_url AS "imageUrl",
+  criteria, criteria_narrative AS "criteriaNarrative", achievement_type AS "achievementType", alignments, tags,
+  in_language AS "inLanguage", below_criteria_policy AS "belowCriteriaPolicy", valid_for_days AS "validForDays",
+  created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", archived_at AS "archivedAt"`;
+
+const linkColumns = `id, achievement_id AS "achievementId", context_id AS "contextId", resource_link_id AS "resourceLinkId",
+  line_item_url AS "lineItemUrl", created_at AS "createdAt"`;
+
+export interface AchievementRepository {
+  findById(id: string): Promise<Achievement | null>;
+  /** The course's own achievements plus those attached to it from the library; archived ones left out. */
+  listForContext(contextId: string): Promise<Achievement[]>;
+  listLibrary(issuerId: string): Promise<Achievement[]>;
+  create(input: AchievementInput): Promise<Achievement>;
+  update(id: string, changes: Partial<Omit<AchievementInput, 'issuerId'>>): Promise<Achievement | null>;
+  archive(id: string): Promise<void>;
+  /** Records (or refreshes) where the achievement is attached in a course. */
+  link(link: Omit<AchievementLink, 'id' | 'createdAt'>): Promise<AchievementLink>;
+  findLink(achievementId: string, contextId: string): Promise<AchievementLink | null>;
+  listLinks(contextId: string): Promise<AchievementLink[]>;
+}
+
+const fieldColumns: Record<string, [column: string, json: boolean]> = {
+  contextId: ['context_id', false],
+  name: ['name', false],
+  description: ['description', false],
+  imageUrl: ['image_url', false],
+  criteria: ['criteria', true],
+  criteriaNarrative: ['criteria_narrative', true],
+  achievementType: ['achievement_type', false],
+  alignments: ['alignments', true],
+  tags: ['tags', false],
+  inLanguage: ['in_language', false],
+  belowCriteriaPolicy: ['below_criteria_policy', false],
+  validForDays: ['valid_for_days', false],
+  createdBy: ['created_by', false],
+};
+
+export function createAchievementRepository(db: Queryable): AchievementRepository {
+  return {
+    async findById(id) {
+      const { rows } = await db.query<Achievement>(`SELECT ${columns} FROM achievements WHERE id = $1`, [id]);
+      return rows[0] ?? null;
+    },
+    async listForContext(contextId) {
+      const { rows } = await db.query<Achievement>(
+        `SELECT ${columns} FROM achievements
+         WHERE archived_at IS NULL
+           AND (context_id = $1 OR id IN (SELECT achievement_id FROM achievement_links WHERE context_id = $1))
+         ORDER BY created_at, name`,
+        [contextId],
+      );
+      return rows;
+    },
+    async listLibrary(issuerId) {
+      const { rows } = await db.query<Achievement>(
+        `SELECT ${columns} FROM achievements WHERE issuer_id = $1 AND archived_at IS NULL ORDER BY name`,
+        [issuerId],
+      );
+      return rows;
+    },
+    async create(input) {
+      const names = ['issuer_id'];
+      const values: unknown[] = [input.issuerId];
+      const placeholders = ['$1'];
+      for (const [field, [column, json]] of Object.entries(fieldColumns)) {
+        const value = (input as Record<string, unknown>)[field];
+        if (value === undefined) continue;
+        names.push(column);
+        values.push(json ? JSON.stringify(value) : value);
+        placeholders.push(json ? `$${values.length}::jsonb` : `$${values.length}`);
+      }
+      const { rows } = await db.query<Achievement>(
+        `INSERT INTO achievements (${names.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING ${columns}`,
+        values,
+      );
+      return rows[0]!;
+    },
+    async update(id, changes) {
+      const sets: string[] = [];
+      const values: unknown[] = [id];
+      for (const [field, [column, json]] of Object.entries(fieldColumns)) {
+        const value = (changes as Record<string, unknown>)[field];
+        if (value === undefined) continue;
+        values.push(json ? JSON.stringify(value) : value);
+        sets.push(`${column} = $${values.length}${json ? '::jsonb' : ''}`);
+      }
+      if (sets.length === 0) return this.findById(id);
+      const { rows } = await db.query<Achievement>(
+        `UPDATE achievements SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+        values,
+      );
+      return rows[0] ?? null;
+    },
+    async archive(id) {
+      await db.query('UPDATE achievements SET archived_at = now() WHERE id = $1 AND archived_at IS NULL', [id]);
+    },
+    async link(link) {
+      const { rows } = await db.query<AchievementLink>(
+        `INSERT INTO achievement_links (achievement_id, context_id, resource_link_id, line_item_url)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (achievement_id, context_id) DO UPDATE SET
+           resource_link_id = COALESCE(EXCLUDED.resource_link_id, achievement_links.resource_link_id),
+           line_item_url = COALESCE(EXCLUDED.line_item_url, achievement_links.line_item_url)
+         RETURNING ${linkColumns}`,
+        [link.achievementId, link.contextId, link.resourceLinkId, link.lineItemUrl],
+      );
+      return rows[0]!;
+    },
+    async findLink(achievementId, contextId) {
+      const { rows } = await db.query<AchievementLink>(
+        `SELECT ${linkColumns} FROM achievement_links WHERE achievement_id = $1 AND context_id = $2`,
+        [achievementId, contextId],
+      );
+      return rows[0] ?? null;
+    },
+    async listLinks(contextId) {
+      const { rows } = await db.query<AchievementLink>(
+        `SELECT ${linkColumns} FROM achievement_links WHERE context_id = $1 ORDER BY created_at`,
+        [contextId],
+      );
+      return rows;
+    },
+  };
+}

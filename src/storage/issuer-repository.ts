@@ -1,0 +1,57 @@
+import type { Queryable } from './database.ts';
+
+/** An issuing institution: the OB 3.0 `Profile` behind its credentials. */
+export interface Issuer {
+  id: string;
+  slug: string;
+  name: string;
+  url: string;
+  email: string | null;
+  imageUrl: string | null;
+  description: string | null;
+  didMethod: 'web' | 'key';
+  createdAt: Date;
+}
+
+export type IssuerProfile = Omit<Issuer, 'id' | 'createdAt'>;
+
+const columns = `id, slug, name, url, email, image_url AS "imageUrl", description, did_method AS "didMethod", created_at AS "createdAt"`;
+
+export interface IssuerRepository {
+  findById(id: string): Promise<Issuer | null>;
+  findBySlug(slug: string): Promise<Issuer | null>;
+  list(): Promise<Issuer[]>;
+  /** Creates the issuer, or updates its profile when the slug exists. */
+  upsert(profile: IssuerProfile): Promise<Issuer>;
+}
+
+export function createIssuerRepository(db: Queryable): IssuerRepository {
+  return {
+    async findById(id) {
+      const { rows } = await db.query<Issuer>(`SELECT ${columns} FROM issuers WHERE id = $1`, [id]);
+      return rows[0] ?? null;
+    },
+    async findBySlug(slug) {
+      const { rows } = await db.query<Issuer>(`SELECT ${columns} FROM issuers WHERE slug = $1`, [slug]);
+      return rows[0] ?? null;
+    },
+    async list() {
+      const { rows } = await db.query<Issuer>(`SELECT ${columns} FROM issuers ORDER BY created_at, slug`);
+      return rows;
+    },
+    async upsert(p) {
+      const { rows } = await db.query<Issuer>(
+        `INSERT INTO issuers (slug, name, url, email, image_url, description, did_method)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, url = EXCLUDED.url, email = EXCLUDED.email,
+           image_url = EXCLUDED.image_url, description = EXCLUDED.description, did_method = EXCLUDED.did_method
+         RETURNING ${columns}`,
+        [p.slug, p.name, p.url, p.email, p.imageUrl, p.description, p.didMethod],
+      );
+      return rows[0]!;
+    },
+  };
+}
+
+/** The deployment's own issuer (slug `default`), from the ISSUER_* settings. */
+export const DEFAULT_ISSUER_SLUG = 'default';
