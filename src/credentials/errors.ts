@@ -1,0 +1,24 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * Codes of the credentials capability. Names follow the HTTP mapping convention of
+ * `src/web/errors.ts` (`invalid_*` 400, `*_not_found` 404, `*_conflict` 409).
+ */
+export type CredentialErrorCode =
+  | 'invalid_credential'
+  | 'invalid_presentation'
+  | 'invalid_baked_image'
+  | 'invalid_did'
+  | 'unsupported_did_method'
+  | 'did_not_found'
+  | 'document_not_found'
+  | 'remote_document_refused'
+  | 'issuer_key_not_found'
+  | 'credential_not_found'
+  | 'status_list_not_found'
+  | 'status_list_full_conflict'
+  | 'status_change_conflict'
+  | 'signing_failed';
+
+/** Errors of `src/credentials/` and its storage and HTTP faces. */
+export class CredentialError extends AppError<CredentialErrorCode> {}

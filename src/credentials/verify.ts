@@ -1,0 +1,369 @@
+/**
+ * `verifyCredential`: a full, named verification report for an OB 3.0 credential
+ * (https://www.imsglobal.org/spec/ob/v3p0/#verification-and-validation), in the style
+ * of the DCC verifier: a log of named checks, each `{id, valid, error?}`, returned and
+ * never thrown.
+ *
+ * Checks, in order: `schema` (official OB 3.0 JSON Schema), `signature` (Data
+ * Integrity proof, https://www.w3.org/TR/vc-data-integrity/#verify-proof), `issuer_key`
+ * (the signing key belongs to the issuer and was valid at `validFrom`), `status`
+ * (Bitstring Status List, https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm;
+ * `@digitalbazaar/vc` alone says `verified: true` for a revoked credential), and
+ * `validity_period` (VC 2.0 §4.9), then `anchored_on_chain` (the chain seam).
+ *
+ * Error codes in `checks[].error`: `schema_invalid`, `not_an_object`, `invalid_signature`,
+ * `missing_proof`, `remote_document_refused`, `unsupported_did_method`, `did_not_found`,
+ * `document_not_found`, `signature_error`, `key_not_authorized`, `key_not_valid_at_issuance`,
+ * `key_revoked`, `issuer_mismatch`, `revoked`, `suspended`, `status_list_unreachable`,
+ * `status_list_invalid`, `unsupported_status_type`, `expired`, `not_yet_valid`,
+ * `invalid_dates`, `not_configured`, `no_chain_reference`, `not_anchored`, `anchor_check_failed`.
+ */
+import * as vc from '@digitalbazaar/vc';
+import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { AppError } from '../errors.ts';
+import { validateOb3Schema } from './schema.ts';
+import { credentialHash } from './credential-hash.ts';
+import { readChainReference } from './chain-reference.ts';
+import { didOf, type DidDocument } from './did.ts';
+import { readStatusBit } from './status-list.ts';
+import type { DocumentLoader } from './document-loader.ts';
+
+/** What the chain capability is asked (structural: chain never imports credentials). */
+export interface AnchorQuery {
+  credentialHash: string;
+  chainId: number;
+  contract: string;
+  issuerDid: string;
+  verificationMethod: string;
+  validFrom: string;
+}
+
+/** Implemented by `src/chain/anchor-checker.ts` (`createAnchorChecker`). */
+export type AnchorChecker = (query: AnchorQuery) => Promise<{ valid: boolean; error?: string; details?: Record<string, unknown> }>;
+
+/** Fetches a status list credential by URL; throws when it cannot. */
+export type StatusListLoader = (url: string) => Promise<unknown>;
+
+export type CheckId = 'schema' | 'signature' | 'issuer_key' | 'status' | 'validity_period' | 'anchored_on_chain';
+
+export interface VerificationCheck {
+  id: CheckId;
+  valid: boolean;
+  /** A snake_case code naming why the check failed (or why it was skipped). */
+  error?: string;
+  /** True when the check did not apply; skipped checks do not count against `verified`. */
+  skipped?: boolean;
+  details?: Record<string, unknown>;
+}
+
+export interface VerificationReport {
+  verified: boolean;
+  checks: VerificationCheck[];
+  /** The credential hash ('0x' + SHA-256 of JCS), when the input was an object. */
+  credentialHash?: string;
+}
+
+export interface VerifyCredentialOptions {
+  /** Offline loader: bundled contexts and DIDs only (see `createDocumentLoader`). */
+  documentLoader: DocumentLoader;
+  /** The clock; default the system clock. */
+  now?: () => Date;
+  statusListLoader: StatusListLoader;
+  anchorChecker?: AnchorChecker;
+}
+
+const CHECK_ORDER: CheckId[] = ['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain'];
+
+const verifySuite = () => new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 });
+
+/** Finds the most specific code or message in the nested errors the JSON-LD stack reports. */
+function describeError(error: unknown): { code: string; message: string } {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  let firstMessage = '';
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if (current instanceof AppError) return { code: current.code, message: current.message };
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === 'string' && !firstMessage) firstMessage = message;
+    if (typeof message === 'string' && /invalid signature/i.test(message)) return { code: 'invalid_signature', message };
+    const nested = current as { errors?: unknown; cause?: unknown; details?: { cause?: unknown } };
+    if (Array.isArray(nested.errors)) queue.push(...nested.errors);
+    queue.push(nested.cause, nested.details?.cause);
+  }
+  return { code: 'signature_error', message: firstMessage || String(error) };
+}
+
+function proofsOf(credential: Record<string, unknown>): Array<Record<string, unknown>> {
+  const proof = credential.proof;
+  if (!proof) return [];
+  return (Array.isArray(proof) ? proof : [proof]).filter((p): p is Record<string, unknown> => !!p && typeof p === 'object');
+}
+
+function issuerIdOf(credential: Record<string, unknown>): string | null {
+  const issuer = credential.issuer;
+  if (typeof issuer === 'string') return issuer;
+  if (issuer && typeof issuer === 'object' && typeof (issuer as { id?: unknown }).id === 'string') return (issuer as { id: string }).id;
+  return null;
+}
+
+function parseDate(value: unknown): Date | null {
+  if (typeof value !== 'string') return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+async function checkSignature(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
+  const proofs = proofsOf(credential);
+  if (proofs.length === 0) return { id: 'signature', valid: false, error: 'missing_proof', details: { message: 'The credential has no proof' } };
+  // The library also enforces validFrom/validUntil; those are the `validity_period`
+  // check's business, so the signature is checked "as of" the credential's own
+  // validFrom. Status is the `status` check's business too.
+  const asOf = parseDate(credential.validFrom) ?? options.now?.() ?? new Date();
+  const result = await vc.verifyCredential({
+    credential,
+    suite: verifySuite(),
+    documentLoader: options.documentLoader,
+    now: asOf,
+    checkStatus: async () => ({ verified: true }),
+  });
+  if (result.verified) {
+    return { id: 'signature', valid: true, details: { cryptosuite: proofs.map((p) => p.cryptosuite ?? p.type) } };
+  }
+  const { code, message } = describeError(result.error ?? result.results?.find((r) => !r.verified)?.error);
+  return { id: 'signature', valid: false, error: code, details: { message } };
+}
+
+interface KeyValidity {
+  id: string;
+  validFrom: string;
+  validUntil: string | null;
+  revoked: boolean;
+}
+
+async function checkIssuerKey(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
+  const issuer = issuerIdOf(credential);
+  const proofs = proofsOf(credential);
+  const method = proofs[0]?.verificationMethod;
+  if (!issuer || typeof method !== 'string') {
+    return { id: 'issuer_key', valid: false, error: 'missing_proof', details: { message: 'No issuer or no verification method' } };
+  }
+  if (didOf(method) !== issuer) {
+    return {
+      id: 'issuer_key',
+      valid: false,
+      error: 'issuer_mismatch',
+      details: { message: `The proof's key ${method} does not belong to the issuer ${issuer}`, verificationMethod: method, issuer },
+    };
+  }
+  let document: DidDocument;
+  try {
+    document = (await options.documentLoader(issuer)).document as DidDocument;
+  } catch (error) {
+    const { code, message } = describeError(error);
+    return { id: 'issuer_key', valid: false, error: code, details: { message, issuer } };
+  }
+  const listed = (document.verificationMethod ?? []).some((vm) => vm.id === method);
+  const authorised = (document.assertionMethod ?? []).some((vm) => (typeof vm === 'string' ? vm : (vm as { id?: string }).id) === method);
+  const validity = (Array.isArray(document.selloKeyValidity) ? (document.selloKeyValidity as KeyValidity[]) : []).find(
+    (entry) => entry.id === method,
+  );
+  const details: Record<string, unknown> = { issuer, verificationMethod: method, ...(validity ? { keyValidity: validity } : {}) };
+  if (validity?.revoked) return { id: 'issuer_key', valid: false, error: 'key_revoked', details: { ...details, message: 'The issuer revoked this key' } };
+  if (!listed || !authorised) {
+    return { id: 'issuer_key', valid: false, error: 'key_not_authorized', details: { ...details, message: 'The key is not an assertion method of the issuer' } };
+  }
+  const issuedAt = parseDate(credential.validFrom);
+  if (validity && issuedAt) {
+    const from = parseDate(validity.validFrom);
+    const until = validity.validUntil ? parseDate(validity.validUntil) : null;
+    if ((from && issuedAt < from) || (until && issuedAt >= until)) {
+      return {
+        id: 'issuer_key',
+        valid: false,
+        error: 'key_not_valid_at_issuance',
+        details: { ...details, message: `The key was not valid at validFrom (${credential.validFrom})` },
+      };
+    }
+  }
+  return { id: 'issuer_key', valid: true, details };
+}
+
+function statusEntriesOf(credential: Record<string, unknown>): Array<Record<string, unknown>> {
+  const status = credential.credentialStatus;
+  if (!status) return [];
+  return (Array.isArray(status) ? status : [status]).filter((s): s is Record<string, unknown> => !!s && typeof s === 'object');
+}
+
+/**
+ * Sello keeps one `credentialStatus` entry per credential (the OB 3.0 schema allows
+ * one), for revocation; its suspension list is the sibling list at the same index,
+ * `…-revocation` → `…-suspension`. Other issuers' lists have no sibling.
+ */
+export function suspensionSiblingOf(url: string): string | null {
+  return /-revocation$/.test(url) ? url.replace(/-revocation$/, '-suspension') : null;
+}
+
+async function readListBit(params: {
+  url: string;
+  index: number;
+  purpose: string;
+  issuer: string | null;
+  options: VerifyCredentialOptions;
+}): Promise<{ ok: true; set: boolean } | { ok: false; error: string; message: string }> {
+  let listCredential: unknown;
+  try {
+    listCredential = await params.options.statusListLoader(params.url);
+  } catch (error) {
+    return { ok: false, error: 'status_list_unreachable', message: `Cannot load status list ${params.url}: ${(error as Error).message}` };
+  }
+  if (!listCredential || typeof listCredential !== 'object') {
+    return { ok: false, error: 'status_list_invalid', message: `${params.url} is not a status list credential` };
+  }
+  const list = listCredential as Record<string, unknown>;
+  const subject = list.credentialSubject as Record<string, unknown> | undefined;
+  if (issuerIdOf(list) !== params.issuer) {
+    return { ok: false, error: 'status_list_invalid', message: 'The status list is not signed by the credential issuer' };
+  }
+  if (!subject || subject.type !== 'BitstringStatusList' || typeof subject.encodedList !== 'string') {
+    return { ok: false, error: 'status_list_invalid', message: `${params.url} is not a BitstringStatusList credential` };
+  }
+  const purposes = Array.isArray(subject.statusPurpose) ? subject.statusPurpose : [subject.statusPurpose];
+  if (!purposes.includes(params.purpose)) {
+    return { ok: false, error: 'status_list_invalid', message: `The list's purpose is not ${params.purpose}` };
+  }
+  const listVerified = await vc.verifyCredential({
+    credential: list,
+    suite: verifySuite(),
+    documentLoader: params.options.documentLoader,
+    now: params.options.now?.() ?? new Date(),
+  });
+  if (!listVerified.verified) {
+    return { ok: false, error: 'status_list_invalid', message: `The status list signature does not verify: ${describeError(listVerified.error).message}` };
+  }
+  try {
+    return { ok: true, set: await readStatusBit({ encodedList: subject.encodedList, index: params.index }) };
+  } catch (error) {
+    return { ok: false, error: 'status_list_invalid', message: (error as Error).message };
+  }
+}
+
+async function checkStatus(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
+  const entries = statusEntriesOf(credential);
+  if (entries.length === 0) return { id: 'status', valid: true, skipped: true, error: 'no_status', details: { message: 'The credential declares no status' } };
+  const issuer = issuerIdOf(credential);
+  const details: Record<string, unknown> = {};
+  for (const entry of entries) {
+    if (entry.type !== 'BitstringStatusListEntry') {
+      return { id: 'status', valid: false, error: 'unsupported_status_type', details: { type: entry.type } };
+    }
+    const url = entry.statusListCredential;
+    const index = Number(entry.statusListIndex);
+    const purpose = String(entry.statusPurpose);
+    if (typeof url !== 'string' || !Number.isInteger(index) || !['revocation', 'suspension'].includes(purpose)) {
+      return { id: 'status', valid: false, error: 'status_list_invalid', details: { message: 'Malformed BitstringStatusListEntry' } };
+    }
+    const lists: Array<[string, string]> = [[purpose, url]];
+    const sibling = purpose === 'revocation' ? suspensionSiblingOf(url) : null;
+    if (sibling) lists.push(['suspension', sibling]);
+    for (const [listPurpose, listUrl] of lists) {
+      const bit = await readListBit({ url: listUrl, index, purpose: listPurpose, issuer, options });
+      if (!bit.ok) return { id: 'status', valid: false, error: bit.error, details: { message: bit.message, statusListCredential: listUrl } };
+      details[listPurpose === 'revocation' ? 'revoked' : 'suspended'] = bit.set;
+      if (bit.set) {
+        const error = listPurpose === 'revocation' ? 'revoked' : 'suspended';
+        return { id: 'status', valid: false, error, details: { ...details, message: `The issuer has ${error} this credential` } };
+      }
+    }
+  }
+  return { id: 'status', valid: true, details };
+}
+
+function checkValidityPeriod(credential: Record<string, unknown>, now: Date): VerificationCheck {
+  const from = parseDate(credential.validFrom);
+  const until = credential.validUntil === undefined ? null : parseDate(credential.validUntil);
+  if (!from || (credential.validUntil !== undefined && !until)) {
+    return { id: 'validity_period', valid: false, error: 'invalid_dates', details: { message: 'validFrom / validUntil are not XSD dateTimes' } };
+  }
+  const details = { now: now.toISOString(), validFrom: credential.validFrom, validUntil: credential.validUntil ?? null };
+  if (now < from) return { id: 'validity_period', valid: false, error: 'not_yet_valid', details };
+  if (until && now >= until) return { id: 'validity_period', valid: false, error: 'expired', details };
+  return { id: 'validity_period', valid: true, details };
+}
+
+async function checkAnchor(credential: Record<string, unknown>, hash: string, options: VerifyCredentialOptions): Promise<VerificationCheck> {
+  const reference = readChainReference(credential);
+  const notCounted = { countsTowardVerified: false };
+  if (!reference) {
+    return { id: 'anchored_on_chain', valid: true, skipped: true, error: 'no_chain_reference', details: { ...notCounted, message: 'The credential names no chain' } };
+  }
+  if (!options.anchorChecker) {
+    return {
+      id: 'anchored_on_chain',
+      valid: true,
+      skipped: true,
+      error: 'not_configured',
+      details: { ...notCounted, message: 'No chain RPC configured for this verification', chainId: reference.chainId, contract: reference.contract },
+    };
+  }
+  const method = proofsOf(credential)[0]?.verificationMethod;
+  try {
+    const result = await options.anchorChecker({
+      credentialHash: hash,
+      chainId: reference.chainId,
+      contract: reference.contract,
+      issuerDid: issuerIdOf(credential) ?? '',
+      verificationMethod: typeof method === 'string' ? method : '',
+      validFrom: String(credential.validFrom ?? ''),
+    });
+    return {
+      id: 'anchored_on_chain',
+      valid: result.valid,
+      ...(result.valid ? {} : { error: result.error ?? 'not_anchored' }),
+      details: { chainId: reference.chainId, contract: reference.contract, ...(result.details ?? {}) },
+    };
+  } catch (error) {
+    return { id: 'anchored_on_chain', valid: false, error: 'anchor_check_failed', details: { message: (error as Error).message } };
+  }
+}
+
+/**
+ * Verifies a credential. Never throws: anything wrong, input included, is a failing
+ * check. `verified` is true only when every check that applies passes; skipped checks
+ * (no chain configured, no status declared) do not count.
+ */
+export async function verifyCredential(credential: unknown, options: VerifyCredentialOptions): Promise<VerificationReport> {
+  const now = options.now?.() ?? new Date();
+  if (!credential || typeof credential !== 'object' || Array.isArray(credential)) {
+    const checks = CHECK_ORDER.map((id) => ({ id, valid: false, error: 'not_an_object', details: { message: 'The input is not a JSON object' } }));
+    return { verified: false, checks };
+  }
+  const doc = credential as Record<string, unknown>;
+  const hash = credentialHash(doc);
+  const schema = validateOb3Schema(doc);
+  const checks: VerificationCheck[] = [
+    schema.valid ? { id: 'schema', valid: true } : { id: 'schema', valid: false, error: 'schema_invalid', details: { errors: schema.errors } },
+  ];
+  const safely = async (id: CheckId, run: () => Promise<VerificationCheck>): Promise<VerificationCheck> => {
+    try {
+      return await run();
+    } catch (error) {
+      // A check that throws is a bug or a hostile input; either way it failed, by name.
+      const { code, message } = describeError(error);
+      return { id, valid: false, error: code, details: { message } };
+    }
+  };
+  const [signature, issuerKey, status] = await Promise.all([
+    safely('signature', () => checkSignature(doc, options)),
+    safely('issuer_key', () => checkIssuerKey(doc, options)),
+    safely('status', () => checkStatus(doc, options)),
+  ]);
+  checks.push(signature, issuerKey, status, checkValidityPeriod(doc, now));
+  checks.push(await safely('anchored_on_chain', () => checkAnchor(doc, hash, options)));
+  // Skipped checks report valid: true, so they never count against the result.
+  const verified = checks.every((check) => check.valid);
+  return { verified, checks, credentialHash: hash };
+}

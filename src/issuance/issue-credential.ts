@@ -1,0 +1,145 @@
+/**
+ * `issueCredential`: turns an achievement and a recipient into a signed, stored OB 3.0
+ * credential (https://www.imsglobal.org/spec/ob/v3p0/#achievementcredential), with its
+ * status list index allocated and its chain reference inside. Idempotent by
+ * `credentialId`; runs inside the caller's transaction when given one.
+ */
+import crypto from 'node:crypto';
+import type { Queryable } from '../storage/database.ts';
+import type { Achievement } from '../storage/achievement-repository.ts';
+import { createIssuerRepository } from '../storage/issuer-repository.ts';
+import { createUserRepository } from '../storage/user-repository.ts';
+import { createCredentialRepository, type StoredCredential } from '../storage/credential-repository.ts';
+import { createStatusListRepository } from '../storage/status-list-repository.ts';
+import { CredentialError } from '../credentials/errors.ts';
+import { buildAchievementCredential, type EvidenceInput } from '../credentials/build-credential.ts';
+import { signCredential } from '../credentials/sign-credential.ts';
+import { credentialHash } from '../credentials/credential-hash.ts';
+import { createDocumentLoader } from '../credentials/document-loader.ts';
+import { STATUS_LIST_LENGTH } from '../credentials/status-list.ts';
+import { generateBadgeSvg } from '../credentials/badge-image.ts';
+import type { ChainReference } from '../credentials/chain-reference.ts';
+import type { IssuerKeyProvider } from './issuer-keys.ts';
+
+export type { StoredCredential };
+
+/** A group takes new credentials until half full: random picks then need ~2 tries at worst. */
+const GROUP_MAX_FILL = STATUS_LIST_LENGTH / 2;
+const MAX_INDEX_ATTEMPTS = 64;
+
+export interface IssueCredentialParameters {
+  db: Queryable;
+  keys: IssuerKeyProvider;
+  publicUrl: string;
+  chainReference: ChainReference | null;
+  now?: () => Date;
+  issuerId: string;
+  achievement: Achievement;
+  recipient: { userId?: string; email?: string; name?: string; did?: string };
+  evidence?: EvidenceInput[];
+  validFrom?: Date;
+  validUntil?: Date;
+  /** `urn:uuid:…`; the same id returns the credential already issued under it. */
+  credentialId?: string;
+}
+
+/** The public URL of a status list (`/status/<group>-<purpose>`). */
+export function statusListUrl(publicUrl: string, groupId: string, purpose: 'revocation' | 'suspension'): string {
+  return `${publicUrl}/status/${groupId}-${purpose}`;
+}
+
+/** The achievement's image, or a generated SVG badge as a data: URL (it survives Sello). */
+function achievementImage(achievement: Achievement, issuerName: string): string {
+  if (achievement.imageUrl) return achievement.imageUrl;
+  const svg = generateBadgeSvg({ achievementName: achievement.name, issuerName });
+  return `data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}`;
+}
+
+function narrativeOf(achievement: Achievement): string | undefined {
+  const narratives = achievement.criteriaNarrative ?? {};
+  return narratives[achievement.inLanguage] ?? narratives.en ?? Object.values(narratives)[0];
+}
+
+/**
+ * Issues (or returns the already issued) credential.
+ *
+ * @throws CredentialError `invalid_credential` (no recipient DID or email, bad dates),
+ *   `issuer_key_not_found` (no such issuer), `signing_failed`, `status_list_full_conflict`.
+ */
+export async function issueCredential(params: IssueCredentialParameters): Promise<StoredCredential> {
+  const { db, achievement } = params;
+  const now = params.now ?? (() => new Date());
+  const credentials = createCredentialRepository(db);
+  if (params.credentialId) {
+    const existing = await credentials.findById(params.credentialId);
+    if (existing) return existing;
+  }
+  const issuer = await createIssuerRepository(db).findById(params.issuerId);
+  if (!issuer) throw new CredentialError('issuer_key_not_found', `No issuer ${params.issuerId}`, { issuerId: params.issuerId });
+
+  const recipient = { ...params.recipient };
+  if (recipient.userId && (!recipient.email || !recipient.name || !recipient.did)) {
+    const user = await createUserRepository(db).findById(recipient.userId);
+    recipient.email ??= user?.email ?? undefined;
+    recipient.name ??= user?.name ?? undefined;
+    recipient.did ??= user?.did ?? undefined;
+  }
+  if (!recipient.email && !recipient.did) {
+    throw new CredentialError('invalid_credential', 'The recipient needs an email or a DID', { userId: recipient.userId ?? null });
+  }
+  const validFrom = params.validFrom ?? now();
+  const validUntil =
+    params.validUntil ?? (achievement.validForDays ? new Date(validFrom.getTime() + achievement.validForDays * 86_400_000) : undefined);
+  if (validUntil && validUntil <= validFrom) {
+    throw new CredentialError('invalid_credential', 'validUntil must be after validFrom');
+  }
+
+  const id = params.credentialId ?? `urn:uuid:${crypto.randomUUID()}`;
+  const statusLists = createStatusListRepository(db);
+  const group = await statusLists.reserveSlot({ issuerId: issuer.id, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
+  let index: number | null = null;
+  for (let attempt = 0; attempt < MAX_INDEX_ATTEMPTS && index === null; attempt += 1) {
+    // Random, so a list position says nothing about issuance order.
+    const candidate = crypto.randomInt(group.length);
+    if (await statusLists.claimIndex({ groupId: group.id, index: candidate, credentialId: id })) index = candidate;
+  }
+  if (index === null) throw new CredentialError('status_list_full_conflict', 'Could not allocate a status list index', { groupId: group.id });
+
+  const key = await params.keys.currentSigningKey(issuer.id);
+  const unsigned = buildAchievementCredential({
+    id,
+    issuer: { id: key.controller, name: issuer.name, url: issuer.url, email: issuer.email, image: issuer.imageUrl, description: issuer.description },
+    achievement: {
+      id: `${params.publicUrl}/achievements/${achievement.id}`,
+      name: achievement.name,
+      description: achievement.description || achievement.name,
+      criteria: { narrative: narrativeOf(achievement) ?? achievement.description ?? achievement.name },
+      image: achievementImage(achievement, issuer.name),
+      achievementType: achievement.achievementType,
+      alignment: achievement.alignments,
+      tag: achievement.tags,
+      inLanguage: achievement.inLanguage,
+    },
+    recipient,
+    validFrom,
+    validUntil,
+    evidence: params.evidence,
+    status: { statusListCredential: statusListUrl(params.publicUrl, group.id, 'revocation'), statusListIndex: index, statusPurpose: 'revocation' },
+    chainReference: params.chainReference,
+  });
+  const document = await signCredential({ credential: unsigned, key, documentLoader: sharedLoader, now: now() });
+  const stored = await credentials.insert({
+    id,
+    hash: credentialHash(document),
+    document,
+    issuerId: issuer.id,
+    achievementId: achievement.id,
+    recipientUserId: recipient.userId ?? null,
+    validFrom,
+    validUntil: validUntil ?? null,
+  });
+  return stored ?? (await credentials.findById(id))!;
+}
+
+// Signing loads contexts only (never DIDs), so one loader serves every issuance.
+const sharedLoader = createDocumentLoader();

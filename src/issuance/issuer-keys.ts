@@ -1,0 +1,254 @@
+/**
+ * Issuer keys and identifiers: Ed25519 Multikey pairs per issuer, private halves
+ * encrypted at rest with AES-256-GCM under the deployment's key-encryption key,
+ * rotation that keeps old keys published, and the DIDs and DID documents built from
+ * them (did:web, https://w3c-ccg.github.io/did-method-web/; did:key).
+ *
+ * Private keys are decrypted only to sign, in memory; nothing here logs or returns
+ * them (`IssuerKeyInfo` has no secret).
+ */
+import crypto from 'node:crypto';
+import type { Database, Queryable } from '../storage/database.ts';
+import { createIssuerKeyRepository, type IssuerKeyRecord } from '../storage/issuer-key-repository.ts';
+import { createIssuerRepository, DEFAULT_ISSUER_SLUG, type Issuer } from '../storage/issuer-repository.ts';
+import { createAuditRepository } from '../storage/audit-repository.ts';
+import { CredentialError } from '../credentials/errors.ts';
+import { generateEd25519Key } from '../credentials/multikey.ts';
+import {
+  buildDidDocument,
+  didKeyFromPublicKey,
+  didOf,
+  didWebFromUrl,
+  resolveDidKey,
+  type DidDocument,
+} from '../credentials/did.ts';
+import type { SigningKey } from '../credentials/sign-credential.ts';
+import type { DidResolver } from '../credentials/document-loader.ts';
+
+/** A key as anyone may see it. */
+export interface IssuerKeyInfo {
+  issuerId: string;
+  issuerDid: string;
+  /** Verification method id (DID URL). */
+  keyId: string;
+  publicKeyMultibase: string;
+  validFrom: Date;
+  validUntil: Date | null;
+  revoked: boolean;
+}
+
+export interface IssuerKeyProvider {
+  /** The issuer's DID (did:web of the deployment, or did:key of its current key). */
+  issuerDid(issuer: Issuer): Promise<string>;
+  /** The key to sign with now; created when the issuer has none. */
+  currentSigningKey(issuerId: string): Promise<SigningKey>;
+  /** Makes sure the issuer has a current key; returns it. */
+  ensureKey(issuerId: string): Promise<IssuerKeyInfo>;
+  /** Closes the current key and makes a new one current; old keys stay published. */
+  rotate(issuerId: string, params?: { actor?: string; reason?: string }): Promise<IssuerKeyInfo>;
+  /** Every key of the issuer with its validity, oldest first. */
+  list(issuerId: string): Promise<IssuerKeyInfo[]>;
+  /** The DID document of a did:web issuer. */
+  didDocument(issuerId: string): Promise<DidDocument>;
+  /** Resolves did:key by computation and this deployment's did:web from the database. */
+  resolveDid: DidResolver;
+}
+
+const ENCRYPTION_VERSION = 'v1';
+
+function issuerDidWeb(publicUrl: string, issuer: Pick<Issuer, 'slug'>): string {
+  return issuer.slug === DEFAULT_ISSUER_SLUG ? didWebFromUrl(publicUrl) : didWebFromUrl(publicUrl, ['issuers', issuer.slug]);
+}
+
+/** AES-256-GCM; the issuer id and public key are bound as associated data. */
+export function encryptSecretKey(params: { kek: Buffer; secretKeyMultibase: string; aad: string }): string {
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv('aes-256-gcm', params.kek, iv);
+  cipher.setAAD(Buffer.from(params.aad, 'utf8'));
+  const ciphertext = Buffer.concat([cipher.update(params.secretKeyMultibase, 'utf8'), cipher.final()]);
+  return [ENCRYPTION_VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join('.');
+}
+
+/**
+ * @throws CredentialError `signing_failed` when the KEK is wrong or the row was tampered with.
+ */
+export function decryptSecretKey(params: { kek: Buffer; encrypted: string; aad: string }): string {
+  const [version, iv, tag, ciphertext] = params.encrypted.split('.');
+  try {
+    if (version !== ENCRYPTION_VERSION || !iv || !tag || !ciphertext) throw new Error('unknown format');
+    const decipher = crypto.createDecipheriv('aes-256-gcm', params.kek, Buffer.from(iv, 'base64'));
+    decipher.setAAD(Buffer.from(params.aad, 'utf8'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8');
+  } catch (cause) {
+    // Never include the ciphertext or key material in the message.
+    throw new CredentialError('signing_failed', 'Cannot decrypt the issuer key: wrong SELLO_KEK or damaged key row', undefined, { cause });
+  }
+}
+
+function keyIdFor(record: Pick<IssuerKeyRecord, 'keyId' | 'publicKeyMultibase'>, did: string): string {
+  return did.startsWith('did:key:') ? didKeyFromPublicKey(record.publicKeyMultibase).verificationMethod : `${did}#${record.keyId}`;
+}
+
+/**
+ * The key provider over the `issuer_keys` table.
+ *
+ * @param params.db the database (or a transaction, for one unit of work)
+ * @param params.kek the 32-byte key-encryption key (`secrets.keyEncryptionKey`)
+ * @param params.publicUrl the deployment's base URL (its did:web)
+ */
+export function createIssuerKeyProvider(params: { db: Queryable | Database; kek: Buffer; publicUrl: string; now?: () => Date }): IssuerKeyProvider {
+  const { db, kek, publicUrl } = params;
+  const now = params.now ?? (() => new Date());
+  const keys = createIssuerKeyRepository(db);
+  const issuers = createIssuerRepository(db);
+  // Decrypted keys by row id, so the library's signer object is built once per key.
+  const signingKeys = new Map<string, SigningKey>();
+
+  const issuerOf = async (issuerId: string) => {
+    const issuer = await issuers.findById(issuerId);
+    if (!issuer) throw new CredentialError('issuer_key_not_found', `No issuer ${issuerId}`, { issuerId });
+    return issuer;
+  };
+
+  const didFor = (issuer: Issuer, current: IssuerKeyRecord | null) =>
+    issuer.didMethod === 'key' && current ? didKeyFromPublicKey(current.publicKeyMultibase).did : issuerDidWeb(publicUrl, issuer);
+
+  const toInfo = (issuer: Issuer, record: IssuerKeyRecord): IssuerKeyInfo => {
+    const did = issuer.didMethod === 'key' ? didKeyFromPublicKey(record.publicKeyMultibase).did : issuerDidWeb(publicUrl, issuer);
+    return {
+      issuerId: issuer.id,
+      issuerDid: did,
+      keyId: keyIdFor(record, did),
+      publicKeyMultibase: record.publicKeyMultibase,
+      validFrom: record.validFrom,
+      validUntil: record.validUntil,
+      revoked: record.revokedAt !== null,
+    };
+  };
+
+  const createKey = async (tx: Queryable, issuerId: string, at: Date) => {
+    const material = await generateEd25519Key();
+    const keyId = `key-${at.toISOString().slice(0, 10).replaceAll('-', '')}-${material.publicKeyMultibase.slice(-8)}`;
+    return createIssuerKeyRepository(tx).insert({
+      issuerId,
+      keyId,
+      publicKeyMultibase: material.publicKeyMultibase,
+      encryptedSecretKey: encryptSecretKey({ kek, secretKeyMultibase: material.secretKeyMultibase, aad: `${issuerId}|${material.publicKeyMultibase}` }),
+      validFrom: at,
+    });
+  };
+
+  // Key changes take the issuer row lock; in a Database that means a transaction of our own.
+  const inTransaction = <T>(work: (tx: Queryable) => Promise<T>): Promise<T> =>
+    'transaction' in db && typeof db.transaction === 'function' ? db.transaction(work) : work(db);
+
+  const ensureRecord = async (issuerId: string): Promise<IssuerKeyRecord> => {
+    const current = await keys.findCurrent(issuerId);
+    if (current) return current;
+    return inTransaction(async (tx) => {
+      const txKeys = createIssuerKeyRepository(tx);
+      await txKeys.lockIssuer(issuerId);
+      return (await txKeys.findCurrent(issuerId)) ?? createKey(tx, issuerId, now());
+    });
+  };
+
+  const provider: IssuerKeyProvider = {
+    async issuerDid(issuer) {
+      return didFor(issuer, issuer.didMethod === 'key' ? await ensureRecord(issuer.id) : null);
+    },
+    async currentSigningKey(issuerId) {
+      const issuer = await issuerOf(issuerId);
+      const record = await ensureRecord(issuerId);
+      const cached = signingKeys.get(record.id);
+      if (cached) return cached;
+      const info = toInfo(issuer, record);
+      const key: SigningKey = {
+        verificationMethod: info.keyId,
+        controller: info.issuerDid,
+        publicKeyMultibase: record.publicKeyMultibase,
+        secretKeyMultibase: decryptSecretKey({ kek, encrypted: record.encryptedSecretKey, aad: `${issuerId}|${record.publicKeyMultibase}` }),
+      };
+      signingKeys.set(record.id, key);
+      return key;
+    },
+    async ensureKey(issuerId) {
+      const issuer = await issuerOf(issuerId);
+      return toInfo(issuer, await ensureRecord(issuerId));
+    },
+    async rotate(issuerId, options = {}) {
+      const issuer = await issuerOf(issuerId);
+      const record = await inTransaction(async (tx) => {
+        const txKeys = createIssuerKeyRepository(tx);
+        await txKeys.lockIssuer(issuerId);
+        const at = now();
+        const closed = await txKeys.closeCurrent(issuerId, at);
+        const created = await createKey(tx, issuerId, at);
+        await createAuditRepository(tx).record({
+          actor: options.actor ?? 'system',
+          action: 'key.rotated',
+          subject: issuerId,
+          reason: options.reason ?? null,
+          details: { newKey: created.publicKeyMultibase, closedKey: closed?.publicKeyMultibase ?? null },
+        });
+        return created;
+      });
+      return toInfo(issuer, record);
+    },
+    async list(issuerId) {
+      const issuer = await issuerOf(issuerId);
+      return (await keys.list(issuerId)).map((record) => toInfo(issuer, record));
+    },
+    async didDocument(issuerId) {
+      const issuer = await issuerOf(issuerId);
+      if (issuer.didMethod === 'key') return resolveDidKey(didFor(issuer, await ensureRecord(issuerId)));
+      const did = issuerDidWeb(publicUrl, issuer);
+      const published = (await keys.list(issuerId)).map((record) => ({
+        id: keyIdFor(record, did),
+        publicKeyMultibase: record.publicKeyMultibase,
+        validFrom: record.validFrom,
+        validUntil: record.validUntil,
+        revoked: record.revokedAt !== null,
+      }));
+      return buildDidDocument({ did, keys: published });
+    },
+    async resolveDid(didUrl) {
+      const did = didOf(didUrl);
+      if (did.startsWith('did:key:')) return resolveDidKey(did);
+      const root = didWebFromUrl(publicUrl);
+      let slug: string | null = null;
+      if (did === root) slug = DEFAULT_ISSUER_SLUG;
+      else if (did.startsWith(`${root}:issuers:`)) slug = decodeURIComponent(did.slice(`${root}:issuers:`.length));
+      if (!slug) return null;
+      const issuer = await issuers.findBySlug(slug);
+      if (!issuer || issuer.didMethod !== 'web') return null;
+      return provider.didDocument(issuer.id);
+    },
+  };
+  return provider;
+}
+
+/**
+ * Every key of every issuer, for the chain capability to register on-chain:
+ * `{issuerDid, keyId, publicKeyMultibase, validFrom, validUntil, revoked}`.
+ */
+export async function listAllIssuerKeys(params: { db: Queryable; publicUrl: string }): Promise<
+  Array<{ issuerDid: string; keyId: string; publicKeyMultibase: string; validFrom: Date; validUntil: Date | null; revoked: boolean }>
+> {
+  const issuers = new Map((await createIssuerRepository(params.db).list()).map((issuer) => [issuer.id, issuer]));
+  return (await createIssuerKeyRepository(params.db).listAll()).flatMap((record) => {
+    const issuer = issuers.get(record.issuerId);
+    if (!issuer) return [];
+    const did = issuer.didMethod === 'key' ? didKeyFromPublicKey(record.publicKeyMultibase).did : issuerDidWeb(params.publicUrl, issuer);
+    return [
+      {
+        issuerDid: did,
+        keyId: keyIdFor(record, did),
+        publicKeyMultibase: record.publicKeyMultibase,
+        validFrom: record.validFrom,
+        validUntil: record.validUntil,
+        revoked: record.revokedAt !== null,
+      },
+    ];
+  });
+}
