@@ -1,0 +1,57 @@
+/**
+ * A course ready for automatic issuance: issuer, platform, context, one achievement with
+ * criteria and its "Badge: NAME" line item. Fixtures are named by scenario.
+ */
+import type { Queryable } from '../../../src/storage/database.ts';
+import { createAchievementRepository, type Achievement } from '../../../src/storage/achievement-repository.ts';
+import { createIssuerRepository } from '../../../src/storage/issuer-repository.ts';
+import type { Criteria } from '../../../src/criteria/index.ts';
+
+export interface CourseFixture {
+  issuerId: string;
+  platformId: string;
+  contextId: string;
+  lmsContextId: string;
+  achievement: Achievement;
+  lineItemUrl: string;
+}
+
+export const quiz3AtLeast80: Criteria = { kind: 'all', rules: [{ kind: 'score', activity: 'quiz3', label: 'Quiz 3', minPercent: 80 }] };
+
+export async function seedCourse(
+  db: Queryable,
+  {
+    criteria = quiz3AtLeast80,
+    locale = 'en',
+    lmsContextId = 'course-101',
+    policy = 'keep',
+    name = 'Data Literacy',
+  }: { criteria?: Criteria; locale?: string; lmsContextId?: string; policy?: 'keep' | 'revoke'; name?: string } = {},
+): Promise<CourseFixture> {
+  const issuer = await createIssuerRepository(db).upsert({
+    slug: 'default',
+    name: 'Universidad de Prueba',
+    url: 'https://u.example',
+    email: null,
+    imageUrl: null,
+    description: null,
+    didMethod: 'web',
+  });
+  const platform = await db.query<{ id: string }>(
+    `INSERT INTO platforms (issuer_id, iss, client_id, name, product) VALUES ($1, 'https://lms.example', $2, 'Test LMS', 'moodle')
+     ON CONFLICT (iss, client_id) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+    [issuer.id, 'client-1'],
+  );
+  const platformId = platform.rows[0]!.id;
+  const context = await db.query<{ id: string }>(
+    `INSERT INTO contexts (platform_id, lms_context_id, title, locale, last_launch_at) VALUES ($1, $2, 'Course', $3, now())
+     RETURNING id`,
+    [platformId, lmsContextId, locale],
+  );
+  const contextId = context.rows[0]!.id;
+  const achievements = createAchievementRepository(db);
+  const achievement = await achievements.create({ issuerId: issuer.id, contextId, name, criteria, belowCriteriaPolicy: policy });
+  const lineItemUrl = `https://lms.example/api/lti/courses/${lmsContextId}/line_items/${achievement.id}`;
+  await achievements.link({ achievementId: achievement.id, contextId, resourceLinkId: 'rl-1', lineItemUrl });
+  return { issuerId: issuer.id, platformId, contextId, lmsContextId, achievement, lineItemUrl };
+}
