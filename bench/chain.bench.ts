@@ -1,0 +1,142 @@
+/**
+ * Chain figures: gas per anchored credential and per minted token, wall time to anchor
+ * 1,000 credentials on the embedded chain, and time to replay a 1,000-transaction
+ * journal. Each run uses a fresh in-memory database and embedded chain, through the
+ * same code Sello runs (batcher, send queue, journal).
+ */
+import crypto from 'node:crypto';
+import { Wallet } from 'ethers';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { openDatabase, type Database } from '../src/storage/database.ts';
+import { migrate } from '../src/storage/migrate.ts';
+import { createAnchorBatcher } from '../src/chain/anchor-batcher.ts';
+import { replayJournal } from '../src/chain/chain-journal.ts';
+import { startEmbeddedChain } from '../src/chain/embedded-chain.ts';
+import { openChain, type ChainService } from '../src/chain/open-chain.ts';
+import { registryInterface } from '../src/chain/registry-contract.ts';
+
+export interface ChainFigures {
+  gas_anchor_per_credential: Record<'1' | '10' | '100' | '1000', number>;
+  gas_mint_per_token: Record<'1' | '10' | '50', number>;
+  anchor_1000_embedded_s: number;
+  replay_1000_tx_s: number;
+}
+
+const log = createLogger({ level: 'silent' });
+const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SELLO_DATA_DIR: '/tmp/sello-bench-unused' });
+
+async function freshChain(): Promise<{ db: Database; chain: ChainService }> {
+  const db = await openDatabase({ kind: 'embedded', dataDir: null });
+  await migrate(db);
+  const chain = await openChain({ config, db, log });
+  return { db, chain };
+}
+
+async function insertCredentials(db: Database, params: { count: number; wallets?: boolean }): Promise<void> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO issuers (slug, name, url) VALUES ($1, 'Bench', 'https://bench.example') RETURNING id`,
+    [`bench-${crypto.randomBytes(4).toString('hex')}`],
+  );
+  const issuerId = rows[0]!.id;
+  let platformId: string | null = null;
+  if (params.wallets) {
+    const { rows: platforms } = await db.query<{ id: string }>(
+      `INSERT INTO platforms (issuer_id, iss, client_id) VALUES ($1, $2, 'bench') RETURNING id`,
+      [issuerId, `https://lms-${crypto.randomBytes(4).toString('hex')}.example`],
+    );
+    platformId = platforms[0]!.id;
+  }
+  for (let i = 0; i < params.count; i += 1) {
+    let userId: string | null = null;
+    if (platformId) {
+      // A new holder per token: the realistic (and dearer) case of one credential per learner.
+      const { rows: users } = await db.query<{ id: string }>(
+        `INSERT INTO users (platform_id, sub, wallet_address) VALUES ($1, $2, $3) RETURNING id`,
+        [platformId, crypto.randomUUID(), Wallet.createRandom().address],
+      );
+      userId = users[0]!.id;
+    }
+    const id = `urn:uuid:${crypto.randomUUID()}`;
+    const hash = `0x${crypto.randomBytes(32).toString('hex')}`;
+    await db.query(
+      `INSERT INTO credentials (id, issuer_id, recipient_user_id, hash, document, valid_from) VALUES ($1, $2, $3, $4, '{}', now())`,
+      [id, issuerId, userId, hash],
+    );
+  }
+}
+
+async function gasOfLast(db: Database, purpose: string): Promise<number> {
+  const { rows } = await db.query<{ gas_used: number }>(
+    `SELECT gas_used FROM chain_transactions WHERE purpose = $1 AND status = 'confirmed' ORDER BY id DESC LIMIT 1`,
+    [purpose],
+  );
+  return Number(rows[0]!.gas_used);
+}
+
+/** Runs the chain benchmarks and returns their figures. */
+export async function benchChain(): Promise<ChainFigures> {
+  const anchorGas: Record<string, number> = {};
+  const mintGas: Record<string, number> = {};
+  {
+    const { db, chain } = await freshChain();
+    for (const n of [1, 10, 100, 1000]) {
+      await insertCredentials(db, { count: n });
+      const batcher = createAnchorBatcher({ db, chain, batchSize: n, maxWaitS: 60, log });
+      const report = await batcher.runOnce({ flush: true });
+      if (report.error) throw report.error;
+      anchorGas[n] = Math.round((await gasOfLast(db, 'anchor')) / n);
+    }
+    for (const n of [1, 10, 50]) {
+      await insertCredentials(db, { count: n, wallets: true });
+      const batcher = createAnchorBatcher({ db, chain, batchSize: n, maxWaitS: 60, log });
+      const report = await batcher.runOnce({ flush: true });
+      if (report.error) throw report.error;
+      mintGas[n] = Math.round((await gasOfLast(db, 'mint')) / n);
+    }
+    await chain.close();
+    await db.close();
+  }
+
+  let anchorSeconds: number;
+  {
+    const { db, chain } = await freshChain();
+    await insertCredentials(db, { count: 1000 });
+    const batcher = createAnchorBatcher({ db, chain, batchSize: config.chain.anchorBatchSize, maxWaitS: 60, log });
+    const started = performance.now();
+    const report = await batcher.runOnce({ flush: true });
+    anchorSeconds = (performance.now() - started) / 1000;
+    if (report.error) throw report.error;
+    await chain.close();
+    await db.close();
+  }
+
+  let replaySeconds: number;
+  {
+    const { db, chain } = await freshChain();
+    // 999 more transactions after the deployment: one-leaf anchors through the send queue.
+    for (let i = 0; i < 999; i += 1) {
+      await chain.sender.submit({
+        purpose: 'anchor',
+        to: chain.contractAddress,
+        data: registryInterface.encodeFunctionData('anchorBatch', [[`0x${crypto.randomBytes(32).toString('hex')}`]]),
+      });
+    }
+    await chain.close();
+    const fresh = await startEmbeddedChain();
+    const replay = await replayJournal({ db, request: fresh.request, chainId: fresh.chainId });
+    if (replay.transactions !== 1000) throw new Error(`expected 1000 journal entries, got ${replay.transactions}`);
+    replaySeconds = replay.seconds;
+    await fresh.close();
+    await db.close();
+  }
+
+  return {
+    gas_anchor_per_credential: anchorGas as ChainFigures['gas_anchor_per_credential'],
+    gas_mint_per_token: mintGas as ChainFigures['gas_mint_per_token'],
+    anchor_1000_embedded_s: Number(anchorSeconds.toFixed(3)),
+    replay_1000_tx_s: Number(replaySeconds.toFixed(3)),
+  };
+}
+
+export default benchChain;

@@ -1,0 +1,242 @@
+/**
+ * Anchors every credential Sello issues: credentials with no anchor yet are grouped by
+ * size (`ANCHOR_BATCH_SIZE`) or age (`ANCHOR_BATCH_MAX_WAIT_S`), whichever comes first;
+ * each batch is one `anchorBatch` transaction, followed by `mintBatch` transaction(s)
+ * for the recipients who linked a wallet, chunked under the transaction gas cap.
+ *
+ * Everything is derived from the database, so the batcher is safe to run in several
+ * processes and to stop at any point: a batch is `pending` until a transaction carrying
+ * it is confirmed, and a reverted or dropped transaction just returns it to `pending`.
+ */
+import type { Logger } from '../logger.ts';
+import type { Database } from '../storage/database.ts';
+import {
+  createAnchorBatch,
+  enqueueMints,
+  getTransaction,
+  listBatchLeaves,
+  listOpenBatches,
+  listPendingMints,
+  listSentMints,
+  lockAnchorBatching,
+  markBatchAnchored,
+  markBatchPending,
+  markBatchSent,
+  markMintsMinted,
+  markMintsPending,
+  markMintsSent,
+  recordBatchError,
+  recordMintError,
+  unbatchedCredentialStats,
+} from '../storage/chain-repository.ts';
+import { ChainError } from './chain-error.ts';
+import type { ChainService } from './open-chain.ts';
+import { registryInterface } from './registry-contract.ts';
+
+/**
+ * Tokens per `mintBatch`: ~50,000 gas each, so 200 use ~10 M gas, well under the
+ * 16,777,216 transaction cap with room for estimate headroom.
+ */
+export const MINT_CHUNK_SIZE = 200;
+
+export interface AnchorCycleReport {
+  batchesFormed: number;
+  batchesSent: number;
+  batchesAnchored: number;
+  tokensSent: number;
+  tokensMinted: number;
+  /** The error that stopped this cycle (work stays queued), or null. */
+  error: ChainError | null;
+}
+
+export interface AnchorBatcher {
+  /**
+   * One pass: settle sent transactions, form due batches, send them, mint tokens.
+   * `flush` forms a batch from waiting credentials whatever their age.
+   */
+  runOnce(options?: { flush?: boolean }): Promise<AnchorCycleReport>;
+  /** Runs passes in the background, backing off exponentially while the chain fails. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface CreateAnchorBatcherParameters {
+  db: Database;
+  chain: ChainService;
+  batchSize: number;
+  maxWaitS: number;
+  log: Logger;
+  now?: () => Date;
+  /** Background poll interval (default: a quarter of maxWait, between 0.2 s and 5 s). */
+  pollMs?: number;
+  /** Longest back-off between failing passes. */
+  maxBackoffMs?: number;
+}
+
+/** Creates the batcher; call `start()` for the background loop or `runOnce()` directly. */
+export function createAnchorBatcher(params: CreateAnchorBatcherParameters): AnchorBatcher {
+  const { db, chain, log } = params;
+  const now = params.now ?? (() => new Date());
+  const pollMs = params.pollMs ?? Math.min(5000, Math.max(200, (params.maxWaitS * 1000) / 4));
+  const maxBackoffMs = params.maxBackoffMs ?? 60_000;
+
+  async function settle(report: AnchorCycleReport): Promise<void> {
+    for (const batch of await listOpenBatches(db, chain.chainId)) {
+      if (batch.status !== 'sent' || batch.txId === null) continue;
+      const tx = await getTransaction(db, batch.txId);
+      if (!tx) continue;
+      if (tx.status === 'confirmed') {
+        await markBatchAnchored(db, { batchId: batch.id, txHash: tx.txHash, blockNumber: tx.blockNumber!, blockHash: tx.blockHash! });
+        report.batchesAnchored += 1;
+      } else if (tx.status === 'reverted' || tx.status === 'dropped') {
+        await markBatchPending(db, { batchId: batch.id, error: `transaction ${tx.txHash} ${tx.status}: ${tx.lastError ?? ''}` });
+      }
+    }
+    for (const group of await listSentMints(db)) {
+      const tx = await getTransaction(db, group.txId);
+      if (!tx) continue;
+      if (tx.status === 'confirmed') {
+        await markMintsMinted(db, { txId: tx.id, blockNumber: tx.blockNumber! });
+        report.tokensMinted += group.hashes.length;
+      } else if (tx.status === 'reverted' || tx.status === 'dropped') {
+        await markMintsPending(db, { txId: tx.id, error: `transaction ${tx.txHash} ${tx.status}: ${tx.lastError ?? ''}` });
+      }
+    }
+  }
+
+  async function formBatches(flush: boolean): Promise<number> {
+    return db.transaction(async (tx) => {
+      await lockAnchorBatching(tx);
+      let formed = 0;
+      for (;;) {
+        const { count, oldest } = await unbatchedCredentialStats(tx);
+        if (count === 0) break;
+        const due = oldest !== null && now().getTime() - oldest.getTime() >= params.maxWaitS * 1000;
+        if (count < params.batchSize && !flush && !due) break;
+        const batch = await createAnchorBatch(tx, {
+          chainId: chain.chainId,
+          contractAddress: chain.contractAddress,
+          size: params.batchSize,
+        });
+        if (!batch) break;
+        formed += 1;
+      }
+      return formed;
+    });
+  }
+
+  async function sendPendingBatches(report: AnchorCycleReport): Promise<void> {
+    for (const batch of await listOpenBatches(db, chain.chainId)) {
+      if (batch.status !== 'pending') continue;
+      const leaves = await listBatchLeaves(db, batch.id);
+      try {
+        const tx = await chain.sender.submit({
+          purpose: 'anchor',
+          to: chain.contractAddress,
+          data: registryInterface.encodeFunctionData('anchorBatch', [leaves]),
+        });
+        await markBatchSent(db, { batchId: batch.id, txId: tx.id, txHash: tx.txHash });
+        report.batchesSent += 1;
+      } catch (error) {
+        const chainError = asChainError(error);
+        await recordBatchError(db, { batchId: batch.id, error: `${chainError.code}: ${chainError.message}` });
+        // Later batches wait too: anchoring stays in order and the cause is the same.
+        throw chainError;
+      }
+    }
+  }
+
+  async function sendPendingMints(report: AnchorCycleReport): Promise<void> {
+    await enqueueMints(db);
+    for (;;) {
+      const mints = await listPendingMints(db, MINT_CHUNK_SIZE);
+      if (mints.length === 0) return;
+      const hashes = mints.map((mint) => mint.credentialHash);
+      try {
+        const tx = await chain.sender.submit({
+          purpose: 'mint',
+          to: chain.contractAddress,
+          data: registryInterface.encodeFunctionData('mintBatch', [mints.map((mint) => mint.walletAddress), hashes]),
+        });
+        await markMintsSent(db, { hashes, txId: tx.id, txHash: tx.txHash });
+        report.tokensSent += hashes.length;
+      } catch (error) {
+        const chainError = asChainError(error);
+        await recordMintError(db, { hashes, error: `${chainError.code}: ${chainError.message}` });
+        throw chainError;
+      }
+    }
+  }
+
+  async function runOnce(options: { flush?: boolean } = {}): Promise<AnchorCycleReport> {
+    const report: AnchorCycleReport = {
+      batchesFormed: 0,
+      batchesSent: 0,
+      batchesAnchored: 0,
+      tokensSent: 0,
+      tokensMinted: 0,
+      error: null,
+    };
+    try {
+      await chain.sender.reconcile();
+      await settle(report);
+      report.batchesFormed = await formBatches(options.flush ?? false);
+      await sendPendingBatches(report);
+      await chain.sender.reconcile();
+      await settle(report);
+      await sendPendingMints(report);
+      await chain.sender.reconcile();
+      await settle(report);
+      chain.reportError(null);
+    } catch (error) {
+      report.error = asChainError(error);
+      chain.reportError(`${report.error.code}: ${report.error.message}`);
+    }
+    return report;
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
+  let stopped = true;
+  let failures = 0;
+
+  function schedule(delay: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = runOnce().then((report) => {
+        if (report.error) {
+          failures += 1;
+          const backoff = Math.min(maxBackoffMs, pollMs * 2 ** failures);
+          log.warn({ code: report.error.code, err: report.error, retryInMs: backoff }, 'anchoring pass failed; retrying');
+          schedule(backoff);
+        } else {
+          failures = 0;
+          if (report.batchesAnchored || report.tokensMinted) {
+            log.info({ batches: report.batchesAnchored, tokens: report.tokensMinted }, 'credentials anchored on chain');
+          }
+          schedule(pollMs);
+        }
+      });
+    }, delay);
+    timer.unref?.();
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+function asChainError(error: unknown): ChainError {
+  if (error instanceof ChainError) return error;
+  return new ChainError('chain_unreachable', (error as Error)?.message ?? String(error), undefined, { cause: error });
+}
