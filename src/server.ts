@@ -11,6 +11,12 @@ import { migrate } from './storage/migrate.ts';
 import { resolveSecrets } from './storage/secrets.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from './storage/issuer-repository.ts';
 import { buildApp } from './web/app.ts';
+import { openChain, type ChainService } from './chain/open-chain.ts';
+import { createAnchorBatcher } from './chain/anchor-batcher.ts';
+import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
+import { listAllIssuerKeys } from './issuance/issuer-keys.ts';
+import { chainRpcRouter } from './web/routes/chain-rpc.ts';
+import { chainWalletRouter } from './web/routes/chain-wallet.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -18,6 +24,8 @@ export interface RunningSello {
   port: number;
   db: Database;
   log: Logger;
+  /** The chain Sello anchors on (its `chainReference` goes into every credential). */
+  chain: ChainService;
   /** Stops taking requests, lets in-flight ones finish, stops workers, closes the database. */
   close(): Promise<void>;
 }
@@ -56,7 +64,37 @@ export async function startSello({ config, announce = (line) => console.log(line
       didMethod: config.issuer.didMethod,
     });
 
-    const app = buildApp({ config, db, log, secrets, version: VERSION });
+    // Chain: replays the embedded journal (or checks the RPC endpoint), deploys the
+    // registry at first start, then anchors every credential in the background.
+    const chain = await openChain({ config, db, log });
+    stops.push(() => chain.close());
+    const syncIssuerKeys = async () => {
+      await registerIssuerKeys({ chain, keys: await listAllIssuerKeys({ db, publicUrl: config.publicUrl }), log });
+    };
+    await syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer keys not yet registered on chain; retried before each anchor'));
+    const anchorBatcher = createAnchorBatcher({
+      db,
+      chain,
+      batchSize: config.chain.anchorBatchSize,
+      maxWaitS: config.chain.anchorBatchMaxWaitS,
+      log,
+      syncIssuerKeys,
+    });
+    anchorBatcher.start();
+    stops.push(() => anchorBatcher.stop());
+
+    const app = buildApp({
+      config,
+      db,
+      log,
+      secrets,
+      version: VERSION,
+      chainHealth: () => chain.health(),
+      routers: [
+        chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
+        chainWalletRouter({ db, adminToken: secrets.adminToken }),
+      ],
+    });
 
     const server: Server = await new Promise((resolve, reject) => {
       const listening = app.listen(config.port, config.host, () => resolve(listening));
@@ -76,7 +114,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         for (const stop of stops.reverse()) await stop();
         await db.close();
       })());
-    return { url, port, db, log, close };
+    return { url, port, db, log, chain, close };
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     await db.close().catch(() => {});

@@ -71,6 +71,11 @@ export interface CreateAnchorBatcherParameters {
   pollMs?: number;
   /** Longest back-off between failing passes. */
   maxBackoffMs?: number;
+  /**
+   * Registers issuer keys on-chain before a batch is sent, so a credential's signing
+   * key is on-chain no later than the credential's anchor (see `registerIssuerKeys`).
+   */
+  syncIssuerKeys?: () => Promise<void>;
 }
 
 /** Creates the batcher; call `start()` for the background loop or `runOnce()` directly. */
@@ -126,8 +131,9 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
   }
 
   async function sendPendingBatches(report: AnchorCycleReport): Promise<void> {
-    for (const batch of await listOpenBatches(db, chain.chainId)) {
-      if (batch.status !== 'pending') continue;
+    const pending = (await listOpenBatches(db, chain.chainId)).filter((batch) => batch.status === 'pending');
+    if (pending.length > 0 && params.syncIssuerKeys) await params.syncIssuerKeys();
+    for (const batch of pending) {
       const leaves = await listBatchLeaves(db, batch.id);
       try {
         const tx = await chain.sender.submit({

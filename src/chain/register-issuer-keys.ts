@@ -54,35 +54,46 @@ export async function registerIssuerKeys(params: {
   const { chain } = params;
   const report: RegisterIssuerKeysReport = { registered: [], expiryUpdated: [], revoked: [], unchanged: [] };
   for (const key of params.keys) {
-    const keyId = verificationMethodId(key.issuerDid, key.keyId);
-    const validFrom = toSeconds(key.validFrom);
-    const validUntil = toSeconds(key.validUntil);
-    const onChain = (await chain.registry.getFunction('issuerKey')(key.issuerDid, keyId)) as unknown as {
-      registered: boolean;
-      validUntil: bigint;
-      revokedAt: bigint;
-    };
-    let changed = false;
-    if (!onChain.registered) {
-      await send(chain, 'register_key', 'registerIssuerKey', [key.issuerDid, keyId, key.publicKeyMultibase, validFrom, validUntil]);
-      report.registered.push(keyId);
-      changed = true;
-    } else if (onChain.revokedAt === 0n && onChain.validUntil !== validUntil && !key.revoked) {
-      await send(chain, 'key_expiry', 'setIssuerKeyExpiry', [key.issuerDid, keyId, validUntil]);
-      report.expiryUpdated.push(keyId);
-      changed = true;
+    try {
+      await registerOne(chain, key, report);
+    } catch (error) {
+      // A key the contract refuses (bad dates) must not stop every other key and all
+      // anchoring behind it; unreachable chains and missing funds do stop.
+      if (!(error instanceof ChainError && error.code === 'transaction_would_revert')) throw error;
+      params.log?.error({ err: error, keyId: key.keyId, issuerDid: key.issuerDid }, 'issuer key refused by the registry');
     }
-    if (key.revoked && (!onChain.registered || onChain.revokedAt === 0n)) {
-      await send(chain, 'revoke_key', 'revokeIssuerKey', [key.issuerDid, keyId]);
-      report.revoked.push(keyId);
-      changed = true;
-    }
-    if (!changed) report.unchanged.push(keyId);
   }
   if (report.registered.length + report.revoked.length + report.expiryUpdated.length > 0) {
     params.log?.info(report, 'issuer keys updated on chain');
   }
   return report;
+}
+
+async function registerOne(chain: ChainService, key: IssuerKeyToRegister, report: RegisterIssuerKeysReport): Promise<void> {
+  const keyId = verificationMethodId(key.issuerDid, key.keyId);
+  const validFrom = toSeconds(key.validFrom);
+  const validUntil = toSeconds(key.validUntil);
+  const onChain = (await chain.registry.getFunction('issuerKey')(key.issuerDid, keyId)) as unknown as {
+    registered: boolean;
+    validUntil: bigint;
+    revokedAt: bigint;
+  };
+  let changed = false;
+  if (!onChain.registered) {
+    await send(chain, 'register_key', 'registerIssuerKey', [key.issuerDid, keyId, key.publicKeyMultibase, validFrom, validUntil]);
+    report.registered.push(keyId);
+    changed = true;
+  } else if (onChain.revokedAt === 0n && onChain.validUntil !== validUntil && !key.revoked) {
+    await send(chain, 'key_expiry', 'setIssuerKeyExpiry', [key.issuerDid, keyId, validUntil]);
+    report.expiryUpdated.push(keyId);
+    changed = true;
+  }
+  if (key.revoked && (!onChain.registered || onChain.revokedAt === 0n)) {
+    await send(chain, 'revoke_key', 'revokeIssuerKey', [key.issuerDid, keyId]);
+    report.revoked.push(keyId);
+    changed = true;
+  }
+  if (!changed) report.unchanged.push(keyId);
 }
 
 /** Sends one registry call through the queue and waits until it is final. */

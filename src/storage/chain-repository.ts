@@ -432,3 +432,13 @@ export async function chainQueueStats(db: Queryable): Promise<{ unbatched: numbe
     pendingMints: Number(rows[0]?.pending_mints ?? 0),
   };
 }
+
+// ---- token metadata --------------------------------------------------------------
+
+/** The signed credential a token id (credential hash) stands for. */
+export async function findCredentialByHash(db: Queryable, credentialHash: string): Promise<{ id: string; document: unknown } | null> {
+  const { rows } = await db.query<{ id: string; document: unknown }>('SELECT id, document FROM credentials WHERE hash = $1', [
+    credentialHash,
+  ]);
+  return rows[0] ?? null;
+}
