@@ -2,7 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { seedCourse, type CourseFixture } from '../support/issuance/course-fixture.ts';
 import { createRecordingGradebook, type RecordingGradebook } from '../support/issuance/recording-gradebook.ts';
-import { createInterimSigner } from '../support/issuance/interim-signer.ts';
+import { testConfig } from '../support/config.ts';
+import { createIssueCredentialSigner } from '../../src/issuance/credential-signer.ts';
+import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
+import { createCredentialRepository } from '../../src/storage/credential-repository.ts';
+import type { AwardCredentialSigner } from '../../src/issuance/ports.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
 import type { OutcomeEvent } from '../../src/outcomes/outcome-event.ts';
 import { createIssuanceWorker, backoffDelay, type IssuanceWorker } from '../../src/issuance/issuance-worker.ts';
@@ -14,7 +18,7 @@ import type { Criteria } from '../../src/criteria/index.ts';
 const publicUrl = 'http://localhost:3000';
 let db: TestDatabase;
 let gradebook: RecordingGradebook;
-let signer: ReturnType<typeof createInterimSigner>;
+let signer: AwardCredentialSigner;
 
 function worker(overrides: Partial<Parameters<typeof createIssuanceWorker>[0]> = {}): IssuanceWorker {
   return createIssuanceWorker({
@@ -48,7 +52,11 @@ async function count(table: string): Promise<number> {
 beforeEach(async () => {
   db = await openTestDatabase();
   gradebook = createRecordingGradebook();
-  signer = createInterimSigner();
+  signer = createIssueCredentialSigner({
+    keys: createIssuerKeyProvider({ db, kek: testConfig().secrets.keyEncryptionKey!, publicUrl }),
+    publicUrl,
+    chainReference: null,
+  });
 });
 afterEach(async () => {
   await db.close();
@@ -149,7 +157,8 @@ describe('automatic issuance', () => {
     await worker().runUntilIdle();
     const { rows } = await db.query<{ state: string }>('SELECT state FROM awards');
     expect(rows).toEqual([{ state: 'posted' }]);
-    expect(signer.revoked).toEqual([]);
+    const { rows: credentials } = await db.query<{ id: string }>('SELECT id FROM credentials');
+    expect((await createCredentialRepository(db).findStatus(credentials[0]!.id))?.revoked).toBe(false);
   });
 
   it('revokes the badge and zeroes the gradebook score when the policy is revoke', async () => {
@@ -160,13 +169,13 @@ describe('automatic issuance', () => {
     await worker().runUntilIdle();
     const { rows } = await db.query<{ state: string; credential_id: string; revoke_reason: string }>('SELECT state, credential_id, revoke_reason FROM awards');
     expect(rows[0]).toMatchObject({ state: 'revoked', revoke_reason: 'below_criteria' });
-    expect(signer.revoked).toEqual([rows[0]!.credential_id]);
+    expect((await createCredentialRepository(db).findStatus(rows[0]!.credential_id))?.revoked).toBe(true);
     expect(gradebook.posts.map((post) => post.scoreGiven)).toEqual([100, 0]);
     expect(gradebook.posts[1]!.comment).toBe('Badge revoked: Data Literacy');
   });
 
   it('issues once when two workers race on the same events', async () => {
-    const course = await seedCourse(db);
+    const course = await seedCourse(db, { learners: Array.from({ length: 30 }, (_, i) => `learner-${i}`) });
     const events = Array.from({ length: 30 }, (_, i) => grade(course, `learner-${i}`, 'quiz3', 90));
     await Promise.all([ingestOutcomes({ db, events }), ingestOutcomes({ db, events })]);
     await Promise.all([worker({ workerId: 'a' }).runUntilIdle(), worker({ workerId: 'b' }).runUntilIdle(), worker({ workerId: 'c' }).runUntilIdle()]);

@@ -5,6 +5,7 @@
 import type { Queryable } from '../../../src/storage/database.ts';
 import { createAchievementRepository, type Achievement } from '../../../src/storage/achievement-repository.ts';
 import { createIssuerRepository } from '../../../src/storage/issuer-repository.ts';
+import { createUserRepository } from '../../../src/storage/user-repository.ts';
 import type { Criteria } from '../../../src/criteria/index.ts';
 
 export interface CourseFixture {
@@ -26,7 +27,8 @@ export async function seedCourse(
     lmsContextId = 'course-101',
     policy = 'keep',
     name = 'Data Literacy',
-  }: { criteria?: Criteria; locale?: string; lmsContextId?: string; policy?: 'keep' | 'revoke'; name?: string } = {},
+    learners = ['ana', 'beto', 'carla'],
+  }: { criteria?: Criteria; locale?: string; lmsContextId?: string; policy?: 'keep' | 'revoke'; name?: string; learners?: readonly string[] } = {},
 ): Promise<CourseFixture> {
   const issuer = await createIssuerRepository(db).upsert({
     slug: 'default',
@@ -53,5 +55,20 @@ export async function seedCourse(
   const achievement = await achievements.create({ issuerId: issuer.id, contextId, name, criteria, belowCriteriaPolicy: policy });
   const lineItemUrl = `https://lms.example/api/lti/courses/${lmsContextId}/line_items/${achievement.id}`;
   await achievements.link({ achievementId: achievement.id, contextId, resourceLinkId: 'rl-1', lineItemUrl });
-  return { issuerId: issuer.id, platformId, contextId, lmsContextId, achievement, lineItemUrl };
+  const course = { issuerId: issuer.id, platformId, contextId, lmsContextId, achievement, lineItemUrl };
+  await enrolLearners(db, course, learners);
+  return course;
+}
+
+/** Learners as a roster (NRPS) or launch leaves them: with a name and an email to issue to. */
+export async function enrolLearners(db: Queryable, course: CourseFixture, subs: readonly string[]): Promise<void> {
+  const users = createUserRepository(db);
+  for (const sub of subs) {
+    const user = await users.upsert({ platformId: course.platformId, sub, name: `Learner ${sub}`, email: `${sub}@u.example` });
+    await db.query(`INSERT INTO enrollments (context_id, user_id, roles) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+      course.contextId,
+      user.id,
+      ['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner'],
+    ]);
+  }
 }
