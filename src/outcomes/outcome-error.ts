@@ -1,0 +1,16 @@
+import { AppError } from '../errors.ts';
+
+export type OutcomeErrorCode =
+  | 'missing_webhook_headers'
+  | 'missing_idempotency_key'
+  | 'webhook_signature_unauthorized'
+  | 'webhook_timestamp_unauthorized'
+  | 'invalid_outcome_event'
+  | 'idempotency_key_conflict'
+  | 'connector_not_found'
+  | 'connector_unavailable'
+  | 'connector_unauthorized'
+  | 'context_not_found';
+
+/** Errors of the outcome sources (webhook, LMS connectors, syncs). */
+export class OutcomeError extends AppError<OutcomeErrorCode> {}

@@ -1,0 +1,110 @@
+/**
+ * `POST /api/outcomes`: grades and completions from custom integrations. Mounted before
+ * the app's body parsers, because the signature covers the raw bytes.
+ *
+ * Request: headers `X-Sello-Platform` (platform id), `X-Sello-Timestamp` (unix seconds,
+ * within 5 minutes), `X-Sello-Signature` (`sha256=` HMAC, see webhook-signature.ts),
+ * `Idempotency-Key`; body one event or `{events: [...]}` (see outcome-event.ts).
+ * Answers 202 with what changed; a repeated idempotency key gets the first answer back.
+ */
+import crypto from 'node:crypto';
+import express, { type Router } from 'express';
+import type { Database } from '../../storage/database.ts';
+import { createOutcomeRepository } from '../../storage/outcome-repository.ts';
+import { ingestOutcomes } from '../../outcomes/ingest-outcomes.ts';
+import { webhookBodySchema, type OutcomeEvent } from '../../outcomes/outcome-event.ts';
+import { OutcomeError } from '../../outcomes/outcome-error.ts';
+import {
+  IDEMPOTENCY_HEADER,
+  MAX_CLOCK_SKEW_S,
+  PLATFORM_HEADER,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  webhookSignatureMatches,
+} from '../../outcomes/webhook-signature.ts';
+
+export interface OutcomesWebhookParameters {
+  db: Database;
+  bodyLimit: string;
+  now?: () => Date;
+  /** Called after events were queued (wakes this process's issuance worker). */
+  onQueued?: () => void;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * @throws (as responses) 400 `missing_webhook_headers`, `missing_idempotency_key`,
+ *   `invalid_outcome_event`; 401 `webhook_signature_unauthorized`,
+ *   `webhook_timestamp_unauthorized`; 409 `idempotency_key_conflict`.
+ */
+export function outcomesWebhookRouter({ db, bodyLimit, now = () => new Date(), onQueued }: OutcomesWebhookParameters): Router {
+  const router = express.Router();
+  const outcomes = createOutcomeRepository(db);
+  router.post('/', express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const platformId = req.get(PLATFORM_HEADER);
+    const timestampText = req.get(TIMESTAMP_HEADER);
+    const signature = req.get(SIGNATURE_HEADER);
+    if (!platformId || !timestampText || !signature) {
+      throw new OutcomeError('missing_webhook_headers', `Send ${PLATFORM_HEADER}, ${TIMESTAMP_HEADER} and ${SIGNATURE_HEADER}`);
+    }
+    const timestamp = Number(timestampText);
+    if (!/^\d{1,12}$/.test(timestampText) || Math.abs(now().getTime() / 1000 - timestamp) > MAX_CLOCK_SKEW_S) {
+      throw new OutcomeError('webhook_timestamp_unauthorized', 'The timestamp is missing, malformed or more than 5 minutes away from now');
+    }
+    const secret = UUID.test(platformId) ? await outcomes.findWebhookSecret(platformId) : null;
+    // Unknown platform and bad signature answer alike, so neither can be probed.
+    if (!secret || !webhookSignatureMatches({ secret, timestamp, body, signature })) {
+      throw new OutcomeError('webhook_signature_unauthorized', 'The signature does not match the body');
+    }
+    const idempotencyKey = req.get(IDEMPOTENCY_HEADER)?.trim();
+    if (!idempotencyKey || idempotencyKey.length > 200) {
+      throw new OutcomeError('missing_idempotency_key', `Send an ${IDEMPOTENCY_HEADER} header (at most 200 characters)`);
+    }
+    const bodySha256 = crypto.createHash('sha256').update(body).digest('hex');
+    const previous = await outcomes.findDelivery(platformId, idempotencyKey);
+    if (previous) {
+      if (previous.bodySha256 !== bodySha256) {
+        throw new OutcomeError('idempotency_key_conflict', 'This idempotency key was used with a different body');
+      }
+      res.status(200).json({ ...previous.result, replayed: true });
+      return;
+    }
+    let parsedJson: unknown;
+    try {
+      parsedJson = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new OutcomeError('invalid_outcome_event', 'The body is not valid JSON');
+    }
+    const parsed = webhookBodySchema.safeParse(parsedJson);
+    if (!parsed.success) {
+      throw new OutcomeError('invalid_outcome_event', 'The body is not a valid outcome event', {
+        problems: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      });
+    }
+    const items = 'events' in parsed.data ? parsed.data.events : [parsed.data];
+    const events: OutcomeEvent[] = items.map((item) => ({
+      platform: platformId,
+      context: item.context,
+      learner: item.learner,
+      activity: item.activity,
+      activityName: item.activityName,
+      score: item.score ?? null,
+      max: item.max ?? null,
+      completed: item.completed ?? null,
+      at: new Date(item.at),
+      source: 'webhook',
+    }));
+    const report = await ingestOutcomes({ db, events });
+    const result = { ...report };
+    if (!(await outcomes.recordDelivery(platformId, idempotencyKey, { bodySha256, result }))) {
+      // A concurrent twin recorded first; its events were the same, so nothing changed twice.
+      res.status(200).json({ ...result, replayed: true });
+      return;
+    }
+    if (report.queued > 0) onQueued?.();
+    res.status(202).json(result);
+  });
+  return router;
+}
