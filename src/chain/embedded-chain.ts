@@ -53,6 +53,17 @@ function edrContext(): Promise<edr.EdrContext> {
   return contextPromise;
 }
 
+/**
+ * EDR answers a revert with `data: {data: '0x…', reason}`; geth and every other node
+ * answer `data: '0x…'`, which is what ethers (and wallets using /chain/rpc) decode into
+ * custom errors. Normalise to the common shape.
+ */
+function standardRpcError(error: { code: number; message: string; data?: unknown }): { code: number; message: string; data?: unknown } {
+  const data = error.data as { data?: unknown } | undefined;
+  if (data && typeof data === 'object' && typeof data.data === 'string') return { ...error, data: data.data };
+  return error;
+}
+
 function addressBytes(address: string): Uint8Array {
   return Buffer.from(address.slice(2), 'hex');
 }
@@ -72,7 +83,9 @@ export async function startEmbeddedChain(params: StartEmbeddedChainParameters = 
     {
       allowBlocksWithSameTimestamp: false,
       allowUnlimitedContractSize: false,
-      bailOnCallFailure: false,
+      // eth_call must answer a revert as a JSON-RPC error carrying the revert data, as
+      // geth does, or callers (ethers, wallets) cannot tell a revert from a result.
+      bailOnCallFailure: true,
       bailOnTransactionFailure: false,
       chainId: BigInt(EMBEDDED_CHAIN_ID),
       coinbase: addressBytes(COINBASE),
@@ -100,7 +113,7 @@ export async function startEmbeddedChain(params: StartEmbeddedChainParameters = 
     if (closed) return { error: { code: -32000, message: 'the embedded chain is closed' } };
     const response = await provider.handleRequest(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: callParams }));
     const data = typeof response.data === 'string' ? JSON.parse(response.data) : response.data;
-    return data.error ? { error: data.error } : { result: data.result };
+    return data.error ? { error: standardRpcError(data.error) } : { result: data.result };
   };
   const ethersProvider = new RequestProvider({ request, chainId: EMBEDDED_CHAIN_ID });
   return {
