@@ -1,0 +1,474 @@
+/**
+ * The LTI capability assembled: ltijs (the only import of it in Sello) on Sello's
+ * database, wrapped in an express router mounted at `/lti` before the app's body and
+ * cookie parsers, plus everything the rest of Sello uses: `requireLaunch`, the platform
+ * registry, Dynamic Registration, Deep Linking responses and the AGS/NRPS services.
+ *
+ * ltijs is a module-level singleton; Sello builds a fresh instance from its class so that
+ * several Sellos (tests) can live in one process, and never calls `deploy()`, which
+ * installs a SIGINT handler that exits the process and exits on database errors.
+ *
+ * https://www.imsglobal.org/spec/security/v1p0#openid_connect_launch_flow
+ */
+import crypto from 'node:crypto';
+import express, { type RequestHandler, type Router } from 'express';
+import ltijs from 'ltijs';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Database } from '../storage/database.ts';
+import { createLtiStore, type LtiStore } from '../storage/lti-store.ts';
+import { createLtiLaunchRepository } from '../storage/lti-launch-repository.ts';
+import { createPlatformRepository } from '../storage/platform-repository.ts';
+import type { Achievement } from '../storage/achievement-repository.ts';
+import { LtiError, sendLtiError, type PageRenderer } from './errors.ts';
+import { isInstructorRole } from './claims.ts';
+import { createPlatformRegistry, type LtijsPlatforms, type PlatformRegistry } from './platform-registry.ts';
+import { createDynamicRegistrar, type DynamicRegistrar } from './dynamic-registration.ts';
+import { buildCanvasConfiguration, toolEndpoints } from './tool-configuration.ts';
+import { createRequireLaunch, type Launch, type RequireLaunch } from './require-launch.ts';
+import { landingPath, recordLaunch, type IdTokenClaims } from './record-launch.ts';
+import { badgeResourceLink, buildDeepLinkingResponse, type DeepLinkingResponse } from './deep-linking.ts';
+import { createToolKeys, type ToolKeys } from './tool-keys.ts';
+import { createLtiServices, type LtiServices } from './services.ts';
+import type { ServiceClientOptions } from './service-client.ts';
+
+/** What a launch tells other capabilities (issuance syncs outcomes at each launch). */
+export interface LaunchEvent extends Omit<Launch, 'ltik'> {
+  messageType: 'LtiResourceLinkRequest' | 'LtiDeepLinkingRequest';
+  resourceLinkId: string | null;
+  custom: Record<string, unknown>;
+}
+
+export interface LtiHooks {
+  /** Runs after each recorded launch; a failure is logged and does not stop the launch. */
+  onLaunch?(launch: LaunchEvent): Promise<void>;
+}
+
+export interface CreateLtiParameters {
+  db: Database;
+  config: Readonly<Config>;
+  /** The key-encryption key: ltijs's secret (cookies, ltik, encrypted keys) is derived from it. */
+  keyEncryptionKey: Buffer;
+  log: Logger;
+  pages: PageRenderer;
+  hooks?: LtiHooks;
+  /** Outgoing HTTP of Dynamic Registration and the services (tests may wrap it). */
+  fetch?: typeof fetch;
+  services?: Omit<ServiceClientOptions, 'toolKeys' | 'fetch'>;
+  purgeIntervalMs?: number;
+}
+
+export interface Lti {
+  /** Mount at `/lti` through `deps.earlyMounts` (before body and cookie parsers). */
+  router: Router;
+  requireLaunch: RequireLaunch;
+  registry: PlatformRegistry;
+  registrar: DynamicRegistrar;
+  services: LtiServices;
+  toolKeys: ToolKeys;
+  store: LtiStore;
+  /**
+   * The signed Deep Linking response attaching `achievements` for the launch behind `ltik`.
+   * @throws LtiError `lti_session_required`, `lti_deep_linking_invalid`.
+   */
+  deepLinkingResponse(parameters: { ltik: string; achievements: Achievement[]; message?: string }): Promise<DeepLinkingResponse>;
+  close(): Promise<void>;
+}
+
+/** The part of ltijs's Provider Sello drives. */
+interface LtijsProvider {
+  app: RequestHandler;
+  setup(key: string, database: { plugin: LtiStore }, options: Record<string, unknown>): LtijsProvider;
+  onConnect(callback: (token: LtijsToken, req: express.Request, res: express.Response, next: express.NextFunction) => unknown): void;
+  onDeepLinking(callback: (token: LtijsToken, req: express.Request, res: express.Response, next: express.NextFunction) => unknown): void;
+  onInvalidToken(callback: (req: express.Request, res: express.Response) => unknown): void;
+  onSessionTimeout(callback: (req: express.Request, res: express.Response) => unknown): void;
+  onUnregisteredPlatform(callback: (req: express.Request, res: express.Response) => unknown): void;
+  onInactivePlatform(callback: (req: express.Request, res: express.Response) => unknown): void;
+  registerPlatform(platform: Record<string, unknown>): Promise<{ platformKid(): Promise<string>; platformActive(active?: boolean): Promise<boolean> }>;
+  getPlatformById(kid: string): Promise<false | { platformActive(active?: boolean): Promise<boolean> }>;
+  deletePlatform(url: string, clientId: string): Promise<true>;
+}
+
+interface LtijsToken {
+  iss: string;
+  user: string;
+  clientId: string;
+  platformId: string;
+  deploymentId: string;
+}
+
+/** ltijs's failure messages → Sello codes (ltijs 5.9 `Utils/Auth.js`, jsonwebtoken messages). */
+function launchErrorFor(message: string): LtiError {
+  const m = message || '';
+  if (/NONCE_ALREADY_RECEIVED|lti_store_nonce|duplicate key/i.test(m)) return new LtiError('lti_nonce_replayed', 'This launch was already used; open Sello again from the course');
+  if (/jwt expired|TOKEN_TOO_OLD|jwt not active/i.test(m)) return new LtiError('lti_token_expired', 'The launch token has expired; open Sello again from the course');
+  if (/ALG_NOT_RS256|invalid algorithm|signature is required/i.test(m)) return new LtiError('lti_alg_invalid', 'The launch token must be signed with RS256');
+  if (/invalid signature|KEY_NOT_FOUND|KID_NOT_FOUND|KEYSET_NOT_FOUND|jwt malformed|INVALID_JWT/i.test(m)) {
+    return new LtiError('lti_signature_invalid', 'The launch token signature does not match the LMS keys');
+  }
+  if (/AZP_DOES_NOT_MATCH|audience/i.test(m)) return new LtiError('lti_audience_invalid', 'The launch token is meant for another tool');
+  if (/MISSING_VALIDATION_COOKIE/.test(m)) return new LtiError('lti_state_missing', 'The login state is missing; open Sello again from the course');
+  if (/UNREGISTERED_PLATFORM/.test(m)) return new LtiError('lti_platform_unknown', 'This LMS is not registered in Sello');
+  if (/PLATFORM_NOT_ACTIVATED/.test(m)) return new LtiError('lti_platform_inactive', 'This LMS registration waits for approval in Sello');
+  if (/NO_.*_CLAIM|WRONG_LTI_VERSION/.test(m)) return new LtiError('lti_claims_invalid', 'The launch lacks required LTI claims', { reason: m });
+  return new LtiError('lti_token_invalid', 'The launch could not be verified', { reason: m });
+}
+
+/** cookie-signature's format (`s:value.hmac`), as ltijs's cookie-parser expects it. */
+function signCookie(value: string, secret: string): string {
+  const mac = crypto.createHmac('sha256', secret).update(value).digest('base64').replace(/=+$/, '');
+  return `s:${value}.${mac}`;
+}
+
+function hasCookie(header: string | undefined, name: string): boolean {
+  return (header ?? '').split(';').some((part) => part.trim().startsWith(`${name}=`));
+}
+
+/**
+ * Builds the LTI capability. Never listens and never exits the process.
+ */
+export async function createLti({
+  db,
+  config,
+  keyEncryptionKey,
+  log,
+  pages,
+  hooks = {},
+  fetch: fetchImpl = fetch,
+  services: serviceOptions = {},
+  purgeIntervalMs,
+}: CreateLtiParameters): Promise<Lti> {
+  const secret = Buffer.from(crypto.hkdfSync('sha256', keyEncryptionKey, Buffer.alloc(0), 'sello ltijs', 32)).toString('hex');
+  const store = createLtiStore({ db, purgeIntervalMs });
+  await store.setup();
+  const endpoints = toolEndpoints(config.publicUrl);
+  const secure = config.publicUrl.startsWith('https://');
+  const ProviderClass = (ltijs.Provider as { constructor: new () => LtijsProvider }).constructor;
+  const provider = new ProviderClass().setup(secret, { plugin: store }, {
+    appRoute: '/launch',
+    loginRoute: '/login',
+    keysetRoute: '/keys',
+    // Sello answers /lti/register itself (see below); ltijs's own route is parked.
+    dynRegRoute: '/ltijs-register',
+    // No ltijs session cookie: the ltik alone carries the session, so iframes without
+    // third-party cookies keep working (requireLaunch checks it against lti_launches).
+    ltiaas: true,
+    tokenMaxAge: 60,
+    cors: false,
+    cookies: { secure, sameSite: secure ? 'None' : 'Lax' },
+  });
+
+  const platforms = createPlatformRepository(db);
+  const launches = createLtiLaunchRepository(db);
+  const toolKeys = createToolKeys({ store, encryptionKey: secret });
+  const ltijsPlatforms: LtijsPlatforms = {
+    async upsert(p) {
+      const platform = await provider.registerPlatform({
+        url: p.iss,
+        clientId: p.clientId,
+        name: p.name,
+        authenticationEndpoint: p.authUrl,
+        accesstokenEndpoint: p.tokenUrl,
+        authConfig: { method: 'JWK_SET', key: p.jwksUrl },
+      });
+      return platform.platformKid();
+    },
+    async setActive(kid, active) {
+      const platform = await provider.getPlatformById(kid);
+      if (platform) await platform.platformActive(active);
+    },
+    async remove(iss, clientId) {
+      await provider.deletePlatform(iss, clientId);
+    },
+  };
+  const registry = createPlatformRegistry({ db, ltijs: ltijsPlatforms, config });
+  const registrar = createDynamicRegistrar({
+    registry,
+    publicUrl: config.publicUrl,
+    toolName: config.issuer.name === 'Sello' ? 'Sello' : `Sello (${config.issuer.name})`,
+    toolDescription: 'Open Badges 3.0 microcredentials from course results',
+    autoApprove: config.lti.dynamicRegistrationAutoApprove,
+    fetch: fetchImpl,
+  });
+  const services = createLtiServices({ db, toolKeys, fetch: fetchImpl, ...serviceOptions });
+  const requireLaunch = createRequireLaunch({ db, ltikSecret: secret });
+
+  const fail = (req: express.Request, res: express.Response, error: LtiError) => sendLtiError(req, res, error, pages);
+  const localeOf = (res: express.Response): 'en' | 'es' => (res.locals.locale as 'en' | 'es' | undefined) ?? config.defaultLocale;
+
+  provider.onInvalidToken((req, res) => {
+    const err = res.locals.err as { details?: { message?: string } } | undefined;
+    log.debug({ reason: err?.details?.message }, 'LTI launch refused');
+    fail(req, res, launchErrorFor(err?.details?.message ?? ''));
+  });
+  provider.onSessionTimeout((req, res) => fail(req, res, new LtiError('lti_session_required', 'Open Sello again from your course')));
+  provider.onUnregisteredPlatform((req, res) => fail(req, res, new LtiError('lti_platform_unknown', 'This LMS is not registered in Sello')));
+  provider.onInactivePlatform((req, res) =>
+    fail(req, res, new LtiError('lti_platform_inactive', 'This LMS registration waits for approval by a Sello administrator')),
+  );
+  const onLaunch = async (token: LtijsToken, req: express.Request, res: express.Response) => {
+    try {
+      const claims = decodeJwt(String((req.body as Record<string, unknown>).id_token)) as IdTokenClaims;
+      const ltik = String(res.locals.ltik);
+      const state = String(decodeJwt(ltik).s);
+      const { launch } = await recordLaunch({ db, claims, clientId: token.clientId, state, defaultLocale: config.defaultLocale });
+      if (hooks.onLaunch) {
+        await hooks
+          .onLaunch({
+            platformId: launch.platformId,
+            contextId: launch.contextId!,
+            userId: launch.userId,
+            deploymentId: launch.deploymentId,
+            roles: launch.roles,
+            isInstructor: isInstructorRole(launch.roles),
+            locale: launch.locale,
+            messageType: launch.messageType,
+            resourceLinkId: launch.resourceLinkId,
+            custom: launch.custom,
+          })
+          .catch((error: unknown) => log.error({ err: error }, 'onLaunch hook failed'));
+      }
+      res.redirect(303, `${landingPath(launch)}?ltik=${encodeURIComponent(ltik)}`);
+    } catch (error) {
+      if (error instanceof LtiError) fail(req, res, error);
+      else {
+        log.error({ err: error }, 'recording an LTI launch failed');
+        res.status(500).type('text').send('Sello could not record the launch');
+      }
+    }
+  };
+  provider.onConnect(onLaunch);
+  provider.onDeepLinking(onLaunch);
+
+  const ltijsApp = provider.app;
+  const form = express.urlencoded({ extended: false, limit: '256kb' });
+  // ltijs parses bodies again with body-parser 1, which skips a request marked parsed.
+  // Express 5's `req.query` is a prototype getter that vanishes when ltijs's express 4
+  // swaps the prototype, so it is pinned as an own property first.
+  const markParsed: RequestHandler = (req, _res, next) => {
+    (req as express.Request & { _body?: boolean })._body = true;
+    Object.defineProperty(req, 'query', { value: { ...req.query }, writable: true, configurable: true, enumerable: true });
+    next();
+  };
+  const router = express.Router();
+
+  router.get('/canvas.json', (_req, res) => {
+    res.json(buildCanvasConfiguration({ publicUrl: config.publicUrl, name: 'Sello', description: 'Open Badges 3.0 microcredentials from course results' }));
+  });
+
+  router.get('/register', async (req, res) => {
+    const openid = typeof req.query.openid_configuration === 'string' ? req.query.openid_configuration : '';
+    const token = typeof req.query.registration_token === 'string' ? req.query.registration_token : undefined;
+    if (!openid) {
+      fail(req, res, new LtiError('invalid_openid_configuration', 'Start the registration from your LMS: the openid_configuration parameter is missing'));
+      return;
+    }
+    try {
+      const result = await registrar.register({ openidConfigurationUrl: openid, registrationToken: token });
+      log.info({ platformId: result.platform.id, iss: result.platform.iss, active: result.active }, 'platform registered dynamically');
+      res.type('html').send(
+        pages.render('lti-registered', { title: 'Sello', platform: result.platform, active: result.active }, localeOf(res)),
+      );
+    } catch (error) {
+      if (error instanceof LtiError) {
+        log.warn({ code: error.code, details: error.details }, 'dynamic registration failed');
+        fail(req, res, error);
+      } else {
+        log.error({ err: error }, 'dynamic registration failed');
+        fail(req, res, new LtiError('lti_registration_rejected', 'The registration could not be completed'));
+      }
+    }
+  });
+
+  router.all('/login', form, markParsed, async (req, res, next) => {
+    try {
+      const params = { ...(req.query as Record<string, unknown>), ...((req.body as Record<string, unknown>) ?? {}) };
+      const str = (name: string) => (typeof params[name] === 'string' ? (params[name] as string) : undefined);
+      const iss = str('iss');
+      const targetLinkUri = str('target_link_uri');
+      if (!iss || !str('login_hint') || !targetLinkUri) {
+        throw new LtiError('lti_login_invalid', 'The login request lacks iss, login_hint or target_link_uri');
+      }
+      // OIDC login: the tool must only send people on to its own launch URLs.
+      if (!targetLinkUri.startsWith(`${config.publicUrl}/`)) {
+        throw new LtiError('lti_login_invalid', 'target_link_uri is not a Sello URL', { target_link_uri: targetLinkUri });
+      }
+      const clientId = str('client_id');
+      const candidates = (await platforms.list()).filter((p) => p.iss === iss && (!clientId || p.clientId === clientId));
+      if (candidates.length === 0) throw new LtiError('lti_platform_unknown', 'This LMS is not registered in Sello', { iss, clientId });
+      const platform = candidates[0]!;
+      if (platform.status !== 'active') {
+        throw new LtiError('lti_platform_inactive', `This LMS registration is ${platform.status} in Sello; an administrator must approve it`);
+      }
+      const keep: Record<string, string> = {};
+      for (const name of ['iss', 'login_hint', 'target_link_uri', 'lti_message_hint', 'client_id', 'lti_deployment_id']) {
+        const value = str(name);
+        if (value) keep[name] = value;
+      }
+      const storageTarget = str('lti_storage_target') ?? null;
+      // ltijs answers with a redirect to the platform; Sello records the login first (for
+      // the cookie fallbacks) and, with platform storage, stores the state there too.
+      res.redirect = ((location: string) => {
+        const state = new URL(location, config.publicUrl).searchParams.get('state') ?? '';
+        const storageSecret = crypto.randomBytes(24).toString('base64url');
+        void launches
+          .recordLogin({ state, iss, params: keep, storageTarget, storageSecret, expiresAt: new Date(Date.now() + 10 * 60_000) })
+          .then(
+            () => {
+              if (!storageTarget) {
+                res.status(302).setHeader('location', location);
+                res.end();
+                return;
+              }
+              res
+                .status(200)
+                .type('html')
+                .send(
+                  pages.render(
+                    'lti-storage-put',
+                    {
+                      title: 'Sello',
+                      location,
+                      target: storageTarget,
+                      origin: new URL(platform.authUrl ?? iss).origin,
+                      key: `sello_state_${state}`,
+                      value: storageSecret,
+                    },
+                    localeOf(res),
+                  ),
+                );
+            },
+            (error: unknown) => {
+              log.error({ err: error }, 'recording an LTI login failed');
+              res.status(500).type('text').send('Sello could not start the launch');
+            },
+          );
+      }) as express.Response['redirect'];
+      ltijsApp(req, res, next);
+    } catch (error) {
+      if (error instanceof LtiError) fail(req, res, error);
+      else next(error);
+    }
+  });
+
+  router.post('/launch', form, markParsed, async (req, res, next) => {
+    try {
+      const body = (req.body ?? {}) as Record<string, string | undefined>;
+      if (!body.id_token) {
+        // Platforms answer authentication errors (e.g. login_required) as form posts too.
+        throw new LtiError('lti_token_invalid', body.error_description || body.error || 'The launch has no id_token', {
+          error: body.error,
+        });
+      }
+      let header: { alg?: string };
+      let claims: Record<string, unknown>;
+      try {
+        header = decodeProtectedHeader(body.id_token);
+        claims = decodeJwt(body.id_token);
+      } catch (cause) {
+        throw new LtiError('lti_token_invalid', 'The id_token is not a JWT', undefined, { cause });
+      }
+      if (header.alg !== 'RS256') throw new LtiError('lti_alg_invalid', `The launch token must be signed with RS256, not ${header.alg}`);
+      const iss = String(claims.iss ?? '');
+      const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map(String);
+      const ofIssuer = (await platforms.list()).filter((p) => p.iss === iss);
+      if (ofIssuer.length === 0) throw new LtiError('lti_platform_unknown', 'This LMS is not registered in Sello', { iss });
+      if (!ofIssuer.some((p) => audiences.includes(p.clientId))) {
+        throw new LtiError('lti_audience_invalid', 'The launch token is meant for another tool', { aud: claims.aud });
+      }
+      const state = body.state;
+      if (!state) throw new LtiError('lti_state_missing', 'The launch has no state; open Sello again from the course');
+      if (hasCookie(req.headers.cookie, `state${state}`)) {
+        ltijsApp(req, res, next);
+        return;
+      }
+      // No state cookie: the browser blocked it (third-party cookies in an iframe).
+      const login = await launches.findLogin(state);
+      if (!login || login.iss !== iss) {
+        throw new LtiError('lti_state_missing', 'This launch did not start here or has expired; open Sello again from the course');
+      }
+      const proof = body.sello_storage_proof;
+      if (proof) {
+        const given = crypto.createHash('sha256').update(proof).digest();
+        const expected = crypto.createHash('sha256').update(login.storageSecret).digest();
+        if (!crypto.timingSafeEqual(given, expected)) throw new LtiError('lti_state_missing', 'The platform storage did not confirm this launch');
+        // Platform storage vouched for the state: give ltijs the cookie it checks.
+        const cookie = `state${state}=${encodeURIComponent(signCookie(iss, secret))}`;
+        req.headers.cookie = req.headers.cookie ? `${req.headers.cookie}; ${cookie}` : cookie;
+        ltijsApp(req, res, next);
+        return;
+      }
+      const locale = localeOf(res);
+      if (login.storageTarget) {
+        const platform = ofIssuer.find((p) => audiences.includes(p.clientId))!;
+        res.type('html').send(
+          pages.render(
+            'lti-storage-get',
+            {
+              title: 'Sello',
+              action: endpoints.launch,
+              idToken: body.id_token,
+              state,
+              target: login.storageTarget,
+              origin: new URL(platform.authUrl ?? iss).origin,
+              key: `sello_state_${state}`,
+              relaunchUrl: `${endpoints.login}?${new URLSearchParams(login.params).toString()}`,
+            },
+            locale,
+          ),
+        );
+        return;
+      }
+      res
+        .status(401)
+        .type('html')
+        .send(
+          pages.render(
+            'lti-cookies-blocked',
+            { title: 'Sello', code: 'lti_state_missing', relaunchUrl: `${endpoints.login}?${new URLSearchParams(login.params).toString()}` },
+            locale,
+          ),
+        );
+    } catch (error) {
+      if (error instanceof LtiError) fail(req, res, error);
+      else next(error);
+    }
+  });
+
+  router.get('/keys', markParsed, (req, res, next) => ltijsApp(req, res, next));
+
+  return {
+    router,
+    requireLaunch,
+    registry,
+    registrar,
+    services,
+    toolKeys,
+    store,
+    async deepLinkingResponse({ ltik, achievements, message }) {
+      const state = (() => {
+        try {
+          return String(decodeJwt(ltik).s ?? '');
+        } catch {
+          return '';
+        }
+      })();
+      const launch = state ? await launches.findByState(state) : null;
+      if (!launch) throw new LtiError('lti_session_required', 'This session has expired; open Sello again from your course');
+      const platform = await platforms.findById(launch.platformId);
+      if (!platform) throw new LtiError('platform_not_found', 'The platform of this launch is gone');
+      return buildDeepLinkingResponse({
+        launch,
+        platform,
+        toolKeys,
+        message,
+        contentItems: achievements.map((achievement) => badgeResourceLink({ achievement, launchUrl: endpoints.launch })),
+      });
+    },
+    async close() {
+      await store.Close();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The session of Sello's app pages inside the LMS: the ltik (ltijs's launch token, an
+ * HS256 JWT carrying the launch's OIDC state) travels in every link and form, so pages
+ * work in an iframe whose cookies the browser blocks.
+ *
+ * https://www.imsglobal.org/spec/lti/v1p3#launch-from-a-resource-link
+ */
+import type { RequestHandler } from 'express';
+import { jwtVerify } from 'jose';
+import type { Database } from '../storage/database.ts';
+import { createLtiLaunchRepository } from '../storage/lti-launch-repository.ts';
+import { createPlatformRepository } from '../storage/platform-repository.ts';
+import { isInstructorRole, isLearnerRole } from './claims.ts';
+import { LtiError, sendLtiError } from './errors.ts';
+
+/** What every app page knows about the visit (`res.locals.launch`); ids are Sello's row ids. */
+export interface Launch {
+  platformId: string;
+  contextId: string;
+  userId: string;
+  deploymentId: string;
+  roles: string[];
+  isInstructor: boolean;
+  locale: 'en' | 'es';
+  ltik: string;
+}
+
+export interface RequireLaunchOptions {
+  /** `instructor`: Instructor, TA, ContentDeveloper, Administrator. `learner`: Learner or not an instructor. */
+  roles?: 'instructor' | 'learner' | 'any';
+}
+
+export type RequireLaunch = (options?: RequireLaunchOptions) => RequestHandler;
+
+/** Where a request carries its ltik: `?ltik=`, a form field, or `Authorization: Bearer`. */
+export function ltikOf(req: { query: Record<string, unknown>; body?: unknown; get(name: string): string | undefined }): string | null {
+  if (typeof req.query.ltik === 'string' && req.query.ltik) return req.query.ltik;
+  const body = req.body as Record<string, unknown> | undefined;
+  if (body && typeof body.ltik === 'string' && body.ltik) return body.ltik;
+  const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+  return match ? match[1]! : null;
+}
+
+/**
+ * Builds `requireLaunch`. The middleware answers 401 `lti_session_required` without a
+ * valid, unexpired ltik, 403 `lti_forbidden` when the role does not fit or when the
+ * request names a course (`:contextId` param, `contextId` query or field) other than the
+ * launch's own, and 403 `lti_platform_inactive` once the platform is disabled.
+ */
+export function createRequireLaunch({ db, ltikSecret }: { db: Database; ltikSecret: string }): RequireLaunch {
+  const launches = createLtiLaunchRepository(db);
+  const platforms = createPlatformRepository(db);
+  const key = new TextEncoder().encode(ltikSecret);
+
+  return (options = {}) =>
+    async (req, res, next) => {
+      try {
+        const ltik = ltikOf(req);
+        if (!ltik) throw new LtiError('lti_session_required', 'Open Sello from your course in the LMS to continue');
+        let payload: Record<string, unknown>;
+        try {
+          payload = (await jwtVerify(ltik, key, { algorithms: ['HS256'] })).payload as Record<string, unknown>;
+        } catch (cause) {
+          throw new LtiError('lti_session_required', 'This session link is not valid; open Sello again from your course', undefined, { cause });
+        }
+        const launch = typeof payload.s === 'string' ? await launches.findByState(payload.s) : null;
+        if (!launch || !launch.contextId) throw new LtiError('lti_session_required', 'This session has expired; open Sello again from your course');
+        const platform = await platforms.findById(launch.platformId);
+        if (!platform || platform.iss !== payload.platformUrl || platform.clientId !== payload.clientId) {
+          throw new LtiError('lti_session_required', 'This session does not match a registered platform');
+        }
+        if (platform.status !== 'active') throw new LtiError('lti_platform_inactive', 'This LMS registration is not active in Sello');
+
+        const isInstructor = isInstructorRole(launch.roles);
+        const wanted = options.roles ?? 'any';
+        if (wanted === 'instructor' && !isInstructor) throw new LtiError('lti_forbidden', 'Only instructors of this course can do this');
+        if (wanted === 'learner' && isInstructor && !isLearnerRole(launch.roles)) {
+          throw new LtiError('lti_forbidden', 'This page is for learners of the course');
+        }
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const named = [req.params?.contextId, req.query.contextId, body.contextId].find((value) => typeof value === 'string');
+        if (named !== undefined && named !== launch.contextId) throw new LtiError('lti_forbidden', 'That course is not the one you opened Sello from');
+
+        res.locals.launch = {
+          platformId: launch.platformId,
+          contextId: launch.contextId,
+          userId: launch.userId,
+          deploymentId: launch.deploymentId,
+          roles: launch.roles,
+          isInstructor,
+          locale: launch.locale,
+          ltik,
+        } satisfies Launch;
+        // Pages speak the launch's language unless the person chose one (?lang=, cookie).
+        res.locals.ltiLocale = launch.locale;
+        if (typeof req.query.lang !== 'string' && !(req as { cookies?: Record<string, string> }).cookies?.sello_lang) {
+          res.locals.locale = launch.locale;
+        }
+        next();
+      } catch (error) {
+        if (error instanceof LtiError) sendLtiError(req, res, error);
+        else next(error);
+      }
+    };
+}

@@ -1,0 +1,44 @@
+import type { Queryable } from './database.ts';
+
+/** A credential as the learner's home lists it. */
+export interface CredentialSummary {
+  id: string;
+  achievementId: string | null;
+  /** `credentialSubject.achievement.name` of the signed document, else the achievement's name. */
+  name: string;
+  validFrom: Date;
+}
+
+/** Read-only queries behind the LMS app pages (instructor and learner homes). */
+export interface LtiViewRepository {
+  /** Credentials issued per achievement, for achievements of the course. */
+  countAwards(achievementIds: string[]): Promise<Map<string, number>>;
+  listCredentialsOf(userId: string): Promise<CredentialSummary[]>;
+}
+
+export function createLtiViewRepository(db: Queryable): LtiViewRepository {
+  return {
+    async countAwards(achievementIds) {
+      const counts = new Map<string, number>();
+      if (achievementIds.length === 0) return counts;
+      const { rows } = await db.query<{ achievementId: string; n: number }>(
+        `SELECT achievement_id AS "achievementId", count(*)::int AS n FROM credentials
+         WHERE achievement_id = ANY($1::uuid[]) GROUP BY achievement_id`,
+        [achievementIds],
+      );
+      for (const row of rows) counts.set(row.achievementId, Number(row.n));
+      return counts;
+    },
+    async listCredentialsOf(userId) {
+      const { rows } = await db.query<CredentialSummary>(
+        `SELECT c.id, c.achievement_id AS "achievementId",
+           COALESCE(c.document #>> '{credentialSubject,achievement,name}', a.name, c.id) AS name,
+           c.valid_from AS "validFrom"
+         FROM credentials c LEFT JOIN achievements a ON a.id = c.achievement_id
+         WHERE c.recipient_user_id = $1 ORDER BY c.valid_from DESC`,
+        [userId],
+      );
+      return rows;
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * LMS platforms for administrators: `/admin/api/platforms` (bearer ADMIN_TOKEN) to list,
+ * add by hand, approve and disable; `/admin/platforms` a page driving that API.
+ */
+import { Router } from 'express';
+import { requireAdminToken } from '../admin-auth.ts';
+import type { Lti } from '../../lti/provider.ts';
+import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
+import { platformInputSchema } from '../../lti/platform-registry.ts';
+import { toolEndpoints } from '../../lti/tool-configuration.ts';
+import { translate } from '../i18n.ts';
+import type { PageRenderer } from '../views.ts';
+
+export interface AdminPlatformsDependencies {
+  lti: Pick<Lti, 'registry'>;
+  adminToken: string;
+  publicUrl: string;
+  pages: PageRenderer;
+}
+
+export function adminPlatformsRouter({ lti, adminToken, publicUrl, pages }: AdminPlatformsDependencies): Router {
+  const router = Router();
+  const admin = requireAdminToken(adminToken);
+  const endpoints = toolEndpoints(publicUrl);
+
+  router.get('/admin/platforms', (_req, res) => {
+    res.type('html').send(pages.render('lti-admin-platforms', { title: translate(res.locals.locale, 'lti.admin.title'), endpoints }, res.locals.locale));
+  });
+
+  router.get('/admin/api/platforms', admin, async (_req, res) => {
+    res.json({ platforms: await lti.registry.list(), tool: endpoints });
+  });
+
+  /** Manual registration. 201 with the platform and the tool's URLs to paste into the LMS. */
+  router.post('/admin/api/platforms', admin, async (req, res) => {
+    const parsed = platformInputSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      throw new LtiError('invalid_platform', 'The platform needs issuer, clientId, authUrl, tokenUrl and jwksUrl as http(s) URLs', {
+        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      });
+    }
+    const input = parsed.data;
+    const platform = await lti.registry.register({
+      iss: input.issuer,
+      clientId: input.clientId,
+      authUrl: input.authUrl,
+      tokenUrl: input.tokenUrl,
+      jwksUrl: input.jwksUrl,
+      deploymentIds: input.deploymentId ? [input.deploymentId] : [],
+      name: input.name,
+      product: input.product,
+      issuerSlug: input.issuerSlug,
+      // An administrator adding it is the approval.
+      status: 'active',
+      registeredVia: req.get('x-sello-cli') ? 'cli' : 'manual',
+    });
+    res.status(201).json({ platform, tool: endpoints });
+  });
+
+  for (const [action, status] of [
+    ['approve', 'active'],
+    ['disable', 'disabled'],
+  ] as const) {
+    router.post(`/admin/api/platforms/:id/${action}`, admin, async (req, res) => {
+      const id = String(req.params.id);
+      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new LtiError('platform_not_found', `No platform ${id}`);
+      res.json({ platform: await lti.registry.setStatus(id, status) });
+    });
+  }
+
+  router.use(ltiErrorHandler());
+  return router;
+}

@@ -1,0 +1,114 @@
+/**
+ * The learner's home inside the LMS (`/app/learner`): their credentials, the wallet
+ * they link for soulbound tokens, and a slot for the issuance capability's progress
+ * partial (`views/partials/learner-progress.hbs`, rendered when it exists).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router, type Response } from 'express';
+import { getAddress } from 'ethers';
+import type { Database } from '../../storage/database.ts';
+import { createContextRepository } from '../../storage/context-repository.ts';
+import { createLtiViewRepository } from '../../storage/lti-view-repository.ts';
+import { createUserRepository } from '../../storage/user-repository.ts';
+import type { Lti } from '../../lti/provider.ts';
+import type { Launch } from '../../lti/require-launch.ts';
+import { ltiErrorHandler } from '../../lti/errors.ts';
+import { translate } from '../i18n.ts';
+import type { PageRenderer } from '../views.ts';
+
+const progressPartial = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'views', 'partials', 'learner-progress.hbs');
+
+export interface LearnerRouterDependencies {
+  db: Database;
+  lti: Pick<Lti, 'requireLaunch'>;
+  pages: PageRenderer;
+  /** Data for the progress partial (issuance capability); absent = no progress section. */
+  learnerProgress?: (launch: Launch) => Promise<Record<string, unknown>>;
+}
+
+/**
+ * The EIP-55 form of `input`, or null when it is not an address (or a mixed-case one
+ * whose checksum is wrong, which usually means a typo).
+ */
+export function checksummedAddress(input: string): string | null {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(input)) return null;
+  try {
+    return getAddress(input);
+  } catch {
+    return null;
+  }
+}
+
+export function learnerRouter({ db, lti, pages, learnerProgress }: LearnerRouterDependencies): Router {
+  const router = Router();
+  const users = createUserRepository(db);
+  const contexts = createContextRepository(db);
+  const views = createLtiViewRepository(db);
+  const learnerOnly = lti.requireLaunch({ roles: 'learner' });
+
+  const render = async (res: Response, status: number, extra: Record<string, unknown> = {}) => {
+    const launch = res.locals.launch as Launch;
+    const [user, course, credentials] = await Promise.all([
+      users.findById(launch.userId),
+      contexts.findById(launch.contextId),
+      views.listCredentialsOf(launch.userId),
+    ]);
+    const hasProgress = Boolean(learnerProgress) && fs.existsSync(progressPartial);
+    res
+      .status(status)
+      .type('html')
+      .send(
+        pages.render(
+          'learner-home',
+          {
+            title: translate(res.locals.locale, 'lti.learner.title'),
+            course,
+            ltik: launch.ltik,
+            wallet: user?.walletAddress ?? '',
+            credentials: credentials.map((c) => ({
+              urlId: encodeURIComponent(c.id),
+              name: c.name,
+              issuedOn: new Date(c.validFrom).toISOString().slice(0, 10),
+            })),
+            hasProgress,
+            progress: hasProgress ? await learnerProgress!(launch) : null,
+            ...extra,
+          },
+          res.locals.locale,
+        ),
+      );
+  };
+
+  router.get('/app/learner', learnerOnly, async (_req, res) => {
+    await render(res, 200);
+  });
+
+  router.post('/app/learner/wallet', learnerOnly, async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    const given = typeof req.body?.walletAddress === 'string' ? req.body.walletAddress.trim() : '';
+    const address = given === '' ? null : checksummedAddress(given);
+    if (given !== '' && !address) {
+      const message = translate(res.locals.locale, 'lti.learner.walletInvalid');
+      if (req.accepts(['html', 'json']) === 'json') {
+        res.status(400).json({ code: 'invalid_wallet_address', message, details: { walletAddress: given } });
+        return;
+      }
+      await render(res, 400, { wallet: given, walletMessage: message, walletClass: 'bad' });
+      return;
+    }
+    await users.setWallet(launch.userId, address);
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json({ walletAddress: address });
+      return;
+    }
+    await render(res, 200, {
+      walletMessage: translate(res.locals.locale, address ? 'lti.learner.walletSaved' : 'lti.learner.walletRemoved'),
+      walletClass: 'ok',
+    });
+  });
+
+  router.use(ltiErrorHandler());
+  return router;
+}

@@ -1,0 +1,92 @@
+/**
+ * A real Sello (app + LTI capability + test database) listening on an ephemeral port, so
+ * the sandbox LMS can fetch its JWKS and post back to it, as an LMS would.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
+import { buildApp, type AppContext } from '../../../src/web/app.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { VERSION } from '../../../src/version.ts';
+import { createPageRenderer } from '../../../src/web/views.ts';
+import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../../src/storage/issuer-repository.ts';
+import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts';
+import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts';
+import { instructorRouter } from '../../../src/web/routes/instructor.ts';
+import { learnerRouter } from '../../../src/web/routes/learner.ts';
+import { openTestDatabase, type TestDatabase } from '../database.ts';
+import { testConfig, testSecrets } from '../config.ts';
+import type { Config } from '../../../src/config.ts';
+
+export interface RunningTestSello {
+  url: string;
+  db: TestDatabase;
+  lti: Lti;
+  config: Readonly<Config>;
+  adminToken: string;
+  launches: Array<Parameters<NonNullable<LtiHooks['onLaunch']>>[0]>;
+  close(): Promise<void>;
+}
+
+export async function startTestSello({ env = {}, sleep }: { env?: Record<string, string>; sleep?: (ms: number) => Promise<void> } = {}): Promise<RunningTestSello> {
+  let handler: RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = http.createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = testConfig({ PUBLIC_URL: url, ...env });
+  const secrets = testSecrets(config);
+  const db = await openTestDatabase();
+  await createIssuerRepository(db).upsert({
+    slug: DEFAULT_ISSUER_SLUG,
+    name: config.issuer.name,
+    url: config.issuer.url,
+    email: null,
+    imageUrl: null,
+    description: null,
+    didMethod: 'web',
+  });
+  const log = createLogger({ level: 'silent' });
+  const pages = createPageRenderer();
+  const launches: RunningTestSello['launches'] = [];
+  const lti = await createLti({
+    db,
+    config,
+    keyEncryptionKey: secrets.keyEncryptionKey,
+    log,
+    pages,
+    hooks: { onLaunch: async (launch) => void launches.push(launch) },
+    services: sleep ? { sleep } : {},
+    purgeIntervalMs: 0,
+  });
+  const app = buildApp({
+    config,
+    db,
+    log,
+    secrets,
+    version: VERSION,
+    earlyMounts: [{ path: '/lti', handler: lti.router }],
+    routers: [
+      (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
+      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
+      (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
+    ],
+  });
+  handler = app;
+  return {
+    url,
+    db,
+    lti,
+    config,
+    adminToken: secrets.adminToken,
+    launches,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await lti.close();
+      await db.close();
+    },
+  };
+}
