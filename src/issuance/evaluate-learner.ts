@@ -49,7 +49,9 @@ export async function evaluateLearner({ db, contextId, userId, now, crashAt }: E
   for (const achievement of achievements) {
     const criteria = criteriaOf(achievement);
     if (!criteria) continue;
-    const { met } = evaluate({ criteria, outcomes, now });
+    // An instructor grading the achievement's own "Badge: NAME" line item awards it too.
+    const gradedBadge = outcomes.some((outcome) => outcome.activity === `badge:${achievement.id}` && (outcome.score ?? 0) > 0);
+    const met = gradedBadge || evaluate({ criteria, outcomes, now }).met;
     await db.transaction(async (tx) => {
       const awards = createAwardRepository(tx);
       const existing = await awards.find(achievement.id, userId);

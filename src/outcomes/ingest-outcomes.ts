@@ -75,7 +75,7 @@ export async function ingestOutcomes({ db, events }: IngestOutcomesParameters): 
         }
       }
       await outcomes.upsertActivities([...activities.values()]);
-      const changed = await outcomes.record(stored);
+      const changed = await outcomes.record(mergeSameActivity(stored));
       report.changed += changed.length;
       report.queued += await createJobRepository(tx).enqueue(
         changed.map(({ contextId, userId }) => ({ kind: 'evaluate' as const, key: `${contextId}/${userId}`, payload: { contextId, userId } })),
@@ -83,4 +83,28 @@ export async function ingestOutcomes({ db, events }: IngestOutcomesParameters): 
     });
   }
   return report;
+}
+
+/**
+ * One row per (course, learner, activity): a source may say the grade and the completion
+ * of one activity in two events; they are folded oldest first, later values winning.
+ */
+function mergeSameActivity(outcomes: StoredOutcome[]): StoredOutcome[] {
+  const merged = new Map<string, StoredOutcome>();
+  for (const outcome of [...outcomes].sort((a, b) => a.at.getTime() - b.at.getTime())) {
+    const key = `${outcome.contextId}/${outcome.userId}/${outcome.activity}`;
+    const previous = merged.get(key);
+    merged.set(
+      key,
+      previous
+        ? {
+            ...outcome,
+            score: outcome.score ?? previous.score,
+            max: outcome.max ?? previous.max,
+            completed: outcome.completed ?? previous.completed,
+          }
+        : outcome,
+    );
+  }
+  return [...merged.values()];
 }

@@ -230,3 +230,40 @@ export async function resolveLearners(db: Queryable, platformId: string, subs: r
   ]);
   return new Map(rows.map((row) => [row.sub, row.id]));
 }
+
+/**
+ * Claims a course for a scheduled sync: true for exactly one process when the course was
+ * not synced in the last `intervalS` seconds (several Sello processes share the schedule).
+ */
+export async function claimContextSync(db: Queryable, contextId: string, intervalS: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE contexts SET last_synced_at = now()
+      WHERE id = $1 AND (last_synced_at IS NULL OR last_synced_at < now() - make_interval(secs => $2::float8))`,
+    [contextId, intervalS],
+  );
+  return rowCount > 0;
+}
+
+/** The LMS course id a connector should ask about (see migration 0401); null when unknown. */
+export async function findConnectorCourseId(db: Queryable, contextId: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>('SELECT lms_course_id AS id FROM outcome_connector_courses WHERE context_id = $1', [contextId]);
+  return rows[0]?.id ?? null;
+}
+
+export async function setConnectorCourseId(db: Queryable, contextId: string, lmsCourseId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO outcome_connector_courses (context_id, lms_course_id) VALUES ($1, $2)
+     ON CONFLICT (context_id) DO UPDATE SET lms_course_id = EXCLUDED.lms_course_id, updated_at = now()`,
+    [contextId, lmsCourseId],
+  );
+}
+
+/** Sello users of a platform by email (lower-cased): how Canvas REST users are matched to LTI users. */
+export async function findLearnersByEmail(db: Queryable, platformId: string, emails: readonly string[]): Promise<Map<string, string>> {
+  if (emails.length === 0) return new Map();
+  const { rows } = await db.query<{ email: string; sub: string }>(
+    `SELECT lower(email) AS email, sub FROM users WHERE platform_id = $1 AND lower(email) = ANY($2::text[])`,
+    [platformId, emails.map((email) => email.toLowerCase())],
+  );
+  return new Map(rows.map((row) => [row.email, row.sub]));
+}

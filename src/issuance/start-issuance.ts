@@ -1,0 +1,127 @@
+/**
+ * Issuance as one running service, assembled for the composition root: the job worker,
+ * the scheduled sync of active courses, the webhook router, the launch hook and the
+ * "sync this course now" verb used by the CLI and the instructor pages.
+ */
+import type { Router } from 'express';
+import type { Logger } from '../logger.ts';
+import type { Database } from '../storage/database.ts';
+import { createOutcomeRepository, type OutcomeContext } from '../storage/outcome-repository.ts';
+import type { LtiServices } from '../lti/services.ts';
+import type { ChainReference } from '../credentials/chain-reference.ts';
+import { readAgsResults } from '../outcomes/ags-results-sync.ts';
+import { syncContext, type OutcomeReader, type SyncContextReport, type SyncProgress } from '../outcomes/sync-context.ts';
+import { createSyncScheduler, type SyncScheduler } from '../outcomes/sync-scheduler.ts';
+import { connectorReader } from '../outcomes/connector-reader.ts';
+import { outcomesWebhookRouter } from '../web/routes/outcomes-webhook.ts';
+import { createIssuanceWorker, type IssuanceWorker } from './issuance-worker.ts';
+import { createIssueCredentialSigner } from './credential-signer.ts';
+import { createAgsGradebook } from './ags-gradebook.ts';
+import type { IssuerKeyProvider } from './issuer-keys.ts';
+import type { CommentLocale } from './badge-comment.ts';
+import type { CrashHook, CrashPoint, GradebookPoster } from './ports.ts';
+
+export interface StartIssuanceParameters {
+  db: Database;
+  log: Logger;
+  keys: IssuerKeyProvider;
+  publicUrl: string;
+  defaultLocale: CommentLocale;
+  chainReference: () => ChainReference | null;
+  /** The LTI capability's AGS/NRPS clients; without them nothing is posted or read over AGS. */
+  ltiServices: Pick<LtiServices, 'ags'> | null;
+  workers: number;
+  maxAttempts: number;
+  syncIntervalS: number;
+  bodyLimit: string;
+  /** Test mode only: the step at which to kill this process (SELLO_TEST_CRASH_AT). */
+  crashAt?: CrashPoint | null;
+  /** Outgoing HTTP of the Moodle and Canvas connectors. */
+  fetch?: typeof fetch;
+  /** Overrides the gradebook port (the bench posts to the sandbox through it). */
+  gradebook?: GradebookPoster;
+}
+
+export interface RunningIssuance {
+  worker: IssuanceWorker;
+  scheduler: SyncScheduler;
+  /** Mount at `/api/outcomes` through `earlyMounts` (the signature covers the raw body). */
+  webhookRouter: Router;
+  /** Syncs one course now from every source it has. */
+  syncNow(contextId: string, onProgress?: (progress: SyncProgress) => void): Promise<SyncContextReport>;
+  /** The LTI launch hook: a launch syncs that course. */
+  onLaunch(launch: { contextId: string }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const skipGradebook: GradebookPoster = {
+  async postBadge() {
+    return { lineItemUrl: null, skipped: 'no_lti_services' };
+  },
+};
+
+export function startIssuance(parameters: StartIssuanceParameters): RunningIssuance {
+  const { db, log, ltiServices } = parameters;
+  const crashAt: CrashHook | undefined = parameters.crashAt
+    ? (point) => {
+        if (point === parameters.crashAt) {
+          log.warn({ point }, 'SELLO_TEST_CRASH_AT: killing this process');
+          process.kill(process.pid, 'SIGKILL');
+        }
+      }
+    : undefined;
+  const signer = {
+    sign: (p: Parameters<ReturnType<typeof createIssueCredentialSigner>['sign']>[0]) =>
+      createIssueCredentialSigner({ keys: parameters.keys, publicUrl: parameters.publicUrl, chainReference: parameters.chainReference() }).sign(p),
+    revoke: (p: Parameters<ReturnType<typeof createIssueCredentialSigner>['revoke']>[0]) =>
+      createIssueCredentialSigner({ keys: parameters.keys, publicUrl: parameters.publicUrl, chainReference: null }).revoke(p),
+  };
+  const worker = createIssuanceWorker({
+    db,
+    signer,
+    gradebook: parameters.gradebook ?? (ltiServices ? createAgsGradebook({ db, services: ltiServices }) : skipGradebook),
+    publicUrl: parameters.publicUrl,
+    defaultLocale: parameters.defaultLocale,
+    log,
+    concurrency: parameters.workers,
+    maxAttempts: parameters.maxAttempts,
+    crashAt,
+  });
+
+  const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
+    const readers: Record<string, OutcomeReader> = {};
+    if (ltiServices && context.agsLineItemsUrl) {
+      readers.ags = (ctx) => readAgsResults({ ags: ltiServices.ags(ctx.platformId), context: ctx, now: () => new Date() });
+    }
+    const connector = await createOutcomeRepository(db).findConnector(context.platformId);
+    if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: parameters.fetch ?? fetch });
+    return readers;
+  };
+
+  const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void) => {
+    const context = await createOutcomeRepository(db).findContext(contextId);
+    const readers = context ? await readersFor(context) : {};
+    const report = await syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+    if (report.total.queued > 0) worker.poke();
+    return report;
+  };
+
+  const scheduler = createSyncScheduler({ db, intervalS: parameters.syncIntervalS, sync: (id) => syncNow(id), log });
+  worker.start();
+  scheduler.start();
+
+  return {
+    worker,
+    scheduler,
+    webhookRouter: outcomesWebhookRouter({ db, bodyLimit: parameters.bodyLimit, onQueued: () => worker.poke() }),
+    syncNow,
+    async onLaunch(launch) {
+      // In the background: a launch must not wait for a whole course's gradebook.
+      void syncNow(launch.contextId).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
+    },
+    async stop() {
+      await scheduler.stop();
+      await worker.stop();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The configured LMS REST connector of a platform as an outcome reader.
+ */
+import type { Queryable } from '../storage/database.ts';
+import { findConnectorCourseId, findLearnersByEmail, type OutcomeConnector } from '../storage/outcome-repository.ts';
+import { readCanvasCourse } from './canvas-connector.ts';
+import { readMoodleCourse } from './moodle-connector.ts';
+import type { OutcomeReader } from './sync-context.ts';
+
+export function connectorReader({
+  db,
+  connector,
+  fetch,
+  now = () => new Date(),
+  sleep,
+}: {
+  db: Queryable;
+  connector: OutcomeConnector;
+  fetch: typeof globalThis.fetch;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}): OutcomeReader {
+  return async function* (context) {
+    // Moodle's LTI context id is its course id; Canvas needs the mapping (migration 0401).
+    const courseId = (await findConnectorCourseId(db, context.id)) ?? context.lmsContextId;
+    const client = { baseUrl: connector.baseUrl, token: connector.token, fetch, sleep };
+    if (connector.kind === 'moodle') {
+      yield* readMoodleCourse({ client, platformId: context.platformId, lmsContextId: context.lmsContextId, courseId, now });
+    } else {
+      yield* readCanvasCourse({
+        client,
+        platformId: context.platformId,
+        lmsContextId: context.lmsContextId,
+        courseId,
+        subsByEmail: (emails) => findLearnersByEmail(db, context.platformId, emails),
+        now,
+      });
+    }
+  };
+}

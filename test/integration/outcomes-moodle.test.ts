@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startFakeMoodle, type FakeMoodle } from '../support/moodle-ws-fake/index.ts';
+import { seedCourse, type CourseFixture } from '../support/issuance/course-fixture.ts';
+import { createRecordingGradebook } from '../support/issuance/recording-gradebook.ts';
+import { testPipelineWorker } from '../support/issuance/pipeline.ts';
+import { syncContext } from '../../src/outcomes/sync-context.ts';
+import { connectorReader } from '../../src/outcomes/connector-reader.ts';
+import { callMoodle } from '../../src/outcomes/moodle-connector.ts';
+import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { OutcomeError } from '../../src/outcomes/outcome-error.ts';
+
+let db: TestDatabase;
+let moodle: FakeMoodle;
+let course: CourseFixture;
+
+beforeAll(async () => {
+  db = await openTestDatabase();
+  moodle = await startFakeMoodle();
+  // Moodle's LTI context id is the course id; its LTI sub is the user id.
+  course = await seedCourse(db, {
+    lmsContextId: '42',
+    learners: ['7', '8', '9'],
+    criteria: {
+      kind: 'all',
+      rules: [
+        { kind: 'completed', activity: 'moodle:cm:301' },
+        { kind: 'score', activity: 'moodle:cm:302', minPercent: 75 },
+      ],
+    },
+  });
+  moodle.courses.set(42, {
+    id: 42,
+    activities: [
+      { cmid: 301, name: 'Lectura: Introducción', modname: 'page' },
+      { cmid: 302, name: 'Quiz 3', modname: 'quiz', grademax: 10 },
+    ],
+    users: [7, 8, 9],
+    grades: new Map([
+      [7, new Map([[302, 8]])],
+      [8, new Map([[302, 9.5]])],
+      [9, new Map([[302, 5]])],
+    ]),
+    completed: new Map([
+      [7, new Set([301])],
+      [9, new Set([301])],
+    ]),
+    courseTotals: new Map([[7, 81]]),
+  });
+  await createOutcomeRepository(db).setConnector({ platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: moodle.token });
+});
+afterAll(async () => {
+  await moodle.close();
+  await db.close();
+});
+
+describe('Moodle web services connector', () => {
+  it('reads completions and grades of every learner and issues to those who meet the criteria', async () => {
+    const connector = (await createOutcomeRepository(db).findConnector(course.platformId))!;
+    const report = await syncContext({
+      db,
+      contextId: course.contextId,
+      readers: { moodle: connectorReader({ db, connector, fetch }) },
+      now: () => new Date('2026-05-02T00:00:00Z'),
+    });
+    expect(report.sources.moodle).toEqual({ batches: 3 });
+    expect(report.total.queued).toBe(3);
+    expect(moodle.calls.map((call) => call.wsfunction)).toEqual([
+      'core_course_get_contents',
+      'gradereport_user_get_grade_items',
+      'core_completion_get_activities_completion_status',
+      'core_completion_get_activities_completion_status',
+      'core_completion_get_activities_completion_status',
+    ]);
+    const activities = await createOutcomeRepository(db).listActivities(course.contextId);
+    expect(activities.map((a) => [a.activity, a.name])).toEqual([
+      ['moodle:cm:301', 'Lectura: Introducción'],
+      ['moodle:cm:302', 'Quiz 3'],
+    ]);
+
+    const gradebook = createRecordingGradebook();
+    await testPipelineWorker(db, gradebook).runUntilIdle();
+    // 7: completed and 80%; 8: 95% but not completed; 9: completed but 50%.
+    expect(gradebook.posts.map((post) => post.learner.sub)).toEqual(['7']);
+    const outcomes = await createOutcomeRepository(db).listForLearner(course.contextId, gradebook.posts[0]!.learner.id);
+    expect(outcomes.map((o) => [o.activity, o.score, o.max, o.completed])).toEqual([
+      ['course', 81, 100, null],
+      ['moodle:cm:301', null, null, true],
+      ['moodle:cm:302', 8, 10, false],
+    ]);
+  });
+
+  it('changes nothing when the same course is synced again', async () => {
+    const connector = (await createOutcomeRepository(db).findConnector(course.platformId))!;
+    const report = await syncContext({ db, contextId: course.contextId, readers: { moodle: connectorReader({ db, connector, fetch }) }, now: () => new Date() });
+    expect(report.total).toMatchObject({ changed: 0, queued: 0 });
+  });
+
+  it("turns Moodle's exception JSON for a bad token into connector_unauthorized", async () => {
+    const call = callMoodle({ baseUrl: moodle.url, token: 'wrong', fetch }, 'core_course_get_contents', { courseid: 42 });
+    await expect(call).rejects.toBeInstanceOf(OutcomeError);
+    await expect(call).rejects.toMatchObject({ code: 'connector_unauthorized', message: expect.stringContaining('Invalid token - token not found') });
+  });
+
+  it('reports a failing source in the sync report and keeps what other sources did', async () => {
+    const report = await syncContext({
+      db,
+      contextId: course.contextId,
+      readers: { moodle: connectorReader({ db, connector: { platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: 'revoked' }, fetch }) },
+      now: () => new Date(),
+    });
+    expect(report.sources.moodle!.error).toMatch(/invalidtoken/);
+  });
+});
