@@ -17,6 +17,11 @@ import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
 import { listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { chainRpcRouter } from './web/routes/chain-rpc.ts';
 import { chainWalletRouter } from './web/routes/chain-wallet.ts';
+import { createLti } from './lti/provider.ts';
+import { createPageRenderer } from './web/views.ts';
+import { adminPlatformsRouter } from './web/routes/admin-platforms.ts';
+import { instructorRouter } from './web/routes/instructor.ts';
+import { learnerRouter } from './web/routes/learner.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -83,6 +88,12 @@ export async function startSello({ config, announce = (line) => console.log(line
     anchorBatcher.start();
     stops.push(() => anchorBatcher.stop());
 
+    // LTI: ltijs on Sello's database, mounted before the body parsers. `hooks.onLaunch`
+    // is where the issuance capability syncs a course's outcomes at each launch.
+    const pages = createPageRenderer();
+    const lti = await createLti({ db, config, keyEncryptionKey: secrets.keyEncryptionKey, log, pages, hooks: {} });
+    stops.push(() => lti.close());
+
     const app = buildApp({
       config,
       db,
@@ -90,7 +101,11 @@ export async function startSello({ config, announce = (line) => console.log(line
       secrets,
       version: VERSION,
       chainHealth: () => chain.health(),
+      earlyMounts: [{ path: '/lti', handler: lti.router }],
       routers: [
+        adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
+        instructorRouter({ db, lti, pages }),
+        learnerRouter({ db, lti, pages }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
       ],
