@@ -14,6 +14,7 @@ import {
   createAnchorBatch,
   enqueueMints,
   getTransaction,
+  linkBatchTransaction,
   listBatchLeaves,
   listOpenBatches,
   listPendingMints,
@@ -87,10 +88,12 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
 
   async function settle(report: AnchorCycleReport): Promise<void> {
     for (const batch of await listOpenBatches(db, chain.chainId)) {
-      if (batch.status !== 'sent' || batch.txId === null) continue;
+      if (batch.txId === null) continue;
       const tx = await getTransaction(db, batch.txId);
       if (!tx) continue;
-      if (tx.status === 'confirmed') {
+      if (tx.status === 'sent' || tx.status === 'mined') {
+        await markBatchSent(db, { batchId: batch.id });
+      } else if (tx.status === 'confirmed') {
         await markBatchAnchored(db, { batchId: batch.id, txHash: tx.txHash, blockNumber: tx.blockNumber!, blockHash: tx.blockHash! });
         report.batchesAnchored += 1;
       } else if (tx.status === 'reverted' || tx.status === 'dropped') {
@@ -131,7 +134,9 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
   }
 
   async function sendPendingBatches(report: AnchorCycleReport): Promise<void> {
-    const pending = (await listOpenBatches(db, chain.chainId)).filter((batch) => batch.status === 'pending');
+    // A pending batch already linked to a stored transaction waits for that one (resent
+    // by reconcile): sending another would anchor it twice.
+    const pending = (await listOpenBatches(db, chain.chainId)).filter((batch) => batch.status === 'pending' && batch.txId === null);
     if (pending.length > 0 && params.syncIssuerKeys) await params.syncIssuerKeys();
     for (const batch of pending) {
       const leaves = await listBatchLeaves(db, batch.id);
@@ -140,8 +145,11 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
           purpose: 'anchor',
           to: chain.contractAddress,
           data: registryInterface.encodeFunctionData('anchorBatch', [leaves]),
+          onStored: (q, stored) => linkBatchTransaction(q, { batchId: batch.id, txId: stored.id, txHash: stored.txHash }),
         });
-        await markBatchSent(db, { batchId: batch.id, txId: tx.id, txHash: tx.txHash });
+        // Stored and linked: reconcile resends it; report why it did not go out now.
+        if (tx.broadcastError) throw tx.broadcastError;
+        await markBatchSent(db, { batchId: batch.id });
         report.batchesSent += 1;
       } catch (error) {
         const chainError = asChainError(error);
@@ -163,9 +171,10 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
           purpose: 'mint',
           to: chain.contractAddress,
           data: registryInterface.encodeFunctionData('mintBatch', [mints.map((mint) => mint.walletAddress), hashes]),
+          onStored: (q, stored) => markMintsSent(q, { hashes, txId: stored.id, txHash: stored.txHash }),
         });
-        await markMintsSent(db, { hashes, txId: tx.id, txHash: tx.txHash });
         report.tokensSent += hashes.length;
+        if (tx.broadcastError) throw tx.broadcastError;
       } catch (error) {
         const chainError = asChainError(error);
         await recordMintError(db, { hashes, error: `${chainError.code}: ${chainError.message}` });

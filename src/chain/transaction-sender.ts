@@ -9,7 +9,7 @@
  * and its work goes back to the queue.
  */
 import { Transaction, formatEther, parseUnits, type Provider, type Wallet } from 'ethers';
-import type { Database } from '../storage/database.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import {
   getTransaction,
   insertTransaction,
@@ -23,17 +23,32 @@ import { ChainError } from './chain-error.ts';
 import { describeRpcError } from './rpc-errors.ts';
 import { TRANSACTION_GAS_CAP } from './registry-contract.ts';
 
+/** A stored transaction and, when its first broadcast failed, why (it is resent by `reconcile`). */
+export type SubmittedTransaction = ChainTransaction & { broadcastError: ChainError | null };
+
+export interface SubmitParameters {
+  purpose: string;
+  to: string | null;
+  data: string;
+  /**
+   * Runs in the database transaction that stores the signed transaction: link the work
+   * to it here, so that no crash can leave a stored transaction whose work looks unsent
+   * (which would send the work twice).
+   */
+  onStored?: (db: Queryable, tx: ChainTransaction) => Promise<void>;
+}
+
 export interface TransactionSender {
   readonly chainId: number;
   readonly signer: string;
   /**
-   * Estimates, signs, stores and broadcasts a transaction. Resolves with the stored
-   * transaction even when the broadcast failed (it is resent by `reconcile`).
+   * Estimates, signs, stores and broadcasts a transaction. Once stored it is never
+   * lost: a failed broadcast is reported in `broadcastError` and retried by `reconcile`.
    *
    * @throws ChainError `insufficient_funds`, `out_of_gas`, `gas_price_too_high`,
    *   `transaction_would_revert`, `chain_unreachable` (nothing stored in every case).
    */
-  submit(params: { purpose: string; to: string | null; data: string }): Promise<ChainTransaction>;
+  submit(params: SubmitParameters): Promise<SubmittedTransaction>;
   /**
    * Brings every open transaction forward: resends unmined ones, records receipts,
    * confirms after `confirmations` blocks, detects re-orgs and dropped nonces.
@@ -96,34 +111,37 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
     );
   }
 
-  async function broadcast(tx: ChainTransaction): Promise<ChainTransaction> {
+  /** Sends the stored bytes; never throws for RPC failures, which it records and returns. */
+  async function broadcast(tx: ChainTransaction): Promise<SubmittedTransaction> {
     try {
       await provider.broadcastTransaction(tx.rawTx);
     } catch (error) {
-      const described = describeRpcError(error);
+      const described = describeRpcError(error, { txHash: tx.txHash, purpose: tx.purpose });
       // The node already has it (a resend after a lost answer): that is success.
       if (!/already known|already imported|known transaction|nonce too low/i.test(described.message)) {
-        await updateTransaction(db, tx.id, { status: tx.status, lastError: described.message, attempted: true });
-        if (described.code === 'chain_unreachable') throw described;
-        return { ...tx, lastError: described.message, attempts: tx.attempts + 1 };
+        await updateTransaction(db, tx.id, { status: tx.status, lastError: `${described.code}: ${described.message}`, attempted: true });
+        return { ...tx, lastError: described.message, attempts: tx.attempts + 1, broadcastError: described };
       }
     }
     await updateTransaction(db, tx.id, { status: 'sent', lastError: null, attempted: true });
     if (params.afterBroadcast) await params.afterBroadcast({ rawTx: tx.rawTx, txHash: tx.txHash });
-    return { ...tx, status: 'sent', lastError: null, attempts: tx.attempts + 1 };
+    return { ...tx, status: 'sent', lastError: null, attempts: tx.attempts + 1, broadcastError: null };
   }
 
-  async function submit(request: { purpose: string; to: string | null; data: string }): Promise<ChainTransaction> {
+  async function submit(request: SubmitParameters): Promise<SubmittedTransaction> {
     return serially(async () => {
       let gasLimit: bigint;
       let feeFields: Awaited<ReturnType<typeof fees>>;
       let balance: bigint;
       try {
         const estimate = await provider.estimateGas({ from: signer, to: request.to, data: request.data });
+        const block = await provider.getBlock('latest');
+        // The smaller of the transaction cap (EIP-7825) and what one block may hold.
+        const cap = block && block.gasLimit < TRANSACTION_GAS_CAP ? block.gasLimit : TRANSACTION_GAS_CAP;
+        if (estimate > cap) throw outOfGas(estimate, cap);
         // 20% headroom: state can change between the estimate and the block.
         gasLimit = (estimate * 12n) / 10n;
-        if (estimate > TRANSACTION_GAS_CAP) throw outOfGas(estimate);
-        if (gasLimit > TRANSACTION_GAS_CAP) gasLimit = TRANSACTION_GAS_CAP;
+        if (gasLimit > cap) gasLimit = cap;
         feeFields = await fees();
         balance = await provider.getBalance(signer);
       } catch (error) {
@@ -155,7 +173,7 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
           gasLimit,
           ...feeFields,
         });
-        return insertTransaction(tx, {
+        const inserted = await insertTransaction(tx, {
           chainId,
           signer,
           nonce,
@@ -163,16 +181,18 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
           rawTx,
           txHash: Transaction.from(rawTx).hash!,
         });
+        if (request.onStored) await request.onStored(tx, inserted);
+        return inserted;
       });
       return broadcast(stored);
     });
   }
 
-  function outOfGas(estimate: bigint): ChainError {
+  function outOfGas(estimate: bigint, cap: bigint): ChainError {
     return new ChainError(
       'out_of_gas',
-      `The transaction needs ${estimate} gas, above the ${TRANSACTION_GAS_CAP} a transaction may use`,
-      { gas: estimate.toString(), cap: TRANSACTION_GAS_CAP.toString() },
+      `The transaction needs ${estimate} gas, above the ${cap} one transaction may use on this chain`,
+      { gas: estimate.toString(), cap: cap.toString() },
     );
   }
 
@@ -222,7 +242,9 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
       return;
     }
     // Re-orged out (was mined) or never accepted (RPC down, node restarted): same bytes again.
-    await broadcast({ ...tx, status: tx.status === 'mined' ? 'sent' : tx.status });
+    const resent = await broadcast({ ...tx, status: tx.status === 'mined' ? 'sent' : tx.status });
+    // Later nonces cannot be mined before this one: stop here and say why.
+    if (resent.broadcastError) throw resent.broadcastError;
   }
 
   async function reconcile(): Promise<void> {

@@ -291,12 +291,20 @@ export async function listBatchLeaves(db: Queryable, batchId: number): Promise<s
   return rows.map((row) => row.credential_hash);
 }
 
-export async function markBatchSent(db: Queryable, params: { batchId: number; txId: number; txHash: string }): Promise<void> {
+/**
+ * Links a batch to the transaction that carries it (in the transaction that stores it).
+ * The batch stays `pending` until a node has accepted the transaction.
+ */
+export async function linkBatchTransaction(db: Queryable, params: { batchId: number; txId: number; txHash: string }): Promise<void> {
   await db.query(
-    `UPDATE anchor_batches SET status = 'sent', tx_id = $2, tx_hash = $3, attempts = attempts + 1, last_error = NULL
-     WHERE id = $1`,
+    `UPDATE anchor_batches SET tx_id = $2, tx_hash = $3, attempts = attempts + 1, last_error = NULL WHERE id = $1`,
     [params.batchId, params.txId, params.txHash],
   );
+}
+
+/** A node accepted the batch's transaction. */
+export async function markBatchSent(db: Queryable, params: { batchId: number }): Promise<void> {
+  await db.query(`UPDATE anchor_batches SET status = 'sent', last_error = NULL WHERE id = $1 AND status = 'pending'`, [params.batchId]);
 }
 
 export async function markBatchAnchored(
