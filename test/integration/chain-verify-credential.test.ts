@@ -1,0 +1,118 @@
+/**
+ * A real signed OB 3.0 credential, issued by the credentials capability with its chain
+ * reference, anchored by the batcher, and checked by the verifier's `anchored_on_chain`
+ * step through nothing but Sello's public /chain/rpc URL.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAnchorBatcher } from '../../src/chain/anchor-batcher.ts';
+import { createAnchorChecker } from '../../src/chain/anchor-checker.ts';
+import type { ChainService } from '../../src/chain/open-chain.ts';
+import { registerIssuerKeys } from '../../src/chain/register-issuer-keys.ts';
+import { revokeCredentialOnChain } from '../../src/chain/revoke-on-chain.ts';
+import { credentialHash } from '../../src/credentials/credential-hash.ts';
+import { createDocumentLoader } from '../../src/credentials/document-loader.ts';
+import { verifyCredential, type VerificationReport } from '../../src/credentials/verify.ts';
+import { readChainReference } from '../../src/credentials/chain-reference.ts';
+import { createIssuerKeyProvider, listAllIssuerKeys } from '../../src/issuance/issuer-keys.ts';
+import { issueCredential } from '../../src/issuance/issue-credential.ts';
+import type { StoredCredential } from '../../src/storage/credential-repository.ts';
+import { buildApp } from '../../src/web/app.ts';
+import { chainRpcRouter } from '../../src/web/routes/chain-rpc.ts';
+import { VERSION } from '../../src/version.ts';
+import { openTestDatabase, type TestDatabase } from '../support/database.ts';
+import { testSecrets } from '../support/config.ts';
+import { seedCourse } from '../support/issuance/course-fixture.ts';
+import { chainTestConfig, openTestChain, silentLog } from './chain-support.ts';
+
+describe('a signed credential anchored on chain', () => {
+  const config = chainTestConfig();
+  let db: TestDatabase;
+  let chain: ChainService;
+  let server: http.Server;
+  let rpcUrl: string;
+  let credential: StoredCredential;
+  let keys: ReturnType<typeof createIssuerKeyProvider>;
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    chain = await openTestChain({ db, config });
+    const app = buildApp({
+      config,
+      db,
+      log: silentLog,
+      secrets: testSecrets(config),
+      version: VERSION,
+      routers: [chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl })],
+    });
+    server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    rpcUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/chain/rpc`;
+
+    const course = await seedCourse(db, { learners: ['ana'] });
+    const { rows } = await db.query<{ id: string }>(`SELECT id FROM users WHERE sub = 'ana'`);
+    keys = createIssuerKeyProvider({ db, kek: config.secrets.keyEncryptionKey!, publicUrl: config.publicUrl });
+    credential = await issueCredential({
+      db,
+      keys,
+      publicUrl: config.publicUrl,
+      chainReference: { chainId: chain.chainId, contract: chain.contractAddress },
+      issuerId: course.issuerId,
+      achievement: course.achievement,
+      recipient: { userId: rows[0]!.id, name: 'Ana', email: 'ana@u.example' },
+    });
+    const batcher = createAnchorBatcher({
+      db,
+      chain,
+      batchSize: 100,
+      maxWaitS: 60,
+      log: silentLog,
+      syncIssuerKeys: async () => {
+        await registerIssuerKeys({ chain, keys: await listAllIssuerKeys({ db, publicUrl: config.publicUrl }) });
+      },
+    });
+    expect(await batcher.runOnce({ flush: true })).toMatchObject({ batchesAnchored: 1, error: null });
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await chain.close();
+    await db.close();
+  });
+
+  async function anchorCheck(document: unknown): Promise<VerificationReport['checks'][number] | undefined> {
+    // The file as a holder would pass it around: plain JSON, no Sello objects.
+    const file = JSON.parse(JSON.stringify(document));
+    const report = await verifyCredential(file, {
+      documentLoader: createDocumentLoader({ resolveDid: keys.resolveDid }),
+      statusListLoader: async () => {
+        throw new Error('status lists are not part of this test');
+      },
+      anchorChecker: createAnchorChecker({ rpcUrl }),
+    });
+    return report.checks.find((check) => check.id === 'anchored_on_chain');
+  }
+
+  it('carries eip155:<chainId>:<contract>, and its hash is the anchored leaf', () => {
+    expect(readChainReference(credential.document)).toEqual({ chainId: 31337, contract: chain.contractAddress });
+    expect(credentialHash(JSON.parse(JSON.stringify(credential.document)))).toBe(credential.hash);
+  });
+
+  it('passes anchored_on_chain with only the credential file and an RPC URL', async () => {
+    const check = await anchorCheck(credential.document);
+    expect(check).toMatchObject({ valid: true });
+    expect(check?.skipped).toBeFalsy();
+  });
+
+  it('fails anchored_on_chain when one character of the credential changes (another hash, never anchored)', async () => {
+    const tampered = { ...credential.document, name: `${String(credential.document.name ?? '')}!` };
+    expect(await anchorCheck(tampered)).toMatchObject({ valid: false, error: 'not_anchored' });
+  });
+
+  it('fails anchored_on_chain with revoked_on_chain once revoked on-chain', async () => {
+    await revokeCredentialOnChain({ chain, credentialHash: credential.hash, reason: 'issued_in_error' });
+    expect(await anchorCheck(credential.document)).toMatchObject({ valid: false, error: 'revoked_on_chain' });
+  });
+});
