@@ -145,13 +145,19 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
           purpose: 'anchor',
           to: chain.contractAddress,
           data: registryInterface.encodeFunctionData('anchorBatch', [leaves]),
-          onStored: (q, stored) => linkBatchTransaction(q, { batchId: batch.id, txId: stored.id, txHash: stored.txHash }),
+          onStored: async (q, stored) => {
+            if (!(await linkBatchTransaction(q, { batchId: batch.id, txId: stored.id, txHash: stored.txHash }))) {
+              throw new ClaimedElsewhere();
+            }
+          },
         });
         // Stored and linked: reconcile resends it; report why it did not go out now.
         if (tx.broadcastError) throw tx.broadcastError;
         await markBatchSent(db, { batchId: batch.id });
         report.batchesSent += 1;
       } catch (error) {
+        // Another process sent this batch first; its transaction (and nonce) was rolled back here.
+        if (error instanceof ClaimedElsewhere) continue;
         const chainError = asChainError(error);
         await recordBatchError(db, { batchId: batch.id, error: `${chainError.code}: ${chainError.message}` });
         // Later batches wait too: anchoring stays in order and the cause is the same.
@@ -171,11 +177,14 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
           purpose: 'mint',
           to: chain.contractAddress,
           data: registryInterface.encodeFunctionData('mintBatch', [mints.map((mint) => mint.walletAddress), hashes]),
-          onStored: (q, stored) => markMintsSent(q, { hashes, txId: stored.id, txHash: stored.txHash }),
+          onStored: async (q, stored) => {
+            if (!(await markMintsSent(q, { hashes, txId: stored.id, txHash: stored.txHash }))) throw new ClaimedElsewhere();
+          },
         });
         report.tokensSent += hashes.length;
         if (tx.broadcastError) throw tx.broadcastError;
       } catch (error) {
+        if (error instanceof ClaimedElsewhere) continue;
         const chainError = asChainError(error);
         await recordMintError(db, { hashes, error: `${chainError.code}: ${chainError.message}` });
         throw chainError;
@@ -250,6 +259,9 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
     },
   };
 }
+
+/** Thrown inside the storing transaction to undo it: the work was already taken by another process. */
+class ClaimedElsewhere extends Error {}
 
 function asChainError(error: unknown): ChainError {
   if (error instanceof ChainError) return error;

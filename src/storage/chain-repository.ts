@@ -295,11 +295,14 @@ export async function listBatchLeaves(db: Queryable, batchId: number): Promise<s
  * Links a batch to the transaction that carries it (in the transaction that stores it).
  * The batch stays `pending` until a node has accepted the transaction.
  */
-export async function linkBatchTransaction(db: Queryable, params: { batchId: number; txId: number; txHash: string }): Promise<void> {
-  await db.query(
-    `UPDATE anchor_batches SET tx_id = $2, tx_hash = $3, attempts = attempts + 1, last_error = NULL WHERE id = $1`,
+export async function linkBatchTransaction(db: Queryable, params: { batchId: number; txId: number; txHash: string }): Promise<boolean> {
+  // Only an unlinked pending batch: another process may have sent it meanwhile.
+  const result = await db.query(
+    `UPDATE anchor_batches SET tx_id = $2, tx_hash = $3, attempts = attempts + 1, last_error = NULL
+     WHERE id = $1 AND status = 'pending' AND tx_id IS NULL`,
     [params.batchId, params.txId, params.txHash],
   );
+  return result.rowCount === 1;
 }
 
 /** A node accepted the batch's transaction. */
@@ -389,11 +392,14 @@ export async function listSentMints(db: Queryable): Promise<Array<{ txId: number
   return rows.map((row) => ({ txId: Number(row.tx_id), hashes: row.hashes }));
 }
 
-export async function markMintsSent(db: Queryable, params: { hashes: string[]; txId: number; txHash: string }): Promise<void> {
-  await db.query(
-    `UPDATE token_mints SET status = 'sent', tx_id = $2, tx_hash = $3, last_error = NULL WHERE credential_hash = ANY($1::text[])`,
+/** Links pending mints to their transaction; false when another process took any of them. */
+export async function markMintsSent(db: Queryable, params: { hashes: string[]; txId: number; txHash: string }): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE token_mints SET status = 'sent', tx_id = $2, tx_hash = $3, last_error = NULL
+     WHERE credential_hash = ANY($1::text[]) AND status = 'pending'`,
     [params.hashes, params.txId, params.txHash],
   );
+  return result.rowCount === params.hashes.length;
 }
 
 export async function markMintsMinted(db: Queryable, params: { txId: number; blockNumber: number }): Promise<void> {

@@ -208,6 +208,25 @@ describe('chain faults', () => {
     expect(Number(await chain.registry.getFunction('batchCount')())).toBe(1);
   });
 
+  it('lets two Sello processes share the database and the signer without anchoring or minting anything twice', async () => {
+    const up = await node();
+    const config = rpcEnv(up.url, { CHAIN_CONFIRMATIONS: '0' });
+    const first = await chainOn(config);
+    const second = await chainOn(config);
+    expect(second.contractAddress).toBe(first.contractAddress);
+    const credentials = await createCredentials(db, { issuerId, count: 30 });
+    const reports = await Promise.all(
+      [first, second].map((chain) => createAnchorBatcher({ db, chain, batchSize: 10, maxWaitS: 60, log: silentLog }).runOnce()),
+    );
+    expect(reports.map((report) => report.error)).toEqual([null, null]);
+    expect(reports[0]!.batchesSent + reports[1]!.batchesSent).toBe(3);
+    await createAnchorBatcher({ db, chain: first, batchSize: 10, maxWaitS: 60, log: silentLog }).runOnce();
+    expect(Number(await first.registry.getFunction('batchCount')())).toBe(3);
+    for (const credential of credentials) expect(await findCredentialAnchor(db, credential.hash)).toMatchObject({ status: 'anchored' });
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM chain_transactions WHERE purpose = 'anchor'`);
+    expect(rows[0]!.n).toBe(3);
+  });
+
   it('refuses to pay more than CHAIN_MAX_GAS_PRICE_GWEI', async () => {
     await expect(openTestChain({ db, config: chainTestConfig({ CHAIN_MAX_GAS_PRICE_GWEI: '0.001' }) })).rejects.toMatchObject({
       code: 'gas_price_too_high',
