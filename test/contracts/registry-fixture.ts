@@ -3,7 +3,7 @@
  * deployer, holding every role), a stranger and two learners, all funded. Contract tests
  * use ethers directly: they test the Solidity, not Sello's send queue.
  */
-import { Contract, ContractFactory, Interface, Wallet, keccak256, type ContractTransactionReceipt, type LogDescription } from 'ethers';
+import { BaseWallet, Contract, ContractFactory, Interface, Wallet, keccak256, type ContractTransactionReceipt, type LogDescription } from 'ethers';
 import { expect } from 'vitest';
 import { EMBEDDED_SIGNER_KEY, startEmbeddedChain, type EmbeddedChain } from '../../src/chain/embedded-chain.ts';
 import { registryArtifact, registryInterface } from '../../src/chain/registry-contract.ts';
@@ -12,16 +12,16 @@ export const BASE_URI = 'https://sello.example/chain/tokens/';
 
 export interface RegistryFixture {
   chain: EmbeddedChain;
-  admin: Wallet;
+  admin: BaseWallet;
   adminAddress: string;
-  stranger: Wallet;
+  stranger: BaseWallet;
   strangerAddress: string;
-  learner: Wallet;
+  learner: BaseWallet;
   learnerAddress: string;
   otherLearnerAddress: string;
   registry: Contract;
   /** The registry as seen by another signer. */
-  as(signer: Wallet): Contract;
+  as(signer: BaseWallet): Contract;
   close(): Promise<void>;
 }
 
