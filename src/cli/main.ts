@@ -8,6 +8,8 @@ import { AppError } from '../errors.ts';
 import { VERSION } from '../version.ts';
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerMigrate } from './commands/migrate.ts';
+import { register as registerPlatforms } from './commands/platforms.ts';
+import { register as registerLtiConfig } from './commands/lti-config.ts';
 
 export function buildProgram(): Command {
   const program = new Command('sello')
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerMigrate(program);
+  registerPlatforms(program);
+  registerLtiConfig(program);
   return program;
 }
 

@@ -1,0 +1,193 @@
+/**
+ * `sello platforms add|list|approve|disable`: manage LMS registrations through the
+ * admin API of the running Sello (PUBLIC_URL, or --url) with ADMIN_TOKEN; when no Sello
+ * answers, directly on the database.
+ */
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../config.ts';
+import { createLogger } from '../../logger.ts';
+import { openDatabase } from '../../storage/database.ts';
+import { migrate } from '../../storage/migrate.ts';
+import { resolveSecrets } from '../../storage/secrets.ts';
+import { hasCode } from '../../errors.ts';
+import { createLti } from '../../lti/provider.ts';
+import { LtiError } from '../../lti/errors.ts';
+import { platformInputSchema } from '../../lti/platform-registry.ts';
+import { toolEndpoints } from '../../lti/tool-configuration.ts';
+import type { Platform } from '../../storage/platform-repository.ts';
+import { createPageRenderer } from '../../web/views.ts';
+
+interface AddOptions {
+  issuer: string;
+  clientId: string;
+  authUrl: string;
+  tokenUrl: string;
+  jwksUrl: string;
+  deploymentId?: string;
+  name?: string;
+  url?: string;
+}
+
+type ApiAnswer = { status: number; body: Record<string, unknown> } | null;
+
+/** Calls the running Sello's admin API; null when nothing answers there. */
+async function callApi(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+  try {
+    const res = await fetch(`${baseUrl}/admin/api/platforms${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json', 'x-sello-cli': '1' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+  } catch {
+    return null;
+  }
+}
+
+function failFromApi(answer: NonNullable<ApiAnswer>, baseUrl: string): never {
+  if (answer.status === 401) {
+    throw new LtiError('lti_service_unauthorized', `The Sello at ${baseUrl} refused the admin token: set ADMIN_TOKEN to its token`);
+  }
+  const code = String(answer.body.code ?? 'lti_service_failed');
+  const problems = (answer.body.details as { problems?: string[] } | undefined)?.problems;
+  const message = `${String(answer.body.message ?? `HTTP ${answer.status}`)}${problems ? `: ${problems.join('; ')}` : ''}`;
+  throw new LtiError((code.startsWith('invalid_') ? 'invalid_platform' : 'lti_service_failed') as 'invalid_platform', message);
+}
+
+/** Runs `work` on the database itself (no Sello answered). */
+async function onDatabase<T>(config: Readonly<Config>, baseUrl: string, work: (lti: Awaited<ReturnType<typeof createLti>>) => Promise<T>): Promise<T> {
+  let db;
+  try {
+    db = await openDatabase(config.database);
+  } catch (error) {
+    if (hasCode(error, 'database_locked')) {
+      throw new LtiError(
+        'lti_service_unavailable',
+        `A running Sello holds the embedded database but did not answer at ${baseUrl}. Pass --url with the address it listens on ` +
+          '(or set PUBLIC_URL), or stop it and run this command again.',
+      );
+    }
+    throw error;
+  }
+  try {
+    await migrate(db);
+    const secrets = resolveSecrets(config);
+    const lti = await createLti({
+      db,
+      config,
+      keyEncryptionKey: secrets.keyEncryptionKey,
+      log: createLogger({ level: 'silent' }),
+      pages: createPageRenderer(),
+      purgeIntervalMs: 0,
+    });
+    try {
+      return await work(lti);
+    } finally {
+      await lti.close();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+function printPlatform(p: Platform | Record<string, unknown>): void {
+  const platform = p as Platform;
+  console.log(`${platform.id}  ${platform.status.padEnd(8)}  ${platform.iss}  client ${platform.clientId}  deployments ${(platform.deploymentIds ?? []).join(',') || '-'}`);
+}
+
+export function register(program: Command): void {
+  const platforms = program.command('platforms').description('LMS platforms (Moodle, Canvas) Sello accepts launches from');
+
+  platforms
+    .command('add')
+    .description('Register an LMS by hand (what its LTI 1.3 tool settings page shows)')
+    .requiredOption('--issuer <url>', 'platform issuer (Moodle: its site URL; Canvas: https://canvas.instructure.com)')
+    .requiredOption('--client-id <id>', 'client id the LMS gave Sello')
+    .requiredOption('--auth-url <url>', 'OIDC authentication request URL')
+    .requiredOption('--token-url <url>', 'OAuth2 access token URL')
+    .requiredOption('--jwks-url <url>', 'platform public keyset URL')
+    .option('--deployment-id <id>', 'deployment id (recorded at first launch when omitted)')
+    .option('--name <name>', 'a name for the admin list')
+    .option('--url <url>', 'the running Sello to talk to (default PUBLIC_URL)')
+    .action(async (options: AddOptions) => {
+      const config = loadConfig(process.env);
+      const parsed = platformInputSchema.safeParse({
+        issuer: options.issuer,
+        clientId: options.clientId,
+        authUrl: options.authUrl,
+        tokenUrl: options.tokenUrl,
+        jwksUrl: options.jwksUrl,
+        deploymentId: options.deploymentId,
+        name: options.name,
+      });
+      if (!parsed.success) {
+        throw new LtiError('invalid_platform', `Invalid platform: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      const baseUrl = (options.url ?? config.publicUrl).replace(/\/+$/, '');
+      const token = config.secrets.adminToken ?? resolveSecrets(config).adminToken;
+      const answer = await callApi(baseUrl, token, 'POST', '', parsed.data);
+      let platform: Platform | Record<string, unknown>;
+      if (answer) {
+        if (answer.status !== 201) failFromApi(answer, baseUrl);
+        platform = answer.body.platform as Record<string, unknown>;
+        console.log(`Registered through the running Sello at ${baseUrl}:`);
+      } else {
+        const input = parsed.data;
+        platform = await onDatabase(config, baseUrl, (lti) =>
+          lti.registry.register({
+            iss: input.issuer,
+            clientId: input.clientId,
+            authUrl: input.authUrl,
+            tokenUrl: input.tokenUrl,
+            jwksUrl: input.jwksUrl,
+            deploymentIds: input.deploymentId ? [input.deploymentId] : [],
+            name: input.name,
+            status: 'active',
+            registeredVia: 'cli',
+          }),
+        );
+        console.log('Registered directly in the database (no Sello answered):');
+      }
+      printPlatform(platform);
+      const e = toolEndpoints(config.publicUrl);
+      console.log(`In the LMS, Sello's URLs are: login ${e.login}, launch/redirect ${e.launch}, keyset ${e.jwks}`);
+    });
+
+  platforms
+    .command('list')
+    .description('List registered platforms')
+    .option('--url <url>', 'the running Sello to talk to (default PUBLIC_URL)')
+    .action(async (options: { url?: string }) => {
+      const config = loadConfig(process.env);
+      const baseUrl = (options.url ?? config.publicUrl).replace(/\/+$/, '');
+      const token = config.secrets.adminToken ?? resolveSecrets(config).adminToken;
+      const answer = await callApi(baseUrl, token, 'GET', '');
+      if (answer && answer.status !== 200) failFromApi(answer, baseUrl);
+      const list = answer ? (answer.body.platforms as Platform[]) : await onDatabase(config, baseUrl, (lti) => lti.registry.list());
+      if (list.length === 0) console.log('No platforms registered yet.');
+      for (const platform of list) printPlatform(platform);
+    });
+
+  for (const [action, status] of [
+    ['approve', 'active'],
+    ['disable', 'disabled'],
+  ] as const) {
+    platforms
+      .command(`${action} <id>`)
+      .description(action === 'approve' ? 'Let a pending (or disabled) platform launch Sello' : 'Stop a platform from launching Sello')
+      .option('--url <url>', 'the running Sello to talk to (default PUBLIC_URL)')
+      .action(async (id: string, options: { url?: string }) => {
+        const config = loadConfig(process.env);
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+          throw new LtiError('invalid_platform', `"${id}" is not a platform id (see sello platforms list)`);
+        }
+        const baseUrl = (options.url ?? config.publicUrl).replace(/\/+$/, '');
+        const token = config.secrets.adminToken ?? resolveSecrets(config).adminToken;
+        const answer = await callApi(baseUrl, token, 'POST', `/${encodeURIComponent(id)}/${action}`);
+        if (answer && answer.status !== 200) failFromApi(answer, baseUrl);
+        const platform = answer ? (answer.body.platform as Platform) : await onDatabase(config, baseUrl, (lti) => lti.registry.setStatus(id, status));
+        printPlatform(platform);
+      });
+  }
+}
