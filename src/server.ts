@@ -14,7 +14,11 @@ import { buildApp } from './web/app.ts';
 import { openChain, type ChainService } from './chain/open-chain.ts';
 import { createAnchorBatcher } from './chain/anchor-batcher.ts';
 import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
-import { listAllIssuerKeys } from './issuance/issuer-keys.ts';
+import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
+import { createAnchorChecker } from './chain/anchor-checker.ts';
+import { credentialsRouter } from './web/routes/credentials.ts';
+import { didRouter } from './web/routes/did.ts';
+import { statusRouter } from './web/routes/status.ts';
 import { chainRpcRouter } from './web/routes/chain-rpc.ts';
 import { chainWalletRouter } from './web/routes/chain-wallet.ts';
 import { createLti } from './lti/provider.ts';
@@ -22,6 +26,8 @@ import { createPageRenderer } from './web/views.ts';
 import { adminPlatformsRouter } from './web/routes/admin-platforms.ts';
 import { instructorRouter } from './web/routes/instructor.ts';
 import { learnerRouter } from './web/routes/learner.ts';
+import { startIssuance, type RunningIssuance } from './issuance/start-issuance.ts';
+import { issuanceAdminRouter } from './web/routes/achievements.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -69,6 +75,11 @@ export async function startSello({ config, announce = (line) => console.log(line
       didMethod: config.issuer.didMethod,
     });
 
+    // Issuer keys: the default issuer always has a current signing key (and so a DID
+    // document) before anything is issued or registered on-chain.
+    const issuerKeys = createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: config.publicUrl });
+    await issuerKeys.ensureKey(defaultIssuer.id);
+
     // Chain: replays the embedded journal (or checks the RPC endpoint), deploys the
     // registry at first start, then anchors every credential in the background.
     const chain = await openChain({ config, db, log });
@@ -91,8 +102,36 @@ export async function startSello({ config, announce = (line) => console.log(line
     // LTI: ltijs on Sello's database, mounted before the body parsers. `hooks.onLaunch`
     // is where the issuance capability syncs a course's outcomes at each launch.
     const pages = createPageRenderer();
-    const lti = await createLti({ db, config, keyEncryptionKey: secrets.keyEncryptionKey, log, pages, hooks: {} });
+    let issuance: RunningIssuance | null = null;
+    const lti = await createLti({
+      db,
+      config,
+      keyEncryptionKey: secrets.keyEncryptionKey,
+      log,
+      pages,
+      hooks: { onLaunch: async (launch) => issuance?.onLaunch(launch) },
+    });
     stops.push(() => lti.close());
+
+    // Issuance: the job worker (claims shared through the database, so any number of
+    // processes), the scheduled sync of active courses and the outcomes webhook.
+    issuance = startIssuance({
+      db,
+      log,
+      keys: issuerKeys,
+      publicUrl: config.publicUrl,
+      defaultLocale: config.defaultLocale,
+      chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
+      ltiServices: lti.services,
+      workers: config.issuance.workers,
+      maxAttempts: config.issuance.maxAttempts,
+      leaseS: config.issuance.leaseS,
+      syncIntervalS: config.outcomes.syncIntervalS,
+      bodyLimit: config.bodyLimit,
+      crashAt: config.issuance.testCrashAt,
+    });
+    const runningIssuance = issuance;
+    stops.push(() => runningIssuance.stop());
 
     const app = buildApp({
       config,
@@ -101,13 +140,28 @@ export async function startSello({ config, announce = (line) => console.log(line
       secrets,
       version: VERSION,
       chainHealth: () => chain.health(),
-      earlyMounts: [{ path: '/lti', handler: lti.router }],
+      earlyMounts: [
+        { path: '/lti', handler: lti.router },
+        { path: '/api/outcomes', handler: issuance.webhookRouter },
+      ],
       routers: [
+        issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
         instructorRouter({ db, lti, pages }),
         learnerRouter({ db, lti, pages }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
+        didRouter({ db, keys: issuerKeys }),
+        statusRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl }),
+        credentialsRouter({
+          db,
+          keys: issuerKeys,
+          publicUrl: config.publicUrl,
+          adminToken: secrets.adminToken,
+          defaultIssuerId: defaultIssuer.id,
+          chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
+          anchorChecker: createAnchorChecker({ provider: chain.provider }),
+        }),
       ],
     });
 

@@ -15,6 +15,7 @@ export type CredentialErrorCode =
   | 'remote_document_refused'
   | 'issuer_key_not_found'
   | 'credential_not_found'
+  | 'achievement_not_found'
   | 'status_list_not_found'
   | 'status_list_full_conflict'
   | 'status_change_conflict'

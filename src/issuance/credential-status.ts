@@ -92,7 +92,7 @@ export async function getStatusListCredential(params: {
   if (!parsed || !group) throw new CredentialError('status_list_not_found', `No status list ${params.listId}`, { listId: params.listId });
   const cached = await lists.findDocument(params.listId);
   if (cached && cached.version === group.version) return cached.document;
-  const key = await params.keys.currentSigningKey(group.issuerId);
+  const key = await params.keys.currentSigningKey(group.issuerId, { db: params.db });
   const now = params.now?.() ?? new Date();
   const unsigned = buildStatusListCredential({
     url: statusListUrl(params.publicUrl, group.id, parsed.purpose),

@@ -105,7 +105,7 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
   }
   if (index === null) throw new CredentialError('status_list_full_conflict', 'Could not allocate a status list index', { groupId: group.id });
 
-  const key = await params.keys.currentSigningKey(issuer.id);
+  const key = await params.keys.currentSigningKey(issuer.id, { db });
   const unsigned = buildAchievementCredential({
     id,
     issuer: { id: key.controller, name: issuer.name, url: issuer.url, email: issuer.email, image: issuer.imageUrl, description: issuer.description },

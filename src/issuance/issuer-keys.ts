@@ -40,8 +40,12 @@ export interface IssuerKeyInfo {
 export interface IssuerKeyProvider {
   /** The issuer's DID (did:web of the deployment, or did:key of its current key). */
   issuerDid(issuer: Issuer): Promise<string>;
-  /** The key to sign with now; created when the issuer has none. */
-  currentSigningKey(issuerId: string): Promise<SigningKey>;
+  /**
+   * The key to sign with now; created when the issuer has none. Pass `db` when calling
+   * inside a transaction (PGlite has one connection: a query outside the open
+   * transaction would wait for it forever).
+   */
+  currentSigningKey(issuerId: string, options?: { db?: Queryable }): Promise<SigningKey>;
   /** Makes sure the issuer has a current key; returns it. */
   ensureKey(issuerId: string): Promise<IssuerKeyInfo>;
   /** Closes the current key and makes a new one current; old keys stay published. */
@@ -100,13 +104,11 @@ function keyIdFor(record: Pick<IssuerKeyRecord, 'keyId' | 'publicKeyMultibase'>,
 export function createIssuerKeyProvider(params: { db: Queryable | Database; kek: Buffer; publicUrl: string; now?: () => Date }): IssuerKeyProvider {
   const { db, kek, publicUrl } = params;
   const now = params.now ?? (() => new Date());
-  const keys = createIssuerKeyRepository(db);
-  const issuers = createIssuerRepository(db);
   // Decrypted keys by row id, so the library's signer object is built once per key.
   const signingKeys = new Map<string, SigningKey>();
 
-  const issuerOf = async (issuerId: string) => {
-    const issuer = await issuers.findById(issuerId);
+  const issuerOf = async (issuerId: string, via: Queryable = db) => {
+    const issuer = await createIssuerRepository(via).findById(issuerId);
     if (!issuer) throw new CredentialError('issuer_key_not_found', `No issuer ${issuerId}`, { issuerId });
     return issuer;
   };
@@ -135,31 +137,34 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
       keyId,
       publicKeyMultibase: material.publicKeyMultibase,
       encryptedSecretKey: encryptSecretKey({ kek, secretKeyMultibase: material.secretKeyMultibase, aad: `${issuerId}|${material.publicKeyMultibase}` }),
-      validFrom: at,
+      // Whole seconds: credentials state validFrom to the second, and a key must count
+      // as valid for a credential signed in the same second it was created.
+      validFrom: new Date(Math.floor(at.getTime() / 1000) * 1000),
     });
   };
 
-  // Key changes take the issuer row lock; in a Database that means a transaction of our own.
-  const inTransaction = <T>(work: (tx: Queryable) => Promise<T>): Promise<T> =>
-    'transaction' in db && typeof db.transaction === 'function' ? db.transaction(work) : work(db);
+  // Key changes take the issuer row lock; in a Database that means a transaction of our
+  // own, inside a caller's transaction (`via`) it is that transaction.
+  const inTransaction = <T>(work: (tx: Queryable) => Promise<T>, via?: Queryable): Promise<T> =>
+    via ? work(via) : 'transaction' in db && typeof db.transaction === 'function' ? db.transaction(work) : work(db);
 
-  const ensureRecord = async (issuerId: string): Promise<IssuerKeyRecord> => {
-    const current = await keys.findCurrent(issuerId);
+  const ensureRecord = async (issuerId: string, via?: Queryable): Promise<IssuerKeyRecord> => {
+    const current = await createIssuerKeyRepository(via ?? db).findCurrent(issuerId);
     if (current) return current;
     return inTransaction(async (tx) => {
       const txKeys = createIssuerKeyRepository(tx);
       await txKeys.lockIssuer(issuerId);
       return (await txKeys.findCurrent(issuerId)) ?? createKey(tx, issuerId, now());
-    });
+    }, via);
   };
 
   const provider: IssuerKeyProvider = {
     async issuerDid(issuer) {
       return didFor(issuer, issuer.didMethod === 'key' ? await ensureRecord(issuer.id) : null);
     },
-    async currentSigningKey(issuerId) {
-      const issuer = await issuerOf(issuerId);
-      const record = await ensureRecord(issuerId);
+    async currentSigningKey(issuerId, options = {}) {
+      const issuer = await issuerOf(issuerId, options.db);
+      const record = await ensureRecord(issuerId, options.db);
       const cached = signingKeys.get(record.id);
       if (cached) return cached;
       const info = toInfo(issuer, record);
@@ -197,13 +202,13 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
     },
     async list(issuerId) {
       const issuer = await issuerOf(issuerId);
-      return (await keys.list(issuerId)).map((record) => toInfo(issuer, record));
+      return (await createIssuerKeyRepository(db).list(issuerId)).map((record) => toInfo(issuer, record));
     },
     async didDocument(issuerId) {
       const issuer = await issuerOf(issuerId);
       if (issuer.didMethod === 'key') return resolveDidKey(didFor(issuer, await ensureRecord(issuerId)));
       const did = issuerDidWeb(publicUrl, issuer);
-      const published = (await keys.list(issuerId)).map((record) => ({
+      const published = (await createIssuerKeyRepository(db).list(issuerId)).map((record) => ({
         id: keyIdFor(record, did),
         publicKeyMultibase: record.publicKeyMultibase,
         validFrom: record.validFrom,
@@ -220,7 +225,7 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
       if (did === root) slug = DEFAULT_ISSUER_SLUG;
       else if (did.startsWith(`${root}:issuers:`)) slug = decodeURIComponent(did.slice(`${root}:issuers:`.length));
       if (!slug) return null;
-      const issuer = await issuers.findBySlug(slug);
+      const issuer = await createIssuerRepository(db).findBySlug(slug);
       if (!issuer || issuer.didMethod !== 'web') return null;
       return provider.didDocument(issuer.id);
     },

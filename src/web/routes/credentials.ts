@@ -1,0 +1,333 @@
+/**
+ * The credentials' HTTP face: the W3C VC API shapes (https://w3c-ccg.github.io/vc-api/)
+ * for issue and verify, the credential as JSON-LD, baked badges, the public
+ * verification page, and the admin status endpoint (revoke / suspend / unsuspend).
+ */
+import express, { type Request, type Router } from 'express';
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import type { Database } from '../../storage/database.ts';
+import { createCredentialRepository, type StoredCredential } from '../../storage/credential-repository.ts';
+import { createAchievementRepository } from '../../storage/achievement-repository.ts';
+import { createIssuerRepository } from '../../storage/issuer-repository.ts';
+import { findCredentialAnchor } from '../../storage/chain-repository.ts';
+import { HttpError } from '../../errors.ts';
+import { CredentialError } from '../../credentials/errors.ts';
+import { verifyCredential, type AnchorChecker, type VerificationReport, type VerifyCredentialOptions } from '../../credentials/verify.ts';
+import { verifyPresentation } from '../../credentials/verify-presentation.ts';
+import { createDocumentLoader } from '../../credentials/document-loader.ts';
+import { bakePng, bakeSvg } from '../../credentials/bake.ts';
+import { generateBadgePng, generateBadgeSvg } from '../../credentials/badge-image.ts';
+import { readChainReference, type ChainReference } from '../../credentials/chain-reference.ts';
+import { issueCredential } from '../../issuance/issue-credential.ts';
+import { getStatusListCredential, setCredentialStatus } from '../../issuance/credential-status.ts';
+import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
+import { requireAdminToken } from '../admin-auth.ts';
+import { translate, type Locale } from '../i18n.ts';
+import type { AppContext } from '../app.ts';
+
+export interface CredentialRoutesDependencies {
+  db: Database;
+  keys: IssuerKeyProvider;
+  publicUrl: string;
+  adminToken: string;
+  /** Issuer used by `POST /credentials/issue` when the request names none. */
+  defaultIssuerId: string;
+  /** Where new credentials are anchored; null when no chain is configured. */
+  chainReference: () => ChainReference | null;
+  anchorChecker?: AnchorChecker;
+  now?: () => Date;
+}
+
+/** `urn:uuid:<uuid>` from a path segment holding either the bare uuid or the full id. */
+export function credentialIdFromPath(segment: string): string | null {
+  const decoded = decodeURIComponent(segment);
+  const uuid = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(decoded)?.[1];
+  return uuid ? `urn:uuid:${uuid.toLowerCase()}` : null;
+}
+
+/** The page URL of a credential (what the gradebook comment and the QR code link to). */
+export function credentialPageUrl(publicUrl: string, credentialId: string): string {
+  return `${publicUrl}/credentials/${credentialId.replace(/^urn:uuid:/, '')}`;
+}
+
+/**
+ * Verification options for this server: DIDs and status lists of this deployment from
+ * its database; other issuers' did:web and status lists are not fetched by the server
+ * (that would let anyone make it call arbitrary URLs); `sello verify` does that.
+ */
+export function localVerifyOptions(deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'now'>): VerifyCredentialOptions {
+  const prefix = `${deps.publicUrl}/status/`;
+  return {
+    documentLoader: createDocumentLoader({ resolveDid: deps.keys.resolveDid }),
+    now: deps.now,
+    anchorChecker: deps.anchorChecker,
+    statusListLoader: async (url) => {
+      if (!url.startsWith(prefix)) {
+        throw new Error(`this server reads only its own status lists (${prefix}…); use "sello verify" for other issuers`);
+      }
+      return getStatusListCredential({ db: deps.db, keys: deps.keys, publicUrl: deps.publicUrl, listId: url.slice(prefix.length), now: deps.now });
+    },
+  };
+}
+
+const recipientSchema = z
+  .object({ userId: z.string().uuid().optional(), email: z.string().email().optional(), name: z.string().min(1).max(200).optional(), did: z.string().regex(/^did:[a-z0-9]+:.+/).optional() })
+  .strict();
+
+const issueBodySchema = z.object({
+  credential: z
+    .object({
+      credentialSubject: z
+        .object({
+          id: z.string().optional(),
+          name: z.string().optional(),
+          achievement: z
+            .object({
+              name: z.string().min(1).max(300),
+              description: z.string().max(5000).optional(),
+              criteria: z.object({ narrative: z.string().max(10000).optional() }).passthrough().optional(),
+              image: z.union([z.string().url(), z.object({ id: z.string().url() }).passthrough()]).optional(),
+              achievementType: z.string().optional(),
+            })
+            .passthrough()
+            .optional(),
+        })
+        .passthrough()
+        .optional(),
+    })
+    .passthrough()
+    .optional(),
+  options: z
+    .object({
+      achievementId: z.string().uuid().optional(),
+      recipient: recipientSchema.optional(),
+      validFrom: z.string().datetime({ offset: true }).optional(),
+      validUntil: z.string().datetime({ offset: true }).optional(),
+      credentialId: z.string().regex(/^urn:uuid:[0-9a-f-]{36}$/i).optional(),
+      evidence: z.array(z.object({ id: z.string().url().optional(), name: z.string().optional(), narrative: z.string().optional(), description: z.string().optional() }).strict()).max(20).optional(),
+    })
+    .strict()
+    .optional(),
+});
+
+function checkMark(check: { valid: boolean; skipped?: boolean }): string {
+  return check.skipped ? '–' : check.valid ? '✓' : '✗';
+}
+
+function reportForPage(report: VerificationReport, locale: Locale) {
+  return report.checks.map((check) => ({
+    ...check,
+    mark: checkMark(check),
+    state: check.skipped ? 'skipped' : check.valid ? 'ok' : 'bad',
+    label: translate(locale, `cred.check.${check.id}`),
+    explanation: check.error ? translate(locale, `cred.error.${check.error}`) : '',
+  }));
+}
+
+function badgeImageOf(document: Record<string, unknown>): string | null {
+  const achievement = (document.credentialSubject as { achievement?: { image?: { id?: string } } } | undefined)?.achievement;
+  return achievement?.image?.id ?? null;
+}
+
+function namesOf(document: Record<string, unknown>) {
+  const subject = (document.credentialSubject ?? {}) as Record<string, unknown>;
+  const achievement = (subject.achievement ?? {}) as Record<string, unknown>;
+  const issuer = (typeof document.issuer === 'object' && document.issuer ? document.issuer : {}) as Record<string, unknown>;
+  return {
+    achievementName: String(achievement.name ?? document.name ?? 'Badge'),
+    achievementDescription: String(achievement.description ?? ''),
+    criteria: String(((achievement.criteria ?? {}) as Record<string, unknown>).narrative ?? ''),
+    recipientName: typeof subject.name === 'string' ? subject.name : null,
+    issuerName: String(issuer.name ?? ''),
+    issuerUrl: typeof issuer.url === 'string' ? issuer.url : null,
+    issuerId: String(issuer.id ?? document.issuer ?? ''),
+  };
+}
+
+export function credentialsRouter(deps: CredentialRoutesDependencies): (context: AppContext) => Router {
+  return (context) => {
+    const router = express.Router();
+    const admin = requireAdminToken(deps.adminToken);
+    const credentials = createCredentialRepository(deps.db);
+
+    const load = async (segment: string): Promise<StoredCredential> => {
+      const id = credentialIdFromPath(segment);
+      const found = id ? await credentials.findById(id) : null;
+      if (!found) throw new CredentialError('credential_not_found', 'No credential with this id', { id: segment });
+      return found;
+    };
+
+    router.post('/credentials/issue', admin, async (req, res) => {
+      const parsed = issueBodySchema.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        throw new HttpError('invalid_request', 'The body must be {credential, options} as described in the README', {
+          problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+        });
+      }
+      const { credential, options = {} } = parsed.data;
+      const achievements = createAchievementRepository(deps.db);
+      let achievement = options.achievementId ? await achievements.findById(options.achievementId) : null;
+      if (options.achievementId && !achievement) throw new CredentialError('achievement_not_found', 'No achievement with this id', { achievementId: options.achievementId });
+      const described = credential?.credentialSubject?.achievement;
+      if (!achievement && !described) {
+        throw new HttpError('invalid_request', 'Give options.achievementId or credential.credentialSubject.achievement');
+      }
+      const subject = credential?.credentialSubject;
+      const recipient = { ...(options.recipient ?? {}) };
+      if (subject?.id && !recipient.did) recipient.did = subject.id;
+      if (subject?.name && !recipient.name) recipient.name = subject.name;
+      if (!recipient.email && !recipient.did) throw new HttpError('invalid_request', 'The recipient needs an email (options.recipient.email) or a DID');
+      const validFrom = options.validFrom ? new Date(options.validFrom) : undefined;
+      const validUntil = options.validUntil ? new Date(options.validUntil) : undefined;
+      const stored = await deps.db.transaction(async (tx) => {
+        if (!achievement) {
+          const image = described!.image;
+          achievement = await createAchievementRepository(tx).create({
+            issuerId: deps.defaultIssuerId,
+            name: described!.name,
+            description: described!.description ?? '',
+            imageUrl: typeof image === 'string' ? image : (image?.id ?? null),
+            criteriaNarrative: described!.criteria?.narrative ? { en: described!.criteria.narrative } : {},
+            achievementType: described!.achievementType ?? 'Badge',
+            createdBy: 'admin:vc-api',
+          });
+        }
+        return issueCredential({
+          db: tx,
+          keys: deps.keys,
+          publicUrl: deps.publicUrl,
+          chainReference: deps.chainReference(),
+          now: deps.now,
+          issuerId: achievement.issuerId,
+          achievement,
+          recipient,
+          evidence: options.evidence,
+          validFrom,
+          validUntil,
+          credentialId: options.credentialId,
+        });
+      });
+      res.status(201).json({ verifiableCredential: stored.document });
+    });
+
+    router.post('/credentials/verify', async (req, res) => {
+      const credential = (req.body as { verifiableCredential?: unknown } | undefined)?.verifiableCredential;
+      if (!credential || typeof credential !== 'object' || Array.isArray(credential)) {
+        throw new CredentialError('invalid_credential', 'The body must be {"verifiableCredential": {…}} with a credential object');
+      }
+      res.json(await verifyCredential(credential, localVerifyOptions(deps)));
+    });
+
+    router.post('/presentations/verify', async (req, res) => {
+      const body = req.body as { verifiablePresentation?: unknown; options?: { challenge?: unknown; domain?: unknown } } | undefined;
+      const presentation = body?.verifiablePresentation;
+      if (!presentation || typeof presentation !== 'object' || Array.isArray(presentation)) {
+        throw new CredentialError('invalid_presentation', 'The body must be {"verifiablePresentation": {…}}');
+      }
+      res.json(
+        await verifyPresentation(presentation, {
+          ...localVerifyOptions(deps),
+          challenge: typeof body?.options?.challenge === 'string' ? body.options.challenge : undefined,
+          domain: typeof body?.options?.domain === 'string' ? body.options.domain : undefined,
+        }),
+      );
+    });
+
+    router.post('/admin/api/credentials/:ref/status', admin, async (req, res) => {
+      const body = (req.body ?? {}) as { action?: unknown; purpose?: unknown; value?: unknown; reason?: unknown };
+      const actions: Record<string, { purpose: 'revocation' | 'suspension'; value: boolean }> = {
+        revoke: { purpose: 'revocation', value: true },
+        suspend: { purpose: 'suspension', value: true },
+        unsuspend: { purpose: 'suspension', value: false },
+      };
+      const change: { purpose: 'revocation' | 'suspension'; value: boolean } | undefined =
+        typeof body.action === 'string'
+          ? actions[body.action]
+          : (body.purpose === 'revocation' || body.purpose === 'suspension') && typeof body.value === 'boolean'
+            ? { purpose: body.purpose, value: body.value }
+            : undefined;
+      if (!change) throw new HttpError('invalid_request', 'Give {"action": "revoke"|"suspend"|"unsuspend", "reason": "…"}');
+      if (typeof body.reason !== 'string' || !body.reason.trim()) throw new HttpError('invalid_request', 'A reason is required');
+      const stored = await load(String(req.params.ref));
+      const result = await deps.db.transaction((tx) =>
+        setCredentialStatus({ db: tx, credentialId: stored.id, purpose: change.purpose, value: change.value, reason: String(body.reason), actor: 'admin' }),
+      );
+      res.json({ credentialId: result.credentialId, purpose: result.purpose, value: result.value, changed: result.changed });
+    });
+
+    router.get('/credentials/:ref/badge.svg', async (req, res) => {
+      const stored = await load(String(req.params.ref));
+      const image = badgeImageOf(stored.document);
+      const names = namesOf(stored.document);
+      const svg = image?.startsWith('data:image/svg+xml;base64,')
+        ? Buffer.from(image.slice('data:image/svg+xml;base64,'.length), 'base64').toString('utf8')
+        : generateBadgeSvg({ achievementName: names.achievementName, issuerName: names.issuerName });
+      res.type('image/svg+xml').set('content-disposition', `inline; filename="badge.svg"`).send(bakeSvg({ svg, credential: stored.document }));
+    });
+
+    router.get('/credentials/:ref/badge.png', async (req, res) => {
+      const stored = await load(String(req.params.ref));
+      const image = badgeImageOf(stored.document);
+      const png = image?.startsWith('data:image/png;base64,')
+        ? Buffer.from(image.slice('data:image/png;base64,'.length), 'base64')
+        : generateBadgePng({ achievementName: namesOf(stored.document).achievementName });
+      res.type('image/png').set('content-disposition', `inline; filename="badge.png"`).send(bakePng({ png, credential: stored.document }));
+    });
+
+    router.get('/credentials/:ref', async (req: Request, res) => {
+      const ref = String(req.params.ref);
+      if (ref.endsWith('.json')) {
+        const stored = await load(ref.slice(0, -'.json'.length));
+        res.type('application/ld+json').set('content-disposition', 'inline; filename="credential.json"').send(JSON.stringify(stored.document, null, 2));
+        return;
+      }
+      const stored = await load(ref);
+      const locale = res.locals.locale as Locale;
+      const report = await verifyCredential(stored.document, localVerifyOptions(deps));
+      const names = namesOf(stored.document);
+      const pageUrl = credentialPageUrl(deps.publicUrl, stored.id);
+      const validFrom = new Date(String(stored.document.validFrom));
+      const anchor = await findCredentialAnchor(deps.db, stored.hash).catch(() => null);
+      const reference = readChainReference(stored.document);
+      const linkedIn = new URL('https://www.linkedin.com/profile/add');
+      linkedIn.search = new URLSearchParams({
+        startTask: 'CERTIFICATION_NAME',
+        name: names.achievementName,
+        organizationName: names.issuerName,
+        issueYear: String(validFrom.getUTCFullYear()),
+        issueMonth: String(validFrom.getUTCMonth() + 1),
+        certUrl: pageUrl,
+        certId: stored.id,
+      }).toString();
+      const issuer = await createIssuerRepository(deps.db).findById(stored.issuerId);
+      res.type('html').send(
+        context.pages.render(
+          'credential',
+          {
+            title: names.achievementName,
+            ...names,
+            image: badgeImageOf(stored.document),
+            verified: report.verified,
+            checks: reportForPage(report, locale),
+            credentialId: stored.id,
+            hash: stored.hash,
+            validFrom: stored.document.validFrom,
+            validUntil: stored.document.validUntil ?? null,
+            issuerImage: issuer?.imageUrl ?? null,
+            anchor: anchor ?? null,
+            chainReference: reference ? `eip155:${reference.chainId}:${reference.contract}` : null,
+            pageUrl,
+            jsonUrl: `${pageUrl}.json`,
+            pngUrl: `${pageUrl}/badge.png`,
+            svgUrl: `${pageUrl}/badge.svg`,
+            linkedInUrl: linkedIn.toString(),
+            qrSvg: await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
+          },
+          locale,
+        ),
+      );
+    });
+    return router;
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Scenario set-up shared by the credentials integration tests: a real app on a real
+ * test database with the credential routes, the deployment's default issuer with a
+ * key, and an achievement in its library.
+ */
+import { makeTestApp } from '../support/app.ts';
+import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../src/storage/issuer-repository.ts';
+import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
+import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
+import { credentialsRouter } from '../../src/web/routes/credentials.ts';
+import { didRouter } from '../../src/web/routes/did.ts';
+import { statusRouter } from '../../src/web/routes/status.ts';
+import type { AnchorChecker } from '../../src/credentials/verify.ts';
+
+export const ADMIN = 'test-admin-token-0123456789abcdef';
+export const CHAIN = { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
+
+export async function makeCredentialsApp(options: { env?: Record<string, string>; anchorChecker?: AnchorChecker; now?: () => Date } = {}) {
+  const base = await makeTestApp({ env: options.env });
+  const { config, db } = base;
+  const issuer = await createIssuerRepository(db).upsert({
+    slug: DEFAULT_ISSUER_SLUG,
+    name: 'Universidad de Ejemplo',
+    url: 'https://uni.example',
+    email: 'badges@uni.example',
+    imageUrl: null,
+    description: 'Badges of the Universidad de Ejemplo',
+    didMethod: config.issuer.didMethod,
+  });
+  const keys = createIssuerKeyProvider({ db, kek: config.secrets.keyEncryptionKey!, publicUrl: config.publicUrl, now: options.now });
+  await keys.ensureKey(issuer.id);
+  const achievement = await createAchievementRepository(db).create({
+    issuerId: issuer.id,
+    name: 'Python Basics',
+    description: 'Completed the Python basics module.',
+    criteriaNarrative: { en: 'Score 80% or more in every quiz.', es: 'Obtener 80% o más en cada prueba.' },
+    tags: ['python'],
+    alignments: [{ targetName: 'Programming', targetUrl: 'https://uni.example/competencies/programming' }],
+    inLanguage: 'es',
+  });
+  const deps = {
+    db,
+    keys,
+    publicUrl: config.publicUrl,
+    adminToken: ADMIN,
+    defaultIssuerId: issuer.id,
+    chainReference: () => CHAIN,
+    anchorChecker: options.anchorChecker,
+    now: options.now,
+  };
+  const { app } = await (async () => {
+    const { buildApp } = await import('../../src/web/app.ts');
+    return {
+      app: buildApp({ ...base.deps, routers: [didRouter({ db, keys }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentialsRouter(deps)] }),
+    };
+  })();
+  return { ...base, app, issuer, keys, achievement, deps };
+}
