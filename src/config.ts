@@ -68,6 +68,11 @@ const schema = z.object({
   OUTCOMES_SYNC_INTERVAL_S: positiveInt.default(600),
   ISSUANCE_WORKERS: positiveInt.default(4),
   ISSUANCE_MAX_ATTEMPTS: positiveInt.default(8),
+  // How long a claimed issuance job stays claimed; a dead process's jobs are taken over after it.
+  ISSUANCE_LEASE_S: positiveInt.default(300),
+  // Test hook of the issuance pipeline (crash tests kill a child Sello at this step);
+  // honoured only when NODE_ENV=test.
+  SELLO_TEST_CRASH_AT: z.enum(['after_award', 'after_sign', 'after_signed', 'after_post', 'after_posted']).optional(),
 });
 
 export type DatabaseSettings =
@@ -115,7 +120,7 @@ export interface Config {
   };
   lti: { dynamicRegistrationAutoApprove: boolean };
   outcomes: { syncIntervalS: number };
-  issuance: { workers: number; maxAttempts: number };
+  issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
 
 /** Turns `SELLO_KEK` (base64 or hex) into its 32 bytes. */
@@ -195,7 +200,12 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     },
     lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? embeddedDb },
     outcomes: { syncIntervalS: e.OUTCOMES_SYNC_INTERVAL_S },
-    issuance: { workers: e.ISSUANCE_WORKERS, maxAttempts: e.ISSUANCE_MAX_ATTEMPTS },
+    issuance: {
+      workers: e.ISSUANCE_WORKERS,
+      maxAttempts: e.ISSUANCE_MAX_ATTEMPTS,
+      leaseS: e.ISSUANCE_LEASE_S,
+      testCrashAt: e.NODE_ENV === 'test' ? (e.SELLO_TEST_CRASH_AT ?? null) : null,
+    },
   };
   return deepFreeze(config);
 }

@@ -8,6 +8,8 @@ export type IssuanceErrorCode =
   | 'job_not_found'
   | 'invalid_award_request'
   | 'award_revoked_conflict'
+  | 'already_awarded'
+  | 'award_state_conflict'
   | 'gradebook_unavailable'
   | 'signing_unavailable';
 

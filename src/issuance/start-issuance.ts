@@ -32,6 +32,8 @@ export interface StartIssuanceParameters {
   ltiServices: Pick<LtiServices, 'ags'> | null;
   workers: number;
   maxAttempts: number;
+  /** Claim lease of a job, seconds (config.issuance.leaseS). */
+  leaseS: number;
   syncIntervalS: number;
   bodyLimit: string;
   /** Test mode only: the step at which to kill this process (SELLO_TEST_CRASH_AT). */
@@ -85,6 +87,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     log,
     concurrency: parameters.workers,
     maxAttempts: parameters.maxAttempts,
+    leaseMs: parameters.leaseS * 1000,
     crashAt,
   });
 

@@ -28,7 +28,17 @@ export async function seedCourse(
     policy = 'keep',
     name = 'Data Literacy',
     learners = ['ana', 'beto', 'carla'],
-  }: { criteria?: Criteria; locale?: string; lmsContextId?: string; policy?: 'keep' | 'revoke'; name?: string; learners?: readonly string[] } = {},
+    lineItem = true,
+  }: {
+    criteria?: Criteria;
+    locale?: string;
+    lmsContextId?: string;
+    policy?: 'keep' | 'revoke';
+    name?: string;
+    learners?: readonly string[];
+    /** False: a course without AGS (nothing to post to; the pipeline records the skip). */
+    lineItem?: boolean;
+  } = {},
 ): Promise<CourseFixture> {
   const issuer = await createIssuerRepository(db).upsert({
     slug: 'default',
@@ -54,7 +64,7 @@ export async function seedCourse(
   const achievements = createAchievementRepository(db);
   const achievement = await achievements.create({ issuerId: issuer.id, contextId, name, criteria, belowCriteriaPolicy: policy });
   const lineItemUrl = `https://lms.example/api/lti/courses/${lmsContextId}/line_items/${achievement.id}`;
-  await achievements.link({ achievementId: achievement.id, contextId, resourceLinkId: 'rl-1', lineItemUrl });
+  await achievements.link({ achievementId: achievement.id, contextId, resourceLinkId: 'rl-1', lineItemUrl: lineItem ? lineItemUrl : null });
   const course = { issuerId: issuer.id, platformId, contextId, lmsContextId, achievement, lineItemUrl };
   await enrolLearners(db, course, learners);
   return course;
