@@ -11,6 +11,7 @@
  * https://www.imsglobal.org/spec/security/v1p0#openid_connect_launch_flow
  */
 import crypto from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import express, { type RequestHandler, type Router } from 'express';
 import ltijs from 'ltijs';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -31,6 +32,7 @@ import { landingPath, recordLaunch, type IdTokenClaims } from './record-launch.t
 import { badgeResourceLink, buildDeepLinkingResponse, type DeepLinkingResponse } from './deep-linking.ts';
 import { createToolKeys, type ToolKeys } from './tool-keys.ts';
 import { createLtiServices, type LtiServices } from './services.ts';
+import { createPlatformKeySets, type PlatformKeySets } from './platform-jwks.ts';
 import type { ServiceClientOptions } from './service-client.ts';
 
 /** What a launch tells other capabilities (issuance syncs outcomes at each launch). */
@@ -56,6 +58,8 @@ export interface CreateLtiParameters {
   /** Outgoing HTTP of Dynamic Registration and the services (tests may wrap it). */
   fetch?: typeof fetch;
   services?: Omit<ServiceClientOptions, 'toolKeys' | 'fetch'>;
+  /** Platform JWKS cache: lifetime and minimum time between refetches for an unknown kid. */
+  jwks?: { ttlMs?: number; cooldownMs?: number };
   purgeIntervalMs?: number;
 }
 
@@ -68,6 +72,7 @@ export interface Lti {
   services: LtiServices;
   toolKeys: ToolKeys;
   store: LtiStore;
+  platformKeys: PlatformKeySets;
   /**
    * The signed Deep Linking response attaching `achievements` for the launch behind `ltik`.
    * @throws LtiError `lti_session_required`, `lti_deep_linking_invalid`.
@@ -138,6 +143,7 @@ export async function createLti({
   hooks = {},
   fetch: fetchImpl = fetch,
   services: serviceOptions = {},
+  jwks = {},
   purgeIntervalMs,
 }: CreateLtiParameters): Promise<Lti> {
   const secret = Buffer.from(crypto.hkdfSync('sha256', keyEncryptionKey, Buffer.alloc(0), 'sello ltijs', 32)).toString('hex');
@@ -145,8 +151,25 @@ export async function createLti({
   await store.setup();
   const endpoints = toolEndpoints(config.publicUrl);
   const secure = config.publicUrl.startsWith('https://');
+  // ltijs fetches a platform's JWKS at every launch. Sello checks the key against its own
+  // cache first and, for the duration of that launch, shows ltijs the platform record with
+  // that one key (JWK_KEY) instead of the key set URL.
+  const platformKeys = createPlatformKeySets({ fetch: fetchImpl, ...jwks });
+  const launchKey = new AsyncLocalStorage<{ jwk: Record<string, unknown> }>();
+  const ltijsStore: LtiStore = {
+    ...store,
+    async Get(key, collection, query) {
+      const docs = await store.Get(key, collection, query);
+      const current = launchKey.getStore();
+      if (!docs || collection !== 'platform' || !current) return docs;
+      return docs.map((doc) => {
+        const auth = doc.authConfig as { method?: string } | undefined;
+        return auth?.method === 'JWK_SET' ? { ...doc, authConfig: { method: 'JWK_KEY', key: current.jwk } } : doc;
+      });
+    },
+  };
   const ProviderClass = (ltijs.Provider as { constructor: new () => LtijsProvider }).constructor;
-  const provider = new ProviderClass().setup(secret, { plugin: store }, {
+  const provider = new ProviderClass().setup(secret, { plugin: ltijsStore }, {
     appRoute: '/launch',
     loginRoute: '/login',
     keysetRoute: '/keys',
@@ -380,8 +403,12 @@ export async function createLti({
       }
       const state = body.state;
       if (!state) throw new LtiError('lti_state_missing', 'The launch has no state; open Sello again from the course');
+      const addressed = ofIssuer.find((p) => audiences.includes(p.clientId))!;
+      const jwk = addressed.jwksUrl ? await platformKeys.keyFor(addressed.jwksUrl, (header as { kid?: string }).kid) : null;
+      if (addressed.jwksUrl && !jwk) throw new LtiError('lti_signature_invalid', 'The launch is signed with a key the LMS does not publish');
+      const verify = () => (jwk ? launchKey.run({ jwk: jwk as Record<string, unknown> }, () => ltijsApp(req, res, next)) : ltijsApp(req, res, next));
       if (hasCookie(req.headers.cookie, `state${state}`)) {
-        ltijsApp(req, res, next);
+        verify();
         return;
       }
       // No state cookie: the browser blocked it (third-party cookies in an iframe).
@@ -397,7 +424,7 @@ export async function createLti({
         // Platform storage vouched for the state: give ltijs the cookie it checks.
         const cookie = `state${state}=${encodeURIComponent(signCookie(iss, secret))}`;
         req.headers.cookie = req.headers.cookie ? `${req.headers.cookie}; ${cookie}` : cookie;
-        ltijsApp(req, res, next);
+        verify();
         return;
       }
       const locale = localeOf(res);
@@ -447,6 +474,7 @@ export async function createLti({
     services,
     toolKeys,
     store,
+    platformKeys,
     async deepLinkingResponse({ ltik, achievements, message }) {
       const state = (() => {
         try {

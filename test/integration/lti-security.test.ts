@@ -68,6 +68,28 @@ describe('LTI launches that must be refused', () => {
     expect(new URL(landed.url).pathname).toBe('/app/instructor');
   });
 
+  it('fetches the platform key set once for many launches, and again when the platform rotates its key', async () => {
+    const before = lms.log.filter((entry) => entry.path === '/jwks').length;
+    for (let i = 0; i < 3; i += 1) expect((await launch({ userSub: 'teacher-a', courseId: 'course-a' })).landed.status).toBe(200);
+    expect(lms.log.filter((entry) => entry.path === '/jwks').length - before).toBe(0);
+    await lms.rotateKey();
+    expect((await launch({ userSub: 'teacher-a', courseId: 'course-a' })).landed.status).toBe(200);
+    expect((await launch({ userSub: 'teacher-a', courseId: 'course-a' })).landed.status).toBe(200);
+    expect(lms.log.filter((entry) => entry.path === '/jwks').length - before).toBe(1);
+  });
+
+  it('refuses an id_token naming a key the platform does not publish', async () => {
+    const { landed } = await launch({
+      userSub: 'teacher-a',
+      courseId: 'course-a',
+      tamper: (_claims, header) => {
+        header.kid = 'no-such-key';
+      },
+    });
+    expect(landed.status).toBe(401);
+    expect(codeOf(landed)).toBe('lti_signature_invalid');
+  });
+
   it('refuses an id_token signed with a key that is not in the platform JWKS', async () => {
     const { landed } = await launch({ userSub: 'teacher-a', courseId: 'course-a', tamper: () => 'foreign-key' });
     expect(landed.status).toBe(401);

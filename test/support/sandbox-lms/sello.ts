@@ -59,6 +59,8 @@ export async function startTestSello({ env = {}, sleep }: { env?: Record<string,
     pages,
     hooks: { onLaunch: async (launch) => void launches.push(launch) },
     services: sleep ? { sleep } : {},
+    // Tests rotate keys within milliseconds; production waits 30 s between refetches.
+    jwks: { cooldownMs: 0 },
     purgeIntervalMs: 0,
   });
   const app = buildApp({
