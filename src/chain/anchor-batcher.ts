@@ -265,5 +265,6 @@ class ClaimedElsewhere extends Error {}
 
 function asChainError(error: unknown): ChainError {
   if (error instanceof ChainError) return error;
-  return new ChainError('chain_unreachable', (error as Error)?.message ?? String(error), undefined, { cause: error });
+  // Not a chain failure (a database error, a bug): still reported, never fatal to the loop.
+  return new ChainError('chain_rpc_error', (error as Error)?.message ?? String(error), undefined, { cause: error });
 }

@@ -27,6 +27,8 @@ export type ChainErrorCode =
   | 'invalid_wallet_address'
   /** No such user to link a wallet to. */
   | 'user_not_found'
+  /** The node answered with an error Sello has no better name for (details.message). */
+  | 'chain_rpc_error'
   /** The chain capability is not running (its RPC route answers 503). */
   | 'chain_unavailable'
   /** A JSON-RPC request to /chain/rpc is malformed or not allowed. */

@@ -44,5 +44,7 @@ export function describeRpcError(error: unknown, context: Record<string, unknown
   if (transport) {
     return new ChainError('chain_unreachable', `The chain RPC did not answer: ${shortMessage}`, context, { cause: error });
   }
-  return new ChainError('chain_unreachable', `The chain RPC failed: ${shortMessage}`, context, { cause: error });
+  return new ChainError('chain_rpc_error', `The chain RPC answered with an error: ${shortMessage}`, { ...context, message: shortMessage }, {
+    cause: error,
+  });
 }

@@ -68,7 +68,7 @@ export interface PendingMint {
 export async function appendJournalEntry(db: Queryable, entry: Omit<JournalEntry, 'seq'>): Promise<void> {
   await db.query(
     `INSERT INTO chain_journal (chain_id, tx_hash, raw_tx, block_number, block_hash, block_timestamp)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tx_hash) DO NOTHING`,
     [entry.chainId, entry.txHash, entry.rawTx, entry.blockNumber, entry.blockHash, entry.blockTimestamp],
   );
 }
