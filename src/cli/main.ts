@@ -10,6 +10,9 @@ import { register as registerServe } from './commands/serve.ts';
 import { register as registerMigrate } from './commands/migrate.ts';
 import { register as registerPlatforms } from './commands/platforms.ts';
 import { register as registerLtiConfig } from './commands/lti-config.ts';
+import { register as registerVerify } from './commands/verify.ts';
+import { register as registerKeys } from './commands/keys.ts';
+import { register as registerSync } from './commands/sync.ts';
 
 export function buildProgram(): Command {
   const program = new Command('sello')
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   registerMigrate(program);
   registerPlatforms(program);
   registerLtiConfig(program);
+  registerVerify(program);
+  registerKeys(program);
+  registerSync(program);
   return program;
 }
 

@@ -19,7 +19,8 @@ export type CredentialErrorCode =
   | 'status_list_not_found'
   | 'status_list_full_conflict'
   | 'status_change_conflict'
-  | 'signing_failed';
+  | 'signing_failed'
+  | 'anchor_checker_unavailable';
 
 /** Errors of `src/credentials/` and its storage and HTTP faces. */
 export class CredentialError extends AppError<CredentialErrorCode> {}

@@ -1,0 +1,107 @@
+/**
+ * `sello verify <file|-> [--rpc URL] [--json] [--did-document FILE]`: verifies a
+ * credential (JSON, baked PNG or baked SVG) with no Sello server and no database.
+ * did:key is resolved by computation; did:web by fetching the DID document from the
+ * credential's own host (or from `--did-document`); status lists over HTTP; JSON-LD
+ * contexts only from installed packages. With `--rpc`, the chain check runs too.
+ *
+ * Exit codes: 0 verified, 1 not verified, 2 bad input.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { readCredentialFile } from '../../credentials/bake.ts';
+import { createDocumentLoader } from '../../credentials/document-loader.ts';
+import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../../credentials/did.ts';
+import { CredentialError } from '../../credentials/errors.ts';
+import { verifyCredential, type AnchorChecker, type VerificationReport } from '../../credentials/verify.ts';
+
+const FETCH_TIMEOUT_MS = 15_000;
+const MAX_FETCH_BYTES = 2 * 1024 * 1024;
+
+/** GET a JSON document over http(s), bounded in time and size. */
+export async function fetchJson(url: string): Promise<unknown> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`refusing to fetch ${parsed.protocol} URL`);
+  const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json, application/ld+json, application/did+json' } });
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  const text = await response.text();
+  if (text.length > MAX_FETCH_BYTES) throw new Error(`${url} is too large`);
+  return JSON.parse(text);
+}
+
+function readInput(file: string): Buffer {
+  try {
+    return file === '-' ? fs.readFileSync(0) : fs.readFileSync(file);
+  } catch (cause) {
+    throw new CredentialError('invalid_credential', `Cannot read ${file}: ${(cause as Error).message}`, undefined, { cause });
+  }
+}
+
+async function loadAnchorChecker(rpcUrl: string): Promise<AnchorChecker> {
+  // The chain capability is optional for this command; import it only when asked.
+  const modulePath = '../../chain/anchor-checker.ts';
+  let module: { createAnchorChecker?: (params: { rpcUrl: string }) => AnchorChecker };
+  try {
+    module = await import(modulePath);
+  } catch (cause) {
+    throw new CredentialError('anchor_checker_unavailable', `--rpc needs the chain capability (src/chain/anchor-checker.ts), which is not available: ${(cause as Error).message}`);
+  }
+  if (typeof module.createAnchorChecker !== 'function') {
+    throw new CredentialError('anchor_checker_unavailable', '--rpc needs createAnchorChecker from src/chain/anchor-checker.ts, which this build lacks');
+  }
+  return module.createAnchorChecker({ rpcUrl });
+}
+
+/** Prints the report as ✓/✗ lines. */
+export function formatReport(report: VerificationReport): string {
+  const lines = report.checks.map((check) => {
+    const mark = check.skipped ? '–' : check.valid ? '✓' : '✗';
+    const message = typeof check.details?.message === 'string' ? `: ${check.details.message}` : '';
+    return `${mark} ${check.id}${check.error ? ` (${check.error})` : ''}${check.error || check.skipped ? message : ''}`;
+  });
+  lines.push(report.verified ? 'VERIFIED' : 'NOT VERIFIED');
+  if (report.credentialHash) lines.push(`credential hash ${report.credentialHash}`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('Verify a credential (JSON, baked PNG or SVG; "-" reads stdin). Exit 0 verified, 1 not, 2 bad input')
+    .argument('<file>', 'credential file, or - for stdin')
+    .option('--rpc <url>', 'chain JSON-RPC endpoint: also check the on-chain anchor')
+    .option('--json', 'print the report as JSON')
+    .option('--did-document <file>', "use this DID document for the issuer's did:web instead of fetching it")
+    .action(async (file: string, options: { rpc?: string; json?: boolean; didDocument?: string }) => {
+      const credential = readCredentialFile(readInput(file));
+      if (!credential || typeof credential !== 'object' || Array.isArray(credential)) {
+        throw new CredentialError('invalid_credential', 'The file does not hold a credential object');
+      }
+      let given: DidDocument | null = null;
+      if (options.didDocument) {
+        try {
+          given = JSON.parse(fs.readFileSync(options.didDocument, 'utf8')) as DidDocument;
+        } catch (cause) {
+          throw new CredentialError('invalid_did', `Cannot read the DID document ${options.didDocument}`, undefined, { cause });
+        }
+      }
+      const resolveDid = async (didUrl: string): Promise<DidDocument | null> => {
+        const did = didOf(didUrl);
+        if (did.startsWith('did:key:')) return resolveDidKey(did);
+        if (given && given.id === did) return given;
+        if (did.startsWith('did:web:')) {
+          const document = (await fetchJson(didWebDocumentUrl(did))) as DidDocument;
+          return document && document.id === did ? document : null;
+        }
+        return null;
+      };
+      const anchorChecker = options.rpc ? await loadAnchorChecker(options.rpc) : undefined;
+      const report = await verifyCredential(credential, {
+        documentLoader: createDocumentLoader({ resolveDid }),
+        statusListLoader: fetchJson,
+        anchorChecker,
+      });
+      console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
+      process.exitCode = report.verified ? 0 : 1;
+    });
+}

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Express } from 'express';
+import { makeTempDir } from '../support/config.ts';
+import { issueCredential } from '../../src/issuance/issue-credential.ts';
+import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
+import { bakePng, bakeSvg } from '../../src/credentials/bake.ts';
+import { generateBadgePng, generateBadgeSvg } from '../../src/credentials/badge-image.ts';
+import { CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const work = makeTempDir('sello-cli-verify-');
+
+/** Runs the real `sello` command as a separate process (asynchronously: this process serves HTTP meanwhile). */
+function sello(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'sello.js'), ...args], {
+      cwd: root,
+      // A data dir that does not exist: proves the command needs no database.
+      env: { PATH: process.env.PATH ?? '', SELLO_DATA_DIR: path.join(work, 'no-such-dir'), LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('sello verify', () => {
+  let t: Awaited<ReturnType<typeof makeCredentialsApp>>;
+  let server: http.Server;
+  const files: Record<string, string> = {};
+  beforeAll(async () => {
+    // The issuer's HTTP face on a real port, so the CLI fetches its DID document and status lists.
+    let app: Express | null = null;
+    server = http.createServer((req, res) => app!(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    t = await makeCredentialsApp({ env: { PUBLIC_URL: `http://localhost:${port}` } });
+    app = t.app;
+    const issue = () =>
+      t.db.transaction((tx) =>
+        issueCredential({ db: tx, keys: t.keys, publicUrl: t.config.publicUrl, chainReference: CHAIN, issuerId: t.issuer.id, achievement: t.achievement, recipient: { email: 'ana@example.edu', name: 'Ana' } }),
+      );
+    const good = await issue();
+    const revoked = await issue();
+    await setCredentialStatus({ db: t.db, credentialId: revoked.id, purpose: 'revocation', value: true, reason: 'test', actor: 'admin' });
+    const write = (name: string, content: string | Buffer) => {
+      files[name] = path.join(work, name);
+      fs.writeFileSync(files[name]!, content);
+    };
+    write('good.json', JSON.stringify(good.document));
+    write('tampered.json', JSON.stringify({ ...good.document, name: 'Changed' }));
+    write('revoked.json', JSON.stringify(revoked.document));
+    write('good.png', bakePng({ png: generateBadgePng({ achievementName: 'Python' }), credential: good.document }));
+    write('good.svg', bakeSvg({ svg: generateBadgeSvg({ achievementName: 'Python', issuerName: 'Uni' }), credential: good.document }));
+    write('plain.png', generateBadgePng({ achievementName: 'Python' }));
+    write('malformed.json', '{"@context": [');
+    write('did.json', JSON.stringify(await t.keys.didDocument(t.issuer.id)));
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await t.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('exits 0 and prints a ✓ line per check for a good credential, with no database', async () => {
+    const result = await sello(['verify', files['good.json']!]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/✓ schema/);
+    expect(result.stdout).toMatch(/✓ signature/);
+    expect(result.stdout).toMatch(/✓ status/);
+    expect(result.stdout).toMatch(/– anchored_on_chain \(not_configured\)/);
+    expect(result.stdout).toMatch(/^VERIFIED$/m);
+  });
+
+  it('accepts baked PNG and SVG files and stdin', async () => {
+    expect((await sello(['verify', files['good.png']!])).code).toBe(0);
+    expect((await sello(['verify', files['good.svg']!])).code).toBe(0);
+    expect((await sello(['verify', '-'], fs.readFileSync(files['good.json']!, 'utf8'))).code).toBe(0);
+  });
+
+  it('exits 1 for a tampered credential and names the failing check in JSON', async () => {
+    const result = await sello(['verify', files['tampered.json']!, '--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.verified).toBe(false);
+    expect(report.checks.find((c: { id: string }) => c.id === 'signature')).toMatchObject({ valid: false, error: 'invalid_signature' });
+  });
+
+  it('exits 1 for a revoked credential, reading the status list over HTTP', async () => {
+    const result = await sello(['verify', files['revoked.json']!]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✗ status \(revoked\)/);
+  });
+
+  it('exits 2 for malformed JSON and for a PNG without a baked credential', async () => {
+    const malformed = await sello(['verify', files['malformed.json']!]);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/not JSON/);
+    const plain = await sello(['verify', files['plain.png']!]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/no baked credential/);
+    expect((await sello(['verify', path.join(work, 'missing.json')])).code).toBe(2);
+  });
+
+  it('uses a given DID document when the issuer host is gone, and names the unreachable status list', async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const result = await sello(['verify', files['good.json']!, '--did-document', files['did.json']!, '--json']);
+    server = http.createServer((req, res) => t.app(req, res));
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.checks.find((c: { id: string }) => c.id === 'signature')).toMatchObject({ valid: true });
+    expect(report.checks.find((c: { id: string }) => c.id === 'status')).toMatchObject({ valid: false, error: 'status_list_unreachable' });
+  });
+});
