@@ -7,7 +7,7 @@
  * only if its data is the single tagged word of an anchor log: the registry's other
  * events (revocations, tokens) can carry the same hash as a topic.
  */
-import { Contract, type Provider } from 'ethers';
+import { Contract, type Log, type Provider } from 'ethers';
 import { ANCHOR_LOG_TAG, registryInterface } from './registry-contract.ts';
 
 export interface AnchorLocation {
@@ -28,14 +28,15 @@ export async function findAnchor(params: { provider: Provider; contract: string;
   const hash = params.credentialHash.toLowerCase();
   const registry = new Contract(params.contract, registryInterface, params.provider);
   const fromBlock = Number(await registry.getFunction('deploymentBlock')());
+  const toBlock = await params.provider.getBlockNumber();
   const positions = [0, 1, 2, 3];
   const results = await Promise.all(
     positions.map((position) =>
-      params.provider.getLogs({
+      getLogsInRange(params.provider, {
         address: params.contract,
-        fromBlock,
-        toBlock: 'latest',
         topics: positions.map((p) => (p === position ? hash : null)).slice(0, position + 1),
+        fromBlock,
+        toBlock,
       }),
     ),
   );
@@ -56,4 +57,25 @@ export async function findAnchor(params: { provider: Provider; contract: string;
   });
   matches.sort((a, b) => a.blockNumber - b.blockNumber);
   return matches[0] ?? null;
+}
+
+/**
+ * `eth_getLogs` over a block range, halving the range whenever the endpoint refuses it
+ * as too large (hosted endpoints cap ranges or result sizes; the embedded chain does not).
+ */
+async function getLogsInRange(
+  provider: Provider,
+  filter: { address: string; topics: Array<string | null>; fromBlock: number; toBlock: number },
+): Promise<Log[]> {
+  try {
+    return await provider.getLogs(filter);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const tooLarge = /range|limit|too many|too large|exceed|max(imum)? .*block|query returned more/i.test(message);
+    if (!tooLarge || filter.toBlock <= filter.fromBlock) throw error;
+    const middle = Math.floor((filter.fromBlock + filter.toBlock) / 2);
+    const lower = await getLogsInRange(provider, { ...filter, toBlock: middle });
+    const upper = await getLogsInRange(provider, { ...filter, fromBlock: middle + 1 });
+    return [...lower, ...upper];
+  }
 }

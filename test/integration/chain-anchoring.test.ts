@@ -12,6 +12,7 @@ import { createAnchorChecker, type AnchorChecker, type AnchorQuery } from '../..
 import { registerIssuerKeys } from '../../src/chain/register-issuer-keys.ts';
 import { revokeCredentialOnChain, unrevokeCredentialOnChain } from '../../src/chain/revoke-on-chain.ts';
 import type { ChainService } from '../../src/chain/open-chain.ts';
+import { RequestProvider } from '../../src/chain/request-provider.ts';
 import { findCredentialAnchor } from '../../src/storage/chain-repository.ts';
 import { buildApp } from '../../src/web/app.ts';
 import { chainRpcRouter } from '../../src/web/routes/chain-rpc.ts';
@@ -191,6 +192,25 @@ describe('anchoring credentials on the embedded chain', () => {
       keys: [{ ...key, keyId: '#key-3', publicKeyMultibase: 'z6MkThirdKey', validUntil: '2026-07-01T00:00:00Z' }],
     });
     expect(moved.expiryUpdated).toEqual([`${DID}#key-3`]);
+  });
+
+  it('finds anchors through an endpoint that caps eth_getLogs block ranges, as hosted endpoints do', async () => {
+    const [credential] = await createCredentials(db, { issuerId, count: 1 });
+    await batcher.runOnce({ flush: true });
+    let refused = 0;
+    const capped = new RequestProvider({
+      chainId: chain.chainId,
+      request: async (call) => {
+        const filter = call.params[0] as { fromBlock?: string; toBlock?: string } | undefined;
+        if (call.method === 'eth_getLogs' && Number(filter?.toBlock) - Number(filter?.fromBlock) > 3) {
+          refused += 1;
+          return { error: { code: -32005, message: 'block range is too large, max 4 blocks' } };
+        }
+        return chain.rpc(call);
+      },
+    });
+    expect(await createAnchorChecker({ provider: capped })(queryFor(credential!))).toMatchObject({ valid: true });
+    expect(refused).toBeGreaterThan(0);
   });
 
   it('answers an unreachable endpoint with chain_unreachable instead of throwing', async () => {
