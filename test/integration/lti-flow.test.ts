@@ -13,6 +13,7 @@ import { createEnrollmentRepository } from '../../src/storage/enrollment-reposit
 import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { hasCode } from '../../src/errors.ts';
+import { syncRoster } from '../../src/lti/sync-roster.ts';
 
 const ltikOf = (page: Page) => new URL(page.url).searchParams.get('ltik')!;
 
@@ -222,6 +223,15 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     expect(roster.differencesUrl).toContain('since=');
     const pages = lms.log.filter((entry) => entry.path === '/courses/course-a/memberships').length - before;
     expect(pages).toBe(4);
+  });
+
+  it('brings names, emails and enrollments of learners who never launched from the roster', async () => {
+    const context = (await createContextRepository(sello.db).findByLmsId(platform.id, 'course-a'))!;
+    const report = await syncRoster({ db: sello.db, services: sello.lti.services, contextId: context.id });
+    expect(report).toMatchObject({ members: 7, inactive: 0 });
+    const quiet = await createUserRepository(sello.db).findBySub(platform.id, 'learner-5');
+    expect(quiet).toMatchObject({ name: 'User learner-5', email: 'learner-5@lms.example' });
+    expect((await createEnrollmentRepository(sello.db).find(context.id, quiet!.id))!.roles).toEqual([ROLE.learner]);
   });
 
   it('lists line items across pages and finds or creates one per achievement', async () => {
