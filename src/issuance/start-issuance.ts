@@ -62,6 +62,36 @@ const skipGradebook: GradebookPoster = {
   },
 };
 
+/**
+ * "Sync this course now" from every source it has: AGS results when the LTI services are
+ * there and the course has a line items service, and the platform's Moodle or Canvas
+ * connector when one is configured. Shared by the server, its schedule and `sello sync`.
+ */
+export function createCourseSync({
+  db,
+  ltiServices,
+  fetch: fetchImpl = fetch,
+}: {
+  db: Database;
+  ltiServices: Pick<LtiServices, 'ags'> | null;
+  fetch?: typeof fetch;
+}): (contextId: string, onProgress?: (progress: SyncProgress) => void) => Promise<SyncContextReport> {
+  const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
+    const readers: Record<string, OutcomeReader> = {};
+    if (ltiServices && context.agsLineItemsUrl) {
+      readers.ags = (ctx) => readAgsResults({ ags: ltiServices.ags(ctx.platformId), context: ctx, now: () => new Date() });
+    }
+    const connector = await createOutcomeRepository(db).findConnector(context.platformId);
+    if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl });
+    return readers;
+  };
+  return async (contextId, onProgress) => {
+    const context = await createOutcomeRepository(db).findContext(contextId);
+    const readers = context ? await readersFor(context) : {};
+    return syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+  };
+}
+
 export function startIssuance(parameters: StartIssuanceParameters): RunningIssuance {
   const { db, log, ltiServices } = parameters;
   const crashAt: CrashHook | undefined = parameters.crashAt
@@ -91,20 +121,9 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     crashAt,
   });
 
-  const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
-    const readers: Record<string, OutcomeReader> = {};
-    if (ltiServices && context.agsLineItemsUrl) {
-      readers.ags = (ctx) => readAgsResults({ ags: ltiServices.ags(ctx.platformId), context: ctx, now: () => new Date() });
-    }
-    const connector = await createOutcomeRepository(db).findConnector(context.platformId);
-    if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: parameters.fetch ?? fetch });
-    return readers;
-  };
-
+  const courseSync = createCourseSync({ db, ltiServices, fetch: parameters.fetch });
   const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void) => {
-    const context = await createOutcomeRepository(db).findContext(contextId);
-    const readers = context ? await readersFor(context) : {};
-    const report = await syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+    const report = await courseSync(contextId, onProgress);
     if (report.total.queued > 0) worker.poke();
     return report;
   };

@@ -10,7 +10,8 @@ export type OutcomeErrorCode =
   | 'connector_not_found'
   | 'connector_unavailable'
   | 'connector_unauthorized'
-  | 'context_not_found';
+  | 'context_not_found'
+  | 'invalid_context';
 
 /** Errors of the outcome sources (webhook, LMS connectors, syncs). */
 export class OutcomeError extends AppError<OutcomeErrorCode> {}

@@ -267,3 +267,9 @@ export async function findLearnersByEmail(db: Queryable, platformId: string, ema
   );
   return new Map(rows.map((row) => [row.email, row.sub]));
 }
+
+/** Courses with this LMS context id on any platform (the CLI resolves `--context` with it). */
+export async function findContextsByLmsId(db: Queryable, lmsContextId: string): Promise<OutcomeContext[]> {
+  const { rows } = await db.query<OutcomeContext>(`SELECT ${contextColumns} FROM contexts WHERE lms_context_id = $1 ORDER BY created_at`, [lmsContextId]);
+  return rows;
+}
