@@ -12,6 +12,7 @@ import {
   Wallet,
   formatEther,
   getCreateAddress,
+  id,
   parseEther,
   type Provider,
 } from 'ethers';
@@ -280,7 +281,18 @@ async function ensureRegistry(params: {
         { contract: known, chainId },
       );
     }
-    if (params.configured) await saveDeployment(db, { chainId, contractAddress: known, txHash: null, blockNumber: null });
+    if (params.configured) {
+      await saveDeployment(db, { chainId, contractAddress: known, txHash: null, blockNumber: null });
+      // A registry deployed by someone else works only once they grant Sello's signer its roles.
+      const registry = new Contract(known, registryInterface, provider);
+      const missing: string[] = [];
+      for (const role of ['ANCHORER_ROLE', 'MINTER_ROLE', 'ISSUER_ADMIN_ROLE']) {
+        if (!(await registry.getFunction('hasRole')(id(role), params.signer))) missing.push(role);
+      }
+      if (missing.length > 0) {
+        params.log.warn({ contract: known, signer: params.signer, missing }, 'the signer lacks registry roles: anchoring will fail until they are granted');
+      }
+    }
     return known;
   }
   const data = registryArtifact.bytecode + registryInterface.encodeDeploy([params.signer, params.baseUri]).slice(2);
