@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
-import { createBrowser, parseForm, decodeHtml, type Page } from '../support/sandbox-lms/browser.ts';
+import { createBrowser, parseForm, decodeHtml, type Page, jsonOf } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createPlatformRepository, type Platform } from '../../src/storage/platform-repository.ts';
 import { createContextRepository } from '../../src/storage/context-repository.ts';
@@ -75,7 +75,7 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
       headers: { authorization: `Bearer ${sello.adminToken}`, accept: 'application/json' },
     });
     expect(approved.status).toBe(200);
-    expect((await approved.json()).platform.status).toBe('active');
+    expect((await jsonOf(approved)).platform.status).toBe('active');
   });
 
   it('launches an instructor into the course home, in Spanish, and records user, course and enrollment', async () => {
@@ -112,10 +112,10 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     expect(again.status).toBe(200);
     const none = await fetch(`${sello.url}/app/instructor`, { headers: { accept: 'application/json' } });
     expect(none.status).toBe(401);
-    expect((await none.json()).code).toBe('lti_session_required');
+    expect((await jsonOf(none)).code).toBe('lti_session_required');
     const forged = await fetch(`${sello.url}/app/instructor?ltik=${ltik.slice(0, -3)}abc`, { headers: { accept: 'application/json' } });
     expect(forged.status).toBe(401);
-    expect((await forged.json()).code).toBe('lti_session_required');
+    expect((await jsonOf(forged)).code).toBe('lti_session_required');
   });
 
   it('attaches a new achievement with Deep Linking, and the LMS accepts the signed response with its line item', async () => {
@@ -277,7 +277,7 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
       body: JSON.stringify({ ltik, walletAddress: '0x52908400098527886E0F7030069857D2e4169EE7' }),
     });
     expect(badJson.status).toBe(400);
-    expect((await badJson.json()).code).toBe('invalid_wallet_address');
+    expect((await jsonOf(badJson)).code).toBe('invalid_wallet_address');
     const user = await createUserRepository(sello.db).findBySub(platform.id, 'learner-2');
     expect(user!.walletAddress).toBeNull();
     const good = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x52908400098527886e0f7030069857d2e4169ee7' });

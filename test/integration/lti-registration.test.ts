@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox } from '../support/sandbox-lms/index.ts';
-import { createBrowser, decodeHtml, type Page } from '../support/sandbox-lms/browser.ts';
+import { createBrowser, decodeHtml, type Page, jsonOf } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 
@@ -133,13 +133,13 @@ describe('registering platforms', () => {
   });
 
   it('serves its keys as a JWKS the platform verifies with', async () => {
-    const jwks = await (await fetch(`${sello.url}/lti/keys`)).json();
+    const jwks = await jsonOf(await fetch(`${sello.url}/lti/keys`));
     const [platform] = await createPlatformRepository(sello.db).list();
     expect(jwks.keys).toEqual([expect.objectContaining({ kid: platform!.ltiKid, kty: 'RSA', alg: 'RS256', use: 'sig' })]);
   });
 
   it('serves the Canvas developer-key JSON with course navigation and link/assignment selection placements', async () => {
-    const config = await (await fetch(`${sello.url}/lti/canvas.json`)).json();
+    const config = await jsonOf(await fetch(`${sello.url}/lti/canvas.json`));
     expect(config).toMatchObject({
       oidc_initiation_url: `${sello.url}/lti/login`,
       target_link_uri: `${sello.url}/lti/launch`,
@@ -163,18 +163,18 @@ describe('registering platforms', () => {
       body: JSON.stringify({ issuer: 'moodle.example', clientId: '' }),
     });
     expect(bad.status).toBe(400);
-    const error = await bad.json();
+    const error = await jsonOf(bad);
     expect(error.code).toBe('invalid_platform');
     expect(error.details.problems.join(' ')).toContain('issuer');
     expect(await createPlatformRepository(sello.db).list()).toHaveLength(1);
     const list = await fetch(`${sello.url}/admin/api/platforms`, { headers: { authorization: `Bearer ${sello.adminToken}` } });
-    expect((await list.json()).tool).toMatchObject({ register: `${sello.url}/lti/register` });
+    expect((await jsonOf(list)).tool).toMatchObject({ register: `${sello.url}/lti/register` });
     const unknown = await fetch(`${sello.url}/admin/api/platforms/00000000-0000-0000-0000-000000000000/approve`, {
       method: 'POST',
       headers: { authorization: `Bearer ${sello.adminToken}`, accept: 'application/json' },
     });
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).code).toBe('platform_not_found');
+    expect((await jsonOf(unknown)).code).toBe('platform_not_found');
   });
 
   it('shows the admin platforms page with the URLs to paste into an LMS, in Spanish too', async () => {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type LaunchOptions, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
-import { createBrowser, parseForm, type Page } from '../support/sandbox-lms/browser.ts';
+import { createBrowser, parseForm, type Page, jsonOf } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createContextRepository } from '../../src/storage/context-repository.ts';
 import { createPlatformRepository, type Platform } from '../../src/storage/platform-repository.ts';
@@ -47,7 +47,7 @@ describe('LTI launches that must be refused', () => {
       }),
     });
     expect(added.status).toBe(201);
-    platform = (await added.json()).platform;
+    platform = (await jsonOf(added)).platform;
     lms.addUser({ sub: 'teacher-a' });
     lms.addUser({ sub: 'teacher-b' });
     lms.addUser({ sub: 'learner-a' });
@@ -202,19 +202,19 @@ describe('LTI launches that must be refused', () => {
       body: new URLSearchParams({ id_token: foreign, state: form.fields.state! }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).code).toBe('lti_platform_unknown');
+    expect((await jsonOf(res)).code).toBe('lti_platform_unknown');
   });
 
   it('refuses a login request without its required parameters or pointing outside Sello', async () => {
     const missing = await fetch(`${sello.url}/lti/login?iss=${encodeURIComponent(lms.issuer)}`, { headers: { accept: 'application/json' } });
     expect(missing.status).toBe(400);
-    expect((await missing.json()).code).toBe('lti_login_invalid');
+    expect((await jsonOf(missing)).code).toBe('lti_login_invalid');
     const elsewhere = await fetch(
       `${sello.url}/lti/login?iss=${encodeURIComponent(lms.issuer)}&login_hint=x&target_link_uri=${encodeURIComponent('https://evil.example/launch')}`,
       { headers: { accept: 'application/json' } },
     );
     expect(elsewhere.status).toBe(400);
-    expect((await elsewhere.json()).code).toBe('lti_login_invalid');
+    expect((await jsonOf(elsewhere)).code).toBe('lti_login_invalid');
   });
 
   it('keeps a learner out of instructor pages', async () => {
@@ -222,7 +222,7 @@ describe('LTI launches that must be refused', () => {
     expect(new URL(landed.url).pathname).toBe('/app/learner');
     const res = await fetch(`${sello.url}/app/instructor?ltik=${ltikOf(landed)}`, { headers: { accept: 'application/json' } });
     expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('lti_forbidden');
+    expect((await jsonOf(res)).code).toBe('lti_forbidden');
     const dl = await fetch(`${sello.url}/app/deep-link?ltik=${ltikOf(landed)}`, { headers: { accept: 'text/html' } });
     expect(dl.status).toBe(403);
   });
@@ -234,7 +234,7 @@ describe('LTI launches that must be refused', () => {
     const courseB = (await contexts.findByLmsId(platform.id, 'course-b'))!;
     const named = await fetch(`${sello.url}/app/instructor?ltik=${ltikOf(a.landed)}&contextId=${courseB.id}`, { headers: { accept: 'application/json' } });
     expect(named.status).toBe(403);
-    expect((await named.json()).code).toBe('lti_forbidden');
+    expect((await jsonOf(named)).code).toBe('lti_forbidden');
 
     const secret = await createAchievementRepository(sello.db).create({ issuerId: platform.issuerId, contextId: courseB.id, name: 'B only' });
     const dl = await launch({ userSub: 'teacher-a', courseId: 'course-a', messageType: 'LtiDeepLinkingRequest' });
@@ -244,7 +244,7 @@ describe('LTI launches that must be refused', () => {
       body: JSON.stringify({ ltik: ltikOf(dl.landed), achievementId: secret.id }),
     });
     expect(res.status).toBe(403);
-    expect((await res.json()).code).toBe('lti_forbidden');
+    expect((await jsonOf(res)).code).toBe('lti_forbidden');
     expect(await createAchievementRepository(sello.db).findLink(secret.id, (await contexts.findByLmsId(platform.id, 'course-a'))!.id)).toBeNull();
   });
 
@@ -261,7 +261,7 @@ describe('LTI launches that must be refused', () => {
       body: JSON.stringify({ ltik: ltikOf(landed), achievementId: mine.id }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).code).toBe('lti_deep_linking_invalid');
+    expect((await jsonOf(res)).code).toBe('lti_deep_linking_invalid');
   });
 
   it('stops launches and open sessions of a platform an admin disabled', async () => {
@@ -274,7 +274,7 @@ describe('LTI launches that must be refused', () => {
     try {
       const session = await fetch(`${sello.url}/app/instructor?ltik=${ltikOf(landed)}`, { headers: { accept: 'application/json' } });
       expect(session.status).toBe(403);
-      expect((await session.json()).code).toBe('lti_platform_inactive');
+      expect((await jsonOf(session)).code).toBe('lti_platform_inactive');
       const login = await createBrowser().get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'teacher-a', courseId: 'course-a' }).url);
       expect(login.status).toBe(403);
       expect(codeOf(login)).toBe('lti_platform_inactive');

@@ -100,3 +100,9 @@ export function createBrowser(options: BrowserOptions = {}) {
   };
 }
 export type Browser = ReturnType<typeof createBrowser>;
+
+/** A response's JSON body, loosely typed for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function jsonOf(response: Response): Promise<any> {
+  return response.json();
+}
