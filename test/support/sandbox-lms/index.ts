@@ -172,11 +172,20 @@ class SandboxError extends Error {
   }
 }
 
-export async function startSandboxLms(options: { productFamily?: 'moodle' | 'canvas'; pageSize?: number } = {}): Promise<Sandbox> {
+export async function startSandboxLms(
+  options: {
+    productFamily?: 'moodle' | 'canvas';
+    pageSize?: number;
+    /** `localhost` puts the LMS on another site than a Sello on 127.0.0.1 (browser tests). */
+    hostname?: '127.0.0.1' | 'localhost';
+  } = {},
+): Promise<Sandbox> {
   const app = express();
   const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const hostname = options.hostname ?? '127.0.0.1';
+  // `localhost` may resolve to ::1 or 127.0.0.1: listen on both then.
+  await new Promise<void>((resolve) => (hostname === 'localhost' ? server.listen(0, () => resolve()) : server.listen(0, '127.0.0.1', () => resolve())));
+  const url = `http://${hostname}:${(server.address() as AddressInfo).port}`;
   const issuer = url;
   const productFamily = options.productFamily ?? 'moodle';
 
@@ -384,6 +393,33 @@ export async function startSandboxLms(options: { productFamily?: 'moodle' | 'can
       res.json({ ...body, client_id: registration.clientId, [TOOL_CONFIG]: { ...config, deployment_id: registration.deploymentId } });
     }),
   );
+
+  // ---- Course page with the tool in an iframe, and LTI platform storage -------------
+  // https://www.imsglobal.org/spec/lti-cs-pm/v0p1 : a sibling frame named by
+  // lti_storage_target answers lti.put_data / lti.get_data for the tool's frame.
+  app.get('/course-page', (req, res) => {
+    const launch = String(req.query.launch ?? '');
+    res
+      .type('html')
+      .send(
+        `<!doctype html><html><body><h1>Course</h1><iframe name="lti-storage" src="/storage-frame" style="display:none"></iframe>` +
+          `<iframe name="tool" id="tool" src="${escapeHtml(launch)}" width="900" height="700"></iframe></body></html>`,
+      );
+  });
+  app.get('/storage-frame', (_req, res) => {
+    res.type('html').send(`<!doctype html><script>
+      var store = {};
+      window.addEventListener('message', function (event) {
+        var m = event.data || {};
+        if (m.subject === 'lti.put_data') {
+          store[event.origin + ' ' + m.key] = m.value;
+          event.source.postMessage({ subject: 'lti.put_data.response', message_id: m.message_id, key: m.key, value: m.value }, event.origin);
+        } else if (m.subject === 'lti.get_data') {
+          event.source.postMessage({ subject: 'lti.get_data.response', message_id: m.message_id, key: m.key, value: store[event.origin + ' ' + m.key] }, event.origin);
+        }
+      });
+    </script>`);
+  });
 
   // ---- OIDC launch ----------------------------------------------------------------
   app.all(

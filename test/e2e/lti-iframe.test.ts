@@ -1,0 +1,56 @@
+/**
+ * A real browser (Debian's Chromium) running Sello inside the LMS course page on another
+ * site, where its cookies do not reach the launch: the LTI platform-storage pages
+ * (postMessage to the LMS's storage frame) must complete the launch on their own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
+import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
+
+describe('Sello in an LMS iframe on another site, in Chromium', () => {
+  let lms: Sandbox;
+  let sello: RunningTestSello;
+  let browser: Browser;
+  let registration: ToolRegistration;
+
+  beforeAll(async () => {
+    // Sello on 127.0.0.1, the LMS on localhost: two sites, so Sello's cookies are third-party.
+    lms = await startSandboxLms({ hostname: 'localhost', productFamily: 'canvas' });
+    sello = await startTestSello();
+    registration = lms.registerToolManually({ loginUrl: `${sello.url}/lti/login`, launchUrl: `${sello.url}/lti/launch`, jwksUrl: `${sello.url}/lti/keys`, deploymentId: '1' });
+    const added = await fetch(`${sello.url}/admin/api/platforms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sello.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ issuer: lms.issuer, clientId: registration.clientId, authUrl: `${lms.url}/auth`, tokenUrl: `${lms.url}/token`, jwksUrl: `${lms.url}/jwks`, deploymentId: '1' }),
+    });
+    expect(added.status).toBe(201);
+    lms.addUser({ sub: 'learner-iframe', name: 'Iris', locale: 'en' });
+    lms.addCourse({ id: 'course-i', title: 'Course in a frame' });
+    lms.enroll('course-i', 'learner-iframe', [ROLE.learner]);
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await sello?.close();
+    await lms?.close();
+  });
+
+  it('completes the launch through the platform storage frame when the state cookie does not come back', async () => {
+    const page = await browser.newPage();
+    const launchPosts: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url() === `${sello.url}/lti/launch`) launchPosts.push(request.postData() ?? '');
+    });
+    const { url: login } = lms.initiateLaunch({ clientId: registration.clientId, userSub: 'learner-iframe', courseId: 'course-i', storageTarget: 'lti-storage' });
+    await page.goto(`${lms.url}/course-page?launch=${encodeURIComponent(login)}`);
+    await expect.poll(() => page.frame({ name: 'tool' })?.url() ?? '', { timeout: 20_000 }).toContain('/app/learner');
+    const tool = page.frame({ name: 'tool' })!;
+    await tool.waitForSelector('h1');
+    expect(await tool.textContent('h1')).toBe('My badges');
+    // The platform's POST, then the tool page's own POST carrying the storage proof.
+    expect(launchPosts).toHaveLength(2);
+    expect(launchPosts[1]).toContain('sello_storage_proof=');
+    await page.close();
+  });
+});
