@@ -18,6 +18,7 @@ import {
   listBatchLeaves,
   listOpenBatches,
   listPendingMints,
+  listRevocationsToMirror,
   listSentMints,
   lockAnchorBatching,
   markBatchAnchored,
@@ -26,13 +27,17 @@ import {
   markMintsMinted,
   markMintsPending,
   markMintsSent,
+  markRevocationsMirrored,
   recordBatchError,
   recordMintError,
+  requeueFailedRevocationMirrors,
   unbatchedCredentialStats,
 } from '../storage/chain-repository.ts';
 import { ChainError } from './chain-error.ts';
 import type { ChainService } from './open-chain.ts';
 import { registryInterface } from './registry-contract.ts';
+import { revocationReasonCode } from './revoke-on-chain.ts';
+import { describeRpcError } from './rpc-errors.ts';
 
 /**
  * Tokens per `mintBatch`: ~50,000 gas each, so 200 use ~10 M gas, well under the
@@ -46,6 +51,8 @@ export interface AnchorCycleReport {
   batchesAnchored: number;
   tokensSent: number;
   tokensMinted: number;
+  /** Revocations (and reinstatements) sent to the chain. */
+  revocationsSent: number;
   /** The error that stopped this cycle (work stays queued), or null. */
   error: ChainError | null;
 }
@@ -192,6 +199,49 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
     }
   }
 
+  /**
+   * Mirrors revocations recorded by the credentials capability onto the chain, for
+   * anchored credentials (others wait for their anchor). One transaction per credential;
+   * none when the chain already has the wanted state.
+   */
+  async function mirrorRevocations(report: AnchorCycleReport): Promise<void> {
+    await requeueFailedRevocationMirrors(db);
+    for (;;) {
+      const pending = await listRevocationsToMirror(db, 50);
+      if (pending.length === 0) return;
+      for (const item of pending) {
+        let revoked: boolean;
+        try {
+          [revoked] = (await chain.registry.getFunction('revocationOf')(item.credentialHash)) as [boolean];
+        } catch (error) {
+          throw describeRpcError(error);
+        }
+        if (revoked === item.revoked) {
+          await markRevocationsMirrored(db, { eventIds: item.eventIds, txHash: 'unchanged' });
+          continue;
+        }
+        try {
+          const tx = await chain.sender.submit({
+            purpose: item.revoked ? 'revoke' : 'unrevoke',
+            to: chain.contractAddress,
+            data: item.revoked
+              ? registryInterface.encodeFunctionData('revokeCredential', [item.credentialHash, revocationReasonCode(item.reason)])
+              : registryInterface.encodeFunctionData('unrevokeCredential', [item.credentialHash]),
+            onStored: async (q, stored) => {
+              if (!(await markRevocationsMirrored(q, { eventIds: item.eventIds, txHash: stored.txHash }))) throw new ClaimedElsewhere();
+            },
+          });
+          report.revocationsSent += 1;
+          if (tx.broadcastError) throw tx.broadcastError;
+        } catch (error) {
+          if (error instanceof ClaimedElsewhere) continue;
+          throw asChainError(error);
+        }
+      }
+      await chain.sender.reconcile();
+    }
+  }
+
   async function runOnce(options: { flush?: boolean } = {}): Promise<AnchorCycleReport> {
     const report: AnchorCycleReport = {
       batchesFormed: 0,
@@ -199,6 +249,7 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
       batchesAnchored: 0,
       tokensSent: 0,
       tokensMinted: 0,
+      revocationsSent: 0,
       error: null,
     };
     try {
@@ -211,6 +262,7 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
       await sendPendingMints(report);
       await chain.sender.reconcile();
       await settle(report);
+      await mirrorRevocations(report);
       chain.reportError(null);
     } catch (error) {
       report.error = asChainError(error);

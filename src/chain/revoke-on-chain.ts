@@ -17,6 +17,15 @@ export const REVOCATION_REASONS = {
 } as const;
 export type RevocationReason = keyof typeof REVOCATION_REASONS;
 
+/**
+ * The on-chain code for a reason as Sello records it: one of the names above (any case,
+ * spaces or dashes for underscores), else 0 (unspecified; the text stays in Sello).
+ */
+export function revocationReasonCode(reason: string | null): number {
+  const key = (reason ?? '').trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return key in REVOCATION_REASONS ? REVOCATION_REASONS[key as RevocationReason] : 0;
+}
+
 export interface OnChainRevocation {
   revoked: boolean;
   reason: number;

@@ -456,3 +456,61 @@ export async function findCredentialByHash(db: Queryable, credentialHash: string
   ]);
   return rows[0] ?? null;
 }
+
+// ---- revocation mirror -----------------------------------------------------------
+// `credential_status_events` (credentials capability, 0100) records every status change;
+// the chain capability mirrors revocations of anchored credentials on-chain and writes
+// the carrying transaction's hash into `chain_tx_hash` (or `unchanged` when the chain
+// already had that state). Suspensions are not mirrored: they are temporary and the
+// status list carries them.
+
+export interface RevocationToMirror {
+  credentialHash: string;
+  /** The latest wanted state: true revoked, false reinstated. */
+  revoked: boolean;
+  reason: string | null;
+  eventIds: number[];
+}
+
+/** Unmirrored revocation events of anchored credentials, folded to the latest per credential. */
+export async function listRevocationsToMirror(db: Queryable, limit: number): Promise<RevocationToMirror[]> {
+  const { rows } = await db.query<{ credential_hash: string; value: boolean; reason: string | null; ids: Array<number | string> }>(
+    `SELECT e.credential_hash,
+            (array_agg(e.value ORDER BY e.id DESC))[1] AS value,
+            (array_agg(e.reason ORDER BY e.id DESC))[1] AS reason,
+            array_agg(e.id ORDER BY e.id) AS ids
+     FROM credential_status_events e
+     JOIN credential_anchors a ON a.credential_hash = e.credential_hash
+     JOIN anchor_batches b ON b.id = a.batch_id AND b.status = 'anchored'
+     WHERE e.chain_tx_hash IS NULL AND e.purpose = 'revocation'
+     GROUP BY e.credential_hash
+     ORDER BY min(e.id)
+     LIMIT $1`,
+    [limit],
+  );
+  return rows.map((row) => ({
+    credentialHash: row.credential_hash,
+    revoked: row.value,
+    reason: row.reason,
+    eventIds: row.ids.map(Number),
+  }));
+}
+
+/** Marks events mirrored; false when another process already did (nothing changed). */
+export async function markRevocationsMirrored(db: Queryable, params: { eventIds: number[]; txHash: string }): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE credential_status_events SET chain_tx_hash = $2 WHERE id = ANY($1::bigint[]) AND chain_tx_hash IS NULL`,
+    [params.eventIds, params.txHash],
+  );
+  return result.rowCount === params.eventIds.length;
+}
+
+/** Events whose mirroring transaction reverted or was dropped go back to the queue. */
+export async function requeueFailedRevocationMirrors(db: Queryable): Promise<number> {
+  const result = await db.query(
+    `UPDATE credential_status_events e SET chain_tx_hash = NULL
+     FROM chain_transactions t
+     WHERE e.chain_tx_hash = t.tx_hash AND t.status IN ('reverted', 'dropped') AND e.purpose = 'revocation'`,
+  );
+  return result.rowCount;
+}

@@ -17,6 +17,7 @@ import { verifyCredential, type VerificationReport } from '../../src/credentials
 import { readChainReference } from '../../src/credentials/chain-reference.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from '../../src/issuance/issuer-keys.ts';
 import { issueCredential } from '../../src/issuance/issue-credential.ts';
+import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
 import type { StoredCredential } from '../../src/storage/credential-repository.ts';
 import { buildApp } from '../../src/web/app.ts';
 import { chainRpcRouter } from '../../src/web/routes/chain-rpc.ts';
@@ -34,6 +35,8 @@ describe('a signed credential anchored on chain', () => {
   let rpcUrl: string;
   let credential: StoredCredential;
   let keys: ReturnType<typeof createIssuerKeyProvider>;
+  let issueAnother: () => Promise<StoredCredential>;
+  let batcher: ReturnType<typeof createAnchorBatcher>;
 
   beforeAll(async () => {
     db = await openTestDatabase();
@@ -54,16 +57,18 @@ describe('a signed credential anchored on chain', () => {
     const course = await seedCourse(db, { learners: ['ana'] });
     const { rows } = await db.query<{ id: string }>(`SELECT id FROM users WHERE sub = 'ana'`);
     keys = createIssuerKeyProvider({ db, kek: config.secrets.keyEncryptionKey!, publicUrl: config.publicUrl });
-    credential = await issueCredential({
-      db,
-      keys,
-      publicUrl: config.publicUrl,
-      chainReference: { chainId: chain.chainId, contract: chain.contractAddress },
-      issuerId: course.issuerId,
-      achievement: course.achievement,
-      recipient: { userId: rows[0]!.id, name: 'Ana', email: 'ana@u.example' },
-    });
-    const batcher = createAnchorBatcher({
+    issueAnother = () =>
+      issueCredential({
+        db,
+        keys,
+        publicUrl: config.publicUrl,
+        chainReference: { chainId: chain.chainId, contract: chain.contractAddress },
+        issuerId: course.issuerId,
+        achievement: course.achievement,
+        recipient: { userId: rows[0]!.id, name: 'Ana', email: 'ana@u.example' },
+      });
+    credential = await issueAnother();
+    batcher = createAnchorBatcher({
       db,
       chain,
       batchSize: 100,
@@ -109,6 +114,26 @@ describe('a signed credential anchored on chain', () => {
   it('fails anchored_on_chain when one character of the credential changes (another hash, never anchored)', async () => {
     const tampered = { ...credential.document, name: `${String(credential.document.name ?? '')}!` };
     expect(await anchorCheck(tampered)).toMatchObject({ valid: false, error: 'not_anchored' });
+  });
+
+  it('mirrors a revocation made in Sello onto the chain, after the credential is anchored', async () => {
+    const revokedEarly = await issueAnother();
+    await setCredentialStatus({
+      db,
+      credentialId: revokedEarly.id,
+      purpose: 'revocation',
+      value: true,
+      reason: 'issued in error',
+      actor: 'test',
+    });
+    expect(await batcher.runOnce({ flush: true })).toMatchObject({ batchesAnchored: 1, revocationsSent: 1, error: null });
+    expect(await anchorCheck(revokedEarly.document)).toMatchObject({ valid: false, error: 'revoked_on_chain', details: { reason: 1 } });
+    const { rows } = await db.query<{ chain_tx_hash: string }>(
+      'SELECT chain_tx_hash FROM credential_status_events WHERE credential_id = $1',
+      [revokedEarly.id],
+    );
+    expect(rows[0]!.chain_tx_hash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(await batcher.runOnce()).toMatchObject({ revocationsSent: 0, error: null });
   });
 
   it('fails anchored_on_chain with revoked_on_chain once revoked on-chain', async () => {
