@@ -12,7 +12,7 @@ import type { Database } from '../storage/database.ts';
 import { createAchievementRepository } from '../storage/achievement-repository.ts';
 import { createPlatformRepository } from '../storage/platform-repository.ts';
 import type { LtiServices, Score } from '../lti/services.ts';
-import type { GradebookPoster } from './ports.ts';
+import type { GradebookPoster, PostBadgeParameters } from './ports.ts';
 
 /** `resourceId` of Sello's badge line items: how Sello finds its own line item again. */
 export function badgeResourceId(achievementId: string): string {
@@ -22,20 +22,36 @@ export function badgeResourceId(achievementId: string): string {
 export function createAgsGradebook({ db, services }: { db: Database; services: Pick<LtiServices, 'ags'> }): GradebookPoster {
   const platforms = createPlatformRepository(db);
   const achievements = createAchievementRepository(db);
+  // Awards of one achievement run in parallel; only one of them may create its line item
+  // (the others wait for it and reuse the link it saved).
+  const creating = new Map<string, Promise<string>>();
+  const badgeLineItem = (context: PostBadgeParameters['context'], achievement: PostBadgeParameters['achievement']) => {
+    const key = `${context.id}/${achievement.id}`;
+    let pending = creating.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const linked = (await achievements.findLink(achievement.id, context.id))?.lineItemUrl;
+        if (linked) return linked;
+        const item = await services.ags(context.platformId).findOrCreateLineItem(context.agsLineItemsUrl!, {
+          label: `Badge: ${achievement.name}`,
+          scoreMaximum: 100,
+          resourceId: badgeResourceId(achievement.id),
+          tag: 'sello-badge',
+        });
+        await achievements.link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: item.id });
+        return item.id;
+      })().finally(() => creating.delete(key));
+      creating.set(key, pending);
+    }
+    return pending;
+  };
   return {
     async postBadge({ context, achievement, learner, lineItemUrl, scoreGiven, scoreMaximum, comment, verificationUrl, timestamp }) {
       const ags = services.ags(context.platformId);
       let target = lineItemUrl;
       if (!target) {
         if (!context.agsLineItemsUrl) return { lineItemUrl: null, skipped: 'no_ags_line_items_service' };
-        const item = await ags.findOrCreateLineItem(context.agsLineItemsUrl, {
-          label: `Badge: ${achievement.name}`,
-          scoreMaximum: 100,
-          resourceId: badgeResourceId(achievement.id),
-          tag: 'sello-badge',
-        });
-        target = item.id;
-        await achievements.link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: target });
+        target = await badgeLineItem(context, achievement);
       }
       const platform = await platforms.findById(context.platformId);
       const score: Score = {

@@ -1,0 +1,114 @@
+/**
+ * One run of the issuance benchmark on the database named by DATABASE_URL (or embedded
+ * PGlite when unset): a course of N learners in the sandbox LMS whose quiz grades all
+ * cross the threshold at once. Timed: from the AGS sync starting to every badge score
+ * posted to the sandbox gradebook. Prints one JSON line.
+ */
+import { startSandboxLms, ROLE } from '../test/support/sandbox-lms/index.ts';
+import { createBrowser } from '../test/support/sandbox-lms/browser.ts';
+import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
+import { createPlatformRepository } from '../src/storage/platform-repository.ts';
+import { createAchievementRepository } from '../src/storage/achievement-repository.ts';
+import { createOutcomeRepository } from '../src/storage/outcome-repository.ts';
+import { createUserRepository } from '../src/storage/user-repository.ts';
+import { createIssuanceWorker } from '../src/issuance/issuance-worker.ts';
+import { createIssueCredentialSigner } from '../src/issuance/credential-signer.ts';
+import { createIssuerKeyProvider } from '../src/issuance/issuer-keys.ts';
+import { createAgsGradebook } from '../src/issuance/ags-gradebook.ts';
+import { createCourseSync } from '../src/issuance/start-issuance.ts';
+import { createLogger } from '../src/logger.ts';
+
+const learners = Number(process.env.SELLO_BENCH_LEARNERS ?? 1000);
+const concurrency = Number(process.env.SELLO_BENCH_CONCURRENCY ?? 8);
+
+const lms = await startSandboxLms({ productFamily: 'moodle', pageSize: 100 });
+const sello = await startTestSello({ env: { LTI_DYNREG_AUTO_APPROVE: 'true' }, sleep: async () => {} });
+try {
+  lms.addUser({ sub: 'teacher', name: 'Teacher' });
+  lms.addCourse({ id: 'big', title: 'Big course' });
+  lms.enroll('big', 'teacher', [ROLE.instructor]);
+  for (let i = 0; i < learners; i += 1) {
+    lms.addUser({ sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
+    lms.enroll('big', `l${i}`, [ROLE.learner]);
+  }
+  const browser = createBrowser();
+  await browser.get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
+  const registration = [...lms.registrations.values()][0]!;
+  const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!;
+  await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'teacher', courseId: 'big' }).url));
+  const context = (await createOutcomeRepository(sello.db).findContextByLmsId(platform.id, 'big'))!;
+  // The roster as NRPS would give it (names and emails to issue to); not timed.
+  const users = createUserRepository(sello.db);
+  for (let i = 0; i < learners; i += 1) await users.upsert({ platformId: platform.id, sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
+  const ags = sello.lti.services.ags(platform.id);
+  const quiz = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Final quiz', scoreMaximum: 20, resourceId: 'final-quiz' });
+  const badge = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Badge: Big badge', scoreMaximum: 100, resourceId: 'big-badge' });
+  const achievement = await createAchievementRepository(sello.db).create({
+    issuerId: platform.issuerId,
+    contextId: context.id,
+    name: 'Big badge',
+    criteria: { kind: 'all', rules: [{ kind: 'score', activity: `lineitem:${quiz.id}`, minPercent: 80 }] },
+  });
+  await createAchievementRepository(sello.db).link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: badge.id });
+  const keys = createIssuerKeyProvider({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, publicUrl: sello.url });
+  await keys.ensureKey(platform.issuerId);
+  // Every grade crosses the threshold at once.
+  const gradedAt = new Date().toISOString();
+  for (let i = 0; i < learners; i += 1) {
+    const id = `${quiz.id}/results/l${i}`;
+    lms.results.set(id, { id, scoreOf: quiz.id, userId: `l${i}`, resultScore: 18, resultMaximum: 20, timestamp: gradedAt, activityProgress: 'Completed', gradingProgress: 'FullyGraded', extensions: {} });
+  }
+  // Where the time goes (wall time summed over concurrent calls).
+  const spent = { signMs: 0, postMs: 0 };
+  const realSigner = createIssueCredentialSigner({ keys, publicUrl: sello.url, chainReference: { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } });
+  const realGradebook = createAgsGradebook({ db: sello.db, services: sello.lti.services });
+  const timed = async <T>(key: keyof typeof spent, work: () => Promise<T>) => {
+    const t = performance.now();
+    try {
+      return await work();
+    } finally {
+      spent[key] += performance.now() - t;
+    }
+  };
+  const worker = createIssuanceWorker({
+    db: sello.db,
+    signer: { sign: (p) => timed('signMs', () => realSigner.sign(p)), revoke: realSigner.revoke },
+    gradebook: { postBadge: (p) => timed('postMs', () => realGradebook.postBadge(p)) },
+    publicUrl: sello.url,
+    defaultLocale: 'en',
+    log: createLogger({ level: 'silent' }),
+    concurrency,
+    maxAttempts: 3,
+  });
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+  const started = performance.now();
+  const report = await createCourseSync({ db: sello.db, ltiServices: sello.lti.services })(context.id);
+  const syncedS = (performance.now() - started) / 1000;
+  await worker.runUntilIdle();
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  const posted = [...lms.results.values()].filter((result) => result.scoreOf === badge.id && result.resultScore === 100).length;
+  const { rows } = await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials');
+  console.log(
+    JSON.stringify({
+      database: sello.db.schema ? 'postgres' : 'embedded',
+      learners,
+      seconds: Number(seconds.toFixed(2)),
+      syncSeconds: Number(syncedS.toFixed(2)),
+      received: report.total.received,
+      credentials: rows[0]!.n,
+      posted,
+      rssGrowthMb: Math.round((rssPeak - rssBefore) / 1e6),
+      signMsPerAward: Number((spent.signMs / learners).toFixed(1)),
+      postMsPerAward: Number((spent.postMs / learners).toFixed(1)),
+      lmsTokens: lms.tokensIssued,
+      lmsRequests: lms.log.length,
+    }),
+  );
+} finally {
+  await sello.close();
+  await lms.close();
+}
+process.exit(0);
