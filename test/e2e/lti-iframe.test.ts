@@ -28,6 +28,8 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
     lms.addUser({ sub: 'learner-iframe', name: 'Iris', locale: 'en' });
     lms.addCourse({ id: 'course-i', title: 'Course in a frame' });
     lms.enroll('course-i', 'learner-iframe', [ROLE.learner]);
+    lms.addUser({ sub: 'teacher-iframe', name: 'Tomás', locale: 'es' });
+    lms.enroll('course-i', 'teacher-iframe', [ROLE.instructor]);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   });
   afterAll(async () => {
@@ -44,13 +46,38 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
     });
     const { url: login } = lms.initiateLaunch({ clientId: registration.clientId, userSub: 'learner-iframe', courseId: 'course-i', storageTarget: 'lti-storage' });
     await page.goto(`${lms.url}/course-page?launch=${encodeURIComponent(login)}`);
-    await expect.poll(() => page.frame({ name: 'tool' })?.url() ?? '', { timeout: 20_000 }).toContain('/app/learner');
+    await expect.poll(() => page.frame({ name: 'tool' })?.url() ?? '', { timeout: 40_000 }).toContain('/app/learner');
     const tool = page.frame({ name: 'tool' })!;
     await tool.waitForSelector('h1');
     expect(await tool.textContent('h1')).toBe('My badges');
     // The platform's POST, then the tool page's own POST carrying the storage proof.
     expect(launchPosts).toHaveLength(2);
     expect(launchPosts[1]).toContain('sello_storage_proof=');
+    await page.close();
+  });
+
+  it('attaches a badge with Deep Linking from the iframe: the picker posts the signed response back and the LMS accepts it', async () => {
+    const page = await browser.newPage();
+    const { url: login } = lms.initiateLaunch({
+      clientId: registration.clientId,
+      userSub: 'teacher-iframe',
+      courseId: 'course-i',
+      messageType: 'LtiDeepLinkingRequest',
+      storageTarget: 'lti-storage',
+    });
+    await page.goto(`${lms.url}/course-page?launch=${encodeURIComponent(login)}`);
+    await expect
+      .poll(async () => `${page.frame({ name: 'tool' })?.url()} ${await page.frame({ name: 'tool' })?.textContent('body').catch(() => '')}`, { timeout: 40_000 })
+      .toContain('/app/deep-link');
+    const tool = page.frame({ name: 'tool' })!;
+    await tool.waitForSelector('#dl-name');
+    expect(await tool.textContent('h1')).toBe('Añadir una insignia a este curso');
+    await tool.fill('#dl-name', 'Insignia en marco');
+    await tool.fill('#dl-description', 'Creada dentro del iframe');
+    await tool.click('form[action="/app/deep-link/create"] button[type="submit"]');
+    await expect.poll(() => page.frame({ name: 'tool' })?.url() ?? '', { timeout: 40_000 }).toContain('/deep-link-return');
+    expect(await page.frame({ name: 'tool' })!.textContent('body')).toContain('Content added');
+    expect(lms.deepLinkReturns.at(-1)!.items[0]).toMatchObject({ title: 'Insignia en marco', lineItem: { label: 'Badge: Insignia en marco', scoreMaximum: 100 } });
     await page.close();
   });
 });
