@@ -151,7 +151,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         learnerRouter({ db, lti, pages }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
-        didRouter({ db, keys: issuerKeys }),
+        didRouter({ db, keys: issuerKeys, adminToken: secrets.adminToken }),
         statusRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl }),
         credentialsRouter({
           db,

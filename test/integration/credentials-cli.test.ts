@@ -10,18 +10,18 @@ import { issueCredential } from '../../src/issuance/issue-credential.ts';
 import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
 import { bakePng, bakeSvg } from '../../src/credentials/bake.ts';
 import { generateBadgePng, generateBadgeSvg } from '../../src/credentials/badge-image.ts';
-import { CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
+import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const work = makeTempDir('sello-cli-verify-');
 
 /** Runs the real `sello` command as a separate process (asynchronously: this process serves HTTP meanwhile). */
-function sello(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function sello(args: string[], input?: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(root, 'bin', 'sello.js'), ...args], {
       cwd: root,
       // A data dir that does not exist: proves the command needs no database.
-      env: { PATH: process.env.PATH ?? '', SELLO_DATA_DIR: path.join(work, 'no-such-dir'), LOG_LEVEL: 'silent' },
+      env: { PATH: process.env.PATH ?? '', SELLO_DATA_DIR: path.join(work, 'no-such-dir'), LOG_LEVEL: 'silent', ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -110,6 +110,22 @@ describe('sello verify', () => {
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(/no baked credential/);
     expect((await sello(['verify', path.join(work, 'missing.json')])).code).toBe(2);
+  });
+
+  it('rotates and lists keys through the running Sello, printing public keys only', async () => {
+    const env = { ADMIN_TOKEN: ADMIN, SELLO_KEK: '00'.repeat(32) };
+    const rotated = await sello(['keys', 'rotate', '--url', t.config.publicUrl, '--reason', 'test rotation'], undefined, env);
+    expect(rotated.stderr).toBe('');
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/Rotated\. New current key: did:web:localhost%3A\d+#key-\S+\s+z6Mk\S+\s+.*CURRENT/);
+    const listed = await sello(['keys', 'list', '--url', t.config.publicUrl, '--json'], undefined, env);
+    expect(listed.code).toBe(0);
+    const keys = JSON.parse(listed.stdout) as Array<{ validUntil: string | null }>;
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    expect(keys.filter((k) => k.validUntil === null)).toHaveLength(1);
+    expect(listed.stdout).not.toMatch(/secret|zrv/i);
+    // Older credentials keep verifying after the rotation.
+    expect((await sello(['verify', files['good.json']!])).code).toBe(0);
   });
 
   it('uses a given DID document when the issuer host is gone, and names the unreachable status list', async () => {

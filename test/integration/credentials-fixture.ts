@@ -51,7 +51,7 @@ export async function makeCredentialsApp(options: { env?: Record<string, string>
   const { app } = await (async () => {
     const { buildApp } = await import('../../src/web/app.ts');
     return {
-      app: buildApp({ ...base.deps, routers: [didRouter({ db, keys }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentialsRouter(deps)] }),
+      app: buildApp({ ...base.deps, routers: [didRouter({ db, keys, adminToken: ADMIN }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentialsRouter(deps)] }),
     };
   })();
   return { ...base, app, issuer, keys, achievement, deps };

@@ -101,9 +101,25 @@ describe('credentials over HTTP', () => {
   it('serves the DID document with the assertion key and no private material', async () => {
     const res = await request(t.app).get('/.well-known/did.json').expect(200);
     expect(res.body.id).toBe('did:web:localhost%3A3000');
-    expect(res.body.assertionMethod).toHaveLength(1);
+    expect(res.body.assertionMethod.length).toBeGreaterThanOrEqual(1);
     expect(res.body.verificationMethod[0]).toMatchObject({ type: 'Multikey', controller: 'did:web:localhost%3A3000', publicKeyMultibase: expect.stringMatching(/^z6Mk/) });
     expect(res.text).not.toMatch(/secretKey|zrv/);
+  });
+
+  it('lists and rotates issuer keys through the admin API, showing public keys only', async () => {
+    await request(t.app).get('/admin/api/issuers/default/keys').expect(401);
+    const before = await request(t.app).get('/admin/api/issuers/default/keys').set('authorization', `Bearer ${ADMIN}`).expect(200);
+    const rotated = await request(t.app).post('/admin/api/issuers/default/keys/rotate').set('authorization', `Bearer ${ADMIN}`).send({ reason: 'test' }).expect(201);
+    expect(rotated.body.key).toMatchObject({ issuerDid: 'did:web:localhost%3A3000', validUntil: null, revoked: false });
+    const after = await request(t.app).get('/admin/api/issuers/default/keys').set('authorization', `Bearer ${ADMIN}`).expect(200);
+    expect(after.body.keys).toHaveLength(before.body.keys.length + 1);
+    expect(JSON.stringify(after.body)).not.toMatch(/secret|encrypted|zrv/i);
+    const did = await request(t.app).get('/.well-known/did.json').expect(200);
+    expect(did.body.assertionMethod).toHaveLength(after.body.keys.length);
+    const verified = await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
+    expect(verified.body.verified).toBe(true);
+    const unknown = await request(t.app).get('/admin/api/issuers/nope/keys').set('authorization', `Bearer ${ADMIN}`).expect(404);
+    expect(unknown.body.code).toBe('did_not_found');
   });
 
   it('serves the signed status list credentials named in the credential', async () => {

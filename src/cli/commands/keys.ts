@@ -1,10 +1,10 @@
 /**
- * `sello keys list|rotate [--issuer SLUG]`: the issuer signing keys, straight from the
- * database (stop an embedded-database server first; with PostgreSQL it can run).
- * Only public keys are ever printed.
+ * `sello keys list|rotate [--issuer SLUG]`: the issuer signing keys. Through the admin
+ * API of the running Sello (PUBLIC_URL, or --url, with ADMIN_TOKEN) when one answers,
+ * else directly on the database. Only public keys are ever printed.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.ts';
+import { loadConfig, type Config } from '../../config.ts';
 import { openDatabase } from '../../storage/database.ts';
 import { migrate } from '../../storage/migrate.ts';
 import { resolveSecrets } from '../../storage/secrets.ts';
@@ -12,21 +12,50 @@ import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../storage/issue
 import { createIssuerKeyProvider, type IssuerKeyInfo } from '../../issuance/issuer-keys.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 
-function describe(key: IssuerKeyInfo): string {
-  const state = key.revoked ? 'revoked' : key.validUntil ? `closed ${key.validUntil.toISOString()}` : 'CURRENT';
-  return `${key.keyId}  ${key.publicKeyMultibase}  from ${key.validFrom.toISOString()}  ${state}`;
+interface KeyLine {
+  keyId: string;
+  publicKeyMultibase: string;
+  validFrom: string;
+  validUntil: string | null;
+  revoked: boolean;
 }
 
-async function withKeys<T>(issuerSlug: string, work: (params: { keys: ReturnType<typeof createIssuerKeyProvider>; issuerId: string }) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env);
-  const secrets = resolveSecrets(config);
+function toLine(key: IssuerKeyInfo): KeyLine {
+  return { keyId: key.keyId, publicKeyMultibase: key.publicKeyMultibase, validFrom: key.validFrom.toISOString(), validUntil: key.validUntil?.toISOString() ?? null, revoked: key.revoked };
+}
+
+function describe(key: KeyLine): string {
+  const state = key.revoked ? 'revoked' : key.validUntil ? `closed ${key.validUntil}` : 'CURRENT';
+  return `${key.keyId}  ${key.publicKeyMultibase}  from ${key.validFrom}  ${state}`;
+}
+
+/** Calls the running Sello's admin API; null when nothing answers there. */
+async function callApi(params: { baseUrl: string; token: string; method: string; path: string; body?: unknown }) {
+  let response: Response;
+  try {
+    response = await fetch(`${params.baseUrl}${params.path}`, {
+      method: params.method,
+      headers: { authorization: `Bearer ${params.token}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: params.body === undefined ? undefined : JSON.stringify(params.body),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch {
+    return null;
+  }
+  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) {
+    throw new CredentialError('issuer_key_not_found', `The Sello at ${params.baseUrl} answered ${response.status}: ${String(body.message ?? '')}`);
+  }
+  return body;
+}
+
+async function onDatabase<T>(config: Readonly<Config>, kek: Buffer, slug: string, work: (provider: ReturnType<typeof createIssuerKeyProvider>, issuerId: string) => Promise<T>) {
   const db = await openDatabase(config.database);
   try {
     await migrate(db);
-    const issuer = await createIssuerRepository(db).findBySlug(issuerSlug);
-    if (!issuer) throw new CredentialError('invalid_did', `No issuer "${issuerSlug}" (start Sello once to create the default issuer)`);
-    const keys = createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: config.publicUrl });
-    return await work({ keys, issuerId: issuer.id });
+    const issuer = await createIssuerRepository(db).findBySlug(slug);
+    if (!issuer) throw new CredentialError('issuer_key_not_found', `No issuer "${slug}" (start Sello once to create the default issuer)`);
+    return await work(createIssuerKeyProvider({ db, kek, publicUrl: config.publicUrl }), issuer.id);
   } finally {
     await db.close();
   }
@@ -38,21 +67,35 @@ export function register(program: Command): void {
     .command('list')
     .description('List the issuer keys with their validity (public keys only)')
     .option('--issuer <slug>', 'issuer slug', DEFAULT_ISSUER_SLUG)
+    .option('--url <url>', 'a running Sello (default PUBLIC_URL)')
     .option('--json', 'print JSON')
-    .action(async (options: { issuer: string; json?: boolean }) => {
-      const listed = await withKeys(options.issuer, ({ keys: provider, issuerId }) => provider.list(issuerId));
+    .action(async (options: { issuer: string; url?: string; json?: boolean }) => {
+      const config = loadConfig(process.env);
+      const secrets = resolveSecrets(config);
+      const baseUrl = options.url ?? config.publicUrl;
+      const answer = await callApi({ baseUrl, token: secrets.adminToken, method: 'GET', path: `/admin/api/issuers/${encodeURIComponent(options.issuer)}/keys` });
+      const listed: KeyLine[] = answer
+        ? (answer.keys as KeyLine[])
+        : await onDatabase(config, secrets.keyEncryptionKey, options.issuer, async (provider, issuerId) => (await provider.list(issuerId)).map(toLine));
       console.log(options.json ? JSON.stringify(listed, null, 2) : listed.length > 0 ? listed.map(describe).join('\n') : 'No keys yet (one is created at start).');
     });
   keys
     .command('rotate')
     .description('Make a new key current; old keys stay in the DID document so older credentials keep verifying')
     .option('--issuer <slug>', 'issuer slug', DEFAULT_ISSUER_SLUG)
+    .option('--url <url>', 'a running Sello (default PUBLIC_URL)')
     .option('--reason <text>', 'why (kept in the audit log)', 'scheduled rotation')
-    .action(async (options: { issuer: string; reason: string }) => {
-      const created = await withKeys(options.issuer, async ({ keys: provider, issuerId }) => {
-        await provider.ensureKey(issuerId);
-        return provider.rotate(issuerId, { actor: 'cli', reason: options.reason });
-      });
+    .action(async (options: { issuer: string; url?: string; reason: string }) => {
+      const config = loadConfig(process.env);
+      const secrets = resolveSecrets(config);
+      const baseUrl = options.url ?? config.publicUrl;
+      const answer = await callApi({ baseUrl, token: secrets.adminToken, method: 'POST', path: `/admin/api/issuers/${encodeURIComponent(options.issuer)}/keys/rotate`, body: { reason: options.reason } });
+      const created: KeyLine = answer
+        ? (answer.key as KeyLine)
+        : await onDatabase(config, secrets.keyEncryptionKey, options.issuer, async (provider, issuerId) => {
+            await provider.ensureKey(issuerId);
+            return toLine(await provider.rotate(issuerId, { actor: 'cli', reason: options.reason }));
+          });
       console.log(`Rotated. New current key: ${describe(created)}`);
     });
 }
