@@ -1,0 +1,51 @@
+import * as vc from '@digitalbazaar/vc';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { cryptosuite } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { verifyPresentation } from '../../../src/credentials/verify-presentation.ts';
+import type { SigningKey } from '../../../src/credentials/sign-credential.ts';
+import { documentLoader, makeDidKeyIssuer, signedCredential, verifyOptions } from './fixtures.ts';
+
+/** A holder (the learner's wallet) signing a presentation for a verifier's challenge. */
+async function signedPresentation(holder: SigningKey, credential: object, challenge: string) {
+  const pair = await Ed25519Multikey.from({ id: holder.verificationMethod, controller: holder.controller, type: 'Multikey', publicKeyMultibase: holder.publicKeyMultibase, secretKeyMultibase: holder.secretKeyMultibase });
+  const presentation = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: holder.controller, verifiableCredential: [credential] };
+  const signPresentation = (vc as unknown as { signPresentation(o: object): Promise<Record<string, unknown>> }).signPresentation;
+  return signPresentation({ presentation, suite: new DataIntegrityProof({ signer: pair.signer(), cryptosuite }), documentLoader, challenge });
+}
+
+describe('verifying presentations', () => {
+  let issuer: SigningKey;
+  let holder: SigningKey;
+  let credential: Record<string, unknown>;
+  beforeAll(async () => {
+    issuer = await makeDidKeyIssuer();
+    holder = await makeDidKeyIssuer();
+    credential = await signedCredential(issuer);
+  });
+
+  it("verifies the holder's proof for the verifier's challenge and each credential inside", async () => {
+    const vp = await signedPresentation(holder, credential, 'challenge-123');
+    const report = await verifyPresentation(vp, { ...(await verifyOptions(issuer)), challenge: 'challenge-123' });
+    expect(report.presentation).toMatchObject({ valid: true });
+    expect(report.credentials).toHaveLength(1);
+    expect(report.credentials[0]!.verified).toBe(true);
+    expect(report.verified).toBe(true);
+  });
+
+  it('fails the presentation when the challenge differs (replay)', async () => {
+    const vp = await signedPresentation(holder, credential, 'challenge-123');
+    const report = await verifyPresentation(vp, { ...(await verifyOptions(issuer)), challenge: 'another' });
+    expect(report.presentation).toMatchObject({ valid: false, error: 'invalid_presentation_proof' });
+    expect(report.verified).toBe(false);
+  });
+
+  it('reports an unsigned presentation as skipped, and something else as not a presentation', async () => {
+    const unsigned = await verifyPresentation({ '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: credential }, await verifyOptions(issuer));
+    expect(unsigned.presentation).toMatchObject({ valid: true, skipped: true, error: 'unsigned' });
+    expect(unsigned.verified).toBe(true);
+    const other = await verifyPresentation({ type: ['Something'] }, await verifyOptions(issuer));
+    expect(other).toMatchObject({ verified: false, presentation: { valid: false, error: 'not_a_presentation' } });
+  });
+});
