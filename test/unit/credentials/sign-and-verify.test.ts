@@ -19,7 +19,14 @@ describe('signing and verifying an OB 3.0 credential', () => {
 
   it('produces a credential that validates against the official OB 3.0 schema', () => {
     expect(validateOb3Schema(credential)).toEqual({ valid: true, errors: [] });
-    expect(credential['@context']).toEqual(['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json']);
+    expect(credential['@context']).toEqual([
+      'https://www.w3.org/ns/credentials/v2',
+      'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+      'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json',
+    ]);
+    expect(credential.credentialSchema).toEqual([
+      { id: 'https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json', type: '1EdTechJsonSchemaValidator2019' },
+    ]);
     expect(Array.isArray(credential.proof)).toBe(true);
     expect((credential.proof as Array<Record<string, unknown>>)[0]).toMatchObject({ type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod' });
     expect(String(credential.id)).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
