@@ -83,12 +83,26 @@ try {
   const rssBefore = process.memoryUsage().rss;
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+  // SELLO_BENCH_PROFILE=file.cpuprofile: a CPU profile of the timed part only.
+  const profileFile = process.env.SELLO_BENCH_PROFILE;
+  const inspector = profileFile ? new (await import('node:inspector')).Session() : null;
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => inspector!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
+  if (inspector) {
+    inspector.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
   const started = performance.now();
   const report = await createCourseSync({ db: sello.db, ltiServices: sello.lti.services })(context.id);
   const syncedS = (performance.now() - started) / 1000;
   await worker.runUntilIdle();
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
+  if (inspector) {
+    const { profile } = (await post('Profiler.stop')) as { profile: object };
+    (await import('node:fs')).writeFileSync(profileFile!, JSON.stringify(profile));
+  }
   const posted = [...lms.results.values()].filter((result) => result.scoreOf === badge.id && result.resultScore === 100).length;
   const { rows } = await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials');
   console.log(

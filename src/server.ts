@@ -27,7 +27,8 @@ import { adminPlatformsRouter } from './web/routes/admin-platforms.ts';
 import { instructorRouter } from './web/routes/instructor.ts';
 import { learnerRouter } from './web/routes/learner.ts';
 import { startIssuance, type RunningIssuance } from './issuance/start-issuance.ts';
-import { issuanceAdminRouter } from './web/routes/achievements.ts';
+import { achievementPagesRouter, issuanceAdminRouter } from './web/routes/achievements.ts';
+import { createLearnerProgress } from './web/routes/learner-progress.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -148,7 +149,8 @@ export async function startSello({ config, announce = (line) => console.log(line
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
         instructorRouter({ db, lti, pages }),
-        learnerRouter({ db, lti, pages }),
+        learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
+        achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
         didRouter({ db, keys: issuerKeys, adminToken: secrets.adminToken }),

@@ -25,6 +25,15 @@ export function createAgsGradebook({ db, services }: { db: Database; services: P
   // Awards of one achievement run in parallel; only one of them may create its line item
   // (the others wait for it and reuse the link it saved).
   const creating = new Map<string, Promise<string>>();
+  // A platform's product (Moodle, Canvas) does not change between posts; asked once a minute.
+  const products = new Map<string, { at: number; platform: Promise<{ product: string } | null> }>();
+  const productOf = (platformId: string) => {
+    const cached = products.get(platformId);
+    if (cached && Date.now() - cached.at < 60_000) return cached.platform;
+    const platform = platforms.findById(platformId);
+    products.set(platformId, { at: Date.now(), platform });
+    return platform;
+  };
   const badgeLineItem = (context: PostBadgeParameters['context'], achievement: PostBadgeParameters['achievement']) => {
     const key = `${context.id}/${achievement.id}`;
     let pending = creating.get(key);
@@ -53,7 +62,7 @@ export function createAgsGradebook({ db, services }: { db: Database; services: P
         if (!context.agsLineItemsUrl) return { lineItemUrl: null, skipped: 'no_ags_line_items_service' };
         target = await badgeLineItem(context, achievement);
       }
-      const platform = await platforms.findById(context.platformId);
+      const platform = await productOf(context.platformId);
       const score: Score = {
         userId: learner.sub,
         scoreGiven,

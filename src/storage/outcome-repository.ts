@@ -273,3 +273,13 @@ export async function findContextsByLmsId(db: Queryable, lmsContextId: string): 
   const { rows } = await db.query<OutcomeContext>(`SELECT ${contextColumns} FROM contexts WHERE lms_context_id = $1 ORDER BY created_at`, [lmsContextId]);
   return rows;
 }
+
+/** The course's learners (active enrollments), for the manual award form. */
+export async function listCourseLearners(db: Queryable, contextId: string): Promise<Array<{ id: string; sub: string; name: string | null; email: string | null }>> {
+  const { rows } = await db.query<{ id: string; sub: string; name: string | null; email: string | null }>(
+    `SELECT u.id, u.sub, u.name, u.email FROM enrollments e JOIN users u ON u.id = e.user_id
+      WHERE e.context_id = $1 AND e.active ORDER BY u.name NULLS LAST, u.sub`,
+    [contextId],
+  );
+  return rows;
+}

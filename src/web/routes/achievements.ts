@@ -8,8 +8,10 @@
  * - `GET  /api/achievements/:id/awards` → `{awards: [...]}`
  * - `POST /api/awards` `{achievementId, userId, contextId?, reason}` → 201 award
  * - `POST /api/awards/:id/revoke` `{reason}` → award
+ *
+ * And the instructor's pages in the LMS (`achievementPagesRouter`, below).
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../storage/database.ts';
 import { createAwardRepository } from '../../storage/award-repository.ts';
@@ -17,6 +19,12 @@ import { createJobRepository } from '../../storage/job-repository.ts';
 import { awardManually, revokeManually } from '../../issuance/manual-award.ts';
 import { IssuanceError } from '../../issuance/issuance-error.ts';
 import { requireAdminToken } from '../admin-auth.ts';
+import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
+import { createOutcomeRepository, listCourseLearners } from '../../storage/outcome-repository.ts';
+import { CriteriaError, renderNarratives, validateCriteria, type Criteria } from '../../criteria/index.ts';
+import type { Launch, RequireLaunch } from '../../lti/require-launch.ts';
+import { translate, type Locale } from '../i18n.ts';
+import type { PageRenderer } from '../views.ts';
 
 export interface IssuanceAdminRouterDependencies {
   db: Database;
@@ -89,3 +97,198 @@ export function issuanceAdminRouter({ db, adminToken, poke }: IssuanceAdminRoute
 
   return router;
 }
+
+// ---- Instructor pages inside the LMS --------------------------------------------------
+
+export interface AchievementPagesDependencies {
+  db: Database;
+  requireLaunch: RequireLaunch;
+  pages: PageRenderer;
+  poke?: () => void;
+}
+
+interface AchievementForm {
+  name: string;
+  description: string;
+  criteria: string;
+  policy: 'keep' | 'revoke';
+}
+
+const exampleCriteria = (activity: string | undefined) =>
+  JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: activity ?? 'lineitem:…', minPercent: 80 }] }, null, 2);
+
+/**
+ * `/app/achievements/new`, `/app/achievements/:id/edit` (criteria editor, awards list,
+ * manual award and revoke with a reason), for instructors launched from the course.
+ * Bad input re-renders the form with the problems (400) and keeps what was typed.
+ */
+export function achievementPagesRouter({ db, requireLaunch, pages, poke }: AchievementPagesDependencies): Router {
+  const router = Router();
+  const instructorOnly = requireLaunch({ roles: 'instructor' });
+  const achievements = createAchievementRepository(db);
+  const awards = createAwardRepository(db);
+  const outcomes = createOutcomeRepository(db);
+
+  const render = async (res: Response, status: number, data: { achievement?: Achievement | null; form: AchievementForm; problems?: string[]; message?: string }) => {
+    const launch = res.locals.launch as Launch;
+    const locale = res.locals.locale as Locale;
+    const activities = await outcomes.listActivities(launch.contextId);
+    const awardList = data.achievement ? await awards.listForAchievement(data.achievement.id) : [];
+    const learners = data.achievement ? await listCourseLearners(db, launch.contextId) : [];
+    res
+      .status(status)
+      .type('html')
+      .send(
+        pages.render(
+          'achievement-edit',
+          {
+            title: translate(locale, data.achievement ? 'iss.edit.title' : 'iss.new.title'),
+            ltik: launch.ltik,
+            achievement: data.achievement ?? null,
+            action: data.achievement ? `/app/achievements/${data.achievement.id}/edit` : '/app/achievements/new',
+            form: { ...data.form, keep: data.form.policy === 'keep', revoke: data.form.policy === 'revoke' },
+            problems: data.problems ?? [],
+            message: data.message ?? null,
+            activities,
+            awards: awardList.map((award) => ({
+              id: award.id,
+              learner: award.learnerName ?? award.learnerSub,
+              state: translate(locale, `iss.state.${award.state}`),
+              active: award.state === 'awarded' || award.state === 'signed' || award.state === 'posted',
+              origin: translate(locale, `iss.origin.${award.origin}`),
+              when: new Date(award.createdAt).toISOString().slice(0, 10),
+              reason: award.reason ?? award.revokeReason ?? '',
+            })),
+            learners: learners.map((learner) => ({ id: learner.id, label: learner.name ?? learner.email ?? learner.sub })),
+          },
+          locale,
+        ),
+      );
+  };
+
+  const formOf = (body: Record<string, unknown> | undefined): AchievementForm => ({
+    name: typeof body?.name === 'string' ? body.name.trim() : '',
+    description: typeof body?.description === 'string' ? body.description.trim() : '',
+    criteria: typeof body?.criteria === 'string' ? body.criteria : '',
+    policy: body?.policy === 'revoke' ? 'revoke' : 'keep',
+  });
+
+  /** Checks the form; returns the problems in the page's language, or the parsed criteria. */
+  const check = async (form: AchievementForm, contextId: string, locale: Locale) => {
+    const problems: string[] = [];
+    if (!form.name || form.name.length > 200) problems.push(translate(locale, 'iss.error.name'));
+    let criteria: Criteria | null = null;
+    let json: unknown;
+    try {
+      json = JSON.parse(form.criteria);
+    } catch {
+      problems.push(translate(locale, 'iss.error.json'));
+    }
+    if (json !== undefined) {
+      const known = await outcomes.listActivities(contextId);
+      try {
+        criteria = validateCriteria({ criteria: json, knownActivities: known.length > 0 ? new Set(known.map((a) => a.activity)) : undefined });
+      } catch (error) {
+        if (!(error instanceof CriteriaError)) throw error;
+        for (const problem of (error.details?.problems ?? []) as Array<{ path: string; message: string }>) problems.push(`${problem.path}: ${problem.message}`);
+      }
+    }
+    return { problems, criteria };
+  };
+
+  const ownAchievement = async (res: Response, id: string): Promise<Achievement> => {
+    const launch = res.locals.launch as Launch;
+    const achievement = UUID_PATTERN.test(id) ? await achievements.findById(id) : null;
+    const inCourse = achievement && (achievement.contextId === launch.contextId || (await achievements.findLink(achievement.id, launch.contextId)));
+    if (!achievement || !inCourse) throw new IssuanceError('achievement_not_found', `No achievement ${id} in this course`);
+    return achievement;
+  };
+
+  router.get('/app/achievements/new', instructorOnly, async (_req, res) => {
+    const activities = await outcomes.listActivities((res.locals.launch as Launch).contextId);
+    await render(res, 200, { form: { name: '', description: '', criteria: exampleCriteria(activities[0]?.activity), policy: 'keep' } });
+  });
+
+  router.post('/app/achievements/new', instructorOnly, async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    const form = formOf(req.body);
+    const { problems, criteria } = await check(form, launch.contextId, res.locals.locale);
+    if (problems.length > 0 || !criteria) return render(res, 400, { form, problems });
+    const issuerId = (await db.query<{ issuer_id: string }>('SELECT issuer_id FROM platforms WHERE id = $1', [launch.platformId])).rows[0]!.issuer_id;
+    const names = new Map((await outcomes.listActivities(launch.contextId)).map((a) => [a.activity, a.name]));
+    const created = await achievements.create({
+      issuerId,
+      contextId: launch.contextId,
+      name: form.name,
+      description: form.description,
+      criteria,
+      criteriaNarrative: renderNarratives({ criteria, activityNames: names }),
+      belowCriteriaPolicy: form.policy,
+      inLanguage: res.locals.locale,
+      createdBy: `lti:${launch.platformId}:${launch.userId}`,
+    });
+    res.redirect(303, `/app/achievements/${created.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
+  });
+
+  router.get('/app/achievements/:id/edit', instructorOnly, async (req, res) => {
+    const achievement = await ownAchievement(res, String(req.params.id));
+    await render(res, 200, {
+      achievement,
+      form: { name: achievement.name, description: achievement.description, criteria: JSON.stringify(achievement.criteria, null, 2), policy: achievement.belowCriteriaPolicy },
+      message: req.query.saved ? translate(res.locals.locale, 'iss.saved') : undefined,
+    });
+  });
+
+  router.post('/app/achievements/:id/edit', instructorOnly, async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    const achievement = await ownAchievement(res, String(req.params.id));
+    const form = formOf(req.body);
+    const { problems, criteria } = await check(form, launch.contextId, res.locals.locale);
+    if (problems.length > 0 || !criteria) return render(res, 400, { achievement, form, problems });
+    const names = new Map((await outcomes.listActivities(launch.contextId)).map((a) => [a.activity, a.name]));
+    await achievements.update(achievement.id, {
+      name: form.name,
+      description: form.description,
+      criteria,
+      criteriaNarrative: renderNarratives({ criteria, activityNames: names }),
+      belowCriteriaPolicy: form.policy,
+    });
+    res.redirect(303, `/app/achievements/${achievement.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
+  });
+
+  router.post('/app/achievements/:id/award', instructorOnly, async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    const achievement = await ownAchievement(res, String(req.params.id));
+    const userId = typeof req.body?.userId === 'string' ? req.body.userId : '';
+    try {
+      await awardManually({ db, achievementId: achievement.id, userId, contextId: launch.contextId, actor: `lti:${launch.platformId}:${launch.userId}`, reason: String(req.body?.reason ?? '') });
+    } catch (error) {
+      if (!(error instanceof IssuanceError) || !['invalid_award_request', 'already_awarded', 'learner_not_found'].includes(error.code)) throw error;
+      const form = { name: achievement.name, description: achievement.description, criteria: JSON.stringify(achievement.criteria, null, 2), policy: achievement.belowCriteriaPolicy };
+      return render(res, error.code === 'already_awarded' ? 409 : 400, { achievement, form, problems: [translate(res.locals.locale, `iss.error.${error.code}`)] });
+    }
+    poke?.();
+    res.redirect(303, `/app/achievements/${achievement.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
+  });
+
+  router.post('/app/awards/:id/revoke', instructorOnly, async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    const id = String(req.params.id);
+    const award = UUID_PATTERN.test(id) ? await awards.findById(id) : null;
+    if (!award || award.contextId !== launch.contextId) throw new IssuanceError('award_not_found', `No award ${id} in this course`);
+    const achievement = (await achievements.findById(award.achievementId))!;
+    try {
+      await revokeManually({ db, awardId: award.id, actor: `lti:${launch.platformId}:${launch.userId}`, reason: String(req.body?.reason ?? '') });
+    } catch (error) {
+      if (!(error instanceof IssuanceError) || !['invalid_award_request', 'award_state_conflict'].includes(error.code)) throw error;
+      const form = { name: achievement.name, description: achievement.description, criteria: JSON.stringify(achievement.criteria, null, 2), policy: achievement.belowCriteriaPolicy };
+      return render(res, error.code === 'award_state_conflict' ? 409 : 400, { achievement, form, problems: [translate(res.locals.locale, `iss.error.${error.code}`)] });
+    }
+    poke?.();
+    res.redirect(303, `/app/achievements/${achievement.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
+  });
+
+  return router;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

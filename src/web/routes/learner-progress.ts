@@ -1,0 +1,56 @@
+/**
+ * The learner's progress towards each badge of the course, for the learner home's
+ * progress partial (`views/partials/learner-progress.hbs`): met or not, one line per rule
+ * ("Quiz 3: 72% of the 80% needed"), and the credential link once earned.
+ */
+import type { Database } from '../../storage/database.ts';
+import { createAchievementRepository } from '../../storage/achievement-repository.ts';
+import { createAwardRepository } from '../../storage/award-repository.ts';
+import { createOutcomeRepository } from '../../storage/outcome-repository.ts';
+import { describeProgress, evaluate, leafProgress, validateCriteria } from '../../criteria/index.ts';
+import type { Launch } from '../../lti/require-launch.ts';
+
+export interface LearnerProgressView {
+  achievements: Array<{
+    name: string;
+    earned: boolean;
+    revoked: boolean;
+    credentialUrl: string | null;
+    lines: Array<{ text: string; met: boolean }>;
+  }>;
+}
+
+/** Builds the progress partial's data for the learner behind a launch. */
+export function createLearnerProgress({ db, now = () => new Date() }: { db: Database; now?: () => Date }) {
+  return async (launch: Pick<Launch, 'contextId' | 'userId' | 'locale'>): Promise<LearnerProgressView & Record<string, unknown>> => {
+    const outcomesRepository = createOutcomeRepository(db);
+    const [achievements, outcomes, awards, activities] = await Promise.all([
+      createAchievementRepository(db).listForContext(launch.contextId),
+      outcomesRepository.listForLearner(launch.contextId, launch.userId),
+      createAwardRepository(db).listForLearner(launch.contextId, launch.userId),
+      outcomesRepository.listActivities(launch.contextId),
+    ]);
+    const activityNames = new Map(activities.map((activity) => [activity.activity, activity.name]));
+    return {
+      achievements: achievements.map((achievement) => {
+        const award = awards.find((candidate) => candidate.achievementId === achievement.id);
+        let lines: Array<{ text: string; met: boolean }> = [];
+        try {
+          const criteria = validateCriteria({ criteria: achievement.criteria });
+          const result = evaluate({ criteria, outcomes, now: now(), activityNames });
+          lines = leafProgress(result.progress).map((rule) => ({ text: describeProgress(rule, launch.locale), met: rule.met }));
+        } catch {
+          lines = [];
+        }
+        const earned = Boolean(award && award.state !== 'revoked' && award.state !== 'revoking');
+        return {
+          name: achievement.name,
+          earned,
+          revoked: award?.state === 'revoked',
+          credentialUrl: earned && award?.credentialId ? `/credentials/${encodeURIComponent(award.credentialId)}` : null,
+          lines,
+        };
+      }),
+    };
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The instructor's achievement editor and the learner's progress, reached by real LTI
+ * launches from the sandbox LMS.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
+import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
+import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
+import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
+import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
+
+describe('achievement pages', () => {
+  let lms: Sandbox;
+  let sello: SelloWithPages;
+  let registration: ToolRegistration;
+  let teacherLtik: string;
+  let learnerLtik: string;
+  let platformId: string;
+  let contextId: string;
+
+  const launch = async (sub: string) => {
+    const browser = createBrowser();
+    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-p' }).url));
+    return new URL(page.url).searchParams.get('ltik')!;
+  };
+  const form = (path: string, ltik: string, fields: Record<string, string>) =>
+    fetch(`${sello.url}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams({ ltik, ...fields }).toString(),
+    });
+
+  beforeAll(async () => {
+    lms = await startSandboxLms({ productFamily: 'moodle' });
+    sello = await startSelloWithPages();
+    lms.addUser({ sub: 'prof', name: 'Profesora', locale: 'es-CR' });
+    lms.addUser({ sub: 'eva', name: 'Eva Estudiante', email: 'eva@uni.example', locale: 'es' });
+    lms.addCourse({ id: 'course-p', title: 'Biología' });
+    lms.enroll('course-p', 'prof', [ROLE.instructor]);
+    lms.enroll('course-p', 'eva', [ROLE.learner]);
+    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
+    registration = [...lms.registrations.values()][0]!;
+    platformId = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!.id;
+    teacherLtik = await launch('prof');
+    learnerLtik = await launch('eva');
+    contextId = (await createOutcomeRepository(sello.db).findContextByLmsId(platformId, 'course-p'))!.id;
+    await ingestOutcomes({
+      db: sello.db,
+      events: [{ platform: platformId, context: 'course-p', learner: 'eva', activity: 'quiz3', activityName: 'Quiz 3', score: 72, max: 100, completed: null, at: new Date(), source: 'webhook' }],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await sello?.close();
+    await lms?.close();
+  });
+
+  it('shows the problems of bad criteria in the page, in Spanish, keeping what was typed', async () => {
+    const res = await form('/app/achievements/new', teacherLtik, {
+      name: 'Microscopía',
+      criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz9', minPercent: 120 }] }),
+      policy: 'keep',
+    });
+    expect(res.status).toBe(400);
+    const html = decodeHtml(await res.text());
+    expect(html).toContain('Corrige lo siguiente');
+    expect(html).toContain('rules.0.minPercent: must be between 0 and 100');
+    expect(html).toContain('value="Microscopía"');
+    const empty = await form('/app/achievements/new', teacherLtik, { name: '', criteria: '{', policy: 'keep' });
+    expect(empty.status).toBe(400);
+    const emptyHtml = decodeHtml(await empty.text());
+    expect(emptyHtml).toContain('Dale un nombre al logro');
+    expect(emptyHtml).toContain('Los criterios no son JSON válido.');
+    expect(await createAchievementRepository(sello.db).listForContext(contextId)).toEqual([]);
+  });
+
+  it('creates an achievement with validated criteria and bilingual narratives', async () => {
+    const res = await form('/app/achievements/new', teacherLtik, {
+      name: 'Microscopía',
+      description: 'Uso seguro del microscopio',
+      criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz3', minPercent: 80 }] }),
+      policy: 'revoke',
+    });
+    expect(res.status).toBe(303);
+    const [achievement] = await createAchievementRepository(sello.db).listForContext(contextId);
+    expect(achievement).toMatchObject({ name: 'Microscopía', belowCriteriaPolicy: 'revoke' });
+    expect(achievement!.criteriaNarrative).toEqual({
+      en: 'All of the following:\n- Score at least 80% in Quiz 3',
+      es: 'Todo lo siguiente:\n- Obtener al menos 80% en Quiz 3',
+    });
+    const edit = await fetch(`${sello.url}${res.headers.get('location')}`);
+    const html = decodeHtml(await edit.text());
+    expect(html).toContain('Guardado.');
+    expect(html).toContain('Eva Estudiante');
+  });
+
+  it("shows the learner's progress towards each badge", async () => {
+    const res = await fetch(`${sello.url}/app/learner?ltik=${learnerLtik}`);
+    const html = decodeHtml(await res.text());
+    expect(html).toContain('Tu progreso');
+    expect(html).toContain('Quiz 3: 72% de los 80% necesarios');
+  });
+
+  it('refuses a manual award without a reason, then awards with one', async () => {
+    const achievement = (await createAchievementRepository(sello.db).listForContext(contextId))[0]!;
+    const eva = (await sello.db.query<{ id: string }>(`SELECT id FROM users WHERE sub = 'eva'`)).rows[0]!;
+    const bad = await form(`/app/achievements/${achievement.id}/award`, teacherLtik, { userId: eva.id, reason: '' });
+    expect(bad.status).toBe(400);
+    expect(decodeHtml(await bad.text())).toContain('Indica un motivo');
+    const good = await form(`/app/achievements/${achievement.id}/award`, teacherLtik, { userId: eva.id, reason: 'Práctica presencial' });
+    expect(good.status).toBe(303);
+    const { rows } = await sello.db.query<{ origin: string; reason: string; awarded_by: string }>('SELECT origin, reason, awarded_by FROM awards');
+    expect(rows).toEqual([{ origin: 'manual', reason: 'Práctica presencial', awarded_by: expect.stringMatching(/^lti:/) }]);
+  });
+
+  it('answers 404 for an achievement of another course and refuses learners', async () => {
+    const other = await fetch(`${sello.url}/app/achievements/00000000-0000-4000-8000-000000000000/edit?ltik=${teacherLtik}`, { headers: { accept: 'application/json' } });
+    expect(other.status).toBe(404);
+    expect((await other.json()).code).toBe('achievement_not_found');
+    const learner = await fetch(`${sello.url}/app/achievements/new?ltik=${learnerLtik}`);
+    expect(learner.status).toBe(403);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * A real Sello with the LTI capability and the issuance pages (instructor editor,
+ * learner progress), listening on an ephemeral port for the sandbox LMS.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildApp, type AppContext } from '../../../src/web/app.ts';
+import { createLogger } from '../../../src/logger.ts';
+import { VERSION } from '../../../src/version.ts';
+import { createPageRenderer } from '../../../src/web/views.ts';
+import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../../src/storage/issuer-repository.ts';
+import { createLti, type Lti } from '../../../src/lti/provider.ts';
+import { instructorRouter } from '../../../src/web/routes/instructor.ts';
+import { learnerRouter } from '../../../src/web/routes/learner.ts';
+import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
+import { createLearnerProgress } from '../../../src/web/routes/learner-progress.ts';
+import { openTestDatabase, type TestDatabase } from '../database.ts';
+import { testConfig, testSecrets } from '../config.ts';
+
+export interface SelloWithPages {
+  url: string;
+  db: TestDatabase;
+  lti: Lti;
+  close(): Promise<void>;
+}
+
+export async function startSelloWithPages(): Promise<SelloWithPages> {
+  let handler: http.RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = http.createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const config = testConfig({ PUBLIC_URL: url, LTI_DYNREG_AUTO_APPROVE: 'true' });
+  const secrets = testSecrets(config);
+  const db = await openTestDatabase();
+  await createIssuerRepository(db).upsert({ slug: DEFAULT_ISSUER_SLUG, name: 'Sello', url, email: null, imageUrl: null, description: null, didMethod: 'web' });
+  const log = createLogger({ level: 'silent' });
+  const pages = createPageRenderer();
+  const lti = await createLti({ db, config, keyEncryptionKey: secrets.keyEncryptionKey, log, pages, purgeIntervalMs: 0 });
+  handler = buildApp({
+    config,
+    db,
+    log,
+    secrets,
+    version: VERSION,
+    earlyMounts: [{ path: '/lti', handler: lti.router }],
+    routers: [
+      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
+      (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, learnerProgress: createLearnerProgress({ db }) }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
+    ],
+  });
+  return {
+    url,
+    db,
+    lti,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await lti.close();
+      await db.close();
+    },
+  };
+}
