@@ -13,6 +13,8 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const closedPort = 'http://127.0.0.1:9';
+// Each run starts a process (tsx), may create an embedded database and an RSA-4096 key.
+const CLI_TIMEOUT = 120_000;
 
 function sello(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -51,7 +53,7 @@ describe('the sello platforms and lti-config commands', () => {
   afterAll(async () => {
     await running?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, CLI_TIMEOUT);
 
   it('registers a platform directly in the database when no Sello answers, then lists it', async () => {
     const env = { SELLO_DATA_DIR: dataDir, PUBLIC_URL: closedPort };
@@ -63,7 +65,7 @@ describe('the sello platforms and lti-config commands', () => {
     const listed = await sello(['platforms', 'list'], env);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('moodle-client-1');
-  });
+  }, CLI_TIMEOUT);
 
   it('registers through the admin API of a running Sello', async () => {
     const added = await sello([...platformArgs('moodle-client-2'), '--url', running.url], {
@@ -74,7 +76,7 @@ describe('the sello platforms and lti-config commands', () => {
     expect(added.stdout).toContain(`Registered through the running Sello at ${running.url}`);
     const platform = await createPlatformRepository(running.db).findByIssuerAndClient('https://moodle.uni.example', 'moodle-client-2');
     expect(platform).toMatchObject({ status: 'active', registeredVia: 'cli', deploymentIds: ['7'] });
-  });
+  }, CLI_TIMEOUT);
 
   it('says so when the running Sello refuses the admin token', async () => {
     const refused = await sello([...platformArgs('moodle-client-3'), '--url', running.url], {
@@ -83,7 +85,7 @@ describe('the sello platforms and lti-config commands', () => {
     });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('refused the admin token');
-  });
+  }, CLI_TIMEOUT);
 
   it('refuses bad input with exit code 2 naming the option', async () => {
     const args = platformArgs('x');
@@ -91,7 +93,7 @@ describe('the sello platforms and lti-config commands', () => {
     const bad = await sello(args, { SELLO_DATA_DIR: makeTempDir(), PUBLIC_URL: closedPort });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--issuer');
-  });
+  }, CLI_TIMEOUT);
 
   it('explains that a running Sello holds the embedded database', async () => {
     const locked = makeTempDir();
@@ -100,7 +102,7 @@ describe('the sello platforms and lti-config commands', () => {
     const result = await sello(platformArgs('moodle-client-4'), { SELLO_DATA_DIR: locked, PUBLIC_URL: closedPort });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('A running Sello holds the embedded database');
-  });
+  }, CLI_TIMEOUT);
 
   it('writes the Canvas JSON and the Moodle and Canvas guides for the deployment URL', async () => {
     const out = makeTempDir();
@@ -110,5 +112,5 @@ describe('the sello platforms and lti-config commands', () => {
     expect(canvas.oidc_initiation_url).toBe('https://sello.uni.example/lti/login');
     expect(fs.readFileSync(path.join(out, 'moodle.md'), 'utf8')).toContain('https://sello.uni.example/lti/register');
     expect(fs.readFileSync(path.join(out, 'canvas.md'), 'utf8')).toContain('https://sello.uni.example/lti/canvas.json');
-  });
+  }, CLI_TIMEOUT);
 });
