@@ -11,16 +11,25 @@ import { createPlatformRepository } from '../src/storage/platform-repository.ts'
 import { createAchievementRepository } from '../src/storage/achievement-repository.ts';
 import { createOutcomeRepository } from '../src/storage/outcome-repository.ts';
 import { createUserRepository } from '../src/storage/user-repository.ts';
+import { createAwardRepository } from '../src/storage/award-repository.ts';
 import { createIssuanceWorker } from '../src/issuance/issuance-worker.ts';
 import { createIssueCredentialSigner } from '../src/issuance/credential-signer.ts';
 import { createIssuerKeyProvider } from '../src/issuance/issuer-keys.ts';
 import { createAgsGradebook } from '../src/issuance/ags-gradebook.ts';
 import { createCourseSync } from '../src/issuance/start-issuance.ts';
 import { createLogger } from '../src/logger.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const learners = Number(process.env.SELLO_BENCH_LEARNERS ?? 1000);
 const concurrency = Number(process.env.SELLO_BENCH_CONCURRENCY ?? 8);
+// On PostgreSQL, more Sello processes share the work (the scale-out deployment); the
+// embedded database has one process by nature.
+const extraWorkers = process.env.DATABASE_URL ? Number(process.env.SELLO_BENCH_EXTRA_WORKERS ?? 1) : 0;
+const here = path.dirname(fileURLToPath(import.meta.url));
 
+const extras: ChildProcess[] = [];
 const lms = await startSandboxLms({ productFamily: 'moodle', pageSize: 100 });
 const sello = await startTestSello({ env: { LTI_DYNREG_AUTO_APPROVE: 'true' }, sleep: async () => {} });
 try {
@@ -80,6 +89,26 @@ try {
     concurrency,
     maxAttempts: 3,
   });
+  for (let i = 0; i < extraWorkers; i += 1) {
+    const child = spawn(process.execPath, [path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, 'issuance-worker-child.ts')], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        PUBLIC_URL: sello.url,
+        DATABASE_URL: `${process.env.DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${sello.db.schema}`)}`,
+        SELLO_KEK: sello.config.secrets.keyEncryptionKey!.toString('hex'),
+        ADMIN_TOKEN: sello.adminToken,
+        ISSUANCE_WORKERS: String(concurrency),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`extra worker exited with ${code}`)));
+    });
+    extras.push(child);
+  }
   const rssBefore = process.memoryUsage().rss;
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
@@ -97,6 +126,12 @@ try {
   const report = await createCourseSync({ db: sello.db, ltiServices: sello.lti.services })(context.id);
   const syncedS = (performance.now() - started) / 1000;
   await worker.runUntilIdle();
+  // Other processes may still be finishing the jobs they claimed.
+  for (;;) {
+    if ((await createAwardRepository(sello.db).countByState()).posted >= learners) break;
+    await worker.runUntilIdle();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   if (inspector) {
@@ -115,6 +150,7 @@ try {
       credentials: rows[0]!.n,
       posted,
       rssGrowthMb: Math.round((rssPeak - rssBefore) / 1e6),
+      processes: 1 + extraWorkers,
       signMsPerAward: Number((spent.signMs / learners).toFixed(1)),
       postMsPerAward: Number((spent.postMs / learners).toFixed(1)),
       lmsTokens: lms.tokensIssued,
@@ -122,6 +158,11 @@ try {
     }),
   );
 } finally {
+  for (const child of extras) {
+    if (child.exitCode !== null) continue;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
   await sello.close();
   await lms.close();
 }
