@@ -193,8 +193,13 @@ export async function createLti({
   const services = createLtiServices({ db, toolKeys, fetch: fetchImpl, ...serviceOptions });
   const requireLaunch = createRequireLaunch({ db, ltikSecret: secret });
 
-  const fail = (req: express.Request, res: express.Response, error: LtiError) => sendLtiError(req, res, error, pages);
-  const localeOf = (res: express.Response): 'en' | 'es' => (res.locals.locale as 'en' | 'es' | undefined) ?? config.defaultLocale;
+  const fail = (req: express.Request, res: express.Response, error: LtiError) => {
+    res.locals.locale ??= localeOf(res);
+    sendLtiError(req, res, error, pages);
+  };
+  // /lti is mounted before the app's locale middleware: fall back to Accept-Language.
+  const localeOf = (res: express.Response): 'en' | 'es' =>
+    (res.locals.locale as 'en' | 'es' | undefined) ?? ((res.req.acceptsLanguages('en', 'es') || config.defaultLocale) as 'en' | 'es');
 
   provider.onInvalidToken((req, res) => {
     const err = res.locals.err as { details?: { message?: string } } | undefined;

@@ -190,6 +190,11 @@ describe('LTI launches that must be refused', () => {
     );
     expect(login.status).toBe(400);
     expect(codeOf(login)).toBe('lti_platform_unknown');
+    const spanish = await createBrowser().get(
+      `${sello.url}/lti/login?iss=${encodeURIComponent('https://unknown.lms.example')}&login_hint=x&target_link_uri=${encodeURIComponent(`${sello.url}/lti/launch`)}`,
+      { 'accept-language': 'es-CR,es;q=0.9' },
+    );
+    expect(spanish.text).toContain('Sello no pudo abrir esta página');
     const { login: real } = await launch({ userSub: 'teacher-a', courseId: 'course-a' });
     const form = parseForm(real.text);
     const [header, , signature] = form.fields.id_token!.split('.');
