@@ -117,6 +117,7 @@ export function unbakeSvg(svg: string): unknown {
 /** What a file holds, by its first bytes. */
 export type CredentialFileKind = 'json' | 'png' | 'svg';
 
+/** Sniffs the PNG signature or a leading `<`; anything else is treated as JSON. */
 export function detectFileKind(bytes: Buffer): CredentialFileKind {
   if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
   const head = bytes.subarray(0, 2048).toString('utf8').replace(/^\uFEFF/, '').trimStart();

@@ -16,6 +16,7 @@ const crcTable = (() => {
   return table;
 })();
 
+/** CRC-32 (ISO 3309, as PNG §5.5 uses it) of `data`. */
 export function crc32(data: Buffer): number {
   let crc = 0xffffffff;
   for (const byte of data) crc = crcTable[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
@@ -64,6 +65,7 @@ export function readChunks(png: Buffer): PngChunk[] {
   return chunks;
 }
 
+/** Signature + chunks: the inverse of `readChunks`. */
 export function writeChunks(chunks: PngChunk[]): Buffer {
   return Buffer.concat([PNG_SIGNATURE, ...chunks.map(encodeChunk)]);
 }

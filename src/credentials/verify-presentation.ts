@@ -16,6 +16,11 @@ export interface PresentationReport {
   credentials: VerificationReport[];
 }
 
+/**
+ * Verifies a presentation and each credential in it; `verified` needs a valid (or no)
+ * holder proof and at least one credential, all verified. Presentation errors:
+ * `not_an_object`, `not_a_presentation`, `invalid_presentation_proof`, `unsigned` (skipped).
+ */
 export async function verifyPresentation(
   presentation: unknown,
   options: VerifyCredentialOptions & { challenge?: string; domain?: string },

@@ -37,6 +37,7 @@ export interface CredentialRepository {
   findStatus(credentialId: string): Promise<CredentialStatusState | null>;
 }
 
+/** SQL over the shared `credentials` table and the credentials' status entries. */
 export function createCredentialRepository(db: Queryable): CredentialRepository {
   return {
     async findById(id) {

@@ -33,6 +33,7 @@ export interface IssuerKeyRepository {
   lockIssuer(issuerId: string): Promise<void>;
 }
 
+/** SQL over `issuer_keys`; the encrypted secret is returned as stored, never decrypted here. */
 export function createIssuerKeyRepository(db: Queryable): IssuerKeyRepository {
   return {
     async findCurrent(issuerId) {

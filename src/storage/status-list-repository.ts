@@ -47,6 +47,7 @@ export interface StatusListRepository {
   listEvents(credentialId: string): Promise<StatusEvent[]>;
 }
 
+/** SQL over the status list groups, entries, signed documents and status events. */
 export function createStatusListRepository(db: Queryable): StatusListRepository {
   return {
     async reserveSlot({ issuerId, length, maxFill }) {

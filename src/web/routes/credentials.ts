@@ -145,6 +145,11 @@ function namesOf(document: Record<string, unknown>) {
   };
 }
 
+/**
+ * The router (built with the app's page renderer). Errors: `invalid_request`,
+ * `invalid_credential`, `invalid_presentation`, `unauthorized`, `credential_not_found`,
+ * `achievement_not_found`, `status_change_conflict`, `payload_too_large`, `invalid_json`.
+ */
 export function credentialsRouter(deps: CredentialRoutesDependencies): (context: AppContext) => Router {
   return (context) => {
     const router = express.Router();

@@ -7,6 +7,7 @@ import type { Queryable } from '../../storage/database.ts';
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import { getStatusListCredential } from '../../issuance/credential-status.ts';
 
+/** `GET /status/:id`; unknown ids answer 404 `status_list_not_found`. */
 export function statusRouter(deps: { db: Queryable; keys: IssuerKeyProvider; publicUrl: string; now?: () => Date }): Router {
   const router = express.Router();
   router.get('/status/:id', async (req, res) => {
