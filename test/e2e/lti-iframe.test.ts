@@ -80,4 +80,25 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
     expect(lms.deepLinkReturns.at(-1)!.items[0]).toMatchObject({ title: 'Insignia en marco', lineItem: { label: 'Badge: Insignia en marco', scoreMaximum: 100 } });
     await page.close();
   });
+
+  it('lets an administrator approve a pending platform from the admin page', async () => {
+    const pending = await sello.lti.registry.register({
+      iss: 'https://moodle.pending.example',
+      clientId: 'pending-client',
+      authUrl: 'https://moodle.pending.example/mod/lti/auth.php',
+      tokenUrl: 'https://moodle.pending.example/mod/lti/token.php',
+      jwksUrl: 'https://moodle.pending.example/mod/lti/certs.php',
+      status: 'pending',
+      registeredVia: 'dynamic',
+    });
+    const page = await browser.newPage();
+    await page.goto(`${sello.url}/admin/platforms`);
+    await page.fill('#admin-token', sello.adminToken);
+    await page.click('#admin-load');
+    const row = page.locator('#platforms tbody tr', { hasText: 'pending-client' });
+    await row.locator('button', { hasText: 'approve' }).click();
+    await expect.poll(async () => (await sello.lti.registry.list()).find((p) => p.id === pending.id)?.status, { timeout: 20_000 }).toBe('active');
+    await expect.poll(() => row.locator('td').nth(3).textContent(), { timeout: 20_000 }).toBe('active');
+    await page.close();
+  });
 });
