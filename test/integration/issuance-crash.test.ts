@@ -179,4 +179,65 @@ describe('issuance across crashes', () => {
       expect(mints.rows[0]!.n).toBe(1);
     });
   }, 600_000);
+
+  it('issues once when two Sello processes race on the same events (PostgreSQL), or refuses the second process (embedded)', async () => {
+    await withDb(async (db) => {
+      await ingestOutcomes({
+        db,
+        events: ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'].map((learner) => ({
+          platform: course.platformId,
+          context: course.lmsContextId,
+          learner,
+          activity: 'quiz3',
+          score: 99,
+          max: 100,
+          completed: null,
+          at: new Date('2026-05-02T10:00:00Z'),
+          source: 'webhook' as const,
+        })),
+      });
+      // The racers need addresses to issue to.
+      for (const sub of ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7']) {
+        await createUserRepository(db).upsert({ platformId: course.platformId, sub, email: `${sub}@u.example` });
+      }
+    });
+    // Independent of what ran before in this file: 8 more awards than there are now.
+    const total = (await withDb(async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM awards')).rows[0]!.n)) + 8;
+    const first = startChild(null);
+    const second = startChild(null);
+    try {
+      if (shared) {
+        const urls = await Promise.all([first.url, second.url]);
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const now = await status(urls[0]!);
+          if (now.awards.posted === total && now.jobs.queued === 0 && now.jobs.running === 0) break;
+          if (Date.now() > deadline) throw new Error(`pipeline did not finish: ${JSON.stringify(now)}`);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      } else {
+        // One embedded database has one owner: whichever process comes second stops with a clear message.
+        const loser = await Promise.race([first.exited.then(() => first), second.exited.then(() => second)]);
+        expect(loser.output()).toMatch(/in use by process \d+/);
+        const winner = loser === first ? second : first;
+        const url = await winner.url;
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const now = await status(url);
+          if (now.awards.posted === total && now.jobs.queued === 0 && now.jobs.running === 0) break;
+          if (Date.now() > deadline) throw new Error(`pipeline did not finish: ${JSON.stringify(now)}`);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+    } finally {
+      await Promise.all([stopChild(first), stopChild(second)]);
+    }
+    await withDb(async (db) => {
+      const { rows } = await db.query<{ awards: number; credentials: number; transitions: number }>(
+        `SELECT (SELECT count(*)::int FROM awards) AS awards, (SELECT count(*)::int FROM credentials) AS credentials,
+                (SELECT count(*)::int FROM award_transitions) AS transitions`,
+      );
+      expect(rows[0]).toEqual({ awards: total, credentials: total, transitions: total * 3 });
+    });
+  }, 300_000);
 });
