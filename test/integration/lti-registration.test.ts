@@ -152,6 +152,9 @@ describe('registering platforms', () => {
       'assignment_selection:LtiDeepLinkingRequest',
     ]);
     expect(config.scopes).toContain('https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly');
+    const icon = await fetch(config.extensions[0].settings.icon_url);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toContain('image/svg+xml');
   });
 
   it('adds a platform through the admin API only with the admin token and complete, valid fields', async () => {
