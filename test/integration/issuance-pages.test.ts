@@ -118,7 +118,7 @@ describe('achievement pages', () => {
   it('answers 404 for an achievement of another course and refuses learners', async () => {
     const other = await fetch(`${sello.url}/app/achievements/00000000-0000-4000-8000-000000000000/edit?ltik=${teacherLtik}`, { headers: { accept: 'application/json' } });
     expect(other.status).toBe(404);
-    expect((await other.json()).code).toBe('achievement_not_found');
+    expect(((await other.json()) as { code: string }).code).toBe('achievement_not_found');
     const learner = await fetch(`${sello.url}/app/achievements/new?ltik=${learnerLtik}`);
     expect(learner.status).toBe(403);
   });
