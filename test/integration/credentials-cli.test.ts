@@ -82,6 +82,16 @@ describe('sello verify', () => {
     expect(result.stdout).toMatch(/^VERIFIED$/m);
   });
 
+  it('works while a running Sello holds the embedded database', async () => {
+    // The lock file a running server leaves: owned by a live process (this one).
+    const locked = path.join(work, 'locked-data');
+    fs.mkdirSync(locked, { recursive: true });
+    fs.writeFileSync(path.join(locked, 'sello.lock'), String(process.pid));
+    const result = await sello(['verify', files['good.json']!], undefined, { SELLO_DATA_DIR: locked });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
   it('accepts baked PNG and SVG files and stdin', async () => {
     expect((await sello(['verify', files['good.png']!])).code).toBe(0);
     expect((await sello(['verify', files['good.svg']!])).code).toBe(0);
