@@ -3,6 +3,7 @@
  * (idempotent by credential id) and `setCredentialStatus` for revocation.
  */
 import type { ChainReference } from '../credentials/chain-reference.ts';
+import type { Database, Queryable } from '../storage/database.ts';
 import { issueCredential } from './issue-credential.ts';
 import { setCredentialStatus } from './credential-status.ts';
 import type { IssuerKeyProvider } from './issuer-keys.ts';
@@ -24,8 +25,13 @@ export interface CreateIssueCredentialSignerParameters {
 export function createIssueCredentialSigner({ keys, publicUrl, chainReference }: CreateIssueCredentialSignerParameters): AwardCredentialSigner {
   return {
     async sign({ db, award, achievement, learner, credentialId, now }) {
-      const stored = await issueCredential({
-        db,
+      // One transaction for the whole issuance: the status list index, the issuer key
+      // created on first use and the credential row commit together or not at all, so a
+      // failed or killed attempt leaves nothing half-claimed for the retry to trip on.
+      const inTransaction = <T>(work: (tx: Queryable) => Promise<T>) =>
+        'transaction' in db && typeof (db as Database).transaction === 'function' ? (db as Database).transaction(work) : work(db);
+      const stored = await inTransaction((tx) => issueCredential({
+        db: tx,
         keys,
         publicUrl,
         chainReference,
@@ -40,11 +46,13 @@ export function createIssueCredentialSigner({ keys, publicUrl, chainReference }:
         },
         credentialId,
         evidence: award.origin === 'manual' && award.reason ? [{ narrative: award.reason }] : undefined,
-      });
+      }));
       return { id: stored.id, hash: stored.hash };
     },
     async revoke({ db, credentialId, reason, actor }) {
-      await setCredentialStatus({ db, credentialId, purpose: 'revocation', value: true, reason, actor });
+      const run = (work: (tx: Queryable) => Promise<unknown>) =>
+        'transaction' in db && typeof (db as Database).transaction === 'function' ? (db as Database).transaction(work) : work(db);
+      await run((tx) => setCredentialStatus({ db: tx, credentialId, purpose: 'revocation', value: true, reason, actor }));
     },
   };
 }
