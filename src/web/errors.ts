@@ -8,9 +8,18 @@ import { AppError, HttpError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { negotiateLocale, translate, type Locale } from './i18n.ts';
 import type { PageRenderer } from './views.ts';
+import { ltiErrorStatus } from '../lti/errors.ts';
 
-/** Codes whose status does not follow from their name (see `statusForCode`). */
+/**
+ * Codes whose status does not follow from their name (see `statusForCode`). LTI's launch
+ * codes are 401/403 whatever their name says, so its table is taken whole.
+ */
 const explicitStatus: Record<string, number> = {
+  ...ltiErrorStatus,
+  remote_document_refused: 400,
+  unsupported_did_method: 400,
+  chain_unreachable: 503,
+  chain_rpc_error: 502,
   invalid_json: 400,
   invalid_request: 400,
   invalid_config: 500,

@@ -35,6 +35,12 @@ describe('the sello command', () => {
     expect(second.code).toBe(0);
   });
 
+  it('names an unknown command instead of running the server', () => {
+    const result = sello(['bogus']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^sello: unknown command 'bogus'\. Commands: serve, migrate/);
+  });
+
   it('stops with exit code 2 and names the bad variable', () => {
     const result = sello(['migrate'], { PORT: 'abc' });
     expect(result.code).toBe(2);
