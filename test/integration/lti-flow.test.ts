@@ -264,13 +264,13 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     }
   });
 
-  it('saves a learner wallet as its checksummed address and refuses an invalid one with a clear message', async () => {
+  it('saves a learner wallet given as a checksummed address and refuses anything else with a clear message', async () => {
     const browser = createBrowser();
     const landed = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'learner-2', courseId: 'course-a' }).url));
     const ltik = ltikOf(landed);
     const bad = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x1234' });
     expect(bad.status).toBe(400);
-    expect(decodeHtml(bad.text)).toContain('not a valid Ethereum address');
+    expect(decodeHtml(bad.text)).toContain('not a checksummed Ethereum address');
     const badJson = await fetch(`${sello.url}/app/learner/wallet`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -280,7 +280,9 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     expect((await jsonOf(badJson)).code).toBe('invalid_wallet_address');
     const user = await createUserRepository(sello.db).findBySub(platform.id, 'learner-2');
     expect(user!.walletAddress).toBeNull();
-    const good = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x52908400098527886e0f7030069857d2e4169ee7' });
+    const lowercase = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x52908400098527886e0f7030069857d2e4169ee7' });
+    expect(lowercase.status).toBe(400);
+    const good = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x52908400098527886E0F7030069857D2E4169EE7' });
     expect(good.status).toBe(200);
     expect((await createUserRepository(sello.db).findBySub(platform.id, 'learner-2'))!.walletAddress).toBe('0x52908400098527886E0F7030069857D2E4169EE7');
   });

@@ -4,7 +4,7 @@ import { serviceUrl } from '../../src/lti/services.ts';
 import { isInstructorRole, isLearnerRole, roleName } from '../../src/lti/claims.ts';
 import { buildRegistrationRequest } from '../../src/lti/tool-configuration.ts';
 import { badgeResourceLink } from '../../src/lti/deep-linking.ts';
-import { checksummedAddress } from '../../src/web/routes/learner.ts';
+import { parseWalletAddress } from '../../src/chain/link-wallet.ts';
 import type { Achievement } from '../../src/storage/achievement-repository.ts';
 
 describe('LTI protocol helpers', () => {
@@ -63,10 +63,10 @@ describe('LTI protocol helpers', () => {
     });
   });
 
-  it('accepts wallet addresses in lower, upper or correct checksum case, and nothing else', () => {
-    expect(checksummedAddress('0x52908400098527886e0f7030069857d2e4169ee7')).toBe('0x52908400098527886E0F7030069857D2E4169EE7');
-    expect(checksummedAddress('0x52908400098527886E0F7030069857D2e4169EE7')).toBeNull();
-    expect(checksummedAddress('52908400098527886e0f7030069857d2e4169ee7')).toBeNull();
-    expect(checksummedAddress('0x1234')).toBeNull();
+  it('accepts a wallet address only in its EIP-55 checksummed form', () => {
+    expect(parseWalletAddress('0x52908400098527886E0F7030069857D2E4169EE7')).toBe('0x52908400098527886E0F7030069857D2E4169EE7');
+    for (const bad of ['0x52908400098527886e0f7030069857d2e4169ee7', '0x52908400098527886E0F7030069857D2e4169EE7', '52908400098527886e0f7030069857d2e4169ee7', '0x1234']) {
+      expect(() => parseWalletAddress(bad)).toThrowError(expect.objectContaining({ code: 'invalid_wallet_address' }));
+    }
   });
 });

@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Response } from 'express';
-import { getAddress } from 'ethers';
 import type { Database } from '../../storage/database.ts';
 import { createContextRepository } from '../../storage/context-repository.ts';
 import { createLtiViewRepository } from '../../storage/lti-view-repository.ts';
@@ -15,6 +14,8 @@ import { createUserRepository } from '../../storage/user-repository.ts';
 import type { Lti } from '../../lti/provider.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { ltiErrorHandler } from '../../lti/errors.ts';
+import { linkWallet } from '../../chain/link-wallet.ts';
+import { hasCode } from '../../errors.ts';
 import { translate } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 
@@ -26,19 +27,6 @@ export interface LearnerRouterDependencies {
   pages: PageRenderer;
   /** Data for the progress partial (issuance capability); absent = no progress section. */
   learnerProgress?: (launch: Launch) => Promise<Record<string, unknown>>;
-}
-
-/**
- * The EIP-55 form of `input`, or null when it is not an address (or a mixed-case one
- * whose checksum is wrong, which usually means a typo).
- */
-export function checksummedAddress(input: string): string | null {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(input)) return null;
-  try {
-    return getAddress(input);
-  } catch {
-    return null;
-  }
 }
 
 export function learnerRouter({ db, lti, pages, learnerProgress }: LearnerRouterDependencies): Router {
@@ -88,8 +76,16 @@ export function learnerRouter({ db, lti, pages, learnerProgress }: LearnerRouter
   router.post('/app/learner/wallet', learnerOnly, async (req, res) => {
     const launch = res.locals.launch as Launch;
     const given = typeof req.body?.walletAddress === 'string' ? req.body.walletAddress.trim() : '';
-    const address = given === '' ? null : checksummedAddress(given);
-    if (given !== '' && !address) {
+    let address: string | null = null;
+    try {
+      // Linking goes through the chain capability so tokens for the learner's existing
+      // credentials are queued at once. Only EIP-55 checksummed addresses are taken: a
+      // lowercase one carries no typo protection, and a token minted to a mistyped
+      // soulbound address can never be moved.
+      if (given === '') await users.setWallet(launch.userId, null);
+      else address = (await linkWallet({ db, userId: launch.userId, walletAddress: given })).walletAddress;
+    } catch (error) {
+      if (!hasCode(error, 'invalid_wallet_address')) throw error;
       const message = translate(res.locals.locale, 'lti.learner.walletInvalid');
       if (req.accepts(['html', 'json']) === 'json') {
         res.status(400).json({ code: 'invalid_wallet_address', message, details: { walletAddress: given } });
@@ -98,7 +94,6 @@ export function learnerRouter({ db, lti, pages, learnerProgress }: LearnerRouter
       await render(res, 400, { wallet: given, walletMessage: message, walletClass: 'bad' });
       return;
     }
-    await users.setWallet(launch.userId, address);
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ walletAddress: address });
       return;
