@@ -23,8 +23,24 @@ export interface CreateIssueCredentialSignerParameters {
  *   (the job is retried and parked as `failed` with that message), `signing_failed`.
  */
 export function createIssueCredentialSigner({ keys, publicUrl, chainReference }: CreateIssueCredentialSignerParameters): AwardCredentialSigner {
+  // The issuer's key must exist before the signing transactions start: creating it inside
+  // them locks the issuer row while concurrent ones hold key-share locks on it (their
+  // status list rows reference the issuer), which PostgreSQL resolves as a deadlock.
+  const keysReady = new Map<string, Promise<unknown>>();
+  const ensureKey = (issuerId: string) => {
+    let ready = keysReady.get(issuerId);
+    if (!ready) {
+      ready = keys.ensureKey(issuerId).catch((error: unknown) => {
+        keysReady.delete(issuerId);
+        throw error;
+      });
+      keysReady.set(issuerId, ready);
+    }
+    return ready;
+  };
   return {
     async sign({ db, award, achievement, learner, credentialId, now }) {
+      await ensureKey(achievement.issuerId);
       // One transaction for the whole issuance: the status list index, the issuer key
       // created on first use and the credential row commit together or not at all, so a
       // failed or killed attempt leaves nothing half-claimed for the retry to trip on.
