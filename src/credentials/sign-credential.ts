@@ -4,10 +4,10 @@
  * array, which the official OB 3.0 schema requires.
  */
 import * as vc from '@digitalbazaar/vc';
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
-import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import { CredentialError } from './errors.ts';
+import { eddsaRdfc2022 } from './cryptosuite.ts';
+import { createEd25519Signer, type Ed25519Signer } from './multikey.ts';
 import type { DocumentLoader } from './document-loader.ts';
 
 /** The private half is only ever held in memory, decrypted for the signature. */
@@ -19,22 +19,27 @@ export interface SigningKey {
   secretKeyMultibase: string;
 }
 
-export type Signer = ReturnType<Ed25519Multikey.Ed25519MultikeyPair['signer']>;
+export type Signer = Ed25519Signer;
 
 const signers = new WeakMap<SigningKey, Promise<Signer>>();
 
-/** The library signer of a key, built once per key object. */
+/**
+ * The signer of a key, built once per key object (the key provider hands out one
+ * object per key): decoding the multibase key and importing it into node:crypto cost
+ * more than the signature, so they are not repeated per credential.
+ */
 function signerFor(key: SigningKey): Promise<Signer> {
   let signer = signers.get(key);
   if (!signer) {
-    signer = Ed25519Multikey.from({
+    signer = createEd25519Signer({
       id: key.verificationMethod,
       controller: key.controller,
-      type: 'Multikey',
       publicKeyMultibase: key.publicKeyMultibase,
       secretKeyMultibase: key.secretKeyMultibase,
-    }).then((pair) => pair.signer());
+    });
     signers.set(key, signer);
+    // A key that cannot be imported is not remembered as broken.
+    signer.catch(() => signers.delete(key));
   }
   return signer;
 }

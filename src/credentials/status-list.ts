@@ -47,13 +47,30 @@ export function buildStatusListCredential(params: {
   };
 }
 
+// Decoded lists by their encoded string. Verifying a batch reads the same few lists
+// over and over; inflating 16 KiB per read costs more than the rest of the status
+// check. A list's content IS its encoded string, so a changed list is a new entry.
+const MAX_DECODED_LISTS = 32;
+const decodedLists = new Map<string, Promise<BitstringStatusList>>();
+
+function decodedList(encodedList: string): Promise<BitstringStatusList> {
+  let list = decodedLists.get(encodedList);
+  if (!list) {
+    list = BitstringStatusList.decode({ encodedList });
+    decodedLists.set(encodedList, list);
+    list.catch(() => decodedLists.delete(encodedList));
+    if (decodedLists.size > MAX_DECODED_LISTS) decodedLists.delete(decodedLists.keys().next().value!);
+  }
+  return list;
+}
+
 /**
  * The bit at `index` of an encoded list.
  *
  * @throws Error when the list cannot be decoded or the index is outside it.
  */
 export async function readStatusBit(params: { encodedList: string; index: number }): Promise<boolean> {
-  const list = await BitstringStatusList.decode({ encodedList: params.encodedList });
+  const list = await decodedList(params.encodedList);
   if (!Number.isInteger(params.index) || params.index < 0 || params.index >= list.length) {
     throw new Error(`Status list index ${params.index} is outside the list (length ${list.length})`);
   }

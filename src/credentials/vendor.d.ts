@@ -34,7 +34,9 @@ declare module '@digitalbazaar/ed25519-multikey' {
     secretKeyMultibase?: string;
     signer(): { id?: string; algorithm: string; sign(options: { data: Uint8Array }): Promise<Uint8Array> };
     verifier(): unknown;
-    export(options: { publicKey?: boolean; secretKey?: boolean; includeContext?: boolean }): Promise<Record<string, string>>;
+    export(options: { publicKey?: boolean; secretKey?: boolean; includeContext?: boolean; raw?: false }): Promise<Record<string, string>>;
+    /** `raw`: the key bytes; `canonicalize`: the 32-byte seed rather than seed + public key. */
+    export(options: { publicKey?: boolean; secretKey?: boolean; raw: true; canonicalize?: boolean }): Promise<{ publicKey?: Uint8Array; secretKey?: Uint8Array }>;
   }
   export function generate(options?: { id?: string; controller?: string; seed?: Uint8Array }): Promise<Ed25519MultikeyPair>;
   export function from(key: Record<string, unknown>): Promise<Ed25519MultikeyPair>;

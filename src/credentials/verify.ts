@@ -20,13 +20,13 @@
  */
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
-import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import { AppError } from '../errors.ts';
 import { validateOb3Schema } from './schema.ts';
 import { credentialHash } from './credential-hash.ts';
 import { readChainReference } from './chain-reference.ts';
 import { didOf, type DidDocument } from './did.ts';
 import { readStatusBit } from './status-list.ts';
+import { eddsaRdfc2022 } from './cryptosuite.ts';
 import type { DocumentLoader } from './document-loader.ts';
 
 /** What the chain capability is asked (structural: chain never imports credentials). */
