@@ -133,17 +133,14 @@ export function createAwardRepository(db: Queryable): AwardRepository {
            INSERT INTO awards (achievement_id, user_id, context_id, origin, awarded_by, reason)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (achievement_id, user_id) DO NOTHING
-           RETURNING *)
+           RETURNING *),
+         logged AS (
+           INSERT INTO award_transitions (award_id, from_state, to_state, actor, details)
+           SELECT id, NULL, 'awarded', $5, $7::jsonb FROM created)
          SELECT ${columns} FROM created a`,
-        [input.achievementId, input.userId, input.contextId, input.origin, input.awardedBy, input.reason],
+        [input.achievementId, input.userId, input.contextId, input.origin, input.awardedBy, input.reason, JSON.stringify({ origin: input.origin, reason: input.reason })],
       );
-      if (inserted.rows[0]) {
-        await db.query(
-          `INSERT INTO award_transitions (award_id, from_state, to_state, actor, details) VALUES ($1, NULL, 'awarded', $2, $3::jsonb)`,
-          [inserted.rows[0].id, input.awardedBy, JSON.stringify({ origin: input.origin, reason: input.reason })],
-        );
-        return { award: inserted.rows[0], created: true };
-      }
+      if (inserted.rows[0]) return { award: inserted.rows[0], created: true };
       return { award: (await this.find(input.achievementId, input.userId))!, created: false };
     },
     async transition({ id, from, to, actor, details = {}, set = {} }) {
@@ -155,19 +152,24 @@ export function createAwardRepository(db: Queryable): AwardRepository {
         values.push(value instanceof Date ? value.toISOString() : value);
         sets.push(`${settable[field]} = $${values.length}`);
       }
+      // One statement: the state change and its record commit together or not at all.
+      values.push(actor, JSON.stringify(details));
+      const actorParam = `$${values.length - 1}`;
+      const detailsParam = `$${values.length}::jsonb`;
       const { rows } = await db.query<Award & { previous: AwardState }>(
-        `WITH previous AS (SELECT state FROM awards WHERE id = $1 FOR UPDATE)
-         UPDATE awards a SET ${sets.join(', ')} FROM previous
-          WHERE a.id = $1 AND previous.state = ANY($2::text[])
-         RETURNING ${columns}, previous.state AS previous`,
+        `WITH previous AS (SELECT state FROM awards WHERE id = $1 FOR UPDATE),
+         changed AS (
+           UPDATE awards a SET ${sets.join(', ')} FROM previous
+            WHERE a.id = $1 AND previous.state = ANY($2::text[])
+           RETURNING a.*, previous.state AS previous_state),
+         logged AS (
+           INSERT INTO award_transitions (award_id, from_state, to_state, actor, details)
+           SELECT id, previous_state, state, ${actorParam}, ${detailsParam} FROM changed)
+         SELECT ${columns}, a.previous_state AS previous FROM changed a`,
         values,
       );
       const row = rows[0];
       if (!row) return null;
-      await db.query(
-        `INSERT INTO award_transitions (award_id, from_state, to_state, actor, details) VALUES ($1, $2, $3, $4, $5::jsonb)`,
-        [id, row.previous, to, actor, JSON.stringify(details)],
-      );
       const { previous: _previous, ...award } = row;
       return award;
     },
