@@ -29,6 +29,7 @@ import { learnerRouter } from './web/routes/learner.ts';
 import { startIssuance, type RunningIssuance } from './issuance/start-issuance.ts';
 import { achievementPagesRouter, issuanceAdminRouter } from './web/routes/achievements.ts';
 import { createLearnerProgress } from './web/routes/learner-progress.ts';
+import { outcomesWebhookRouter } from './web/routes/outcomes-webhook.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -128,7 +129,6 @@ export async function startSello({ config, announce = (line) => console.log(line
       maxAttempts: config.issuance.maxAttempts,
       leaseS: config.issuance.leaseS,
       syncIntervalS: config.outcomes.syncIntervalS,
-      bodyLimit: config.bodyLimit,
       crashAt: config.issuance.testCrashAt,
     });
     const runningIssuance = issuance;
@@ -143,7 +143,8 @@ export async function startSello({ config, announce = (line) => console.log(line
       chainHealth: () => chain.health(),
       earlyMounts: [
         { path: '/lti', handler: lti.router },
-        { path: '/api/outcomes', handler: issuance.webhookRouter },
+        // The webhook's signature covers the raw body: mounted before the body parsers.
+        { path: '/api/outcomes', handler: outcomesWebhookRouter({ db, bodyLimit: config.bodyLimit, onQueued: () => runningIssuance.worker.poke() }) },
       ],
       routers: [
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),

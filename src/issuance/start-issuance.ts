@@ -1,9 +1,8 @@
 /**
  * Issuance as one running service, assembled for the composition root: the job worker,
- * the scheduled sync of active courses, the webhook router, the launch hook and the
+ * the scheduled sync of active courses, the launch hook and the
  * "sync this course now" verb used by the CLI and the instructor pages.
  */
-import type { Router } from 'express';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import { createOutcomeRepository, type OutcomeContext } from '../storage/outcome-repository.ts';
@@ -13,7 +12,6 @@ import { readAgsResults } from '../outcomes/ags-results-sync.ts';
 import { syncContext, type OutcomeReader, type SyncContextReport, type SyncProgress } from '../outcomes/sync-context.ts';
 import { createSyncScheduler, type SyncScheduler } from '../outcomes/sync-scheduler.ts';
 import { connectorReader } from '../outcomes/connector-reader.ts';
-import { outcomesWebhookRouter } from '../web/routes/outcomes-webhook.ts';
 import { createIssuanceWorker, type IssuanceWorker } from './issuance-worker.ts';
 import { createIssueCredentialSigner } from './credential-signer.ts';
 import { createAgsGradebook } from './ags-gradebook.ts';
@@ -35,7 +33,6 @@ export interface StartIssuanceParameters {
   /** Claim lease of a job, seconds (config.issuance.leaseS). */
   leaseS: number;
   syncIntervalS: number;
-  bodyLimit: string;
   /** Test mode only: the step at which to kill this process (SELLO_TEST_CRASH_AT). */
   crashAt?: CrashPoint | null;
   /** Outgoing HTTP of the Moodle and Canvas connectors. */
@@ -47,8 +44,6 @@ export interface StartIssuanceParameters {
 export interface RunningIssuance {
   worker: IssuanceWorker;
   scheduler: SyncScheduler;
-  /** Mount at `/api/outcomes` through `earlyMounts` (the signature covers the raw body). */
-  webhookRouter: Router;
   /** Syncs one course now from every source it has. */
   syncNow(contextId: string, onProgress?: (progress: SyncProgress) => void): Promise<SyncContextReport>;
   /** The LTI launch hook: a launch syncs that course. */
@@ -135,7 +130,6 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
   return {
     worker,
     scheduler,
-    webhookRouter: outcomesWebhookRouter({ db, bodyLimit: parameters.bodyLimit, onQueued: () => worker.poke() }),
     syncNow,
     async onLaunch(launch) {
       // In the background: a launch must not wait for a whole course's gradebook.
