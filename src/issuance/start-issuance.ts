@@ -97,12 +97,8 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
         }
       }
     : undefined;
-  const signer = {
-    sign: (p: Parameters<ReturnType<typeof createIssueCredentialSigner>['sign']>[0]) =>
-      createIssueCredentialSigner({ keys: parameters.keys, publicUrl: parameters.publicUrl, chainReference: parameters.chainReference() }).sign(p),
-    revoke: (p: Parameters<ReturnType<typeof createIssueCredentialSigner>['revoke']>[0]) =>
-      createIssueCredentialSigner({ keys: parameters.keys, publicUrl: parameters.publicUrl, chainReference: null }).revoke(p),
-  };
+  // The chain is open before issuance starts, so its reference is known once and for all.
+  const signer = createIssueCredentialSigner({ keys: parameters.keys, publicUrl: parameters.publicUrl, chainReference: parameters.chainReference() });
   const worker = createIssuanceWorker({
     db,
     signer,
