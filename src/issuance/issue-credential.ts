@@ -96,7 +96,7 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
 
   const id = params.credentialId ?? `urn:uuid:${crypto.randomUUID()}`;
   const statusLists = createStatusListRepository(db);
-  const group = await statusLists.reserveSlot({ issuerId: issuer.id, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
+  const group = await statusLists.findOpenGroup({ issuerId: issuer.id, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
   let index: number | null = null;
   for (let attempt = 0; attempt < MAX_INDEX_ATTEMPTS && index === null; attempt += 1) {
     // Random, so a list position says nothing about issuance order.
@@ -138,6 +138,7 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
     validFrom,
     validUntil: validUntil ?? null,
   });
+  if (stored) await statusLists.countAllocation(group.id);
   return stored ?? (await credentials.findById(id))!;
 }
 

@@ -29,10 +29,16 @@ const eventColumns = `id, credential_id AS "credentialId", credential_hash AS "c
 
 export interface StatusListRepository {
   /**
-   * Takes one slot in the issuer's newest group with room (fill below `maxFill`),
-   * creating a group when none has room. Returns the group; the slot is counted.
+   * The issuer's newest group with room (fill below `maxFill`), created when none has
+   * room. Reads without locking the group: concurrent signings must not queue behind it.
    */
-  reserveSlot(params: { issuerId: string; length: number; maxFill: number }): Promise<StatusListGroup>;
+  findOpenGroup(params: { issuerId: string; length: number; maxFill: number }): Promise<StatusListGroup>;
+  /**
+   * Counts one more slot of the group. Callers do it last in their transaction, so the
+   * group row is locked only from here to commit; a few concurrent signings may take a
+   * group slightly past `maxFill`, which stays far below its length.
+   */
+  countAllocation(groupId: string): Promise<void>;
   /** Records `credentialId` at `index`; false when the index is taken (pick another). */
   claimIndex(params: { groupId: string; index: number; credentialId: string }): Promise<boolean>;
   findGroup(groupId: string): Promise<StatusListGroup | null>;
@@ -50,20 +56,20 @@ export interface StatusListRepository {
 /** SQL over the status list groups, entries, signed documents and status events. */
 export function createStatusListRepository(db: Queryable): StatusListRepository {
   return {
-    async reserveSlot({ issuerId, length, maxFill }) {
-      const taken = await db.query<StatusListGroup>(
-        `UPDATE status_list_groups SET allocated = allocated + 1
-         WHERE id = (SELECT id FROM status_list_groups WHERE issuer_id = $1 AND allocated < $2 ORDER BY created_at DESC LIMIT 1)
-           AND allocated < $2
-         RETURNING ${groupColumns}`,
+    async findOpenGroup({ issuerId, length, maxFill }) {
+      const open = await db.query<StatusListGroup>(
+        `SELECT ${groupColumns} FROM status_list_groups WHERE issuer_id = $1 AND allocated < $2 ORDER BY created_at DESC LIMIT 1`,
         [issuerId, maxFill],
       );
-      if (taken.rows[0]) return taken.rows[0];
+      if (open.rows[0]) return open.rows[0];
       const created = await db.query<StatusListGroup>(
-        `INSERT INTO status_list_groups (issuer_id, length, allocated) VALUES ($1, $2, 1) RETURNING ${groupColumns}`,
+        `INSERT INTO status_list_groups (issuer_id, length, allocated) VALUES ($1, $2, 0) RETURNING ${groupColumns}`,
         [issuerId, length],
       );
       return created.rows[0]!;
+    },
+    async countAllocation(groupId) {
+      await db.query('UPDATE status_list_groups SET allocated = allocated + 1 WHERE id = $1', [groupId]);
     },
     async claimIndex({ groupId, index, credentialId }) {
       const { rowCount } = await db.query(
