@@ -90,7 +90,7 @@ try {
     maxAttempts: 3,
   });
   for (let i = 0; i < extraWorkers; i += 1) {
-    const child = spawn(process.execPath, [path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, 'issuance-worker-child.ts')], {
+    const child = spawn(process.execPath, [...process.execArgv, path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, 'issuance-worker-child.ts')], {
       env: {
         ...process.env,
         NODE_ENV: 'test',

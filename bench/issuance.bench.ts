@@ -27,7 +27,8 @@ async function once(databaseUrl: string | null): Promise<RunFigures | { error: s
   delete env.DATABASE_URL;
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   try {
-    const { stdout } = await run(process.execPath, [path.join(root, 'bin', 'run-ts.js'), path.join(here, 'issuance-child.ts')], {
+    // execArgv carries the Node flags `npm start` runs Sello with (young generation size).
+    const { stdout } = await run(process.execPath, [...process.execArgv, path.join(root, 'bin', 'run-ts.js'), path.join(here, 'issuance-child.ts')], {
       cwd: root,
       env,
       maxBuffer: 16 * 1024 * 1024,
