@@ -30,6 +30,7 @@ import { startIssuance, type RunningIssuance } from './issuance/start-issuance.t
 import { achievementPagesRouter, issuanceAdminRouter } from './web/routes/achievements.ts';
 import { createLearnerProgress } from './web/routes/learner-progress.ts';
 import { outcomesWebhookRouter } from './web/routes/outcomes-webhook.ts';
+import { adminOutcomeSourcesRouter } from './web/routes/admin-outcome-sources.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -149,6 +150,7 @@ export async function startSello({ config, announce = (line) => console.log(line
       routers: [
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
+        adminOutcomeSourcesRouter({ db, adminToken: secrets.adminToken }),
         instructorRouter({ db, lti, pages }),
         learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
