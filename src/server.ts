@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { migrate } from './storage/migrate.ts';
 import { resolveSecrets } from './storage/secrets.ts';
-import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from './storage/issuer-repository.ts';
+import { createIssuerRepository, defaultIssuerProfile } from './storage/issuer-repository.ts';
 import { buildApp } from './web/app.ts';
 import { openChain, type ChainService } from './chain/open-chain.ts';
 import { createAnchorBatcher } from './chain/anchor-batcher.ts';
@@ -68,15 +68,7 @@ export async function startSello({ config, announce = (line) => console.log(line
     const report = await migrate(db);
     if (report.applied.length > 0) log.info({ applied: report.applied }, 'database migrated');
     // The deployment's own issuer profile follows the ISSUER_* settings at every start.
-    const defaultIssuer = await createIssuerRepository(db).upsert({
-      slug: DEFAULT_ISSUER_SLUG,
-      name: config.issuer.name,
-      url: config.issuer.url,
-      email: config.issuer.email,
-      imageUrl: config.issuer.image,
-      description: config.issuer.description,
-      didMethod: config.issuer.didMethod,
-    });
+    const defaultIssuer = await createIssuerRepository(db).upsert(defaultIssuerProfile(config.issuer));
 
     // Issuer keys: the default issuer always has a current signing key (and so a DID
     // document) before anything is issued or registered on-chain.

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Database } from '../storage/database.ts';
-import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../storage/issuer-repository.ts';
+import { createIssuerRepository, defaultIssuerProfile, DEFAULT_ISSUER_SLUG } from '../storage/issuer-repository.ts';
 import {
   createPlatformRepository,
   type Platform,
@@ -96,15 +96,7 @@ export function createPlatformRegistry({
     if (found) return found.id;
     if (wanted !== DEFAULT_ISSUER_SLUG) throw new LtiError('invalid_platform', `No issuer with slug "${wanted}"`, { issuerSlug: wanted });
     // The composition root creates the default issuer at start; a bare database (CLI) may not have it yet.
-    const created = await issuers.upsert({
-      slug: DEFAULT_ISSUER_SLUG,
-      name: config.issuer.name,
-      url: config.issuer.url,
-      email: config.issuer.email,
-      imageUrl: config.issuer.image,
-      description: config.issuer.description,
-      didMethod: config.issuer.didMethod,
-    });
+    const created = await issuers.upsert(defaultIssuerProfile(config.issuer));
     return created.id;
   }
 

@@ -1,3 +1,4 @@
+import type { Config } from '../config.ts';
 import type { Queryable } from './database.ts';
 
 /** An issuing institution: the OB 3.0 `Profile` behind its credentials. */
@@ -55,3 +56,16 @@ export function createIssuerRepository(db: Queryable): IssuerRepository {
 
 /** The deployment's own issuer (slug `default`), from the ISSUER_* settings. */
 export const DEFAULT_ISSUER_SLUG = 'default';
+
+/** The default issuer's profile as the ISSUER_* settings describe it. */
+export function defaultIssuerProfile(settings: Config['issuer']): IssuerProfile {
+  return {
+    slug: DEFAULT_ISSUER_SLUG,
+    name: settings.name,
+    url: settings.url,
+    email: settings.email,
+    imageUrl: settings.image,
+    description: settings.description,
+    didMethod: settings.didMethod,
+  };
+}
