@@ -21,6 +21,8 @@ import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
 import type { StoredCredential } from '../../src/storage/credential-repository.ts';
 import { buildApp } from '../../src/web/app.ts';
 import { chainRpcRouter } from '../../src/web/routes/chain-rpc.ts';
+import { credentialsRouter } from '../../src/web/routes/credentials.ts';
+import request from 'supertest';
 import { VERSION } from '../../src/version.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testSecrets } from '../support/config.ts';
@@ -139,5 +141,41 @@ describe('a signed credential anchored on chain', () => {
   it('fails anchored_on_chain with revoked_on_chain once revoked on-chain', async () => {
     await revokeCredentialOnChain({ chain, credentialHash: credential.hash, reason: 'issued_in_error' });
     expect(await anchorCheck(credential.document)).toMatchObject({ valid: false, error: 'revoked_on_chain' });
+  });
+
+  it('shows a just-issued credential as verified with its anchoring pending, then as anchored', async () => {
+    const pageApp = buildApp({
+      config,
+      db,
+      log: silentLog,
+      secrets: testSecrets(config),
+      version: VERSION,
+      routers: [
+        credentialsRouter({
+          db,
+          keys,
+          publicUrl: config.publicUrl,
+          adminToken: testSecrets(config).adminToken,
+          defaultIssuerId: credential.issuerId,
+          chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
+          anchorChecker: createAnchorChecker({ rpcUrl }),
+        }),
+      ],
+    });
+    const fresh = await issueAnother();
+    const page = () => request(pageApp).get(`/credentials/${fresh.id.replace('urn:uuid:', '')}`).set('accept', 'text/html');
+    const waiting = await page().expect(200);
+    expect(waiting.text).toContain('Verified credential · anchoring on the blockchain pending');
+    expect(waiting.text).toContain('check-pending');
+    expect(waiting.text).not.toContain('did not pass verification');
+    // The JSON verification stays strict: not anchored yet is not verified there.
+    const strict = await request(pageApp).post('/credentials/verify').send({ verifiableCredential: fresh.document }).expect(200);
+    expect(strict.body.verified).toBe(false);
+
+    expect(await batcher.runOnce({ flush: true })).toMatchObject({ batchesAnchored: 1, error: null });
+    const anchored = await page().expect(200);
+    expect(anchored.text).toContain('Verified credential');
+    expect(anchored.text).not.toContain('pending');
+    expect(anchored.text).not.toContain('check-pending');
   });
 });

@@ -115,14 +115,35 @@ function checkMark(check: { valid: boolean; skipped?: boolean }): string {
   return check.skipped ? '–' : check.valid ? '✓' : '✗';
 }
 
-function reportForPage(report: VerificationReport, locale: Locale) {
-  return report.checks.map((check) => ({
-    ...check,
-    mark: checkMark(check),
-    state: check.skipped ? 'skipped' : check.valid ? 'ok' : 'bad',
-    label: translate(locale, `cred.check.${check.id}`),
-    explanation: check.error ? translate(locale, `cred.error.${check.error}`) : '',
-  }));
+/**
+ * The checks as the page shows them. `anchoringPending`: Sello's own records say the
+ * credential waits in an anchoring batch, so a missing anchor is shown as pending, not
+ * as a failure (the JSON verification API and `sello verify` stay strict).
+ */
+function reportForPage(report: VerificationReport, locale: Locale, anchoringPending: boolean) {
+  return report.checks.map((check) => {
+    if (anchoringPending && check.id === 'anchored_on_chain') {
+      return { ...check, mark: '⏳', state: 'pending', label: translate(locale, `cred.check.${check.id}`), explanation: translate(locale, 'cred.anchor.pending_check') };
+    }
+    return {
+      ...check,
+      mark: checkMark(check),
+      state: check.skipped ? 'skipped' : check.valid ? 'ok' : 'bad',
+      label: translate(locale, `cred.check.${check.id}`),
+      explanation: check.error ? translate(locale, `cred.error.${check.error}`) : '',
+    };
+  });
+}
+
+/**
+ * True when the only thing missing is the anchor of a credential that Sello has queued
+ * (no batch yet, or its batch not yet anchored): the first minutes after issuance.
+ */
+function isAnchoringPending(report: VerificationReport, anchor: { status: string } | null, hasChainReference: boolean): boolean {
+  if (!hasChainReference || anchor?.status === 'anchored') return false;
+  const anchorCheck = report.checks.find((check) => check.id === 'anchored_on_chain');
+  const othersPass = report.checks.every((check) => check.id === 'anchored_on_chain' || check.valid || check.skipped);
+  return Boolean(anchorCheck && !anchorCheck.valid && anchorCheck.error === 'not_anchored' && othersPass);
 }
 
 function badgeImageOf(document: Record<string, unknown>): string | null {
@@ -295,6 +316,7 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       const validFrom = new Date(String(stored.document.validFrom));
       const anchor = await findCredentialAnchor(deps.db, stored.hash).catch(() => null);
       const reference = readChainReference(stored.document);
+      const anchoringPending = isAnchoringPending(report, anchor, reference !== null);
       const linkedIn = new URL('https://www.linkedin.com/profile/add');
       linkedIn.search = new URLSearchParams({
         startTask: 'CERTIFICATION_NAME',
@@ -313,8 +335,9 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
             title: names.achievementName,
             ...names,
             image: badgeImageOf(stored.document),
-            verified: report.verified,
-            checks: reportForPage(report, locale),
+            verified: report.verified || anchoringPending,
+            anchoringPending,
+            checks: reportForPage(report, locale, anchoringPending),
             credentialId: stored.id,
             hash: stored.hash,
             validFrom: stored.document.validFrom,
