@@ -60,6 +60,26 @@ export interface RegisterPlatformParameters {
   registeredVia: 'manual' | 'dynamic' | 'cli';
 }
 
+/**
+ * A validated manual registration (admin API or CLI) as the registry takes it. An
+ * administrator adding a platform is its approval, so it starts active.
+ */
+export function manualRegistration(input: PlatformInput, registeredVia: 'manual' | 'cli'): RegisterPlatformParameters {
+  return {
+    iss: input.issuer,
+    clientId: input.clientId,
+    authUrl: input.authUrl,
+    tokenUrl: input.tokenUrl,
+    jwksUrl: input.jwksUrl,
+    deploymentIds: input.deploymentId ? [input.deploymentId] : [],
+    name: input.name,
+    product: input.product,
+    issuerSlug: input.issuerSlug,
+    status: 'active',
+    registeredVia,
+  };
+}
+
 export interface PlatformRegistry {
   /**
    * Registers a platform (or refreshes its endpoints), in ltijs and in Sello.

@@ -12,7 +12,7 @@ import { resolveSecrets } from '../../storage/secrets.ts';
 import { hasCode } from '../../errors.ts';
 import { createLti } from '../../lti/provider.ts';
 import { LtiError } from '../../lti/errors.ts';
-import { platformInputSchema } from '../../lti/platform-registry.ts';
+import { manualRegistration, platformInputSchema } from '../../lti/platform-registry.ts';
 import { toolEndpoints } from '../../lti/tool-configuration.ts';
 import type { Platform } from '../../storage/platform-repository.ts';
 import { createPageRenderer } from '../../web/views.ts';
@@ -133,20 +133,7 @@ export function register(program: Command): void {
         platform = answer.body.platform as Record<string, unknown>;
         console.log(`Registered through the running Sello at ${baseUrl}:`);
       } else {
-        const input = parsed.data;
-        platform = await onDatabase(config, baseUrl, (lti) =>
-          lti.registry.register({
-            iss: input.issuer,
-            clientId: input.clientId,
-            authUrl: input.authUrl,
-            tokenUrl: input.tokenUrl,
-            jwksUrl: input.jwksUrl,
-            deploymentIds: input.deploymentId ? [input.deploymentId] : [],
-            name: input.name,
-            status: 'active',
-            registeredVia: 'cli',
-          }),
-        );
+        platform = await onDatabase(config, baseUrl, (lti) => lti.registry.register(manualRegistration(parsed.data, 'cli')));
         console.log('Registered directly in the database (no Sello answered):');
       }
       printPlatform(platform);

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { requireAdminToken } from '../admin-auth.ts';
 import type { Lti } from '../../lti/provider.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
-import { platformInputSchema } from '../../lti/platform-registry.ts';
+import { manualRegistration, platformInputSchema } from '../../lti/platform-registry.ts';
 import { toolEndpoints } from '../../lti/tool-configuration.ts';
 import { translate } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
@@ -39,21 +39,7 @@ export function adminPlatformsRouter({ lti, adminToken, publicUrl, pages }: Admi
         problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
       });
     }
-    const input = parsed.data;
-    const platform = await lti.registry.register({
-      iss: input.issuer,
-      clientId: input.clientId,
-      authUrl: input.authUrl,
-      tokenUrl: input.tokenUrl,
-      jwksUrl: input.jwksUrl,
-      deploymentIds: input.deploymentId ? [input.deploymentId] : [],
-      name: input.name,
-      product: input.product,
-      issuerSlug: input.issuerSlug,
-      // An administrator adding it is the approval.
-      status: 'active',
-      registeredVia: req.get('x-sello-cli') ? 'cli' : 'manual',
-    });
+    const platform = await lti.registry.register(manualRegistration(parsed.data, req.get('x-sello-cli') ? 'cli' : 'manual'));
     res.status(201).json({ platform, tool: endpoints });
   });
 
