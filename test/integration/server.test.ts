@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSello } from '../../src/server.ts';
 import { createSettingsRepository } from '../../src/storage/settings-repository.ts';
@@ -32,5 +33,36 @@ describe('the Sello server on the embedded database', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('answers a request already in flight when shutdown starts, then stops taking new ones', async () => {
+    const config = loadConfig({ SELLO_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
+    const sello = await startSello({ config, announce: () => {} });
+    const body = JSON.stringify({ verifiableCredential: { not: 'a credential' } });
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        `${sello.url}/credentials/verify`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      // Half the body now, the rest only after shutdown has begun.
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        closing = sello.close();
+        setTimeout(() => req.end(body.slice(10)), 200);
+      }, 200);
+    });
+    let closing: Promise<void> | null = null;
+    const result = await answered;
+    // A full verification report, so the request ran to the end after close() began.
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ verified: false, checks: expect.any(Array) });
+    await closing;
+    await expect(fetch(`${sello.url}/health`)).rejects.toThrow();
   });
 });
