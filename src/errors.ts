@@ -41,8 +41,9 @@ export type StorageErrorCode =
   | 'database_locked'
   | 'database_error'
   | 'migration_failed'
-  | 'secrets_unreadable';
-/** Errors of the storage capability: connection, lock, migrations. */
+  | 'secrets_unreadable'
+  | 'secret_decryption_failed';
+/** Errors of the storage capability: connection, lock, migrations, secrets at rest. */
 export class StorageError extends AppError<StorageErrorCode> {}
 
 /** True when `error` is an `AppError` carrying `code`. */

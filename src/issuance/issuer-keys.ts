@@ -7,11 +7,11 @@
  * Private keys are decrypted only to sign, in memory; nothing here logs or returns
  * them (`IssuerKeyInfo` has no secret).
  */
-import crypto from 'node:crypto';
 import type { Database, Queryable } from '../storage/database.ts';
 import { createIssuerKeyRepository, type IssuerKeyRecord } from '../storage/issuer-key-repository.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG, type Issuer } from '../storage/issuer-repository.ts';
 import { createAuditRepository } from '../storage/audit-repository.ts';
+import { decryptAtRest, encryptAtRest } from '../storage/at-rest-encryption.ts';
 import { CredentialError } from '../credentials/errors.ts';
 import { generateEd25519Key } from '../credentials/multikey.ts';
 import {
@@ -58,32 +58,20 @@ export interface IssuerKeyProvider {
   resolveDid: DidResolver;
 }
 
-const ENCRYPTION_VERSION = 'v1';
-
 function issuerDidWeb(publicUrl: string, issuer: Pick<Issuer, 'slug'>): string {
   return issuer.slug === DEFAULT_ISSUER_SLUG ? didWebFromUrl(publicUrl) : didWebFromUrl(publicUrl, ['issuers', issuer.slug]);
 }
 
-/** AES-256-GCM; the issuer id and public key are bound as associated data. */
-export function encryptSecretKey(params: { kek: Buffer; secretKeyMultibase: string; aad: string }): string {
-  const iv = crypto.randomBytes(12);
-  const cipher = crypto.createCipheriv('aes-256-gcm', params.kek, iv);
-  cipher.setAAD(Buffer.from(params.aad, 'utf8'));
-  const ciphertext = Buffer.concat([cipher.update(params.secretKeyMultibase, 'utf8'), cipher.final()]);
-  return [ENCRYPTION_VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join('.');
-}
+// The issuer id and public key are the associated data: a key row copied to another
+// issuer does not decrypt.
+const keyAad = (issuerId: string, publicKeyMultibase: string) => `${issuerId}|${publicKeyMultibase}`;
 
 /**
  * @throws CredentialError `signing_failed` when the KEK is wrong or the row was tampered with.
  */
-export function decryptSecretKey(params: { kek: Buffer; encrypted: string; aad: string }): string {
-  const [version, iv, tag, ciphertext] = params.encrypted.split('.');
+function decryptSecretKey(params: { kek: Buffer; encrypted: string; aad: string }): string {
   try {
-    if (version !== ENCRYPTION_VERSION || !iv || !tag || !ciphertext) throw new Error('unknown format');
-    const decipher = crypto.createDecipheriv('aes-256-gcm', params.kek, Buffer.from(iv, 'base64'));
-    decipher.setAAD(Buffer.from(params.aad, 'utf8'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8');
+    return decryptAtRest({ ...params, what: 'the issuer key' });
   } catch (cause) {
     // Never include the ciphertext or key material in the message.
     throw new CredentialError('signing_failed', 'Cannot decrypt the issuer key: wrong SELLO_KEK or damaged key row', undefined, { cause });
@@ -136,7 +124,7 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
       issuerId,
       keyId,
       publicKeyMultibase: material.publicKeyMultibase,
-      encryptedSecretKey: encryptSecretKey({ kek, secretKeyMultibase: material.secretKeyMultibase, aad: `${issuerId}|${material.publicKeyMultibase}` }),
+      encryptedSecretKey: encryptAtRest({ kek, plaintext: material.secretKeyMultibase, aad: keyAad(issuerId, material.publicKeyMultibase) }),
       // Whole seconds: credentials state validFrom to the second, and a key must count
       // as valid for a credential signed in the same second it was created.
       validFrom: new Date(Math.floor(at.getTime() / 1000) * 1000),
@@ -172,7 +160,7 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
         verificationMethod: info.keyId,
         controller: info.issuerDid,
         publicKeyMultibase: record.publicKeyMultibase,
-        secretKeyMultibase: decryptSecretKey({ kek, encrypted: record.encryptedSecretKey, aad: `${issuerId}|${record.publicKeyMultibase}` }),
+        secretKeyMultibase: decryptSecretKey({ kek, encrypted: record.encryptedSecretKey, aad: keyAad(issuerId, record.publicKeyMultibase) }),
       };
       signingKeys.set(record.id, key);
       return key;
