@@ -12,13 +12,12 @@
  * and minting are the chain capability's: it picks up every row of `credentials`.
  */
 import type { Database } from '../storage/database.ts';
-import { createAchievementRepository } from '../storage/achievement-repository.ts';
 import { createAwardRepository, type Award } from '../storage/award-repository.ts';
-import { createOutcomeRepository } from '../storage/outcome-repository.ts';
 import { createUserRepository } from '../storage/user-repository.ts';
 import { awardCredentialId } from './award-credential-id.ts';
 import { badgeEarnedComment, badgeRevokedComment, commentLocale, verificationUrl, type CommentLocale } from './badge-comment.ts';
 import { IssuanceError } from './issuance-error.ts';
+import { createRoundLookups, type RoundLookups } from './round-lookups.ts';
 import type { AwardCredentialSigner, CrashHook, GradebookPoster } from './ports.ts';
 
 export interface AdvanceAwardParameters {
@@ -30,6 +29,8 @@ export interface AdvanceAwardParameters {
   defaultLocale: CommentLocale;
   now: () => Date;
   crashAt?: CrashHook;
+  /** Achievement, course and line item link as read in this worker round. */
+  lookups?: RoundLookups;
 }
 
 const PIPELINE_ACTOR = 'system:pipeline';
@@ -42,18 +43,18 @@ const PIPELINE_ACTOR = 'system:pipeline';
  */
 export async function advanceAward(parameters: AdvanceAwardParameters): Promise<Award> {
   const { db, awardId, signer, gradebook, publicUrl, defaultLocale, now, crashAt } = parameters;
+  const lookups = parameters.lookups ?? createRoundLookups(db);
   const awards = createAwardRepository(db);
   let award = await awards.findById(awardId);
   if (!award) throw new IssuanceError('award_not_found', `No award ${awardId}`);
-  const achievement = await createAchievementRepository(db).findById(award.achievementId);
+  const achievement = await lookups.achievement(award.achievementId);
   if (!achievement) throw new IssuanceError('achievement_not_found', `No achievement ${award.achievementId}`);
   const learner = await createUserRepository(db).findById(award.userId);
   if (!learner) throw new IssuanceError('learner_not_found', `No learner ${award.userId}`);
-  const context = await createOutcomeRepository(db).findContext(award.contextId);
+  const context = await lookups.context(award.contextId);
   if (!context) throw new IssuanceError('context_not_found', `No course ${award.contextId}`);
   const locale = commentLocale(context.locale, defaultLocale);
-  const lineItemUrl = async () =>
-    award!.lineItemUrl ?? (await createAchievementRepository(db).findLink(achievement.id, context.id))?.lineItemUrl ?? null;
+  const lineItemUrl = async () => award!.lineItemUrl ?? (await lookups.link(achievement.id, context.id))?.lineItemUrl ?? null;
 
   for (;;) {
     const current: Award = award;

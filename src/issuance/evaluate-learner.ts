@@ -6,11 +6,12 @@
  */
 import { evaluate, validateCriteria, type Criteria } from '../criteria/index.ts';
 import type { Database } from '../storage/database.ts';
-import { createAchievementRepository, type Achievement } from '../storage/achievement-repository.ts';
+import type { Achievement } from '../storage/achievement-repository.ts';
 import { createAwardRepository } from '../storage/award-repository.ts';
 import { createJobRepository } from '../storage/job-repository.ts';
 import { createOutcomeRepository } from '../storage/outcome-repository.ts';
 import type { CrashHook } from './ports.ts';
+import { createRoundLookups, type RoundLookups } from './round-lookups.ts';
 
 export interface EvaluateLearnerParameters {
   db: Database;
@@ -18,6 +19,8 @@ export interface EvaluateLearnerParameters {
   userId: string;
   now: Date;
   crashAt?: CrashHook;
+  /** The course's achievements as read in this worker round. */
+  lookups?: RoundLookups;
 }
 
 export interface EvaluateLearnerReport {
@@ -41,9 +44,9 @@ function criteriaOf(achievement: Achievement): Criteria | null {
  *
  * @see https://www.imsglobal.org/spec/ob/v3p0/#achievement (criteria the award stands for)
  */
-export async function evaluateLearner({ db, contextId, userId, now, crashAt }: EvaluateLearnerParameters): Promise<EvaluateLearnerReport> {
+export async function evaluateLearner({ db, contextId, userId, now, crashAt, lookups }: EvaluateLearnerParameters): Promise<EvaluateLearnerReport> {
   const report: EvaluateLearnerReport = { awarded: [], revoking: [] };
-  const achievements = await createAchievementRepository(db).listForContext(contextId);
+  const achievements = await (lookups ?? createRoundLookups(db)).achievementsOfContext(contextId);
   if (achievements.length === 0) return report;
   const outcomes = await createOutcomeRepository(db).listForLearner(contextId, userId);
   for (const achievement of achievements) {

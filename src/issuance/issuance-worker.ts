@@ -12,6 +12,7 @@ import type { Database } from '../storage/database.ts';
 import { createJobRepository, type Job } from '../storage/job-repository.ts';
 import { advanceAward } from './advance-award.ts';
 import { evaluateLearner } from './evaluate-learner.ts';
+import { createRoundLookups, type RoundLookups } from './round-lookups.ts';
 import type { CommentLocale } from './badge-comment.ts';
 import type { AwardCredentialSigner, CrashHook, GradebookPoster } from './ports.ts';
 
@@ -77,10 +78,10 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
 
-  const runJob = async (job: Job) => {
+  const runJob = async (job: Job, lookups: RoundLookups) => {
     if (job.kind === 'evaluate') {
       const { contextId, userId } = job.payload as { contextId: string; userId: string };
-      await evaluateLearner({ db, contextId, userId, now: now(), crashAt });
+      await evaluateLearner({ db, contextId, userId, now: now(), crashAt, lookups });
       // New awards are queued in the same transaction; running them now saves a round trip.
     } else {
       const { awardId } = job.payload as { awardId: string };
@@ -93,32 +94,46 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
         defaultLocale: parameters.defaultLocale,
         now,
         crashAt,
+        lookups,
       });
     }
   };
 
-  const settle = async (job: Job) => {
+  /** Runs a job; true when it is done (its row is deleted with the round's others). */
+  const settle = async (job: Job, lookups: RoundLookups): Promise<boolean> => {
     try {
-      await runJob(job);
-      await jobs.complete(job.id, workerId);
+      await runJob(job, lookups);
+      return true;
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       const park = job.attempts >= maxAttempts;
       const delayMs = park ? 0 : backoffDelay({ attempts: job.attempts, baseMs: baseBackoffMs, maxMs: maxBackoffMs, random });
       log.warn({ job: job.id, kind: job.kind, key: job.key, attempts: job.attempts, park, err: error }, 'issuance job failed');
       await jobs.fail({ id: job.id, workerId, error: message, delayMs, park });
+      return false;
     }
   };
 
   /** One round: claim a batch and run it with bounded concurrency. Returns jobs run. */
   const round = async (): Promise<number> => {
     const claimed = await jobs.claim({ workerId, limit: concurrency * 4, leaseMs });
+    const lookups = createRoundLookups(db);
+    const done: number[] = [];
     let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, claimed.length) }, async () => {
-        while (next < claimed.length) await settle(claimed[next++]!);
-      }),
-    );
+    try {
+      await Promise.all(
+        Array.from({ length: Math.min(concurrency, claimed.length) }, async () => {
+          while (next < claimed.length) {
+            const job = claimed[next++]!;
+            if (await settle(job, lookups)) done.push(job.id);
+          }
+        }),
+      );
+    } finally {
+      // One statement for the round's finished jobs. Should the process die first, they
+      // run again when their lease runs out, and every step is safe to repeat.
+      await jobs.complete(done, workerId);
+    }
     return claimed.length;
   };
 

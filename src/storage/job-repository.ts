@@ -36,8 +36,8 @@ export interface JobRepository {
    * died are claimed again once their lease has run out.
    */
   claim(parameters: { workerId: string; limit: number; leaseMs: number }): Promise<Job[]>;
-  /** Done: the job row goes; the award's transitions are the lasting record. */
-  complete(id: number, workerId: string): Promise<void>;
+  /** Done: the job rows go; the award's transitions are the lasting record. */
+  complete(ids: readonly number[], workerId: string): Promise<void>;
   /** Back to the queue after `delayMs`, or parked as `failed` when `park` is true. */
   fail(parameters: { id: number; workerId: string; error: string; delayMs: number; park: boolean }): Promise<void>;
   listFailed(): Promise<Job[]>;
@@ -75,8 +75,9 @@ export function createJobRepository(db: Queryable): JobRepository {
       );
       return rows.sort((a, b) => a.id - b.id);
     },
-    async complete(id, workerId) {
-      await db.query(`DELETE FROM issuance_jobs WHERE id = $1 AND locked_by = $2 AND state = 'running'`, [id, workerId]);
+    async complete(ids, workerId) {
+      if (ids.length === 0) return;
+      await db.query(`DELETE FROM issuance_jobs WHERE id = ANY($1::bigint[]) AND locked_by = $2 AND state = 'running'`, [ids, workerId]);
     },
     async fail({ id, workerId, error, delayMs, park }) {
       // A queued twin (same kind and key) may exist already; then this one just goes away,
