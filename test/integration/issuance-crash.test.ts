@@ -2,30 +2,40 @@
  * Exactly once across crashes: a child Sello (`node bin/sello.js serve`) is killed by the
  * test hook SELLO_TEST_CRASH_AT at each step of the pipeline in turn, then restarted
  * cleanly; every award must end with one credential, one anchor entry, one token (for
- * the learner with a wallet) and one recorded pass through each state.
+ * the learner with a wallet), one recorded pass through each state and one badge score
+ * in the gradebook of the sandbox LMS, which stays up across the restarts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
-import { migrate } from '../../src/storage/migrate.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
-import { createAwardRepository } from '../../src/storage/award-repository.ts';
+import { createAwardRepository, type Award } from '../../src/storage/award-repository.ts';
 import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
-import { seedCourse, type CourseFixture } from '../support/issuance/course-fixture.ts';
+import { seedCourse } from '../support/issuance/course-fixture.ts';
+import { startSandboxLms, ROLE, type ResultRecord, type Sandbox } from '../support/sandbox-lms/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const adminToken = 'test-admin-token-0123456789abcdef';
-const learners = ['l0', 'l1', 'l2', 'l3', 'l4', 'l5'];
+const keyEncryptionKey = testConfig().secrets.keyEncryptionKey!.toString('hex');
+const learners = ['l0', 'l1', 'l2', 'l3'];
 const crashPoints = ['after_award', 'after_sign', 'after_signed', 'after_post', 'after_posted'] as const;
+const workers = 2;
+const lmsCourseId = 'course-101';
 
 let dataDir: string;
 let shared: TestDatabase | null = null;
-let course: CourseFixture;
+let lms: Sandbox;
+/** One port and public URL for every crashed and restarted child: the LMS holds them (JWKS, launch URLs) in its registration. */
+let port: number;
+let publicUrl: string;
+/** The achievement's "Badge: Data Literacy" line item in the LMS. */
+let badgeLineItem: string;
 
 /** The database as the test sees it: the shared PostgreSQL schema, or the child's data dir when embedded. */
 async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {
@@ -38,22 +48,32 @@ async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {
   }
 }
 
-function childEnv(crashAt: string | null): NodeJS.ProcessEnv {
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port: free } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return free;
+}
+
+/** `fixedPort`: the child answers at `publicUrl` (the LMS's registration); without it, any free port. */
+function childEnv(crashAt: string | null, fixedPort: boolean): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'test',
-    PORT: '0',
+    PORT: fixedPort ? String(port) : '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     SELLO_DATA_DIR: dataDir,
     ADMIN_TOKEN: adminToken,
-    SELLO_KEK: testConfig().secrets.keyEncryptionKey!.toString('hex'),
+    SELLO_KEK: keyEncryptionKey,
     ISSUANCE_LEASE_S: '1',
-    ISSUANCE_WORKERS: '2',
+    ISSUANCE_WORKERS: String(workers),
     ANCHOR_BATCH_MAX_WAIT_S: '1',
     OUTCOMES_SYNC_INTERVAL_S: '3600',
   };
+  if (fixedPort) env.PUBLIC_URL = publicUrl;
   if (crashAt) env.SELLO_TEST_CRASH_AT = crashAt;
   if (shared) env.DATABASE_URL = `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${shared.schema}`)}`;
   return env;
@@ -66,8 +86,12 @@ interface Child {
   output: () => string;
 }
 
-function startChild(crashAt: string | null): Child {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'sello.js'), 'serve'], { cwd: root, env: childEnv(crashAt), stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(crashAt: string | null, { fixedPort = true }: { fixedPort?: boolean } = {}): Child {
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'sello.js'), 'serve'], {
+    cwd: root,
+    env: childEnv(crashAt, fixedPort),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const url = new Promise<string>((resolve) => {
     const onData = (chunk: Buffer) => {
@@ -94,39 +118,105 @@ async function status(url: string): Promise<{ jobs: Record<string, number>; awar
   return (await response.json()) as { jobs: Record<string, number>; awards: Record<string, number> };
 }
 
+/** Sello's awards with their learner's LMS id, as the test reads them from the database. */
+async function awardsOfLearners(db: Database): Promise<Array<Award & { sub: string }>> {
+  const { rows } = await db.query<{ id: string; sub: string }>('SELECT a.id, u.sub FROM awards a JOIN users u ON u.id = a.user_id');
+  return Promise.all(rows.map(async (row) => ({ ...(await createAwardRepository(db).findById(row.id))!, sub: row.sub })));
+}
+
+/** What an award's gradebook post writes: the badge at 100 with its credential's link, stamped with the award's own time. */
+function badgeScore(award: Award & { sub: string }): Partial<ResultRecord> {
+  return {
+    scoreOf: badgeLineItem,
+    userId: award.sub,
+    resultScore: 100,
+    resultMaximum: 100,
+    activityProgress: 'Completed',
+    gradingProgress: 'FullyGraded',
+    comment: `Badge earned: Data Literacy — ${publicUrl}/credentials/${encodeURIComponent(award.credentialId!)}`,
+    timestamp: award.createdAt.toISOString(),
+  };
+}
+
+/**
+ * The LMS gradebook and Sello agree at any moment: every award recorded as posted has its
+ * score in the LMS (a crash never loses a post), and every score in the LMS is its
+ * learner's badge. A process killed between the post and recording it (after_post)
+ * leaves a `signed` award whose score is already there.
+ */
+function expectGradebookAgrees(awards: Array<Award & { sub: string }>): void {
+  const results = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItem);
+  for (const result of results) {
+    const award = awards.find((candidate) => candidate.sub === result.userId);
+    expect(award?.state, `score for ${result.userId}`).toMatch(/^(signed|posted)$/);
+    expect(result).toMatchObject(badgeScore(award!));
+  }
+  for (const award of awards.filter((candidate) => candidate.state === 'posted')) {
+    expect(results.find((result) => result.userId === award.sub), `score for posted award of ${award.sub}`).toMatchObject(badgeScore(award));
+  }
+}
+
 beforeAll(async () => {
   dataDir = makeTempDir('sello-crash-');
-  let db: Database;
-  if (testDatabaseUrl) {
-    shared = await openTestDatabase();
-    db = shared;
-  } else {
-    db = await openDatabase({ kind: 'embedded', dataDir: path.join(dataDir, 'pg') });
-    await migrate(db);
+  if (testDatabaseUrl) shared = await openTestDatabase();
+  port = await freePort();
+  publicUrl = `http://127.0.0.1:${port}`;
+
+  // The LMS: the course with its learners and the badge's line item, as Deep Linking the
+  // badge into the course leaves it. It outlives every child, as a real LMS would.
+  lms = await startSandboxLms({ productFamily: 'moodle' });
+  lms.addCourse({ id: lmsCourseId, title: 'Data Literacy' });
+  for (const sub of learners) {
+    lms.addUser({ sub });
+    lms.enroll(lmsCourseId, sub, [ROLE.learner]);
   }
-  // No AGS in this course: the gradebook step runs and records its skip (AGS posting is
-  // covered against the sandbox LMS in issuance-gradebook.test.ts).
-  course = await seedCourse(db, { learners, lineItem: false });
-  const first = (await createUserRepository(db).findBySub(course.platformId, 'l0'))!;
-  await createUserRepository(db).setWallet(first.id, '0x000000000000000000000000000000000000dEaD');
-  await ingestOutcomes({
-    db,
-    events: learners.map((learner) => ({
-      platform: course.platformId,
-      context: course.lmsContextId,
-      learner,
-      activity: 'quiz3',
-      score: 95,
-      max: 100,
-      completed: null,
-      at: new Date('2026-05-01T10:00:00Z'),
-      source: 'webhook' as const,
-    })),
+  badgeLineItem = `${lms.url}/courses/${lmsCourseId}/lineitems/1`;
+  lms.lineItems.set(badgeLineItem, { id: badgeLineItem, courseId: lmsCourseId, label: 'Badge: Data Literacy', scoreMaximum: 100, resourceLinkId: 'rl-1' });
+
+  // Each side registers the other, the platform through a child's admin API (ltijs keeps
+  // the platform and the tool's key pair in the database, so every later child has them).
+  const registration = lms.registerToolManually({ loginUrl: `${publicUrl}/lti/login`, launchUrl: `${publicUrl}/lti/launch`, jwksUrl: `${publicUrl}/lti/keys`, deploymentId: '1' });
+  const setup = startChild(null);
+  try {
+    const added = await fetch(`${await setup.url}/admin/api/platforms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ issuer: lms.issuer, clientId: registration.clientId, authUrl: `${lms.url}/auth`, tokenUrl: `${lms.url}/token`, jwksUrl: `${lms.url}/jwks`, deploymentId: '1', product: 'moodle' }),
+    });
+    if (added.status !== 201) throw new Error(`platform registration failed (${added.status}): ${await added.text()}`);
+  } finally {
+    await stopChild(setup);
+  }
+
+  await withDb(async (db) => {
+    const course = await seedCourse(db, {
+      learners,
+      lmsContextId: lmsCourseId,
+      platform: { iss: lms.issuer, clientId: registration.clientId },
+      agsLineItemsUrl: `${lms.url}/courses/${lmsCourseId}/lineitems`,
+      lineItem: badgeLineItem,
+    });
+    const first = (await createUserRepository(db).findBySub(course.platformId, 'l0'))!;
+    await createUserRepository(db).setWallet(first.id, '0x000000000000000000000000000000000000dEaD');
+    await ingestOutcomes({
+      db,
+      events: learners.map((learner) => ({
+        platform: course.platformId,
+        context: course.lmsContextId,
+        learner,
+        activity: 'quiz3',
+        score: 95,
+        max: 100,
+        completed: null,
+        at: new Date('2026-05-01T10:00:00Z'),
+        source: 'webhook' as const,
+      })),
+    });
   });
-  if (!shared) await db.close();
 }, 120_000);
 
 afterAll(async () => {
+  await lms?.close();
   await shared?.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
@@ -141,6 +231,7 @@ describe('issuance across crashes', () => {
       if (result === 'timeout') await stopChild(child);
       else if (result.signal === 'SIGKILL') crashed.push(point);
       else throw new Error(`child exited unexpectedly (${JSON.stringify(result)}): ${child.output()}`);
+      await withDb(async (db) => expectGradebookAgrees(await awardsOfLearners(db)));
     }
     // Each injected crash really happened (the pipeline reached that step each time).
     expect(crashed).toEqual([...crashPoints]);
@@ -177,16 +268,34 @@ describe('issuance across crashes', () => {
       expect(anchors.rows[0]).toEqual({ n: learners.length, distinct: learners.length });
       const mints = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM token_mints');
       expect(mints.rows[0]!.n).toBe(1);
+
+      // One gradebook score: the LMS holds exactly one result per learner on the badge's
+      // line item, the badge at 100 with the link to that learner's credential.
+      const posted = await awardsOfLearners(db);
+      expectGradebookAgrees(posted);
+      const results = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItem);
+      expect(results.map((result) => result.userId).sort()).toEqual([...learners].sort());
+      // AGS scores replace one another, so an award killed after its post but before
+      // recording it (after_post) posts again on restart. The LMS's grade history shows
+      // what that costs: the very same score (same timestamp, same comment) once more, at
+      // most once per worker of each killed process, and never a second line item.
+      const history = lms.scores.filter((score) => score.scoreOf === badgeLineItem);
+      for (const score of history) expect(score).toEqual(results.find((result) => result.userId === score.userId));
+      expect(history.length).toBeLessThanOrEqual(learners.length + crashPoints.length * workers);
+      expect([...lms.lineItems.keys()]).toEqual([badgeLineItem]);
+      expect(lms.log.filter((entry) => entry.status >= 400)).toEqual([]);
     });
   }, 600_000);
 
   it('issues once when two Sello processes race on the same events (PostgreSQL), or refuses the second process (embedded)', async () => {
     await withDb(async (db) => {
+      // A course without AGS: both racers run on ports of their own, where the LMS could not reach their keys.
+      const raceCourse = await seedCourse(db, { lmsContextId: 'course-race', learners: [], lineItem: false });
       await ingestOutcomes({
         db,
         events: ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'].map((learner) => ({
-          platform: course.platformId,
-          context: course.lmsContextId,
+          platform: raceCourse.platformId,
+          context: raceCourse.lmsContextId,
           learner,
           activity: 'quiz3',
           score: 99,
@@ -198,13 +307,13 @@ describe('issuance across crashes', () => {
       });
       // The racers need addresses to issue to.
       for (const sub of ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7']) {
-        await createUserRepository(db).upsert({ platformId: course.platformId, sub, email: `${sub}@u.example` });
+        await createUserRepository(db).upsert({ platformId: raceCourse.platformId, sub, email: `${sub}@u.example` });
       }
     });
     // Independent of what ran before in this file: 8 more awards than there are now.
     const total = (await withDb(async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM awards')).rows[0]!.n)) + 8;
-    const first = startChild(null);
-    const second = startChild(null);
+    const first = startChild(null, { fixedPort: false });
+    const second = startChild(null, { fixedPort: false });
     try {
       if (shared) {
         const urls = await Promise.all([first.url, second.url]);

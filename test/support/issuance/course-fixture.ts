@@ -29,6 +29,8 @@ export async function seedCourse(
     name = 'Data Literacy',
     learners = ['ana', 'beto', 'carla'],
     lineItem = true,
+    platform = { iss: 'https://lms.example', clientId: 'client-1' },
+    agsLineItemsUrl = null,
   }: {
     criteria?: Criteria;
     locale?: string;
@@ -36,8 +38,16 @@ export async function seedCourse(
     policy?: 'keep' | 'revoke';
     name?: string;
     learners?: readonly string[];
-    /** False: a course without AGS (nothing to post to; the pipeline records the skip). */
-    lineItem?: boolean;
+    /**
+     * The achievement's "Badge: NAME" line item. True: a made-up URL (for a recording
+     * gradebook); a URL: that line item, e.g. one the sandbox LMS holds; false: a course
+     * without AGS (nothing to post to; the pipeline records the skip).
+     */
+    lineItem?: boolean | string;
+    /** The LMS the course lives in; an already registered platform (admin API) is reused. */
+    platform?: { iss: string; clientId: string };
+    /** The course's AGS line items service (the launch's `lineitems` claim). */
+    agsLineItemsUrl?: string | null;
   } = {},
 ): Promise<CourseFixture> {
   const issuer = await createIssuerRepository(db).upsert({
@@ -49,21 +59,21 @@ export async function seedCourse(
     description: null,
     didMethod: 'web',
   });
-  const platform = await db.query<{ id: string }>(
-    `INSERT INTO platforms (issuer_id, iss, client_id, name, product) VALUES ($1, 'https://lms.example', $2, 'Test LMS', 'moodle')
+  const platformRow = await db.query<{ id: string }>(
+    `INSERT INTO platforms (issuer_id, iss, client_id, name, product) VALUES ($1, $2, $3, 'Test LMS', 'moodle')
      ON CONFLICT (iss, client_id) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-    [issuer.id, 'client-1'],
+    [issuer.id, platform.iss, platform.clientId],
   );
-  const platformId = platform.rows[0]!.id;
+  const platformId = platformRow.rows[0]!.id;
   const context = await db.query<{ id: string }>(
-    `INSERT INTO contexts (platform_id, lms_context_id, title, locale, last_launch_at) VALUES ($1, $2, 'Course', $3, now())
+    `INSERT INTO contexts (platform_id, lms_context_id, title, locale, last_launch_at, ags_lineitems_url) VALUES ($1, $2, 'Course', $3, now(), $4)
      RETURNING id`,
-    [platformId, lmsContextId, locale],
+    [platformId, lmsContextId, locale, agsLineItemsUrl],
   );
   const contextId = context.rows[0]!.id;
   const achievements = createAchievementRepository(db);
   const achievement = await achievements.create({ issuerId: issuer.id, contextId, name, criteria, belowCriteriaPolicy: policy });
-  const lineItemUrl = `https://lms.example/api/lti/courses/${lmsContextId}/line_items/${achievement.id}`;
+  const lineItemUrl = typeof lineItem === 'string' ? lineItem : `https://lms.example/api/lti/courses/${lmsContextId}/line_items/${achievement.id}`;
   await achievements.link({ achievementId: achievement.id, contextId, resourceLinkId: 'rl-1', lineItemUrl: lineItem ? lineItemUrl : null });
   const course = { issuerId: issuer.id, platformId, contextId, lmsContextId, achievement, lineItemUrl };
   await enrolLearners(db, course, learners);

@@ -122,6 +122,8 @@ export interface Sandbox {
   registrations: Map<string, ToolRegistration>;
   lineItems: Map<string, LineItemRecord>;
   results: Map<string, ResultRecord>;
+  /** Every score accepted, in order (the grade history); `results` keeps the latest per learner and line item. */
+  scores: ResultRecord[];
   deepLinkReturns: DeepLinkReturn[];
   /** Every request the sandbox answered, for assertions (method, path, status). */
   log: Array<{ method: string; path: string; status: number }>;
@@ -214,6 +216,7 @@ export async function startSandboxLms(
     registrations: new Map(),
     lineItems: new Map(),
     results: new Map(),
+    scores: [],
     deepLinkReturns: [],
     log: [],
     tokensIssued: 0,
@@ -681,7 +684,7 @@ export async function startSandboxLms(
       }
       const extensions: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(s)) if (key.startsWith('https://')) extensions[key] = value;
-      sandbox.results.set(resultId, {
+      const result: ResultRecord = {
         id: resultId,
         scoreOf: item.id,
         userId: String(s.userId),
@@ -692,7 +695,9 @@ export async function startSandboxLms(
         activityProgress: String(s.activityProgress),
         gradingProgress: String(s.gradingProgress),
         extensions,
-      });
+      };
+      sandbox.results.set(resultId, result);
+      sandbox.scores.push(result);
       res.status(204).end();
     }),
   );
