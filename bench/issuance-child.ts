@@ -123,7 +123,7 @@ try {
     await post('Profiler.start');
   }
   const started = performance.now();
-  const report = await createCourseSync({ db: sello.db, ltiServices: sello.lti.services })(context.id);
+  const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services })(context.id);
   const syncedS = (performance.now() - started) / 1000;
   await worker.runUntilIdle();
   // Other processes may still be finishing the jobs they claimed.

@@ -19,6 +19,9 @@ export function createLogger(options: { level: string; name?: string }): Logger 
         '*.adminToken',
         '*.keyEncryptionKey',
         '*.password',
+        // Outcome sources: a connector's LMS token, a platform's webhook secret.
+        '*.token',
+        '*.secret',
       ],
       censor: '[redacted]',
     },

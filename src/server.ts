@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { migrate } from './storage/migrate.ts';
 import { resolveSecrets } from './storage/secrets.ts';
+import { sealLegacyOutcomeSecrets } from './storage/outcome-secret-repository.ts';
 import { createIssuerRepository, defaultIssuerProfile } from './storage/issuer-repository.ts';
 import { buildApp } from './web/app.ts';
 import { openChain, type ChainService } from './chain/open-chain.ts';
@@ -67,6 +68,9 @@ export async function startSello({ config, announce = (line) => console.log(line
   try {
     const report = await migrate(db);
     if (report.applied.length > 0) log.info({ applied: report.applied }, 'database migrated');
+    // Migration 0402 cannot encrypt in SQL: secrets stored in plaintext before it are encrypted here.
+    const sealed = await sealLegacyOutcomeSecrets({ db, kek: secrets.keyEncryptionKey });
+    if (sealed.connectorTokens + sealed.webhookSecrets > 0) log.info(sealed, 'encrypted outcome source secrets stored in plaintext');
     // The deployment's own issuer profile follows the ISSUER_* settings at every start.
     const defaultIssuer = await createIssuerRepository(db).upsert(defaultIssuerProfile(config.issuer));
 
@@ -114,6 +118,7 @@ export async function startSello({ config, announce = (line) => console.log(line
       db,
       log,
       keys: issuerKeys,
+      kek: secrets.keyEncryptionKey,
       publicUrl: config.publicUrl,
       defaultLocale: config.defaultLocale,
       chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
@@ -137,12 +142,12 @@ export async function startSello({ config, announce = (line) => console.log(line
       earlyMounts: [
         { path: '/lti', handler: lti.router },
         // The webhook's signature covers the raw body: mounted before the body parsers.
-        { path: '/api/outcomes', handler: outcomesWebhookRouter({ db, bodyLimit: config.bodyLimit, onQueued: () => runningIssuance.worker.poke() }) },
+        { path: '/api/outcomes', handler: outcomesWebhookRouter({ db, kek: secrets.keyEncryptionKey, bodyLimit: config.bodyLimit, onQueued: () => runningIssuance.worker.poke() }) },
       ],
       routers: [
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
-        adminOutcomeSourcesRouter({ db, adminToken: secrets.adminToken }),
+        adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
         instructorRouter({ db, lti, pages }),
         learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),

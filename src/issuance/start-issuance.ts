@@ -6,6 +6,7 @@
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import { createOutcomeRepository, type OutcomeContext } from '../storage/outcome-repository.ts';
+import { createOutcomeSecretRepository } from '../storage/outcome-secret-repository.ts';
 import type { LtiServices } from '../lti/services.ts';
 import type { ChainReference } from '../credentials/chain-reference.ts';
 import { readAgsResults } from '../outcomes/ags-results-sync.ts';
@@ -23,6 +24,8 @@ export interface StartIssuanceParameters {
   db: Database;
   log: Logger;
   keys: IssuerKeyProvider;
+  /** Decrypts the platforms' connector tokens (`secrets.keyEncryptionKey`). */
+  kek: Buffer;
   publicUrl: string;
   defaultLocale: CommentLocale;
   chainReference: () => ChainReference | null;
@@ -64,19 +67,23 @@ const skipGradebook: GradebookPoster = {
  */
 export function createCourseSync({
   db,
+  kek,
   ltiServices,
   fetch: fetchImpl = fetch,
 }: {
   db: Database;
+  /** Decrypts the platforms' connector tokens (`secrets.keyEncryptionKey`). */
+  kek: Buffer;
   ltiServices: Pick<LtiServices, 'ags'> | null;
   fetch?: typeof fetch;
 }): (contextId: string, onProgress?: (progress: SyncProgress) => void) => Promise<SyncContextReport> {
+  const secrets = createOutcomeSecretRepository({ db, kek });
   const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
     const readers: Record<string, OutcomeReader> = {};
     if (ltiServices && context.agsLineItemsUrl) {
       readers.ags = (ctx) => readAgsResults({ ags: ltiServices.ags(ctx.platformId), context: ctx, now: () => new Date() });
     }
-    const connector = await createOutcomeRepository(db).findConnector(context.platformId);
+    const connector = await secrets.findConnector(context.platformId);
     if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl });
     return readers;
   };
@@ -112,7 +119,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     crashAt,
   });
 
-  const courseSync = createCourseSync({ db, ltiServices, fetch: parameters.fetch });
+  const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
   const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void) => {
     const report = await courseSync(contextId, onProgress);
     if (report.total.queued > 0) worker.poke();

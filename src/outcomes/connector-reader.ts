@@ -2,7 +2,8 @@
  * The configured LMS REST connector of a platform as an outcome reader.
  */
 import type { Queryable } from '../storage/database.ts';
-import { findConnectorCourseId, findLearnersByEmail, type OutcomeConnector } from '../storage/outcome-repository.ts';
+import { findConnectorCourseId, findLearnersByEmail } from '../storage/outcome-repository.ts';
+import type { OutcomeConnector } from '../storage/outcome-secret-repository.ts';
 import { readCanvasCourse } from './canvas-connector.ts';
 import { readMoodleCourse } from './moodle-connector.ts';
 import type { OutcomeReader } from './sync-context.ts';

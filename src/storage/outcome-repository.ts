@@ -32,13 +32,6 @@ export interface OutcomeContext {
   lastSyncedAt: Date | null;
 }
 
-export interface OutcomeConnector {
-  platformId: string;
-  kind: 'moodle' | 'canvas';
-  baseUrl: string;
-  token: string;
-}
-
 export interface WebhookDelivery {
   bodySha256: string;
   result: Record<string, unknown>;
@@ -59,13 +52,9 @@ export interface OutcomeRepository {
   /** Courses launched since `since`: the ones the scheduled sync keeps fresh. */
   listActiveContexts(since: Date): Promise<OutcomeContext[]>;
   markSynced(contextId: string, at: Date): Promise<void>;
-  findWebhookSecret(platformId: string): Promise<string | null>;
-  setWebhookSecret(platformId: string, secret: string): Promise<void>;
   findDelivery(platformId: string, idempotencyKey: string): Promise<WebhookDelivery | null>;
   /** Records a delivery; false when that key was already recorded (a concurrent replay). */
   recordDelivery(platformId: string, idempotencyKey: string, delivery: WebhookDelivery): Promise<boolean>;
-  findConnector(platformId: string): Promise<OutcomeConnector | null>;
-  setConnector(connector: OutcomeConnector): Promise<void>;
 }
 
 const contextColumns = `id, platform_id AS "platformId", lms_context_id AS "lmsContextId", title, locale,
@@ -170,17 +159,6 @@ export function createOutcomeRepository(db: Queryable): OutcomeRepository {
     async markSynced(contextId, at) {
       await db.query('UPDATE contexts SET last_synced_at = $2 WHERE id = $1', [contextId, at.toISOString()]);
     },
-    async findWebhookSecret(platformId) {
-      const { rows } = await db.query<{ secret: string }>('SELECT secret FROM outcome_webhook_secrets WHERE platform_id = $1', [platformId]);
-      return rows[0]?.secret ?? null;
-    },
-    async setWebhookSecret(platformId, secret) {
-      await db.query(
-        `INSERT INTO outcome_webhook_secrets (platform_id, secret) VALUES ($1, $2)
-         ON CONFLICT (platform_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now()`,
-        [platformId, secret],
-      );
-    },
     async findDelivery(platformId, idempotencyKey) {
       const { rows } = await db.query<WebhookDelivery>(
         `SELECT body_sha256 AS "bodySha256", result FROM outcome_webhook_deliveries WHERE platform_id = $1 AND idempotency_key = $2`,
@@ -195,20 +173,6 @@ export function createOutcomeRepository(db: Queryable): OutcomeRepository {
         [platformId, idempotencyKey, delivery.bodySha256, JSON.stringify(delivery.result)],
       );
       return rowCount > 0;
-    },
-    async findConnector(platformId) {
-      const { rows } = await db.query<OutcomeConnector>(
-        `SELECT platform_id AS "platformId", kind, base_url AS "baseUrl", token FROM outcome_connectors WHERE platform_id = $1`,
-        [platformId],
-      );
-      return rows[0] ?? null;
-    },
-    async setConnector(connector) {
-      await db.query(
-        `INSERT INTO outcome_connectors (platform_id, kind, base_url, token) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (platform_id) DO UPDATE SET kind = EXCLUDED.kind, base_url = EXCLUDED.base_url, token = EXCLUDED.token, updated_at = now()`,
-        [connector.platformId, connector.kind, connector.baseUrl, connector.token],
-      );
     },
   };
 }

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminOutcomeSourcesRouter } from '../../src/web/routes/admin-outcome-sources.ts';
 import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
 import { signWebhookBody } from '../../src/outcomes/webhook-signature.ts';
-import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
-import { testConfig, testSecrets } from '../support/config.ts';
+import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
+import { testConfig, testKek, testSecrets } from '../support/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -29,8 +29,8 @@ describe('admin API for outcome sources', () => {
       log: createLogger({ level: 'silent' }),
       version: VERSION,
       db,
-      earlyMounts: [{ path: '/api/outcomes', handler: outcomesWebhookRouter({ db, bodyLimit: '1mb' }) }],
-      routers: [adminOutcomeSourcesRouter({ db, adminToken })],
+      earlyMounts: [{ path: '/api/outcomes', handler: outcomesWebhookRouter({ db, kek: testKek, bodyLimit: '1mb' }) }],
+      routers: [adminOutcomeSourcesRouter({ db, kek: testKek, adminToken })],
     });
   });
   afterAll(() => db.close());
@@ -46,11 +46,32 @@ describe('admin API for outcome sources', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ platformId: course.platformId, kind: 'moodle', baseUrl: 'https://moodle.uni.example' });
     expect(JSON.stringify(res.body)).not.toContain('ws-token');
-    expect(await createOutcomeRepository(db).findConnector(course.platformId)).toMatchObject({
+    expect(await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId)).toMatchObject({
       kind: 'moodle',
       baseUrl: 'https://moodle.uni.example',
       token: 'ws-token-0123456789',
     });
+  });
+
+  it('keeps the token it was given only encrypted in the database', async () => {
+    const { rows } = await db.query<{ token: string | null; encrypted_token: string }>('SELECT token, encrypted_token FROM outcome_connectors WHERE platform_id = $1', [
+      course.platformId,
+    ]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.token).toBeNull();
+    expect(rows[0]!.encrypted_token).toMatch(/^v1\./);
+    expect(rows[0]!.encrypted_token).not.toContain('ws-token');
+    expect(Buffer.from(rows[0]!.encrypted_token.split('.')[3]!, 'base64').toString('latin1')).not.toContain('ws-token');
+  });
+
+  it('does not echo the token when it refuses a connector', async () => {
+    const res = await admin(request(app).put(`/admin/api/platforms/${course.platformId}/connector`)).send({
+      kind: 'moodle',
+      baseUrl: 'not a url',
+      token: 'refused-token-0123456789',
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).not.toContain('refused-token');
   });
 
   it('refuses a bad connector with the problems named, and keeps the one it had', async () => {
@@ -59,7 +80,7 @@ describe('admin API for outcome sources', () => {
     expect(res.body.code).toBe('invalid_request');
     expect(res.body.details.problems.join(' ')).toMatch(/kind/);
     expect(res.body.details.problems.join(' ')).toMatch(/token/);
-    expect((await createOutcomeRepository(db).findConnector(course.platformId))?.kind).toBe('moodle');
+    expect((await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId))?.kind).toBe('moodle');
   });
 
   it('answers 404 for an unknown platform and 401 without the admin token', async () => {
@@ -94,5 +115,16 @@ describe('admin API for outcome sources', () => {
     expect(stale.status).toBe(401);
     expect(stale.body.code).toBe('webhook_signature_unauthorized');
     expect((await deliver(second.body.secret, 'a-3')).status).toBe(202);
+  });
+
+  it('keeps the webhook secret it showed only encrypted in the database', async () => {
+    const made = await admin(request(app).post(`/admin/api/platforms/${course.platformId}/webhook-secret`));
+    const { rows } = await db.query<{ secret: string | null; encrypted_secret: string }>(
+      'SELECT secret, encrypted_secret FROM outcome_webhook_secrets WHERE platform_id = $1',
+      [course.platformId],
+    );
+    expect(rows[0]!.secret).toBeNull();
+    expect(rows[0]!.encrypted_secret).toMatch(/^v1\./);
+    expect(rows[0]!.encrypted_secret).not.toContain(made.body.secret.slice('whsec_'.length));
   });
 });

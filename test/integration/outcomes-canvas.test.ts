@@ -8,6 +8,8 @@ import { syncContext } from '../../src/outcomes/sync-context.ts';
 import { connectorReader } from '../../src/outcomes/connector-reader.ts';
 import { canvasPages } from '../../src/outcomes/canvas-connector.ts';
 import { createOutcomeRepository, setConnectorCourseId } from '../../src/storage/outcome-repository.ts';
+import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
+import { testKek } from '../support/config.ts';
 
 let db: TestDatabase;
 let canvas: FakeCanvas;
@@ -48,7 +50,7 @@ beforeAll(async () => {
     // Even students: completed + essay 45/50 → badge. Odd ones: essay 45 but exam 10/20 → no badge.
     scores: new Map(students.flatMap((s, i) => [[`77/${s.id}`, 45], [`78/${s.id}`, i % 2 === 0 ? 12 : 10]] as Array<[string, number]>)),
   });
-  await createOutcomeRepository(db).setConnector({ platformId: course.platformId, kind: 'canvas', baseUrl: canvas.url, token: canvas.token });
+  await createOutcomeSecretRepository({ db, kek: testKek }).setConnector({ platformId: course.platformId, kind: 'canvas', baseUrl: canvas.url, token: canvas.token });
 });
 afterAll(async () => {
   await canvas.close();
@@ -57,7 +59,7 @@ afterAll(async () => {
 
 describe('Canvas REST connector', () => {
   it('follows Link paging for students, module completion and submissions, and issues to those who meet at_least 2', async () => {
-    const connector = (await createOutcomeRepository(db).findConnector(course.platformId))!;
+    const connector = (await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId))!;
     const report = await syncContext({
       db,
       contextId: course.contextId,

@@ -8,6 +8,8 @@ import { syncContext } from '../../src/outcomes/sync-context.ts';
 import { connectorReader } from '../../src/outcomes/connector-reader.ts';
 import { callMoodle } from '../../src/outcomes/moodle-connector.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
+import { testKek } from '../support/config.ts';
 import { OutcomeError } from '../../src/outcomes/outcome-error.ts';
 
 let db: TestDatabase;
@@ -47,7 +49,7 @@ beforeAll(async () => {
     ]),
     courseTotals: new Map([[7, 81]]),
   });
-  await createOutcomeRepository(db).setConnector({ platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: moodle.token });
+  await createOutcomeSecretRepository({ db, kek: testKek }).setConnector({ platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: moodle.token });
 });
 afterAll(async () => {
   await moodle.close();
@@ -56,7 +58,7 @@ afterAll(async () => {
 
 describe('Moodle web services connector', () => {
   it('reads completions and grades of every learner and issues to those who meet the criteria', async () => {
-    const connector = (await createOutcomeRepository(db).findConnector(course.platformId))!;
+    const connector = (await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId))!;
     const report = await syncContext({
       db,
       contextId: course.contextId,
@@ -91,7 +93,7 @@ describe('Moodle web services connector', () => {
   });
 
   it('changes nothing when the same course is synced again', async () => {
-    const connector = (await createOutcomeRepository(db).findConnector(course.platformId))!;
+    const connector = (await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId))!;
     const report = await syncContext({ db, contextId: course.contextId, readers: { moodle: connectorReader({ db, connector, fetch }) }, now: () => new Date() });
     expect(report.total).toMatchObject({ changed: 0, queued: 0 });
   });

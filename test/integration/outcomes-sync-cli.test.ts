@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { migrate } from '../../src/storage/migrate.ts';
-import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
-import { makeTempDir, testConfig } from '../support/config.ts';
+import { makeTempDir, testKek } from '../support/config.ts';
 import { seedCourse } from '../support/issuance/course-fixture.ts';
 import { startFakeMoodle, type FakeMoodle } from '../support/moodle-ws-fake/index.ts';
 
@@ -30,7 +30,7 @@ function env(): NodeJS.ProcessEnv {
     LOG_LEVEL: 'silent',
     SELLO_DATA_DIR: dataDir,
     ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
-    SELLO_KEK: testConfig().secrets.keyEncryptionKey!.toString('hex'),
+    SELLO_KEK: testKek.toString('hex'),
     ...(shared ? { DATABASE_URL: `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${shared.schema}`)}` } : {}),
   };
 }
@@ -68,7 +68,7 @@ beforeAll(async () => {
     await migrate(db);
   }
   const course = await seedCourse(db, { lmsContextId: '42', learners: ['7', '8'], criteria: { kind: 'all', rules: [{ kind: 'score', activity: 'moodle:cm:302', minPercent: 80 }] } });
-  await createOutcomeRepository(db).setConnector({ platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: moodle.token });
+  await createOutcomeSecretRepository({ db, kek: testKek }).setConnector({ platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: moodle.token });
   if (!shared) await db.close();
 }, 120_000);
 

@@ -6,9 +6,9 @@ import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
 import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
 import { signWebhookBody } from '../../src/outcomes/webhook-signature.ts';
-import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
-import { testConfig, testSecrets } from '../support/config.ts';
+import { testConfig, testKek, testSecrets } from '../support/config.ts';
 import { seedCourse, type CourseFixture } from '../support/issuance/course-fixture.ts';
 
 const secret = 'whsec-test-0123456789abcdef0123456789';
@@ -22,7 +22,7 @@ let queuedSignals = 0;
 beforeAll(async () => {
   db = await openTestDatabase();
   course = await seedCourse(db);
-  await createOutcomeRepository(db).setWebhookSecret(course.platformId, secret);
+  await createOutcomeSecretRepository({ db, kek: testKek }).setWebhookSecret(course.platformId, secret);
   const config = testConfig();
   app = buildApp({
     config,
@@ -31,7 +31,7 @@ beforeAll(async () => {
     secrets: testSecrets(config),
     version: VERSION,
     earlyMounts: [
-      { path: '/api/outcomes', handler: outcomesWebhookRouter({ db, bodyLimit: '1mb', now: () => now, onQueued: () => (queuedSignals += 1) }) },
+      { path: '/api/outcomes', handler: outcomesWebhookRouter({ db, kek: testKek, bodyLimit: '1mb', now: () => now, onQueued: () => (queuedSignals += 1) }) },
     ],
   });
 });

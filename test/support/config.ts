@@ -5,6 +5,9 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Secrets } from '../../src/storage/secrets.ts';
 
+/** The key-encryption key of every test config (`SELLO_KEK`). */
+export const testKek: Buffer = crypto.createHash('sha256').update('sello test kek').digest();
+
 /** A temporary data dir, removed by the caller's `afterAll` via `fs.rmSync`. */
 export function makeTempDir(prefix = 'sello-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -18,7 +21,7 @@ export function testConfig(env: Record<string, string> = {}): Readonly<Config> {
     SELLO_DATA_DIR: env.SELLO_DATA_DIR ?? makeTempDir(),
     PUBLIC_URL: 'http://localhost:3000',
     ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
-    SELLO_KEK: crypto.createHash('sha256').update('sello test kek').digest('hex'),
+    SELLO_KEK: testKek.toString('hex'),
     ...env,
   });
 }

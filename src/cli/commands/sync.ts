@@ -30,10 +30,10 @@ export function register(program: Command): void {
     .action(async (options: { context: string; wait: boolean; json: boolean }) => {
       const config = loadConfig(process.env);
       const log = createLogger({ level: 'warn' });
+      const secrets = resolveSecrets(config);
       const db = await openDatabase(config.database);
       const lti = await (async () => {
         await migrate(db);
-        const secrets = resolveSecrets(config);
         return createLti({ db, config, keyEncryptionKey: secrets.keyEncryptionKey, log, pages: createPageRenderer(), purgeIntervalMs: 0 });
       })().catch(async (error: unknown) => {
         await db.close();
@@ -42,7 +42,7 @@ export function register(program: Command): void {
       try {
         const context = await resolveContext(db, options.context);
         const tty = process.stderr.isTTY && !options.json;
-        const sync = createCourseSync({ db, ltiServices: lti.services });
+        const sync = createCourseSync({ db, kek: secrets.keyEncryptionKey, ltiServices: lti.services });
         const started = Date.now();
         const report = await sync(context.id, (progress) => {
           if (!tty) return;

@@ -4,16 +4,17 @@
  * - `PUT /admin/api/platforms/:id/connector` `{kind: "moodle"|"canvas", baseUrl, token}`
  *   sets the REST connector (a Moodle web services token or a Canvas API token) that
  *   lets criteria name any activity of the course, not only LTI ones. The token is
- *   never returned.
+ *   stored encrypted under SELLO_KEK and never returned.
  * - `POST /admin/api/platforms/:id/webhook-secret` makes a new HMAC secret for
- *   `POST /api/outcomes` and shows it once (calling it again rotates it).
+ *   `POST /api/outcomes` and shows it once (calling it again rotates it); it is stored
+ *   encrypted, and no route shows it again.
  */
 import crypto from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../../errors.ts';
 import type { Database } from '../../storage/database.ts';
-import { createOutcomeRepository } from '../../storage/outcome-repository.ts';
+import { createOutcomeSecretRepository } from '../../storage/outcome-secret-repository.ts';
 import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import { requireAdminToken } from '../admin-auth.ts';
 
@@ -30,10 +31,10 @@ const connectorSchema = z.object({
   token: z.string().trim().min(8, 'looks too short for an LMS token').max(512),
 });
 
-export function adminOutcomeSourcesRouter({ db, adminToken }: { db: Database; adminToken: string }): Router {
+export function adminOutcomeSourcesRouter({ db, kek, adminToken }: { db: Database; kek: Buffer; adminToken: string }): Router {
   const router = Router();
   const admin = requireAdminToken(adminToken);
-  const outcomes = createOutcomeRepository(db);
+  const outcomeSecrets = createOutcomeSecretRepository({ db, kek });
   const platforms = createPlatformRepository(db);
 
   const findPlatform = async (id: string) => {
@@ -50,14 +51,14 @@ export function adminOutcomeSourcesRouter({ db, adminToken }: { db: Database; ad
         problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
       });
     }
-    await outcomes.setConnector({ platformId: platform.id, ...parsed.data });
+    await outcomeSecrets.setConnector({ platformId: platform.id, ...parsed.data });
     res.json({ platformId: platform.id, kind: parsed.data.kind, baseUrl: parsed.data.baseUrl });
   });
 
   router.post('/admin/api/platforms/:id/webhook-secret', admin, async (req, res) => {
     const platform = await findPlatform(String(req.params.id));
     const secret = `whsec_${crypto.randomBytes(32).toString('base64url')}`;
-    await outcomes.setWebhookSecret(platform.id, secret);
+    await outcomeSecrets.setWebhookSecret(platform.id, secret);
     res.status(201).json({
       platformId: platform.id,
       secret,

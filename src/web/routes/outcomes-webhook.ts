@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import express, { type Router } from 'express';
 import type { Database } from '../../storage/database.ts';
 import { createOutcomeRepository } from '../../storage/outcome-repository.ts';
+import { createOutcomeSecretRepository } from '../../storage/outcome-secret-repository.ts';
 import { ingestOutcomes } from '../../outcomes/ingest-outcomes.ts';
 import { webhookBodySchema, type OutcomeEvent } from '../../outcomes/outcome-event.ts';
 import { OutcomeError } from '../../outcomes/outcome-error.ts';
@@ -25,6 +26,8 @@ import {
 
 export interface OutcomesWebhookParameters {
   db: Database;
+  /** Decrypts the platforms' webhook secrets (`secrets.keyEncryptionKey`). */
+  kek: Buffer;
   bodyLimit: string;
   now?: () => Date;
   /** Called after events were queued (wakes this process's issuance worker). */
@@ -36,11 +39,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * @throws (as responses) 400 `missing_webhook_headers`, `missing_idempotency_key`,
  *   `invalid_outcome_event`; 401 `webhook_signature_unauthorized`,
- *   `webhook_timestamp_unauthorized`; 409 `idempotency_key_conflict`.
+ *   `webhook_timestamp_unauthorized`; 409 `idempotency_key_conflict`; 500
+ *   `secret_decryption_failed` (the platform's secret does not decrypt under this SELLO_KEK).
  */
-export function outcomesWebhookRouter({ db, bodyLimit, now = () => new Date(), onQueued }: OutcomesWebhookParameters): Router {
+export function outcomesWebhookRouter({ db, kek, bodyLimit, now = () => new Date(), onQueued }: OutcomesWebhookParameters): Router {
   const router = express.Router();
   const outcomes = createOutcomeRepository(db);
+  const secrets = createOutcomeSecretRepository({ db, kek });
   router.post('/', express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const platformId = req.get(PLATFORM_HEADER);
@@ -53,7 +58,7 @@ export function outcomesWebhookRouter({ db, bodyLimit, now = () => new Date(), o
     if (!/^\d{1,12}$/.test(timestampText) || Math.abs(now().getTime() / 1000 - timestamp) > MAX_CLOCK_SKEW_S) {
       throw new OutcomeError('webhook_timestamp_unauthorized', 'The timestamp is missing, malformed or more than 5 minutes away from now');
     }
-    const secret = UUID.test(platformId) ? await outcomes.findWebhookSecret(platformId) : null;
+    const secret = UUID.test(platformId) ? await secrets.findWebhookSecret(platformId) : null;
     // Unknown platform and bad signature answer alike, so neither can be probed.
     if (!secret || !webhookSignatureMatches({ secret, timestamp, body, signature })) {
       throw new OutcomeError('webhook_signature_unauthorized', 'The signature does not match the body');
