@@ -83,9 +83,15 @@ export async function startSello({ config, announce = (line) => console.log(line
     // registry at first start, then anchors every credential in the background.
     const chain = await openChain({ config, db, log });
     stops.push(() => chain.close());
-    const syncIssuerKeys = async () => {
-      await registerIssuerKeys({ chain, keys: await listAllIssuerKeys({ db, publicUrl: config.publicUrl }), log });
-    };
+    // One pass at a time: the anchoring loop and key changes both ask for one, and two
+    // passes reading the same chain state would send the same revocation twice.
+    let keySync: Promise<void> = Promise.resolve();
+    const syncIssuerKeys = () =>
+      (keySync = keySync
+        .catch(() => {})
+        .then(async () => registerIssuerKeys({ chain, keys: await listAllIssuerKeys({ db, publicUrl: config.publicUrl }), log }))
+        .then(() => {}));
+    stops.push(() => keySync.catch(() => {}));
     await syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer keys not yet registered on chain; retried before each anchor'));
     const anchorBatcher = createAnchorBatcher({
       db,
@@ -153,7 +159,13 @@ export async function startSello({ config, announce = (line) => console.log(line
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
-        didRouter({ db, keys: issuerKeys, adminToken: secrets.adminToken }),
+        didRouter({
+          db,
+          keys: issuerKeys,
+          adminToken: secrets.adminToken,
+          onKeysChanged: () =>
+            void syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer key change not yet on chain; retried before each anchor')),
+        }),
         statusRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl }),
         credentialsRouter({
           db,

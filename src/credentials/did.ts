@@ -6,6 +6,7 @@
 import { CredentialError } from './errors.ts';
 import { DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT } from './contexts.ts';
 import { isEd25519PublicKeyMultibase } from './multikey.ts';
+import { toXsdDateTime } from './build-credential.ts';
 
 /** One key as a DID document lists it: the Multikey verification method. */
 export interface VerificationMethod {
@@ -13,6 +14,11 @@ export interface VerificationMethod {
   type: 'Multikey';
   controller: string;
   publicKeyMultibase: string;
+  /**
+   * When the controller revoked the key, an XSD dateTimeStamp
+   * (https://www.w3.org/TR/cid-1.0/#verification-methods; the Multikey context defines it).
+   */
+  revoked?: string;
 }
 
 export interface DidDocument {
@@ -91,12 +97,34 @@ export interface PublishedKey {
   publicKeyMultibase: string;
   validFrom: Date;
   validUntil: Date | null;
-  revoked: boolean;
+  /** When the issuer revoked the key; null while it is not revoked. */
+  revokedAt: Date | null;
+}
+
+/**
+ * `document` with the keys of `revoked` (verification method id → revocation date)
+ * marked as the Controlled Identifiers spec says, `revoked: <dateTimeStamp>` on the
+ * verification method (https://www.w3.org/TR/cid-1.0/#verification-methods), and taken
+ * out of `assertionMethod` and `authentication`: the Data Integrity library checks the
+ * verification relationship, not `revoked`, so proofs made with the key fail there too.
+ */
+export function withRevokedKeys(document: DidDocument, revoked: ReadonlyMap<string, Date>): DidDocument {
+  if (revoked.size === 0) return document;
+  const usable = (ids: string[]) => ids.filter((id) => !revoked.has(id));
+  return {
+    ...document,
+    verificationMethod: document.verificationMethod.map((method) => {
+      const at = revoked.get(method.id);
+      return at ? { ...method, revoked: toXsdDateTime(at) } : method;
+    }),
+    assertionMethod: usable(document.assertionMethod),
+    ...(document.authentication ? { authentication: usable(document.authentication) } : {}),
+  };
 }
 
 /**
  * The DID document of a did:web issuer. Every key stays listed after rotation so older
- * credentials keep verifying; revoked keys are left out of `assertionMethod`, so
+ * credentials keep verifying; revoked keys are marked so (see `withRevokedKeys`), and
  * proofs made with them fail. Validity periods go to the Sello-specific
  * `selloKeyValidity` member that JSON-LD processing ignores (DID Core allows extra
  * members), which the `issuer_key` check reads.
@@ -108,18 +136,19 @@ export function buildDidDocument(params: { did: string; keys: PublishedKey[] }):
     controller: params.did,
     publicKeyMultibase: key.publicKeyMultibase,
   }));
-  const usable = params.keys.filter((key) => !key.revoked).map((key) => key.id);
-  return {
+  const ids = params.keys.map((key) => key.id);
+  const document: DidDocument = {
     '@context': [DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT],
     id: params.did,
     verificationMethod,
-    assertionMethod: usable,
-    authentication: usable,
+    assertionMethod: ids,
+    authentication: ids,
     selloKeyValidity: params.keys.map((key) => ({
       id: key.id,
       validFrom: key.validFrom.toISOString(),
       validUntil: key.validUntil?.toISOString() ?? null,
-      revoked: key.revoked,
+      revoked: key.revokedAt !== null,
     })),
   };
+  return withRevokedKeys(document, new Map(params.keys.flatMap((key) => (key.revokedAt ? [[key.id, key.revokedAt] as const] : []))));
 }

@@ -6,7 +6,8 @@
  *
  * Checks, in order: `schema` (official OB 3.0 JSON Schema), `signature` (Data
  * Integrity proof, https://www.w3.org/TR/vc-data-integrity/#verify-proof), `issuer_key`
- * (the signing key belongs to the issuer and was valid at `validFrom`), `status`
+ * (the signing key belongs to the issuer, was valid at `validFrom` and is not revoked;
+ * see `checkIssuerKey`), `status`
  * (Bitstring Status List, https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm;
  * `@digitalbazaar/vc` alone says `verified: true` for a revoked credential), and
  * `validity_period` (VC 2.0 §4.9), then `anchored_on_chain` (the chain seam).
@@ -144,6 +145,23 @@ interface KeyValidity {
   revoked: boolean;
 }
 
+/**
+ * The `issuer_key` check: the proof's key is a key of the issuer, authorised for
+ * assertions, valid at the credential's `validFrom` (Sello's `selloKeyValidity`: credentials
+ * dated before a rotation keep verifying with the key it closed), and not revoked.
+ *
+ * A revoked key (`revoked` on its verification method,
+ * https://www.w3.org/TR/cid-1.0/#verification-methods, or `selloKeyValidity[].revoked`)
+ * fails every credential it signed, whatever their `validFrom`. The spec only asks
+ * verifiers to refuse proofs made at or after the revocation, but neither `validFrom`
+ * nor the proof's `created` says when a proof was made: both are written by whoever holds
+ * the key, and a key is revoked because someone else may hold it. A key retired in good
+ * standing is closed by rotation instead, which keeps its credentials verifying. The
+ * chain registry agrees (`isIssuerKeyValidAt` is false at every moment for a revoked key).
+ *
+ * Errors: `missing_proof`, `issuer_mismatch`, `key_revoked`, `key_not_authorized`,
+ * `key_not_valid_at_issuance`, and the document loader's codes.
+ */
 async function checkIssuerKey(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
   const issuer = issuerIdOf(credential);
   const proofs = proofsOf(credential);
@@ -166,13 +184,20 @@ async function checkIssuerKey(credential: Record<string, unknown>, options: Veri
     const { code, message } = describeError(error);
     return { id: 'issuer_key', valid: false, error: code, details: { message, issuer } };
   }
-  const listed = (document.verificationMethod ?? []).some((vm) => vm.id === method);
+  const listed = (document.verificationMethod ?? []).find((vm) => vm.id === method);
   const authorised = (document.assertionMethod ?? []).some((vm) => (typeof vm === 'string' ? vm : (vm as { id?: string }).id) === method);
   const validity = (Array.isArray(document.selloKeyValidity) ? (document.selloKeyValidity as KeyValidity[]) : []).find(
     (entry) => entry.id === method,
   );
-  const details: Record<string, unknown> = { issuer, verificationMethod: method, ...(validity ? { keyValidity: validity } : {}) };
-  if (validity?.revoked) return { id: 'issuer_key', valid: false, error: 'key_revoked', details: { ...details, message: 'The issuer revoked this key' } };
+  const details: Record<string, unknown> = {
+    issuer,
+    verificationMethod: method,
+    ...(validity ? { keyValidity: validity } : {}),
+    ...(listed?.revoked ? { revoked: listed.revoked } : {}),
+  };
+  if (listed?.revoked || validity?.revoked) {
+    return { id: 'issuer_key', valid: false, error: 'key_revoked', details: { ...details, message: 'The issuer revoked this key' } };
+  }
   if (!listed || !authorised) {
     return { id: 'issuer_key', valid: false, error: 'key_not_authorized', details: { ...details, message: 'The key is not an assertion method of the issuer' } };
   }

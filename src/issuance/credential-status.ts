@@ -73,11 +73,22 @@ export function parseStatusListId(listId: string): { groupId: string; purpose: S
 
 const contextsOnly = createDocumentLoader();
 
+/** The verification method of a signed document's (first) proof. */
+function signedWith(document: Record<string, unknown>): unknown {
+  const proof = document.proof;
+  return ((Array.isArray(proof) ? proof[0] : proof) as { verificationMethod?: unknown } | undefined)?.verificationMethod;
+}
+
 /**
- * The signed `BitstringStatusListCredential` for `listId`, re-signed only when a status
- * in its group changed since the cached copy.
+ * The signed `BitstringStatusListCredential` for `listId`, issued by the DID that the
+ * credentials on it carry (the spec's validation requires the list's issuer to be theirs,
+ * https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm) and signed by the key
+ * that signs for that DID now (`IssuerKeyProvider.signingKeyFor`): a did:web list moves to
+ * the new key at a rotation, a did:key list stays with the key that is its DID. It is
+ * re-signed only when a status in its group changed since the cached copy, or the key did.
  *
- * @throws CredentialError `status_list_not_found`.
+ * @throws CredentialError `status_list_not_found`, `issuer_key_revoked` (a did:key list
+ *   whose key was revoked: Sello signs nothing more with it), `signing_failed`.
  */
 export async function getStatusListCredential(params: {
   db: Queryable;
@@ -90,9 +101,12 @@ export async function getStatusListCredential(params: {
   const lists = createStatusListRepository(params.db);
   const group = parsed ? await lists.findGroup(parsed.groupId) : null;
   if (!parsed || !group) throw new CredentialError('status_list_not_found', `No status list ${params.listId}`, { listId: params.listId });
+  // Groups from before lists were kept per DID, holding no credential, follow the current DID.
+  const key = group.issuerDid
+    ? await params.keys.signingKeyFor(group.issuerId, group.issuerDid, { db: params.db })
+    : await params.keys.currentSigningKey(group.issuerId, { db: params.db });
   const cached = await lists.findDocument(params.listId);
-  if (cached && cached.version === group.version) return cached.document;
-  const key = await params.keys.currentSigningKey(group.issuerId, { db: params.db });
+  if (cached && cached.version === group.version && signedWith(cached.document) === key.verificationMethod) return cached.document;
   const now = params.now?.() ?? new Date();
   const unsigned = buildStatusListCredential({
     url: statusListUrl(params.publicUrl, group.id, parsed.purpose),

@@ -95,8 +95,11 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
   }
 
   const id = params.credentialId ?? `urn:uuid:${crypto.randomUUID()}`;
+  const key = await params.keys.currentSigningKey(issuer.id, { db });
   const statusLists = createStatusListRepository(db);
-  const group = await statusLists.findOpenGroup({ issuerId: issuer.id, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
+  // The lists of the DID the credential carries: they must be issued by it too, and a
+  // did:key issuer's DID changes at every rotation.
+  const group = await statusLists.findOpenGroup({ issuerId: issuer.id, issuerDid: key.controller, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
   let index: number | null = null;
   for (let attempt = 0; attempt < MAX_INDEX_ATTEMPTS && index === null; attempt += 1) {
     // Random, so a list position says nothing about issuance order.
@@ -105,7 +108,6 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
   }
   if (index === null) throw new CredentialError('status_list_full_conflict', 'Could not allocate a status list index', { groupId: group.id });
 
-  const key = await params.keys.currentSigningKey(issuer.id, { db });
   const unsigned = buildAchievementCredential({
     id,
     issuer: { id: key.controller, name: issuer.name, url: issuer.url, email: issuer.email, image: issuer.imageUrl, description: issuer.description },

@@ -20,6 +20,7 @@ import {
   didOf,
   didWebFromUrl,
   resolveDidKey,
+  withRevokedKeys,
   type DidDocument,
 } from '../credentials/did.ts';
 import type { SigningKey } from '../credentials/sign-credential.ts';
@@ -35,6 +36,20 @@ export interface IssuerKeyInfo {
   validFrom: Date;
   validUntil: Date | null;
   revoked: boolean;
+  revokedAt: Date | null;
+}
+
+/** A key as the admin API and `sello keys` show it: public material and validity only. */
+export function issuerKeyJson(key: IssuerKeyInfo) {
+  return {
+    issuerDid: key.issuerDid,
+    keyId: key.keyId,
+    publicKeyMultibase: key.publicKeyMultibase,
+    validFrom: key.validFrom.toISOString(),
+    validUntil: key.validUntil?.toISOString() ?? null,
+    revoked: key.revoked,
+    revokedAt: key.revokedAt?.toISOString() ?? null,
+  };
 }
 
 export interface IssuerKeyProvider {
@@ -46,20 +61,52 @@ export interface IssuerKeyProvider {
    * transaction would wait for it forever).
    */
   currentSigningKey(issuerId: string, options?: { db?: Queryable }): Promise<SigningKey>;
+  /**
+   * The key that signs, now, documents that must be issued by `issuerDid` (the status
+   * lists of credentials that carry it): the current key when it is the issuer's did:web;
+   * the key that IS the DID when it is a did:key, closed or not (a did:key issuer's
+   * older keys are kept for this).
+   *
+   * @throws CredentialError `issuer_key_not_found` (not a DID of this issuer),
+   *   `issuer_key_revoked` (Sello signs nothing more with a revoked key), `signing_failed`.
+   */
+  signingKeyFor(issuerId: string, issuerDid: string, options?: { db?: Queryable }): Promise<SigningKey>;
   /** Makes sure the issuer has a current key; returns it. */
   ensureKey(issuerId: string): Promise<IssuerKeyInfo>;
   /** Closes the current key and makes a new one current; old keys stay published. */
   rotate(issuerId: string, params?: { actor?: string; reason?: string }): Promise<IssuerKeyInfo>;
+  /**
+   * Revokes a key that is no longer current (rotate first to retire the current one), and
+   * audit-logs it (`key.revoked`). The key stays published, marked revoked, and every
+   * credential it signed then fails the `issuer_key` check whatever its `validFrom` (see
+   * `checkIssuerKey` in src/credentials/verify.ts for why). Revoking a revoked key changes
+   * nothing (`changed: false`).
+   *
+   * @param params.keyId the verification method id as `keys list` shows it, its fragment,
+   *   or the public key multibase
+   * @throws CredentialError `missing_reason`, `issuer_key_not_found`,
+   *   `current_key_revoke_conflict` (the key is the current signing key).
+   */
+  revoke(issuerId: string, params: { keyId: string; reason: string; actor?: string }): Promise<{ key: IssuerKeyInfo; changed: boolean }>;
   /** Every key of the issuer with its validity, oldest first. */
   list(issuerId: string): Promise<IssuerKeyInfo[]>;
   /** The DID document of a did:web issuer. */
   didDocument(issuerId: string): Promise<DidDocument>;
-  /** Resolves did:key by computation and this deployment's did:web from the database. */
+  /**
+   * Resolves did:key by computation and this deployment's did:web from the database. A
+   * did:key of a key this deployment revoked is shown revoked: the did:key method has no
+   * way to say so, but Sello's own verification knows it.
+   */
   resolveDid: DidResolver;
 }
 
 function issuerDidWeb(publicUrl: string, issuer: Pick<Issuer, 'slug'>): string {
   return issuer.slug === DEFAULT_ISSUER_SLUG ? didWebFromUrl(publicUrl) : didWebFromUrl(publicUrl, ['issuers', issuer.slug]);
+}
+
+/** The DID that a key of `issuer` signs for: the issuer's did:web, or the key's own did:key. */
+function keyDid(publicUrl: string, issuer: Pick<Issuer, 'slug' | 'didMethod'>, record: Pick<IssuerKeyRecord, 'publicKeyMultibase'>): string {
+  return issuer.didMethod === 'key' ? didKeyFromPublicKey(record.publicKeyMultibase).did : issuerDidWeb(publicUrl, issuer);
 }
 
 // The issuer id and public key are the associated data: a key row copied to another
@@ -92,7 +139,7 @@ function keyIdFor(record: Pick<IssuerKeyRecord, 'keyId' | 'publicKeyMultibase'>,
 export function createIssuerKeyProvider(params: { db: Queryable | Database; kek: Buffer; publicUrl: string; now?: () => Date }): IssuerKeyProvider {
   const { db, kek, publicUrl } = params;
   const now = params.now ?? (() => new Date());
-  // Decrypted keys by row id, so the library's signer object is built once per key.
+  // Decrypted keys by verification method, so the library's signer object is built once per key.
   const signingKeys = new Map<string, SigningKey>();
 
   const issuerOf = async (issuerId: string, via: Queryable = db) => {
@@ -101,11 +148,8 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
     return issuer;
   };
 
-  const didFor = (issuer: Issuer, current: IssuerKeyRecord | null) =>
-    issuer.didMethod === 'key' && current ? didKeyFromPublicKey(current.publicKeyMultibase).did : issuerDidWeb(publicUrl, issuer);
-
   const toInfo = (issuer: Issuer, record: IssuerKeyRecord): IssuerKeyInfo => {
-    const did = issuer.didMethod === 'key' ? didKeyFromPublicKey(record.publicKeyMultibase).did : issuerDidWeb(publicUrl, issuer);
+    const did = keyDid(publicUrl, issuer, record);
     return {
       issuerId: issuer.id,
       issuerDid: did,
@@ -114,7 +158,23 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
       validFrom: record.validFrom,
       validUntil: record.validUntil,
       revoked: record.revokedAt !== null,
+      revokedAt: record.revokedAt,
     };
+  };
+
+  const signingKeyOf = (issuerId: string, did: string, record: IssuerKeyRecord): SigningKey => {
+    const verificationMethod = keyIdFor(record, did);
+    let key = signingKeys.get(verificationMethod);
+    if (!key) {
+      key = {
+        verificationMethod,
+        controller: did,
+        publicKeyMultibase: record.publicKeyMultibase,
+        secretKeyMultibase: decryptSecretKey({ kek, encrypted: record.encryptedSecretKey, aad: keyAad(issuerId, record.publicKeyMultibase) }),
+      };
+      signingKeys.set(verificationMethod, key);
+    }
+    return key;
   };
 
   const createKey = async (tx: Queryable, issuerId: string, at: Date) => {
@@ -146,24 +206,34 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
     }, via);
   };
 
+  // The key that signs for `did` (see `signingKeyFor`).
+  const recordFor = async (issuer: Issuer, did: string, via?: Queryable): Promise<IssuerKeyRecord> => {
+    let record: IssuerKeyRecord | null = null;
+    if (did === issuerDidWeb(publicUrl, issuer)) {
+      record = await ensureRecord(issuer.id, via);
+    } else if (did.startsWith('did:key:')) {
+      const found = await createIssuerKeyRepository(via ?? db).findByPublicKey(did.slice('did:key:'.length));
+      record = found?.issuerId === issuer.id ? found : null;
+    }
+    if (!record) throw new CredentialError('issuer_key_not_found', `${did} is not a DID of issuer ${issuer.slug}`, { did, issuer: issuer.slug });
+    if (record.revokedAt) {
+      throw new CredentialError('issuer_key_revoked', `The key of ${did} is revoked: Sello signs nothing more with it`, { did, revokedAt: record.revokedAt.toISOString() });
+    }
+    return record;
+  };
+
   const provider: IssuerKeyProvider = {
     async issuerDid(issuer) {
-      return didFor(issuer, issuer.didMethod === 'key' ? await ensureRecord(issuer.id) : null);
+      return issuer.didMethod === 'key' ? keyDid(publicUrl, issuer, await ensureRecord(issuer.id)) : issuerDidWeb(publicUrl, issuer);
     },
     async currentSigningKey(issuerId, options = {}) {
       const issuer = await issuerOf(issuerId, options.db);
       const record = await ensureRecord(issuerId, options.db);
-      const cached = signingKeys.get(record.id);
-      if (cached) return cached;
-      const info = toInfo(issuer, record);
-      const key: SigningKey = {
-        verificationMethod: info.keyId,
-        controller: info.issuerDid,
-        publicKeyMultibase: record.publicKeyMultibase,
-        secretKeyMultibase: decryptSecretKey({ kek, encrypted: record.encryptedSecretKey, aad: keyAad(issuerId, record.publicKeyMultibase) }),
-      };
-      signingKeys.set(record.id, key);
-      return key;
+      return signingKeyOf(issuerId, keyDid(publicUrl, issuer, record), record);
+    },
+    async signingKeyFor(issuerId, issuerDid, options = {}) {
+      const issuer = await issuerOf(issuerId, options.db);
+      return signingKeyOf(issuerId, issuerDid, await recordFor(issuer, issuerDid, options.db));
     },
     async ensureKey(issuerId) {
       const issuer = await issuerOf(issuerId);
@@ -188,26 +258,57 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
       });
       return toInfo(issuer, record);
     },
+    async revoke(issuerId, { keyId, reason, actor = 'system' }) {
+      if (!reason.trim()) throw new CredentialError('missing_reason', 'A reason is required to revoke a key', { keyId });
+      const issuer = await issuerOf(issuerId);
+      const { record, changed } = await inTransaction(async (tx) => {
+        const txKeys = createIssuerKeyRepository(tx);
+        await txKeys.lockIssuer(issuerId);
+        const found = (await txKeys.list(issuerId)).find((key) => [toInfo(issuer, key).keyId, key.keyId, key.publicKeyMultibase].includes(keyId));
+        if (!found) throw new CredentialError('issuer_key_not_found', `Issuer ${issuer.slug} has no key ${keyId}`, { keyId, issuer: issuer.slug });
+        if (found.revokedAt) return { record: found, changed: false };
+        if (found.validUntil === null) {
+          throw new CredentialError('current_key_revoke_conflict', `${keyId} is the current signing key: rotate first (sello keys rotate), then revoke it`, {
+            keyId,
+          });
+        }
+        const revoked = (await txKeys.revoke(found.id, reason.trim(), now()))!;
+        await createAuditRepository(tx).record({
+          actor,
+          action: 'key.revoked',
+          subject: issuerId,
+          reason: reason.trim(),
+          details: { keyId: toInfo(issuer, revoked).keyId, publicKeyMultibase: revoked.publicKeyMultibase },
+        });
+        return { record: revoked, changed: true };
+      });
+      return { key: toInfo(issuer, record), changed };
+    },
     async list(issuerId) {
       const issuer = await issuerOf(issuerId);
       return (await createIssuerKeyRepository(db).list(issuerId)).map((record) => toInfo(issuer, record));
     },
     async didDocument(issuerId) {
       const issuer = await issuerOf(issuerId);
-      if (issuer.didMethod === 'key') return resolveDidKey(didFor(issuer, await ensureRecord(issuerId)));
+      if (issuer.didMethod === 'key') return resolveDidKey(keyDid(publicUrl, issuer, await ensureRecord(issuerId)));
       const did = issuerDidWeb(publicUrl, issuer);
       const published = (await createIssuerKeyRepository(db).list(issuerId)).map((record) => ({
         id: keyIdFor(record, did),
         publicKeyMultibase: record.publicKeyMultibase,
         validFrom: record.validFrom,
         validUntil: record.validUntil,
-        revoked: record.revokedAt !== null,
+        revokedAt: record.revokedAt,
       }));
       return buildDidDocument({ did, keys: published });
     },
     async resolveDid(didUrl) {
       const did = didOf(didUrl);
-      if (did.startsWith('did:key:')) return resolveDidKey(did);
+      if (did.startsWith('did:key:')) {
+        const document = resolveDidKey(did);
+        const [method] = document.verificationMethod;
+        const record = await createIssuerKeyRepository(db).findByPublicKey(method!.publicKeyMultibase);
+        return record?.revokedAt ? withRevokedKeys(document, new Map([[method!.id, record.revokedAt]])) : document;
+      }
       const root = didWebFromUrl(publicUrl);
       let slug: string | null = null;
       if (did === root) slug = DEFAULT_ISSUER_SLUG;
@@ -232,7 +333,7 @@ export async function listAllIssuerKeys(params: { db: Queryable; publicUrl: stri
   return (await createIssuerKeyRepository(params.db).listAll()).flatMap((record) => {
     const issuer = issuers.get(record.issuerId);
     if (!issuer) return [];
-    const did = issuer.didMethod === 'key' ? didKeyFromPublicKey(record.publicKeyMultibase).did : issuerDidWeb(params.publicUrl, issuer);
+    const did = keyDid(params.publicUrl, issuer, record);
     return [
       {
         issuerDid: did,

@@ -23,11 +23,14 @@ export interface IssuerKeyRepository {
   findCurrent(issuerId: string): Promise<IssuerKeyRecord | null>;
   /** Every key of the issuer, oldest first. */
   list(issuerId: string): Promise<IssuerKeyRecord[]>;
+  /** The key with this public key, of whichever issuer (public keys are unique). */
+  findByPublicKey(publicKeyMultibase: string): Promise<IssuerKeyRecord | null>;
   /** Every key of every issuer, oldest first. */
   listAll(): Promise<IssuerKeyRecord[]>;
   insert(key: Pick<IssuerKeyRecord, 'issuerId' | 'keyId' | 'publicKeyMultibase' | 'encryptedSecretKey' | 'validFrom'>): Promise<IssuerKeyRecord>;
   /** Closes the current key at `at`; returns it, or null when there was none. */
   closeCurrent(issuerId: string, at: Date): Promise<IssuerKeyRecord | null>;
+  /** Marks the key revoked at `at`; a key already revoked keeps its first date and reason. */
   revoke(id: string, reason: string, at: Date): Promise<IssuerKeyRecord | null>;
   /** Serialises key changes of one issuer within the caller's transaction. */
   lockIssuer(issuerId: string): Promise<void>;
@@ -49,6 +52,10 @@ export function createIssuerKeyRepository(db: Queryable): IssuerKeyRepository {
         [issuerId],
       );
       return rows;
+    },
+    async findByPublicKey(publicKeyMultibase) {
+      const { rows } = await db.query<IssuerKeyRecord>(`SELECT ${columns} FROM issuer_keys WHERE public_key_multibase = $1`, [publicKeyMultibase]);
+      return rows[0] ?? null;
     },
     async listAll() {
       const { rows } = await db.query<IssuerKeyRecord>(`SELECT ${columns} FROM issuer_keys ORDER BY issuer_id, valid_from, created_at`);

@@ -3,6 +3,11 @@ import type { Queryable } from './database.ts';
 export interface StatusListGroup {
   id: string;
   issuerId: string;
+  /**
+   * The issuer DID of the credentials on the group's lists, which must also issue the
+   * lists. Null for groups made before lists were kept per DID that hold no credential.
+   */
+  issuerDid: string | null;
   length: number;
   allocated: number;
   version: number;
@@ -23,16 +28,17 @@ export interface StatusEvent {
   chainTxHash: string | null;
 }
 
-const groupColumns = `id, issuer_id AS "issuerId", length, allocated, version, created_at AS "createdAt"`;
+const groupColumns = `id, issuer_id AS "issuerId", issuer_did AS "issuerDid", length, allocated, version, created_at AS "createdAt"`;
 const eventColumns = `id, credential_id AS "credentialId", credential_hash AS "credentialHash", purpose, value, reason, actor, at,
   chain_tx_hash AS "chainTxHash"`;
 
 export interface StatusListRepository {
   /**
-   * The issuer's newest group with room (fill below `maxFill`), created when none has
-   * room. Reads without locking the group: concurrent signings must not queue behind it.
+   * The newest group of the issuer's DID `issuerDid` with room (fill below `maxFill`),
+   * created when none has room. Reads without locking the group: concurrent signings must
+   * not queue behind it.
    */
-  findOpenGroup(params: { issuerId: string; length: number; maxFill: number }): Promise<StatusListGroup>;
+  findOpenGroup(params: { issuerId: string; issuerDid: string; length: number; maxFill: number }): Promise<StatusListGroup>;
   /**
    * Counts one more slot of the group. Callers do it last in their transaction, so the
    * group row is locked only from here to commit; a few concurrent signings may take a
@@ -56,15 +62,16 @@ export interface StatusListRepository {
 /** SQL over the status list groups, entries, signed documents and status events. */
 export function createStatusListRepository(db: Queryable): StatusListRepository {
   return {
-    async findOpenGroup({ issuerId, length, maxFill }) {
+    async findOpenGroup({ issuerId, issuerDid, length, maxFill }) {
       const open = await db.query<StatusListGroup>(
-        `SELECT ${groupColumns} FROM status_list_groups WHERE issuer_id = $1 AND allocated < $2 ORDER BY created_at DESC LIMIT 1`,
-        [issuerId, maxFill],
+        `SELECT ${groupColumns} FROM status_list_groups WHERE issuer_id = $1 AND issuer_did = $2 AND allocated < $3
+         ORDER BY created_at DESC LIMIT 1`,
+        [issuerId, issuerDid, maxFill],
       );
       if (open.rows[0]) return open.rows[0];
       const created = await db.query<StatusListGroup>(
-        `INSERT INTO status_list_groups (issuer_id, length, allocated) VALUES ($1, $2, 0) RETURNING ${groupColumns}`,
-        [issuerId, length],
+        `INSERT INTO status_list_groups (issuer_id, issuer_did, length, allocated) VALUES ($1, $2, $3, 0) RETURNING ${groupColumns}`,
+        [issuerId, issuerDid, length],
       );
       return created.rows[0]!;
     },
@@ -111,11 +118,12 @@ export function createStatusListRepository(db: Queryable): StatusListRepository 
       return rows[0] ?? null;
     },
     async saveDocument({ listId, groupId, purpose, version, document }) {
-      // Two readers may sign the same version at once: keep the newest version only.
+      // Two readers may sign the same version at once: never replace a newer version. The
+      // same version is replaced: it is re-signed when the key that signs the list changed.
       await db.query(
         `INSERT INTO status_list_documents (list_id, group_id, purpose, version, document) VALUES ($1, $2, $3, $4, $5::jsonb)
          ON CONFLICT (list_id) DO UPDATE SET version = EXCLUDED.version, document = EXCLUDED.document, signed_at = now()
-         WHERE status_list_documents.version < EXCLUDED.version`,
+         WHERE status_list_documents.version <= EXCLUDED.version`,
         [listId, groupId, purpose, version, JSON.stringify(document)],
       );
     },

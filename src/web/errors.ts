@@ -18,6 +18,8 @@ const explicitStatus: Record<string, number> = {
   ...ltiErrorStatus,
   remote_document_refused: 400,
   unsupported_did_method: 400,
+  // A did:key status list whose key was revoked: gone for good, Sello signs no more with it.
+  issuer_key_revoked: 410,
   chain_unreachable: 503,
   chain_rpc_error: 502,
   invalid_json: 400,

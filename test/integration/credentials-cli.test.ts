@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
-import { makeTempDir } from '../support/config.ts';
+import { makeTempDir, testConfig } from '../support/config.ts';
+import { openDatabase } from '../../src/storage/database.ts';
+import { migrate } from '../../src/storage/migrate.ts';
+import { createIssuerRepository, defaultIssuerProfile } from '../../src/storage/issuer-repository.ts';
+import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
 import { issueCredential } from '../../src/issuance/issue-credential.ts';
 import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
 import { bakePng, bakeSvg } from '../../src/credentials/bake.ts';
@@ -137,6 +141,52 @@ describe('sello verify', () => {
     // Older credentials keep verifying after the rotation.
     expect((await sello(['verify', files['good.json']!])).code).toBe(0);
   });
+
+  it('revokes a key through the running Sello, refusing the current one', async () => {
+    const env = { ADMIN_TOKEN: ADMIN, SELLO_KEK: '00'.repeat(32) };
+    const current = (await t.keys.list(t.issuer.id)).find((key) => key.validUntil === null)!;
+    const refused = await sello(['keys', 'revoke', current.keyId, '--url', t.config.publicUrl, '--reason', 'key leaked'], undefined, env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/409 current_key_revoke_conflict: .*rotate first/);
+    await t.keys.rotate(t.issuer.id, { actor: 'test', reason: 'key leaked' });
+    const revoked = await sello(['keys', 'revoke', current.keyId, '--url', t.config.publicUrl, '--reason', 'key leaked'], undefined, env);
+    expect(revoked.stderr).toBe('');
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`Revoked: ${current.keyId}  ${current.publicKeyMultibase}`);
+    expect(revoked.stdout).toMatch(/ revoked \d{4}-\d\d-\d\dT/);
+    expect((await t.keys.list(t.issuer.id)).find((key) => key.keyId === current.keyId)).toMatchObject({ revoked: true });
+  });
+
+  it('revokes a key directly on the database when no Sello answers', async () => {
+    const closedPort = 'http://127.0.0.1:9';
+    const dataDir = makeTempDir('sello-cli-keys-');
+    const config = testConfig({ SELLO_DATA_DIR: dataDir, PUBLIC_URL: closedPort });
+    const db = await openDatabase(config.database);
+    let retired: string;
+    try {
+      await migrate(db);
+      const issuer = await createIssuerRepository(db).upsert(defaultIssuerProfile(config.issuer));
+      const keys = createIssuerKeyProvider({ db, kek: config.secrets.keyEncryptionKey!, publicUrl: closedPort });
+      retired = (await keys.ensureKey(issuer.id)).keyId;
+      await keys.rotate(issuer.id);
+    } finally {
+      await db.close();
+    }
+    const env = { SELLO_DATA_DIR: dataDir, PUBLIC_URL: closedPort, ADMIN_TOKEN: ADMIN, SELLO_KEK: config.secrets.keyEncryptionKey!.toString('hex') };
+    const revoked = await sello(['keys', 'revoke', retired, '--reason', 'key leaked'], undefined, env);
+    expect(revoked.stderr).toBe('');
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(/^Revoked: did:web:127\.0\.0\.1%3A9#key-/);
+    const listed = JSON.parse((await sello(['keys', 'list', '--json'], undefined, env)).stdout) as Array<{ keyId: string; revoked: boolean }>;
+    expect(listed.map((key) => [key.keyId, key.revoked])).toEqual([
+      [retired, true],
+      [expect.any(String), false],
+    ]);
+    const missingReason = await sello(['keys', 'revoke', retired], undefined, env);
+    expect(missingReason.code).toBe(2);
+    expect(missingReason.stderr).toContain('--reason');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }, 120_000);
 
   it('uses a given DID document when the issuer host is gone, and names the unreachable status list', async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -15,7 +15,9 @@ import type { AnchorChecker } from '../../src/credentials/verify.ts';
 export const ADMIN = 'test-admin-token-0123456789abcdef';
 export const CHAIN = { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
 
-export async function makeCredentialsApp(options: { env?: Record<string, string>; anchorChecker?: AnchorChecker; now?: () => Date } = {}) {
+export async function makeCredentialsApp(
+  options: { env?: Record<string, string>; anchorChecker?: AnchorChecker; now?: () => Date; onKeysChanged?: () => void } = {},
+) {
   const base = await makeTestApp({ env: options.env });
   const { config, db } = base;
   const issuer = await createIssuerRepository(db).upsert({
@@ -51,7 +53,7 @@ export async function makeCredentialsApp(options: { env?: Record<string, string>
   const { app } = await (async () => {
     const { buildApp } = await import('../../src/web/app.ts');
     return {
-      app: buildApp({ ...base.deps, routers: [didRouter({ db, keys, adminToken: ADMIN }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentialsRouter(deps)] }),
+      app: buildApp({ ...base.deps, routers: [didRouter({ db, keys, adminToken: ADMIN, onKeysChanged: options.onKeysChanged }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentialsRouter(deps)] }),
     };
   })();
   return { ...base, app, issuer, keys, achievement, deps };

@@ -1,7 +1,7 @@
 /**
- * `sello keys list|rotate [--issuer SLUG]`: the issuer signing keys. Through the admin
- * API of the running Sello (PUBLIC_URL, or --url, with ADMIN_TOKEN) when one answers,
- * else directly on the database. Only public keys are ever printed.
+ * `sello keys list|rotate|revoke [--issuer SLUG]`: the issuer signing keys. Through the
+ * admin API of the running Sello (PUBLIC_URL, or --url, with ADMIN_TOKEN) when one
+ * answers, else directly on the database. Only public keys are ever printed.
  */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.ts';
@@ -9,23 +9,13 @@ import { openDatabase } from '../../storage/database.ts';
 import { migrate } from '../../storage/migrate.ts';
 import { resolveSecrets } from '../../storage/secrets.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../storage/issuer-repository.ts';
-import { createIssuerKeyProvider, type IssuerKeyInfo } from '../../issuance/issuer-keys.ts';
+import { createIssuerKeyProvider, issuerKeyJson } from '../../issuance/issuer-keys.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 
-interface KeyLine {
-  keyId: string;
-  publicKeyMultibase: string;
-  validFrom: string;
-  validUntil: string | null;
-  revoked: boolean;
-}
-
-function toLine(key: IssuerKeyInfo): KeyLine {
-  return { keyId: key.keyId, publicKeyMultibase: key.publicKeyMultibase, validFrom: key.validFrom.toISOString(), validUntil: key.validUntil?.toISOString() ?? null, revoked: key.revoked };
-}
+type KeyLine = ReturnType<typeof issuerKeyJson>;
 
 function describe(key: KeyLine): string {
-  const state = key.revoked ? 'revoked' : key.validUntil ? `closed ${key.validUntil}` : 'CURRENT';
+  const state = key.revoked ? `revoked ${key.revokedAt ?? ''}`.trim() : key.validUntil ? `closed ${key.validUntil}` : 'CURRENT';
   return `${key.keyId}  ${key.publicKeyMultibase}  from ${key.validFrom}  ${state}`;
 }
 
@@ -44,7 +34,8 @@ async function callApi(params: { baseUrl: string; token: string; method: string;
   }
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok) {
-    throw new CredentialError('issuer_key_not_found', `The Sello at ${params.baseUrl} answered ${response.status}: ${String(body.message ?? '')}`);
+    const code = typeof body.code === 'string' ? ` ${body.code}` : '';
+    throw new CredentialError('issuer_key_not_found', `The Sello at ${params.baseUrl} answered ${response.status}${code}: ${String(body.message ?? '')}`);
   }
   return body;
 }
@@ -62,7 +53,7 @@ async function onDatabase<T>(config: Readonly<Config>, kek: Buffer, slug: string
 }
 
 export function register(program: Command): void {
-  const keys = program.command('keys').description('Issuer signing keys (Ed25519): list and rotate');
+  const keys = program.command('keys').description('Issuer signing keys (Ed25519): list, rotate and revoke');
   keys
     .command('list')
     .description('List the issuer keys with their validity (public keys only)')
@@ -76,7 +67,7 @@ export function register(program: Command): void {
       const answer = await callApi({ baseUrl, token: secrets.adminToken, method: 'GET', path: `/admin/api/issuers/${encodeURIComponent(options.issuer)}/keys` });
       const listed: KeyLine[] = answer
         ? (answer.keys as KeyLine[])
-        : await onDatabase(config, secrets.keyEncryptionKey, options.issuer, async (provider, issuerId) => (await provider.list(issuerId)).map(toLine));
+        : await onDatabase(config, secrets.keyEncryptionKey, options.issuer, async (provider, issuerId) => (await provider.list(issuerId)).map(issuerKeyJson));
       console.log(options.json ? JSON.stringify(listed, null, 2) : listed.length > 0 ? listed.map(describe).join('\n') : 'No keys yet (one is created at start).');
     });
   keys
@@ -94,8 +85,34 @@ export function register(program: Command): void {
         ? (answer.key as KeyLine)
         : await onDatabase(config, secrets.keyEncryptionKey, options.issuer, async (provider, issuerId) => {
             await provider.ensureKey(issuerId);
-            return toLine(await provider.rotate(issuerId, { actor: 'cli', reason: options.reason }));
+            return issuerKeyJson(await provider.rotate(issuerId, { actor: 'cli', reason: options.reason }));
           });
       console.log(`Rotated. New current key: ${describe(created)}`);
+    });
+  keys
+    .command('revoke <keyId>')
+    .description('Revoke a key that is no longer current (rotate first): every credential it signed then fails verification')
+    .requiredOption('--reason <text>', 'why (kept in the audit log)')
+    .option('--issuer <slug>', 'issuer slug', DEFAULT_ISSUER_SLUG)
+    .option('--url <url>', 'a running Sello (default PUBLIC_URL)')
+    .action(async (keyId: string, options: { issuer: string; url?: string; reason: string }) => {
+      const config = loadConfig(process.env);
+      const secrets = resolveSecrets(config);
+      const baseUrl = options.url ?? config.publicUrl;
+      const answer = await callApi({
+        baseUrl,
+        token: secrets.adminToken,
+        method: 'POST',
+        path: `/admin/api/issuers/${encodeURIComponent(options.issuer)}/keys/revoke`,
+        body: { keyId, reason: options.reason },
+      });
+      // On the database, the chain registry hears of it at Sello's next start or anchor.
+      const revoked = answer
+        ? { key: answer.key as KeyLine, changed: answer.changed === true }
+        : await onDatabase(config, secrets.keyEncryptionKey, options.issuer, async (provider, issuerId) => {
+            const result = await provider.revoke(issuerId, { keyId, reason: options.reason, actor: 'cli' });
+            return { key: issuerKeyJson(result.key), changed: result.changed };
+          });
+      console.log(`${revoked.changed ? 'Revoked' : 'Already revoked'}: ${describe(revoked.key)}`);
     });
 }

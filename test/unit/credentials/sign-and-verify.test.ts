@@ -5,6 +5,8 @@ import { signCredential, type SigningKey } from '../../../src/credentials/sign-c
 import { credentialHash } from '../../../src/credentials/credential-hash.ts';
 import { readChainReference } from '../../../src/credentials/chain-reference.ts';
 import { emailMatchesIdentity, type IdentityObject } from '../../../src/credentials/recipient-identifier.ts';
+import { buildDidDocument, resolveDidKey, withRevokedKeys } from '../../../src/credentials/did.ts';
+import { createDocumentLoader } from '../../../src/credentials/document-loader.ts';
 import { check, documentLoader, makeDidKeyIssuer, signedCredential, statusLists, STATUS_INDEX, unsignedCredential, verifyOptions } from './fixtures.ts';
 
 describe('signing and verifying an OB 3.0 credential', () => {
@@ -67,6 +69,31 @@ describe('signing and verifying an OB 3.0 credential', () => {
     const report = await verifyCredential(forged, await verifyOptions(issuer));
     expect(report.verified).toBe(false);
     expect(check(report, 'issuer_key')).toMatchObject({ valid: false, error: 'issuer_mismatch' });
+  });
+
+  it('fails the issuer key check for a key its DID document marks revoked, even after the credential\'s validFrom', async () => {
+    const revokedAt = new Date('2026-03-01T00:00:00Z');
+    const loader = createDocumentLoader({ resolveDid: async (did) => withRevokedKeys(resolveDidKey(did), new Map([[issuer.verificationMethod, revokedAt]])) });
+    const report = await verifyCredential(credential, await verifyOptions(issuer, { documentLoader: loader }));
+    expect(report.verified).toBe(false);
+    expect(check(report, 'issuer_key')).toMatchObject({ valid: false, error: 'key_revoked', details: { revoked: '2026-03-01T00:00:00Z' } });
+    // Out of assertionMethod too, so verifiers that only check the proof refuse it.
+    expect(check(report, 'signature')).toMatchObject({ valid: false });
+  });
+
+  it('lists a revoked key in the DID document with its revocation date, for no purpose', () => {
+    const did = 'did:web:uni.example';
+    const document = buildDidDocument({
+      did,
+      keys: [
+        { id: `${did}#key-1`, publicKeyMultibase: issuer.publicKeyMultibase, validFrom: new Date('2025-01-01T00:00:00Z'), validUntil: new Date('2026-01-01T00:00:00Z'), revokedAt: new Date('2026-02-01T12:30:00.250Z') },
+        { id: `${did}#key-2`, publicKeyMultibase: other.publicKeyMultibase, validFrom: new Date('2026-01-01T00:00:00Z'), validUntil: null, revokedAt: null },
+      ],
+    });
+    expect(document.verificationMethod.map((method) => method.revoked)).toEqual(['2026-02-01T12:30:00Z', undefined]);
+    expect(document.assertionMethod).toEqual([`${did}#key-2`]);
+    expect(document.authentication).toEqual([`${did}#key-2`]);
+    expect(document.selloKeyValidity).toMatchObject([{ id: `${did}#key-1`, revoked: true }, { id: `${did}#key-2`, revoked: false }]);
   });
 
   it('names an unknown DID method instead of fetching it', async () => {
