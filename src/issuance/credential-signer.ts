@@ -54,12 +54,7 @@ export function createIssueCredentialSigner({ keys, publicUrl, chainReference }:
         now: () => now,
         issuerId: achievement.issuerId,
         achievement,
-        recipient: {
-          userId: learner.id,
-          email: learner.email ?? undefined,
-          name: learner.name ?? undefined,
-          did: learner.did ?? undefined,
-        },
+        recipient: { userId: learner.id, email: learner.email, name: learner.name, did: learner.did },
         credentialId,
         evidence: award.origin === 'manual' && award.reason ? [{ narrative: award.reason }] : undefined,
       }));

@@ -55,27 +55,22 @@ export async function evaluateLearner({ db, contextId, userId, now, crashAt, loo
     // An instructor grading the achievement's own "Badge: NAME" line item awards it too.
     const gradedBadge = outcomes.some((outcome) => outcome.activity === `badge:${achievement.id}` && (outcome.score ?? 0) > 0);
     const met = gradedBadge || evaluate({ criteria, outcomes, now }).met;
+    if (met) {
+      // One statement creates the award with its job, or finds one already there.
+      const { award, created } = await createAwardRepository(db).createIfAbsent(
+        { achievementId: achievement.id, userId, contextId, origin: 'criteria', awardedBy: SYSTEM_ACTOR, reason: null },
+        { queueAdvance: true },
+      );
+      if (created) report.awarded.push(award.id);
+      continue;
+    }
+    if (achievement.belowCriteriaPolicy !== 'revoke') continue;
     await db.transaction(async (tx) => {
       const awards = createAwardRepository(tx);
       const existing = await awards.find(achievement.id, userId);
-      if (met && !existing) {
-        const { award, created } = await awards.createIfAbsent({
-          achievementId: achievement.id,
-          userId,
-          contextId,
-          origin: 'criteria',
-          awardedBy: SYSTEM_ACTOR,
-          reason: null,
-        });
-        if (created) {
-          await createJobRepository(tx).enqueue([{ kind: 'advance_award', key: award.id, payload: { awardId: award.id } }]);
-          report.awarded.push(award.id);
-        }
-      } else if (
-        !met &&
+      if (
         existing &&
         existing.origin === 'criteria' &&
-        achievement.belowCriteriaPolicy === 'revoke' &&
         (existing.state === 'awarded' || existing.state === 'signed' || existing.state === 'posted')
       ) {
         const moved = await awards.transition({

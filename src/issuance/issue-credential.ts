@@ -35,7 +35,11 @@ export interface IssueCredentialParameters {
   now?: () => Date;
   issuerId: string;
   achievement: Achievement;
-  recipient: { userId?: string; email?: string; name?: string; did?: string };
+  /**
+   * Who receives it. With `userId`, a field left undefined is read from the user's row;
+   * `null` says the caller knows the user has none (no second read of a row in hand).
+   */
+  recipient: { userId?: string; email?: string | null; name?: string | null; did?: string | null };
   evidence?: EvidenceInput[];
   validFrom?: Date;
   validUntil?: Date;
@@ -77,13 +81,17 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
   const issuer = await createIssuerRepository(db).findById(params.issuerId);
   if (!issuer) throw new CredentialError('issuer_key_not_found', `No issuer ${params.issuerId}`, { issuerId: params.issuerId });
 
-  const recipient = { ...params.recipient };
-  if (recipient.userId && (!recipient.email || !recipient.name || !recipient.did)) {
-    const user = await createUserRepository(db).findById(recipient.userId);
-    recipient.email ??= user?.email ?? undefined;
-    recipient.name ??= user?.name ?? undefined;
-    recipient.did ??= user?.did ?? undefined;
-  }
+  const given = params.recipient;
+  const user =
+    given.userId && (given.email === undefined || given.name === undefined || given.did === undefined)
+      ? await createUserRepository(db).findById(given.userId)
+      : null;
+  const recipient = {
+    userId: given.userId,
+    email: (given.email === undefined ? user?.email : given.email) ?? undefined,
+    name: (given.name === undefined ? user?.name : given.name) ?? undefined,
+    did: (given.did === undefined ? user?.did : given.did) ?? undefined,
+  };
   if (!recipient.email && !recipient.did) {
     throw new CredentialError('invalid_credential', 'The recipient needs an email or a DID', { userId: recipient.userId ?? null });
   }

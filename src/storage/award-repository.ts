@@ -55,16 +55,21 @@ export interface AwardRepository {
   /**
    * Creates the award unless one exists for the achievement and learner (the unique
    * constraint decides, so racing processes create one). Returns the award and whether
-   * this call created it.
+   * this call created it. With `queueAdvance`, a created award's `advance_award` job is
+   * queued by the same statement: the award never exists without the job that moves it
+   * on, and no transaction is needed for that.
    */
-  createIfAbsent(input: {
-    achievementId: string;
-    userId: string;
-    contextId: string;
-    origin: Award['origin'];
-    awardedBy: string;
-    reason: string | null;
-  }): Promise<{ award: Award; created: boolean }>;
+  createIfAbsent(
+    input: {
+      achievementId: string;
+      userId: string;
+      contextId: string;
+      origin: Award['origin'];
+      awardedBy: string;
+      reason: string | null;
+    },
+    options?: { queueAdvance?: boolean },
+  ): Promise<{ award: Award; created: boolean }>;
   /**
    * Moves an award from one state to another and records the transition; null when the
    * award was not in `from` (someone else moved it first).
@@ -127,7 +132,14 @@ export function createAwardRepository(db: Queryable): AwardRepository {
       );
       return rows;
     },
-    async createIfAbsent(input) {
+    async createIfAbsent(input, options = {}) {
+      // The job has the shape `enqueue` gives it (kind, key = award id, payload).
+      const queued = options.queueAdvance
+        ? `, queued AS (
+           INSERT INTO issuance_jobs (kind, key, payload)
+           SELECT 'advance_award', id::text, jsonb_build_object('awardId', id::text) FROM created
+           ON CONFLICT (kind, key) WHERE state = 'queued' DO NOTHING)`
+        : '';
       const inserted = await db.query<Award>(
         `WITH created AS (
            INSERT INTO awards (achievement_id, user_id, context_id, origin, awarded_by, reason)
@@ -136,7 +148,7 @@ export function createAwardRepository(db: Queryable): AwardRepository {
            RETURNING *),
          logged AS (
            INSERT INTO award_transitions (award_id, from_state, to_state, actor, details)
-           SELECT id, NULL, 'awarded', $5, $7::jsonb FROM created)
+           SELECT id, NULL, 'awarded', $5, $7::jsonb FROM created)${queued}
          SELECT ${columns} FROM created a`,
         [input.achievementId, input.userId, input.contextId, input.origin, input.awardedBy, input.reason, JSON.stringify({ origin: input.origin, reason: input.reason })],
       );
