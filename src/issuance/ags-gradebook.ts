@@ -22,8 +22,9 @@ export function badgeResourceId(achievementId: string): string {
 export function createAgsGradebook({ db, services }: { db: Database; services: Pick<LtiServices, 'ags'> }): GradebookPoster {
   const platforms = createPlatformRepository(db);
   const achievements = createAchievementRepository(db);
-  // Awards of one achievement run in parallel; only one of them may create its line item
-  // (the others wait for it and reuse the link it saved).
+  // Awards of one achievement run in parallel, in this process and in others on the same
+  // database; only one of them may create its line item, the others wait and reuse the
+  // link it saved. The map keeps this process's callers to one waiting on the lock.
   const creating = new Map<string, Promise<string>>();
   // A platform's product (Moodle, Canvas) does not change between posts; asked once a minute.
   const products = new Map<string, { at: number; platform: Promise<{ product: string } | null> }>();
@@ -38,18 +39,20 @@ export function createAgsGradebook({ db, services }: { db: Database; services: P
     const key = `${context.id}/${achievement.id}`;
     let pending = creating.get(key);
     if (!pending) {
-      pending = (async () => {
-        const linked = (await achievements.findLink(achievement.id, context.id))?.lineItemUrl;
-        if (linked) return linked;
-        const item = await services.ags(context.platformId).findOrCreateLineItem(context.agsLineItemsUrl!, {
-          label: `Badge: ${achievement.name}`,
-          scoreMaximum: 100,
-          resourceId: badgeResourceId(achievement.id),
-          tag: 'sello-badge',
-        });
-        await achievements.link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: item.id });
-        return item.id;
-      })().finally(() => creating.delete(key));
+      pending = db
+        .withLock(`sello-badge-line-item:${key}`, async () => {
+          const linked = (await achievements.findLink(achievement.id, context.id))?.lineItemUrl;
+          if (linked) return linked;
+          const item = await services.ags(context.platformId).findOrCreateLineItem(context.agsLineItemsUrl!, {
+            label: `Badge: ${achievement.name}`,
+            scoreMaximum: 100,
+            resourceId: badgeResourceId(achievement.id),
+            tag: 'sello-badge',
+          });
+          await achievements.link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: item.id });
+          return item.id;
+        })
+        .finally(() => creating.delete(key));
       creating.set(key, pending);
     }
     return pending;

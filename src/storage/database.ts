@@ -30,6 +30,14 @@ export interface Database extends Queryable {
   readonly kind: 'embedded' | 'postgres';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` while holding the lock named `key`, shared by every process on this
+   * database: a PostgreSQL session-level advisory lock on a connection of its own (so
+   * `work` may use any other; the lock goes with the session if the process dies), or,
+   * embedded, an in-process queue (one process owns an embedded database). For work
+   * outside the database that must happen once, like creating an LMS line item.
+   */
+  withLock<T>(key: string, work: () => Promise<T>): Promise<T>;
   /** Cheap liveness probe for /health. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -116,6 +124,19 @@ async function openPostgres(settings: { url: string; poolMax: number; schema?: s
         client.release();
       }
     },
+    async withLock(key, work) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+        try {
+          return await work();
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
     async ping() {
       await pool.query('SELECT 1');
     },
@@ -155,10 +176,22 @@ async function openEmbedded(settings: { dataDir: string | null; schema?: string 
     },
   });
   let closed = false;
+  const held = new Map<string, Promise<unknown>>();
   return {
     kind: 'embedded',
     ...wrap(db),
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    async withLock(key, work) {
+      const before = held.get(key) ?? Promise.resolve();
+      const mine = before.catch(() => {}).then(work);
+      const tail = mine.catch(() => {});
+      held.set(key, tail);
+      try {
+        return await mine;
+      } finally {
+        if (held.get(key) === tail) held.delete(key);
+      }
+    },
     async ping() {
       if (closed) throw new StorageError('database_unreachable', 'The embedded database is closed');
       await db.query('SELECT 1');

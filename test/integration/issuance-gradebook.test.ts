@@ -10,6 +10,7 @@ import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/se
 import { createPlatformRepository, type Platform } from '../../src/storage/platform-repository.ts';
 import { createAchievementRepository, type Achievement } from '../../src/storage/achievement-repository.ts';
 import { createOutcomeRepository, type OutcomeContext } from '../../src/storage/outcome-repository.ts';
+import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createIssuanceWorker } from '../../src/issuance/issuance-worker.ts';
 import { createIssueCredentialSigner } from '../../src/issuance/credential-signer.ts';
 import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
@@ -146,5 +147,39 @@ describe('issuance into the LMS gradebook', () => {
     const { rows } = await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials');
     expect(rows[0]!.n).toBe(2);
     expect(lms.results.get(id)!.comment).toContain(`${sello.url}/credentials/`);
+  });
+
+  it('creates one badge line item when two Sello processes post the first badges of an achievement at once', async () => {
+    const fresh = await createAchievementRepository(sello.db).create({
+      issuerId: platform.issuerId,
+      contextId: context.id,
+      name: 'Trabajo en equipo',
+      criteria: { kind: 'all', rules: [{ kind: 'score', activity: `lineitem:${quizLineItem}`, label: 'Quiz 3', minPercent: 90 }] },
+    });
+    const users = createUserRepository(sello.db);
+    // Two gradebooks are what two processes have: neither knows the other is creating.
+    const gradebooks = [createAgsGradebook({ db: sello.db, services: sello.lti.services }), createAgsGradebook({ db: sello.db, services: sello.lti.services })];
+    const learners = [(await users.findBySub(platform.id, 'luis'))!, (await users.findBySub(platform.id, 'maria'))!];
+    const posted = await Promise.all(
+      learners.map((learner, i) =>
+        gradebooks[i]!.postBadge({
+          context,
+          achievement: fresh,
+          learner,
+          lineItemUrl: null,
+          scoreGiven: 100,
+          scoreMaximum: 100,
+          comment: `Insignia obtenida: ${fresh.name}`,
+          verificationUrl: null,
+          timestamp: new Date(),
+        }),
+      ),
+    );
+    const items = [...lms.lineItems.values()].filter((item) => item.resourceId === badgeResourceId(fresh.id));
+    expect(items).toHaveLength(1);
+    expect(posted.map((result) => result.lineItemUrl)).toEqual([items[0]!.id, items[0]!.id]);
+    expect((await createAchievementRepository(sello.db).findLink(fresh.id, context.id))!.lineItemUrl).toBe(items[0]!.id);
+    const scored = [...lms.results.values()].filter((result) => result.scoreOf === items[0]!.id).map((result) => result.userId);
+    expect(scored.sort()).toEqual(['luis', 'maria']);
   });
 });

@@ -51,6 +51,24 @@ describe(`storage on ${testDatabaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`, () 
     await expect(db.query('INSERT INTO uniq_probe VALUES ($1)', ['a'])).rejects.toMatchObject({ code: '23505' });
   });
 
+  it('lets one holder of a named lock work at a time, and frees the lock when the work throws', async () => {
+    const events: string[] = [];
+    const hold = (name: string, fail = false) =>
+      db.withLock('storage-test-lock', async () => {
+        events.push(`${name} in`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        events.push(`${name} out`);
+        if (fail) throw new Error(`${name} failed`);
+        return name;
+      });
+    const results = await Promise.allSettled([hold('a', true), hold('b'), hold('c')]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    // Never two inside at once: every "in" is followed by its own "out".
+    for (let i = 0; i < events.length; i += 2) expect(events[i + 1]).toBe(events[i]!.replace(' in', ' out'));
+    expect(events).toHaveLength(6);
+    await expect(db.withLock('storage-test-lock', async () => 'free again')).resolves.toBe('free again');
+  });
+
   it('keeps an audit trail per subject in order', async () => {
     const audit = createAuditRepository(db);
     await audit.record({ actor: 'admin', action: 'credential.revoked', subject: 'urn:uuid:1', reason: 'fraud' });
