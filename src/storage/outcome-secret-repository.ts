@@ -19,7 +19,18 @@ export interface OutcomeConnector {
   token: string;
 }
 
+/** What a platform has configured, without any token or secret (nothing is decrypted). */
+export interface OutcomeSourcesOverview {
+  connector: { kind: OutcomeConnector['kind']; baseUrl: string; tokenSet: boolean; updatedAt: Date } | null;
+  webhook: { secretSet: false } | { secretSet: true; createdAt: Date };
+}
+
 export interface OutcomeSecretRepository {
+  /**
+   * Which outcome sources the platform has configured. Reads only whether the token and
+   * secret columns are set, so it needs no KEK and cannot fail on a damaged row.
+   */
+  describeOutcomeSources(platformId: string): Promise<OutcomeSourcesOverview>;
   /**
    * The platform's webhook HMAC secret, decrypted; null when none was made.
    *
@@ -95,6 +106,23 @@ async function sealWebhookSecret(db: Queryable, kek: Buffer, row: WebhookSecretR
 
 export function createOutcomeSecretRepository({ db, kek }: OutcomeSecretRepositoryParameters): OutcomeSecretRepository {
   return {
+    async describeOutcomeSources(platformId) {
+      const connectors = await db.query<{ kind: OutcomeConnector['kind']; baseUrl: string; tokenSet: boolean; updatedAt: Date }>(
+        `SELECT kind, base_url AS "baseUrl", (token IS NOT NULL OR encrypted_token IS NOT NULL) AS "tokenSet", updated_at AS "updatedAt"
+           FROM outcome_connectors WHERE platform_id = $1`,
+        [platformId],
+      );
+      const secrets = await db.query<{ createdAt: Date }>(
+        `SELECT created_at AS "createdAt" FROM outcome_webhook_secrets
+          WHERE platform_id = $1 AND (secret IS NOT NULL OR encrypted_secret IS NOT NULL)`,
+        [platformId],
+      );
+      const secret = secrets.rows[0];
+      return {
+        connector: connectors.rows[0] ?? null,
+        webhook: secret ? { secretSet: true, createdAt: secret.createdAt } : { secretSet: false },
+      };
+    },
     async findWebhookSecret(platformId) {
       const { rows } = await db.query<WebhookSecretRow>(`SELECT ${webhookSecretColumns} FROM outcome_webhook_secrets WHERE platform_id = $1`, [platformId]);
       const row = rows[0];

@@ -128,3 +128,101 @@ describe('admin API for outcome sources', () => {
     expect(rows[0]!.encrypted_secret).not.toContain(made.body.secret.slice('whsec_'.length));
   });
 });
+
+describe('admin API showing what outcome sources a platform has', () => {
+  let db: TestDatabase;
+  let app: ReturnType<typeof buildApp>;
+  let adminToken: string;
+  let platformCount = 0;
+
+  beforeAll(async () => {
+    db = await openTestDatabase();
+    const config = testConfig();
+    const secrets = testSecrets(config);
+    adminToken = secrets.adminToken;
+    app = buildApp({
+      config,
+      secrets,
+      log: createLogger({ level: 'silent' }),
+      version: VERSION,
+      db,
+      routers: [adminOutcomeSourcesRouter({ db, kek: testKek, adminToken })],
+    });
+  });
+  afterAll(() => db.close());
+
+  const admin = (req: request.Test) => req.set('authorization', `Bearer ${adminToken}`).set('accept', 'application/json');
+  // Each scenario gets a platform of its own, so none depends on what another configured.
+  const freshPlatform = async () => {
+    platformCount += 1;
+    return (await seedCourse(db, { platform: { iss: `https://lms-${platformCount}.example`, clientId: `client-${platformCount}` } })).platformId;
+  };
+
+  it('shows the connector kind and base URL and that a token and a webhook secret are set', async () => {
+    const platformId = await freshPlatform();
+    await admin(request(app).put(`/admin/api/platforms/${platformId}/connector`)).send({
+      kind: 'canvas',
+      baseUrl: 'https://canvas.uni.example',
+      token: 'canvas-token-0123456789',
+    });
+    await admin(request(app).post(`/admin/api/platforms/${platformId}/webhook-secret`));
+    const res = await admin(request(app).get(`/admin/api/platforms/${platformId}/outcome-sources`));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      platformId,
+      connector: { kind: 'canvas', baseUrl: 'https://canvas.uni.example', tokenSet: true, updatedAt: expect.any(String) },
+      webhook: { secretSet: true, createdAt: expect.any(String) },
+    });
+    expect(Number.isNaN(Date.parse(res.body.connector.updatedAt))).toBe(false);
+    expect(Number.isNaN(Date.parse(res.body.webhook.createdAt))).toBe(false);
+  });
+
+  it('shows no connector and no webhook secret on a platform that has neither', async () => {
+    const platformId = await freshPlatform();
+    const res = await admin(request(app).get(`/admin/api/platforms/${platformId}/outcome-sources`));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ platformId, connector: null, webhook: { secretSet: false } });
+  });
+
+  it('never shows the connector token or the webhook secret', async () => {
+    const platformId = await freshPlatform();
+    await admin(request(app).put(`/admin/api/platforms/${platformId}/connector`)).send({
+      kind: 'moodle',
+      baseUrl: 'https://moodle.uni.example',
+      token: 'never-shown-token-0123456789',
+    });
+    const made = await admin(request(app).post(`/admin/api/platforms/${platformId}/webhook-secret`));
+    const res = await admin(request(app).get(`/admin/api/platforms/${platformId}/outcome-sources`));
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('never-shown-token');
+    expect(res.text).not.toContain(made.body.secret);
+    expect(res.text).not.toContain(made.body.secret.slice('whsec_'.length));
+    expect(res.text).not.toMatch(/v1\./);
+  });
+
+  it('shows a plaintext row from before encryption as set, without sealing or returning it', async () => {
+    const platformId = await freshPlatform();
+    await db.query(`INSERT INTO outcome_connectors (platform_id, kind, base_url, token) VALUES ($1, 'moodle', 'https://old.example', 'legacy-token-0123456789')`, [platformId]);
+    await db.query(`INSERT INTO outcome_webhook_secrets (platform_id, secret) VALUES ($1, 'legacy-whsec-0123456789')`, [platformId]);
+    const res = await admin(request(app).get(`/admin/api/platforms/${platformId}/outcome-sources`));
+    expect(res.body).toMatchObject({ connector: { kind: 'moodle', baseUrl: 'https://old.example', tokenSet: true }, webhook: { secretSet: true } });
+    expect(res.text).not.toContain('legacy-');
+    const { rows } = await db.query<{ token: string | null }>('SELECT token FROM outcome_connectors WHERE platform_id = $1', [platformId]);
+    expect(rows[0]!.token).toBe('legacy-token-0123456789');
+  });
+
+  it('answers 404 with not_found for an unknown or malformed platform id', async () => {
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      const res = await admin(request(app).get(`/admin/api/platforms/${id}/outcome-sources`));
+      expect(res.status).toBe(404);
+      expect(res.body.code).toBe('not_found');
+    }
+  });
+
+  it('answers 401 without the admin token', async () => {
+    const platformId = await freshPlatform();
+    const res = await request(app).get(`/admin/api/platforms/${platformId}/outcome-sources`).set('accept', 'application/json');
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('unauthorized');
+  });
+});

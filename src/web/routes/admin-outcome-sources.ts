@@ -8,6 +8,9 @@
  * - `POST /admin/api/platforms/:id/webhook-secret` makes a new HMAC secret for
  *   `POST /api/outcomes` and shows it once (calling it again rotates it); it is stored
  *   encrypted, and no route shows it again.
+ * - `GET /admin/api/platforms/:id/outcome-sources` shows what is configured: the
+ *   connector's kind and base URL, and whether a token and a webhook secret are set —
+ *   never the token or secret themselves, which it does not even decrypt.
  */
 import crypto from 'node:crypto';
 import { Router } from 'express';
@@ -42,6 +45,11 @@ export function adminOutcomeSourcesRouter({ db, kek, adminToken }: { db: Databas
     if (!platform) throw new HttpError('not_found', `No platform ${id}`, { platformId: id });
     return platform;
   };
+
+  router.get('/admin/api/platforms/:id/outcome-sources', admin, async (req, res) => {
+    const platform = await findPlatform(String(req.params.id));
+    res.json({ platformId: platform.id, ...(await outcomeSecrets.describeOutcomeSources(platform.id)) });
+  });
 
   router.put('/admin/api/platforms/:id/connector', admin, async (req, res) => {
     const platform = await findPlatform(String(req.params.id));
