@@ -39,22 +39,25 @@ function encodeParams(params: Record<string, unknown>, prefix = '', out = new UR
 }
 
 /**
- * Calls one web service function.
+ * Calls one web service function: a form-encoded POST to `/webservice/rest/server.php`,
+ * the token in the body, never in the URL.
  *
  * @throws OutcomeError `connector_unauthorized` (bad token, function not allowed),
  *   `connector_unavailable` (network, HTTP error, any other Moodle exception).
  */
 export async function callMoodle<T>({ baseUrl, token, fetch }: MoodleClientParameters, wsfunction: string, params: Record<string, unknown>): Promise<T> {
   const url = new URL('webservice/rest/server.php', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
-  url.searchParams.set('wstoken', token);
-  url.searchParams.set('wsfunction', wsfunction);
-  url.searchParams.set('moodlewsrestformat', 'json');
+  // Everything goes in the form body, the token included: Moodle's REST server reads
+  // wstoken from POST as well as GET, and a query string ends up in Moodle's and every
+  // proxy's access log.
+  const form = new URLSearchParams({ wstoken: token, wsfunction, moodlewsrestformat: 'json' });
+  encodeParams(params, '', form);
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: encodeParams(params).toString(),
+      body: form.toString(),
     });
   } catch (cause) {
     throw new OutcomeError('connector_unavailable', `Moodle at ${url.origin} is unreachable: ${(cause as Error).message}`, { wsfunction }, { cause });

@@ -98,6 +98,16 @@ describe('Moodle web services connector', () => {
     expect(report.total).toMatchObject({ changed: 0, queued: 0 });
   });
 
+  it('sends the web services token in the form body of a POST, never in the URL an access log records', async () => {
+    const before = moodle.calls.length;
+    await callMoodle({ baseUrl: moodle.url, token: moodle.token, fetch }, 'core_course_get_contents', { courseid: 42 });
+    const [call] = moodle.calls.slice(before);
+    expect(call).toMatchObject({ method: 'POST', url: '/webservice/rest/server.php', wsfunction: 'core_course_get_contents' });
+    expect(call!.params).toMatchObject({ wstoken: moodle.token, moodlewsrestformat: 'json', courseid: '42' });
+    expect(call!.url).not.toContain(moodle.token);
+    expect(call!.url).not.toContain('wstoken');
+  });
+
   it("turns Moodle's exception JSON for a bad token into connector_unauthorized", async () => {
     const call = callMoodle({ baseUrl: moodle.url, token: 'wrong', fetch }, 'core_course_get_contents', { courseid: 42 });
     await expect(call).rejects.toBeInstanceOf(OutcomeError);

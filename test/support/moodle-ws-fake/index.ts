@@ -1,8 +1,10 @@
 /**
- * A Moodle web services endpoint as Moodle 4.x answers it: `POST|GET
- * /webservice/rest/server.php?wstoken=…&wsfunction=…&moodlewsrestformat=json`, parameters
- * form-encoded, errors as HTTP 200 with Moodle's exception JSON. Implements the three
- * functions Sello's connector uses, over an in-memory course.
+ * A Moodle web services endpoint as Moodle 4.x answers it: `/webservice/rest/server.php`
+ * with `wstoken`, `wsfunction`, `moodlewsrestformat` and the function's arguments read
+ * from the query string and, on a POST, from an `application/x-www-form-urlencoded` body,
+ * the body winning (Moodle's REST server reads `array_merge($_GET, $_POST)`, and PHP fills
+ * `$_POST` only from a form-encoded POST body); errors as HTTP 200 with Moodle's exception
+ * JSON. Implements the three functions Sello's connector uses, over an in-memory course.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,8 +33,11 @@ export interface FakeMoodle {
   url: string;
   token: string;
   courses: Map<number, FakeMoodleCourse>;
-  /** Every call: function name and parameters. */
-  calls: Array<{ wsfunction: string; params: Record<string, string> }>;
+  /**
+   * Every call: HTTP method, the URL requested (path and query, as an access log records
+   * it), function name and parameters.
+   */
+  calls: Array<{ method: string; url: string; wsfunction: string; params: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -196,10 +201,11 @@ export async function startFakeMoodle({ token = 'moodle-ws-token-1' }: { token?:
       res.end('<h1>Not found</h1>');
       return;
     }
-    const params = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-    for (const [key, value] of url.searchParams) params[key] ??= value;
+    const formBody = req.method === 'POST' && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '');
+    const params: Record<string, string> = { ...Object.fromEntries(url.searchParams) };
+    if (formBody) Object.assign(params, Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
     const wsfunction = params.wsfunction ?? '';
-    calls.push({ wsfunction, params });
+    calls.push({ method: req.method ?? 'GET', url: req.url ?? '/', wsfunction, params });
     if (params.wstoken !== token) return send(exception('invalidtoken', 'Invalid token - token not found', 'moodle_exception'));
     if (params.moodlewsrestformat !== 'json') {
       res.writeHead(200, { 'content-type': 'application/xml' });
