@@ -11,6 +11,7 @@ import { resolveSecrets } from '../../storage/secrets.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../storage/issuer-repository.ts';
 import { createIssuerKeyProvider, issuerKeyJson } from '../../issuance/issuer-keys.ts';
 import { CredentialError } from '../../credentials/errors.ts';
+import { callAdminApi } from '../admin-api.ts';
 
 type KeyLine = ReturnType<typeof issuerKeyJson>;
 
@@ -21,23 +22,13 @@ function describe(key: KeyLine): string {
 
 /** Calls the running Sello's admin API; null when nothing answers there. */
 async function callApi(params: { baseUrl: string; token: string; method: string; path: string; body?: unknown }) {
-  let response: Response;
-  try {
-    response = await fetch(`${params.baseUrl}${params.path}`, {
-      method: params.method,
-      headers: { authorization: `Bearer ${params.token}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: params.body === undefined ? undefined : JSON.stringify(params.body),
-      signal: AbortSignal.timeout(5000),
-    });
-  } catch {
-    return null;
+  const answer = await callAdminApi(params);
+  if (!answer) return null;
+  if (!answer.ok) {
+    const code = typeof answer.body.code === 'string' ? ` ${answer.body.code}` : '';
+    throw new CredentialError('issuer_key_not_found', `The Sello at ${params.baseUrl} answered ${answer.status}${code}: ${String(answer.body.message ?? '')}`);
   }
-  const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!response.ok) {
-    const code = typeof body.code === 'string' ? ` ${body.code}` : '';
-    throw new CredentialError('issuer_key_not_found', `The Sello at ${params.baseUrl} answered ${response.status}${code}: ${String(body.message ?? '')}`);
-  }
-  return body;
+  return answer.body;
 }
 
 async function onDatabase<T>(config: Readonly<Config>, kek: Buffer, slug: string, work: (provider: ReturnType<typeof createIssuerKeyProvider>, issuerId: string) => Promise<T>) {

@@ -16,6 +16,7 @@ import { manualRegistration, platformInputSchema } from '../../lti/platform-regi
 import { toolEndpoints } from '../../lti/tool-configuration.ts';
 import type { Platform } from '../../storage/platform-repository.ts';
 import { createPageRenderer } from '../../web/views.ts';
+import { callAdminApi, type AdminApiAnswer } from '../admin-api.ts';
 
 interface AddOptions {
   issuer: string;
@@ -28,21 +29,11 @@ interface AddOptions {
   url?: string;
 }
 
-type ApiAnswer = { status: number; body: Record<string, unknown> } | null;
+type ApiAnswer = AdminApiAnswer | null;
 
-/** Calls the running Sello's admin API; null when nothing answers there. */
-async function callApi(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
-  try {
-    const res = await fetch(`${baseUrl}/admin/api/platforms${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json', 'x-sello-cli': '1' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(5000),
-    });
-    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
-  } catch {
-    return null;
-  }
+/** Calls the running Sello's platform admin API; null when nothing answers there. */
+function callApi(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+  return callAdminApi({ baseUrl, token, method, path: `/admin/api/platforms${path}`, body });
 }
 
 function failFromApi(answer: NonNullable<ApiAnswer>, baseUrl: string): never {
