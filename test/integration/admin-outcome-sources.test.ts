@@ -11,6 +11,23 @@ import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { seedCourse, type CourseFixture } from '../support/issuance/course-fixture.ts';
 import { buildApp } from '../../src/web/app.ts';
 
+/** The app with the outcome-sources admin API (and, when asked, the webhook it configures). */
+function outcomeSourcesApp(db: TestDatabase, { withWebhook = false } = {}) {
+  const config = testConfig();
+  const secrets = testSecrets(config);
+  const adminToken = secrets.adminToken;
+  const app = buildApp({
+    config,
+    secrets,
+    log: createLogger({ level: 'silent' }),
+    version: VERSION,
+    db,
+    earlyMounts: withWebhook ? [{ path: '/api/outcomes', handler: outcomesWebhookRouter({ db, kek: testKek, bodyLimit: '1mb' }) }] : [],
+    routers: [adminOutcomeSourcesRouter({ db, kek: testKek, adminToken })],
+  });
+  return { app, adminToken };
+}
+
 describe('admin API for outcome sources', () => {
   let db: TestDatabase;
   let course: CourseFixture;
@@ -20,18 +37,7 @@ describe('admin API for outcome sources', () => {
   beforeAll(async () => {
     db = await openTestDatabase();
     course = await seedCourse(db);
-    const config = testConfig();
-    const secrets = testSecrets(config);
-    adminToken = secrets.adminToken;
-    app = buildApp({
-      config,
-      secrets,
-      log: createLogger({ level: 'silent' }),
-      version: VERSION,
-      db,
-      earlyMounts: [{ path: '/api/outcomes', handler: outcomesWebhookRouter({ db, kek: testKek, bodyLimit: '1mb' }) }],
-      routers: [adminOutcomeSourcesRouter({ db, kek: testKek, adminToken })],
-    });
+    ({ app, adminToken } = outcomeSourcesApp(db, { withWebhook: true }));
   });
   afterAll(() => db.close());
 
@@ -137,17 +143,7 @@ describe('admin API showing what outcome sources a platform has', () => {
 
   beforeAll(async () => {
     db = await openTestDatabase();
-    const config = testConfig();
-    const secrets = testSecrets(config);
-    adminToken = secrets.adminToken;
-    app = buildApp({
-      config,
-      secrets,
-      log: createLogger({ level: 'silent' }),
-      version: VERSION,
-      db,
-      routers: [adminOutcomeSourcesRouter({ db, kek: testKek, adminToken })],
-    });
+    ({ app, adminToken } = outcomeSourcesApp(db));
   });
   afterAll(() => db.close());
 
