@@ -55,6 +55,9 @@ export function createServiceClient({
   maxRetries = 3,
 }: ServiceClientOptions): ServiceClient {
   const tokens = new Map<string, { token: string; expiresAt: number }>();
+  // Requests that need a token at the same moment (a worker's parallel jobs, or several
+  // 401s after the platform revoked one) share one token request.
+  const requesting = new Map<string, Promise<string>>();
   let tokensFetched = 0;
 
   async function send(url: string, init: RequestInit): Promise<Response> {
@@ -85,6 +88,18 @@ export function createServiceClient({
     const key = `${platform.id} ${scope}`;
     const cached = tokens.get(key);
     if (!fresh && cached && cached.expiresAt > now()) return cached.token;
+    // A token request already under way brings a newer token than the one a 401 refused,
+    // so it serves a refresh too.
+    let pending = requesting.get(key);
+    if (!pending) {
+      pending = requestToken(platform, scope, key).finally(() => requesting.delete(key));
+      requesting.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** The OAuth 2 client-credentials grant with a signed JWT assertion (LTI Security §4.1). */
+  async function requestToken(platform: Platform, scope: string, key: string): Promise<string> {
     if (!platform.tokenUrl || !platform.ltiKid) {
       throw new LtiError('lti_service_unauthorized', 'The platform registration has no token endpoint or tool key', { platformId: platform.id });
     }

@@ -264,6 +264,17 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     }
   });
 
+  it('asks the LMS for one new token when several requests meet a revoked one at once', async () => {
+    const context = (await createContextRepository(sello.db).findByLmsId(platform.id, 'course-a'))!;
+    const nrps = sello.lti.services.nrps(platform.id);
+    await nrps.getMembers(context.nrpsUrl!);
+    const tokensBefore = lms.tokensIssued;
+    lms.revokeTokens();
+    const rosters = await Promise.all([1, 2, 3, 4].map(() => nrps.getMembers(context.nrpsUrl!)));
+    expect(rosters.map((roster) => roster.members.length)).toEqual([7, 7, 7, 7]);
+    expect(lms.tokensIssued).toBe(tokensBefore + 1);
+  });
+
   it('saves a learner wallet given as a checksummed address and refuses anything else with a clear message', async () => {
     const browser = createBrowser();
     const landed = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'learner-2', courseId: 'course-a' }).url));
