@@ -12,26 +12,30 @@ import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import {
   createAnchorBatch,
-  enqueueMints,
-  getTransaction,
   linkBatchTransaction,
   listBatchLeaves,
   listOpenBatches,
-  listPendingMints,
-  listRevocationsToMirror,
-  listSentMints,
   lockAnchorBatching,
   markBatchAnchored,
   markBatchPending,
   markBatchSent,
+  recordBatchError,
+  unbatchedCredentialStats,
+} from '../storage/anchor-batch-repository.ts';
+import {
+  enqueueMints,
+  listPendingMints,
+  listSentMints,
   markMintsMinted,
   markMintsPending,
   markMintsSent,
-  markRevocationsMirrored,
-  recordBatchError,
   recordMintError,
+} from '../storage/soulbound-mint-repository.ts';
+import { getTransaction } from '../storage/chain-transaction-repository.ts';
+import {
+  listRevocationsToMirror,
+  markRevocationsMirrored,
   requeueFailedRevocationMirrors,
-  unbatchedCredentialStats,
 } from '../storage/chain-repository.ts';
 import { ChainError } from './chain-error.ts';
 import type { ChainService } from './open-chain.ts';

@@ -7,7 +7,7 @@
  * byte-identical transaction hashes, block hashes and state (1,000 transactions ≈ 0.6 s).
  */
 import type { Database, Queryable } from '../storage/database.ts';
-import { appendJournalEntry, listJournal } from '../storage/chain-repository.ts';
+import { appendJournalEntry, listJournal } from '../storage/chain-journal-repository.ts';
 import { ChainError } from './chain-error.ts';
 import type { JsonRpcRequestFunction } from './request-provider.ts';
 

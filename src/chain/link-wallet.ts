@@ -6,7 +6,7 @@
  */
 import { getAddress } from 'ethers';
 import type { Queryable } from '../storage/database.ts';
-import { enqueueMints, setUserWallet } from '../storage/chain-repository.ts';
+import { enqueueMints, setUserWallet } from '../storage/soulbound-mint-repository.ts';
 import { ChainError } from './chain-error.ts';
 
 /**

@@ -19,7 +19,8 @@ import {
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
-import { chainQueueStats, getDeployment, saveDeployment } from '../storage/chain-repository.ts';
+import { chainQueueStats } from '../storage/chain-repository.ts';
+import { getDeployment, saveDeployment } from '../storage/chain-journal-repository.ts';
 import { ChainError } from './chain-error.ts';
 import { recordMinedTransaction, replayJournal, type ReplayReport } from './chain-journal.ts';
 import { EMBEDDED_SIGNER_KEY, startEmbeddedChain, type EmbeddedChain } from './embedded-chain.ts';

@@ -18,7 +18,7 @@ import {
   nextQueuedNonce,
   updateTransaction,
   type ChainTransaction,
-} from '../storage/chain-repository.ts';
+} from '../storage/chain-transaction-repository.ts';
 import { ChainError } from './chain-error.ts';
 import { describeRpcError } from './rpc-errors.ts';
 import { TRANSACTION_GAS_CAP } from './registry-contract.ts';

@@ -13,7 +13,7 @@ import { registerIssuerKeys } from '../../src/chain/register-issuer-keys.ts';
 import { revokeCredentialOnChain, unrevokeCredentialOnChain } from '../../src/chain/revoke-on-chain.ts';
 import type { ChainService } from '../../src/chain/open-chain.ts';
 import { RequestProvider } from '../../src/chain/request-provider.ts';
-import { findCredentialAnchor } from '../../src/storage/chain-repository.ts';
+import { findCredentialAnchor } from '../../src/storage/anchor-batch-repository.ts';
 import { buildApp } from '../../src/web/app.ts';
 import { chainRpcRouter } from '../../src/web/routes/chain-rpc.ts';
 import { VERSION } from '../../src/version.ts';

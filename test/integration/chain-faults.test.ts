@@ -11,7 +11,7 @@ import { Wallet, id } from 'ethers';
 import { createAnchorBatcher } from '../../src/chain/anchor-batcher.ts';
 import { EMBEDDED_SIGNER_KEY } from '../../src/chain/embedded-chain.ts';
 import type { ChainService } from '../../src/chain/open-chain.ts';
-import { findCredentialAnchor, listOpenBatches } from '../../src/storage/chain-repository.ts';
+import { findCredentialAnchor, listOpenBatches } from '../../src/storage/anchor-batch-repository.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { chainTestConfig, createCredentials, createIssuer, openTestChain, silentLog } from './chain-support.ts';
 import { startRpcNode, type RpcNode } from './chain-rpc-node.ts';

@@ -12,7 +12,7 @@
  * @see https://eips.ethereum.org/EIPS/eip-721 (metadata JSON schema)
  */
 import { Router } from 'express';
-import { findCredentialByHash } from '../../storage/chain-repository.ts';
+import { findCredentialByHash } from '../../storage/soulbound-mint-repository.ts';
 import type { Database } from '../../storage/database.ts';
 
 /** Read methods served at /chain/rpc. */

@@ -10,7 +10,7 @@ import type { Database } from '../../storage/database.ts';
 import { createCredentialRepository, type StoredCredential } from '../../storage/credential-repository.ts';
 import { createAchievementRepository } from '../../storage/achievement-repository.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
-import { findCredentialAnchor } from '../../storage/chain-repository.ts';
+import { findCredentialAnchor } from '../../storage/anchor-batch-repository.ts';
 import { HttpError } from '../../errors.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import { verifyCredential, type AnchorChecker, type VerificationReport, type VerifyCredentialOptions } from '../../credentials/verify.ts';
