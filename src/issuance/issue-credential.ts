@@ -103,7 +103,7 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
   }
 
   const id = params.credentialId ?? `urn:uuid:${crypto.randomUUID()}`;
-  const key = await params.keys.currentSigningKey(issuer.id, { db });
+  const key = await params.keys.currentSigningKey(issuer.id, { db, issuer });
   const statusLists = createStatusListRepository(db);
   // The lists of the DID the credential carries: they must be issued by it too, and a
   // did:key issuer's DID changes at every rotation.

@@ -58,9 +58,9 @@ export interface IssuerKeyProvider {
   /**
    * The key to sign with now; created when the issuer has none. Pass `db` when calling
    * inside a transaction (PGlite has one connection: a query outside the open
-   * transaction would wait for it forever).
+   * transaction would wait for it forever), and `issuer` when its row is already read.
    */
-  currentSigningKey(issuerId: string, options?: { db?: Queryable }): Promise<SigningKey>;
+  currentSigningKey(issuerId: string, options?: { db?: Queryable; issuer?: Issuer }): Promise<SigningKey>;
   /**
    * The key that signs, now, documents that must be issued by `issuerDid` (the status
    * lists of credentials that carry it): the current key when it is the issuer's did:web;
@@ -227,7 +227,7 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
       return issuer.didMethod === 'key' ? keyDid(publicUrl, issuer, await ensureRecord(issuer.id)) : issuerDidWeb(publicUrl, issuer);
     },
     async currentSigningKey(issuerId, options = {}) {
-      const issuer = await issuerOf(issuerId, options.db);
+      const issuer = options.issuer?.id === issuerId ? options.issuer : await issuerOf(issuerId, options.db);
       const record = await ensureRecord(issuerId, options.db);
       return signingKeyOf(issuerId, keyDid(publicUrl, issuer, record), record);
     },

@@ -139,6 +139,9 @@ function checkScore(score: Score): void {
   if (problems.length > 0) throw new LtiError('invalid_score', `Invalid score: ${problems.join('; ')}`, { problems });
 }
 
+/** How long a platform registration read is reused by the service clients. */
+const PLATFORM_REUSE_MS = 5_000;
+
 export function createLtiServices({
   db,
   store,
@@ -154,9 +157,19 @@ export function createLtiServices({
   const keys = toolKeys ?? createToolKeys({ store: store!, encryptionKey: encryptionKey! });
   const client = createServiceClient({ ...clientOptions, toolKeys: keys });
   const platforms = createPlatformRepository(db);
-  const platformOf = async (platformId: string): Promise<Platform> => {
-    const platform = await platforms.findById(platformId);
-    if (!platform) throw new LtiError('platform_not_found', `No platform ${platformId}`);
+  // Every AGS and NRPS request needs the platform's token endpoint and key id: a badge
+  // run posts hundreds of scores to one platform in seconds, so a registration read is
+  // reused for a few seconds (an edit of it applies to requests started after that).
+  const recentPlatforms = new Map<string, { readAt: number; platform: Promise<Platform> }>();
+  const platformOf = (platformId: string): Promise<Platform> => {
+    const recent = recentPlatforms.get(platformId);
+    if (recent && Date.now() - recent.readAt < PLATFORM_REUSE_MS) return recent.platform;
+    const platform = platforms.findById(platformId).then((found) => {
+      if (!found) throw new LtiError('platform_not_found', `No platform ${platformId}`);
+      return found;
+    });
+    recentPlatforms.set(platformId, { readAt: Date.now(), platform });
+    platform.catch(() => recentPlatforms.delete(platformId));
     return platform;
   };
 
