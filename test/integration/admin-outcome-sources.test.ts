@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminOutcomeSourcesRouter } from '../../src/web/routes/admin-outcome-sources.ts';
 import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
-import { signWebhookBody } from '../../src/outcomes/webhook-signature.ts';
+import { deliverOutcome, quizGradeBody } from '../support/issuance/webhook-delivery.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { testConfig, testKek, testSecrets } from '../support/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -102,18 +102,8 @@ describe('admin API for outcome sources', () => {
     const first = await admin(request(app).post(`/admin/api/platforms/${course.platformId}/webhook-secret`));
     expect(first.status).toBe(201);
     expect(first.body.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
-    const deliver = (secret: string, key: string) => {
-      const body = JSON.stringify({ context: course.lmsContextId, learner: 'ana', activity: 'quiz3', score: 90, max: 100, at: new Date().toISOString() });
-      const timestamp = Math.floor(Date.now() / 1000);
-      return request(app)
-        .post('/api/outcomes')
-        .set('content-type', 'application/json')
-        .set('x-sello-platform', course.platformId)
-        .set('x-sello-timestamp', String(timestamp))
-        .set('x-sello-signature', signWebhookBody({ secret, timestamp, body }))
-        .set('idempotency-key', key)
-        .send(body);
-    };
+    const deliver = (secret: string, key: string) =>
+      deliverOutcome(app, { platformId: course.platformId, secret, key, body: quizGradeBody(course.lmsContextId) });
     expect((await deliver(first.body.secret, 'a-1')).status).toBe(202);
     const second = await admin(request(app).post(`/admin/api/platforms/${course.platformId}/webhook-secret`));
     expect(second.body.secret).not.toBe(first.body.secret);

@@ -15,12 +15,12 @@ import { VERSION } from '../../src/version.ts';
 import { StorageError } from '../../src/errors.ts';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
-import { signWebhookBody } from '../../src/outcomes/webhook-signature.ts';
 import { listMigrations, migrate } from '../../src/storage/migrate.ts';
 import { openDatabase, type Database, type Queryable } from '../../src/storage/database.ts';
 import { createOutcomeSecretRepository, sealLegacyOutcomeSecrets } from '../../src/storage/outcome-secret-repository.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
 import { makeTempDir, testConfig, testKek, testSecrets } from '../support/config.ts';
+import { deliverOutcome, quizGradeBody } from '../support/issuance/webhook-delivery.ts';
 import { seedCourse, type CourseFixture } from '../support/issuance/course-fixture.ts';
 
 const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'storage', 'migrations');
@@ -80,18 +80,8 @@ function expectNotRevealed(stored: string | null, plaintext: string): void {
   for (const part of stored!.split('.')) expect(Buffer.from(part, 'base64').toString('latin1')).not.toContain(plaintext);
 }
 
-function signedDelivery(app: Parameters<typeof request>[0], course: CourseFixture, secret: string, key: string) {
-  const body = JSON.stringify({ context: course.lmsContextId, learner: 'ana', activity: 'quiz3', score: 90, max: 100, at: new Date().toISOString() });
-  const timestamp = Math.floor(Date.now() / 1000);
-  return request(app)
-    .post('/api/outcomes')
-    .set('content-type', 'application/json')
-    .set('accept', 'application/json')
-    .set('x-sello-platform', course.platformId)
-    .set('x-sello-timestamp', String(timestamp))
-    .set('x-sello-signature', signWebhookBody({ secret, timestamp, body }))
-    .set('idempotency-key', key)
-    .send(body);
+function signedDelivery(app: Parameters<typeof deliverOutcome>[0], course: CourseFixture, secret: string, key: string) {
+  return deliverOutcome(app, { platformId: course.platformId, secret, key, body: quizGradeBody(course.lmsContextId) });
 }
 
 describe('connector tokens and webhook secrets at rest', () => {

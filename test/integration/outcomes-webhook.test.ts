@@ -5,7 +5,7 @@ import { buildApp } from '../../src/web/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
 import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
-import { signWebhookBody } from '../../src/outcomes/webhook-signature.ts';
+import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testConfig, testKek, testSecrets } from '../support/config.ts';
@@ -43,14 +43,7 @@ const gradeBody = (score: number) =>
   JSON.stringify({ context: 'course-101', learner: 'ana', activity: 'quiz3', activityName: 'Quiz 3', score, max: 100, at: '2026-05-01T11:59:00Z' });
 
 function post(body: string, { key = 'k-1', timestamp = nowS, signWith = secret, platform = '' } = {}) {
-  return request(app)
-    .post('/api/outcomes')
-    .set('content-type', 'application/json')
-    .set('x-sello-platform', platform || course.platformId)
-    .set('x-sello-timestamp', String(timestamp))
-    .set('x-sello-signature', signWebhookBody({ secret: signWith, timestamp, body }))
-    .set('idempotency-key', key)
-    .send(body);
+  return deliverOutcome(app, { platformId: platform || course.platformId, secret: signWith, key, body, timestamp });
 }
 
 async function outcomeCount(): Promise<number> {
@@ -68,14 +61,7 @@ describe('POST /api/outcomes', () => {
 
   it('rejects a body changed after signing', async () => {
     const timestamp = nowS;
-    const res = await request(app)
-      .post('/api/outcomes')
-      .set('content-type', 'application/json')
-      .set('x-sello-platform', course.platformId)
-      .set('x-sello-timestamp', String(timestamp))
-      .set('x-sello-signature', signWebhookBody({ secret, timestamp, body: gradeBody(50) }))
-      .set('idempotency-key', 'tampered')
-      .send(gradeBody(100));
+    const res = await deliverOutcome(app, { platformId: course.platformId, secret, key: 'tampered', timestamp, body: gradeBody(100), signedBody: gradeBody(50) });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('webhook_signature_unauthorized');
   });
