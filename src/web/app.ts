@@ -61,7 +61,9 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(cookieParser());
   app.use((req, res, next) => {
     res.locals.locale = negotiateLocale(req, deps.config.defaultLocale);
-    if (typeof req.query.lang === 'string' && res.locals.locale === req.query.lang) {
+    // Inside the LMS (an ltik in the URL) the choice belongs to the LTI session, not to a
+    // cookie that would outlive it and override the LMS's language at the next launch.
+    if (typeof req.query.lang === 'string' && res.locals.locale === req.query.lang && typeof req.query.ltik !== 'string') {
       res.cookie('sello_lang', res.locals.locale, { sameSite: 'lax', maxAge: 365 * 24 * 3600 * 1000 });
     }
     next();
