@@ -381,8 +381,16 @@ export async function verifyCredential(credential: unknown, options: VerifyCrede
     return { verified: false, checks };
   }
   const doc = credential as Record<string, unknown>;
-  const hash = credentialHash(doc);
-  const schema = validateOb3Schema(doc);
+  let hash: string;
+  let schema: ReturnType<typeof validateOb3Schema>;
+  try {
+    hash = credentialHash(doc);
+    schema = validateOb3Schema(doc);
+  } catch (error) {
+    // Input no verifier can walk (nesting deep enough to overflow the stack): every check fails by name.
+    const { code, message } = describeError(error);
+    return { verified: false, checks: CHECK_ORDER.map((id) => ({ id, valid: false, error: code, details: { message } })) };
+  }
   const checks: VerificationCheck[] = [
     schema.valid ? { id: 'schema', valid: true } : { id: 'schema', valid: false, error: 'schema_invalid', details: { errors: schema.errors } },
   ];

@@ -39,10 +39,13 @@ export interface CredentialRoutesDependencies {
   now?: () => Date;
 }
 
-/** `urn:uuid:<uuid>` from a path segment holding either the bare uuid or the full id. */
+/**
+ * `urn:uuid:<uuid>` from a route parameter holding either the bare uuid or the full id.
+ * Express has already percent-decoded it once; decoding again would read `%25` as an
+ * escape (and throw on a bare `%`).
+ */
 export function credentialIdFromPath(segment: string): string | null {
-  const decoded = decodeURIComponent(segment);
-  const uuid = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(decoded)?.[1];
+  const uuid = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(segment)?.[1];
   return uuid ? `urn:uuid:${uuid.toLowerCase()}` : null;
 }
 

@@ -153,6 +153,14 @@ describe('signing and verifying an OB 3.0 credential', () => {
     expect(check(report, 'signature')).toMatchObject({ valid: false, error: 'remote_document_refused' });
   });
 
+  it('returns a failing report instead of throwing for a credential nested 10,000 levels deep', async () => {
+    const deep = { ...credential, evidence: JSON.parse('['.repeat(10_000) + ']'.repeat(10_000)) };
+    const report = await verifyCredential(deep, await verifyOptions(issuer));
+    expect(report.verified).toBe(false);
+    expect(report.checks).toHaveLength(6);
+    expect(report.checks.every((c) => !c.valid)).toBe(true);
+  });
+
   it('fails the schema check when the proof is a single object', async () => {
     const single = { ...credential, proof: (credential.proof as unknown[])[0] };
     const report = await verifyCredential(single, await verifyOptions(issuer));
