@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
-import { createBrowser } from '../support/sandbox-lms/browser.ts';
+import { createBrowser, jsonOf } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { startFakeMoodle, type FakeMoodle } from '../support/moodle-ws-fake/index.ts';
 import { makeTempDir, testKek } from '../support/config.ts';
@@ -86,14 +86,14 @@ describe('syncing a course on demand', () => {
     expect(refused.status).toBe(401);
     const answer = await post('42', running.adminToken);
     expect(answer.status).toBe(200);
-    const body = await answer.json();
+    const body = await jsonOf(answer);
     expect(body.context).toMatchObject({ id: contextId, lmsContextId: '42' });
     expect(body.sources.moodle).toEqual({ batches: 1 });
     expect(body.total).toMatchObject({ received: 2, unknownContext: 0 });
     expect(body.awards).toMatchObject({ awarded: 0 });
     const unknown = await post('no-such-course', running.adminToken);
     expect(unknown.status).toBe(404);
-    expect((await unknown.json()).code).toBe('context_not_found');
+    expect((await jsonOf(unknown)).code).toBe('context_not_found');
   });
 
   it("gives the instructor a Sync now button that reads the course and says what it found", async () => {
