@@ -32,6 +32,7 @@ import { achievementPagesRouter, issuanceAdminRouter } from './web/routes/achiev
 import { createLearnerProgress } from './web/routes/learner-progress.ts';
 import { outcomesWebhookRouter } from './web/routes/outcomes-webhook.ts';
 import { adminOutcomeSourcesRouter } from './web/routes/admin-outcome-sources.ts';
+import { achievementPublicRouter } from './web/routes/achievement-public.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -169,6 +170,7 @@ export async function startSello({ config, announce = (line) => console.log(line
             void syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer key change not yet on chain; retried before each anchor')),
         }),
         statusRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl }),
+        achievementPublicRouter({ db, pages, publicUrl: config.publicUrl, keys: issuerKeys }),
         credentialsRouter({
           db,
           keys: issuerKeys,

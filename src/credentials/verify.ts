@@ -321,14 +321,19 @@ async function checkStatus(credential: Record<string, unknown>, options: VerifyC
   return { id: 'status', valid: true, details };
 }
 
+/**
+ * VC 2.0 §4.9 (https://www.w3.org/TR/vc-data-model-2.0/#validity-period): `validFrom` and
+ * `validUntil` are both optional; when present they must be dateTimeStamps. OB 3.0
+ * requires `validFrom`, but that is the `schema` check's finding, not this one's.
+ */
 function checkValidityPeriod(credential: Record<string, unknown>, now: Date): VerificationCheck {
-  const from = parseDate(credential.validFrom);
+  const from = credential.validFrom === undefined ? null : parseDate(credential.validFrom);
   const until = credential.validUntil === undefined ? null : parseDate(credential.validUntil);
-  if (!from || (credential.validUntil !== undefined && !until)) {
+  if ((credential.validFrom !== undefined && !from) || (credential.validUntil !== undefined && !until)) {
     return { id: 'validity_period', valid: false, error: 'invalid_dates', details: { message: 'validFrom / validUntil are not XSD dateTimes' } };
   }
-  const details = { now: now.toISOString(), validFrom: credential.validFrom, validUntil: credential.validUntil ?? null };
-  if (now < from) return { id: 'validity_period', valid: false, error: 'not_yet_valid', details };
+  const details = { now: now.toISOString(), validFrom: credential.validFrom ?? null, validUntil: credential.validUntil ?? null };
+  if (from && now < from) return { id: 'validity_period', valid: false, error: 'not_yet_valid', details };
   if (until && now >= until) return { id: 'validity_period', valid: false, error: 'expired', details };
   return { id: 'validity_period', valid: true, details };
 }
@@ -381,8 +386,16 @@ export async function verifyCredential(credential: unknown, options: VerifyCrede
     return { verified: false, checks };
   }
   const doc = credential as Record<string, unknown>;
-  const hash = credentialHash(doc);
-  const schema = validateOb3Schema(doc);
+  let hash: string;
+  let schema: ReturnType<typeof validateOb3Schema>;
+  try {
+    hash = credentialHash(doc);
+    schema = validateOb3Schema(doc);
+  } catch (error) {
+    // Input no verifier can walk (nesting deep enough to overflow the stack): every check fails by name.
+    const { code, message } = describeError(error);
+    return { verified: false, checks: CHECK_ORDER.map((id) => ({ id, valid: false, error: code, details: { message } })) };
+  }
   const checks: VerificationCheck[] = [
     schema.valid ? { id: 'schema', valid: true } : { id: 'schema', valid: false, error: 'schema_invalid', details: { errors: schema.errors } },
   ];

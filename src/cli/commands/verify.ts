@@ -14,6 +14,7 @@ import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../../credentials/did.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import { verifyCredential, type AnchorChecker, type VerificationReport } from '../../credentials/verify.ts';
+import { assertSafeInput } from '../../web/untrusted-input.ts';
 
 const FETCH_TIMEOUT_MS = 15_000;
 const MAX_FETCH_BYTES = 2 * 1024 * 1024;
@@ -77,6 +78,8 @@ export function register(program: Command): void {
       if (!credential || typeof credential !== 'object' || Array.isArray(credential)) {
         throw new CredentialError('invalid_credential', 'The file does not hold a credential object');
       }
+      // Bad input (exit 2), refused before any verifier recurses into it.
+      assertSafeInput(credential, 'The credential file');
       let given: DidDocument | null = null;
       if (options.didDocument) {
         try {
