@@ -62,8 +62,10 @@ export async function startSello({ config, announce = (line) => console.log(line
   const log = createLogger({ level: config.logLevel });
   const secrets = resolveSecrets(config);
   if (secrets.generated.length > 0) {
-    announce(`Generated ${secrets.generated.join(' and ')} (kept in ${secrets.file}, mode 0600):`);
-    announce(`  ADMIN_TOKEN=${secrets.adminToken}`);
+    announce(`Generated ${secrets.generated.join(' and ')} (kept in ${secrets.file}, mode 0600)`);
+    // Only a token Sello made up is shown: one the operator gave is theirs and stays out of
+    // logs. The key-encryption key is never printed; it stays in the file.
+    if (secrets.generated.includes('ADMIN_TOKEN')) announce(`  ADMIN_TOKEN=${secrets.adminToken}`);
   }
   const db = await openDatabase(config.database);
   const stops: Array<() => Promise<void>> = [];

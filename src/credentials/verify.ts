@@ -321,14 +321,19 @@ async function checkStatus(credential: Record<string, unknown>, options: VerifyC
   return { id: 'status', valid: true, details };
 }
 
+/**
+ * VC 2.0 §4.9 (https://www.w3.org/TR/vc-data-model-2.0/#validity-period): `validFrom` and
+ * `validUntil` are both optional; when present they must be dateTimeStamps. OB 3.0
+ * requires `validFrom`, but that is the `schema` check's finding, not this one's.
+ */
 function checkValidityPeriod(credential: Record<string, unknown>, now: Date): VerificationCheck {
-  const from = parseDate(credential.validFrom);
+  const from = credential.validFrom === undefined ? null : parseDate(credential.validFrom);
   const until = credential.validUntil === undefined ? null : parseDate(credential.validUntil);
-  if (!from || (credential.validUntil !== undefined && !until)) {
+  if ((credential.validFrom !== undefined && !from) || (credential.validUntil !== undefined && !until)) {
     return { id: 'validity_period', valid: false, error: 'invalid_dates', details: { message: 'validFrom / validUntil are not XSD dateTimes' } };
   }
-  const details = { now: now.toISOString(), validFrom: credential.validFrom, validUntil: credential.validUntil ?? null };
-  if (now < from) return { id: 'validity_period', valid: false, error: 'not_yet_valid', details };
+  const details = { now: now.toISOString(), validFrom: credential.validFrom ?? null, validUntil: credential.validUntil ?? null };
+  if (from && now < from) return { id: 'validity_period', valid: false, error: 'not_yet_valid', details };
   if (until && now >= until) return { id: 'validity_period', valid: false, error: 'expired', details };
   return { id: 'validity_period', valid: true, details };
 }
