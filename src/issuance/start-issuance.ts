@@ -13,6 +13,9 @@ import { readAgsResults } from '../outcomes/ags-results-sync.ts';
 import { syncContext, type OutcomeReader, type SyncContextReport, type SyncProgress } from '../outcomes/sync-context.ts';
 import { createSyncScheduler, type SyncScheduler } from '../outcomes/sync-scheduler.ts';
 import { connectorReader } from '../outcomes/connector-reader.ts';
+import { createContextRepository } from '../storage/context-repository.ts';
+import { syncRoster } from '../lti/sync-roster.ts';
+import { mergeBadgeColumns } from './badge-columns.ts';
 import { createIssuanceWorker, type IssuanceWorker } from './issuance-worker.ts';
 import { createIssueCredentialSigner } from './credential-signer.ts';
 import { createAgsGradebook } from './ags-gradebook.ts';
@@ -30,7 +33,7 @@ export interface StartIssuanceParameters {
   defaultLocale: CommentLocale;
   chainReference: () => ChainReference | null;
   /** The LTI capability's AGS/NRPS clients; without them nothing is posted or read over AGS. */
-  ltiServices: Pick<LtiServices, 'ags'> | null;
+  ltiServices: Pick<LtiServices, 'ags' | 'nrps'> | null;
   workers: number;
   maxAttempts: number;
   /** Claim lease of a job, seconds (config.issuance.leaseS). */
@@ -49,8 +52,8 @@ export interface RunningIssuance {
   scheduler: SyncScheduler;
   /** Syncs one course now from every source it has. */
   syncNow(contextId: string, onProgress?: (progress: SyncProgress) => void): Promise<SyncContextReport>;
-  /** The LTI launch hook: a launch syncs that course. */
-  onLaunch(launch: { contextId: string }): Promise<void>;
+  /** The LTI launch hook: a launch syncs that course (an instructor's, its roster first). */
+  onLaunch(launch: { contextId: string; isInstructor?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,22 +64,27 @@ const skipGradebook: GradebookPoster = {
 };
 
 /**
- * "Sync this course now" from every source it has: AGS results when the LTI services are
- * there and the course has a line items service, and the platform's Moodle or Canvas
- * connector when one is configured. Shared by the server, its schedule and `sello sync`.
+ * "Sync this course now" from every source it has: first its people (the NRPS roster,
+ * so every learner has a name and an email before any award), then its badge columns
+ * (extra ones merged into each badge's one column), then AGS results when the LTI
+ * services are there and the course has a line items service, and the platform's Moodle
+ * or Canvas connector when one is configured. Shared by the server, its schedule and
+ * `sello sync`. A source that fails is reported (`sources.<name>.error`); the others run.
  */
 export function createCourseSync({
   db,
   kek,
   ltiServices,
   fetch: fetchImpl = fetch,
+  log,
 }: {
   db: Database;
   /** Decrypts the platforms' connector tokens (`secrets.keyEncryptionKey`). */
   kek: Buffer;
-  ltiServices: Pick<LtiServices, 'ags'> | null;
+  ltiServices: Pick<LtiServices, 'ags'> | Pick<LtiServices, 'ags' | 'nrps'> | null;
   fetch?: typeof fetch;
-}): (contextId: string, onProgress?: (progress: SyncProgress) => void) => Promise<SyncContextReport> {
+  log?: Logger;
+}): (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => Promise<SyncContextReport> {
   const secrets = createOutcomeSecretRepository({ db, kek });
   const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
     const readers: Record<string, OutcomeReader> = {};
@@ -87,11 +95,38 @@ export function createCourseSync({
     if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl });
     return readers;
   };
-  return async (contextId, onProgress) => {
-    const context = await createOutcomeRepository(db).findContext(contextId);
-    const readers = context ? await readersFor(context) : {};
-    return syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+  const before = async (context: OutcomeContext, roster: boolean): Promise<SyncContextReport['sources']> => {
+    const sources: SyncContextReport['sources'] = {};
+    const nrpsUrl = roster ? (await createContextRepository(db).findById(context.id))?.nrpsUrl : null;
+    if (ltiServices && 'nrps' in ltiServices && nrpsUrl) {
+      try {
+        await syncRoster({ db, services: ltiServices, contextId: context.id, log });
+        sources.nrps = { batches: 1 };
+      } catch (error) {
+        sources.nrps = { batches: 0, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    if (ltiServices && context.agsLineItemsUrl) {
+      try {
+        await mergeBadgeColumns({ db, ags: ltiServices.ags(context.platformId), context, log });
+      } catch (error) {
+        sources.badgeColumns = { batches: 0, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    return sources;
   };
+  return async (contextId, onProgress, options = {}) => {
+    const context = await createOutcomeRepository(db).findContext(contextId);
+    const early = context ? await before(context, options.roster ?? true) : {};
+    const readers = context ? await readersFor(context) : {};
+    const report = await syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+    return { ...report, sources: { ...early, ...report.sources } };
+  };
+}
+
+export interface CourseSyncOptions {
+  /** Read the roster (NRPS) first; true unless said otherwise (a learner's launch skips it). */
+  roster?: boolean;
 }
 
 export function startIssuance(parameters: StartIssuanceParameters): RunningIssuance {
@@ -119,10 +154,11 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     crashAt,
   });
 
-  const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
-  const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void) => {
-    const report = await courseSync(contextId, onProgress);
-    if (report.total.queued > 0) worker.poke();
+  const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch, log });
+  const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => {
+    const report = await courseSync(contextId, onProgress, options);
+    // Roster syncs and merged columns may have queued parked or moved awards too.
+    worker.poke();
     return report;
   };
 
@@ -135,8 +171,10 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     scheduler,
     syncNow,
     async onLaunch(launch) {
-      // In the background: a launch must not wait for a whole course's gradebook.
-      void syncNow(launch.contextId).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
+      // In the background: a launch must not wait for a whole course's gradebook. The
+      // roster is read at an instructor's launch (and by the schedule); a learner's launch
+      // brings that learner's own profile.
+      void syncNow(launch.contextId, undefined, { roster: launch.isInstructor === true }).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
     },
     async stop() {
       await scheduler.stop();
