@@ -14,6 +14,7 @@ import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts
 import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts';
 import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
+import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
 import type { Config } from '../../../src/config.ts';
@@ -28,7 +29,16 @@ export interface RunningTestSello {
   close(): Promise<void>;
 }
 
-export async function startTestSello({ env = {}, sleep }: { env?: Record<string, string>; sleep?: (ms: number) => Promise<void> } = {}): Promise<RunningTestSello> {
+export async function startTestSello({
+  env = {},
+  sleep,
+  onLaunch,
+}: {
+  env?: Record<string, string>;
+  sleep?: (ms: number) => Promise<void>;
+  /** What the composition root's issuance does at a launch (tests pass the course sync). */
+  onLaunch?: NonNullable<LtiHooks['onLaunch']>;
+} = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
     res.end();
@@ -57,7 +67,12 @@ export async function startTestSello({ env = {}, sleep }: { env?: Record<string,
     keyEncryptionKey: secrets.keyEncryptionKey,
     log,
     pages,
-    hooks: { onLaunch: async (launch) => void launches.push(launch) },
+    hooks: {
+      onLaunch: async (launch) => {
+        launches.push(launch);
+        await onLaunch?.(launch);
+      },
+    },
     services: sleep ? { sleep } : {},
     // Tests rotate keys within milliseconds; production waits 30 s between refetches.
     jwks: { cooldownMs: 0 },
@@ -74,6 +89,7 @@ export async function startTestSello({ env = {}, sleep }: { env?: Record<string,
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
     ],
   });
   handler = app;
