@@ -15,6 +15,8 @@ import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts
 import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
 import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
+import { adminContextsRouter } from '../../../src/web/routes/admin-contexts.ts';
+import type { SyncContextReport } from '../../../src/outcomes/sync-context.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
 import type { Config } from '../../../src/config.ts';
@@ -32,10 +34,13 @@ export interface RunningTestSello {
 export async function startTestSello({
   env = {},
   sleep,
+  syncNow,
   onLaunch,
 }: {
   env?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
+  /** Gives the instructor's "Sync now" and `POST /admin/api/contexts/:id/sync` a course sync. */
+  syncNow?: (deps: { db: TestDatabase; lti: Lti }) => (contextId: string) => Promise<SyncContextReport>;
   /** What the composition root's issuance does at a launch (tests pass the course sync). */
   onLaunch?: NonNullable<LtiHooks['onLaunch']>;
 } = {}): Promise<RunningTestSello> {
@@ -78,6 +83,7 @@ export async function startTestSello({
     jwks: { cooldownMs: 0 },
     purgeIntervalMs: 0,
   });
+  const sync = syncNow?.({ db, lti });
   const app = buildApp({
     config,
     db,
@@ -87,7 +93,8 @@ export async function startTestSello({
     earlyMounts: [{ path: '/lti', handler: lti.router }],
     routers: [
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
-      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
+      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
+      ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
     ],
