@@ -16,6 +16,7 @@ import { connectorReader } from '../outcomes/connector-reader.ts';
 import { createContextRepository } from '../storage/context-repository.ts';
 import { syncRoster } from '../lti/sync-roster.ts';
 import { mergeBadgeColumns } from './badge-columns.ts';
+import { syncConnectorRoster } from '../outcomes/connector-roster.ts';
 import { createIssuanceWorker, type IssuanceWorker } from './issuance-worker.ts';
 import { createIssueCredentialSigner } from './credential-signer.ts';
 import { createAgsGradebook } from './ags-gradebook.ts';
@@ -104,6 +105,15 @@ export function createCourseSync({
         sources.nrps = { batches: 1 };
       } catch (error) {
         sources.nrps = { batches: 0, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const connector = roster ? await secrets.findConnector(context.platformId) : null;
+    if (connector?.kind === 'moodle') {
+      try {
+        await syncConnectorRoster({ db, connector, context, fetch: fetchImpl, log });
+        sources.moodleRoster = { batches: 1 };
+      } catch (error) {
+        sources.moodleRoster = { batches: 0, error: error instanceof Error ? error.message : String(error) };
       }
     }
     if (ltiServices && context.agsLineItemsUrl) {
