@@ -33,6 +33,7 @@ import { createLearnerProgress } from './web/routes/learner-progress.ts';
 import { outcomesWebhookRouter } from './web/routes/outcomes-webhook.ts';
 import { adminOutcomeSourcesRouter } from './web/routes/admin-outcome-sources.ts';
 import { achievementPublicRouter } from './web/routes/achievement-public.ts';
+import { adminContextsRouter } from './web/routes/admin-contexts.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -157,7 +158,8 @@ export async function startSello({ config, announce = (line) => console.log(line
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
         adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
-        instructorRouter({ db, lti, pages }),
+        instructorRouter({ db, lti, pages, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
+        adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
