@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
 import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
 import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
+import { signWebhookBody, signWebhookDelivery } from '../../src/outcomes/webhook-signature.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testConfig, testKek, testSecrets } from '../support/config.ts';
@@ -127,10 +128,10 @@ describe('POST /api/outcomes', () => {
 
   it('refuses a captured v1 delivery re-sent within its window under a new idempotency key', async () => {
     const body = gradeBody(77).replace('quiz3', 'quiz-v1');
-    const captured = await post(body, { key: 'v1-original', scheme: 'v1', timestamp: nowS - 60 });
+    // What an eavesdropper captures: the body, its timestamp and its v1 signature.
+    const signature = signWebhookBody({ secret, timestamp: nowS - 60, body });
+    const captured = await post(body, { key: 'v1-original', signature, timestamp: nowS - 60 });
     expect(captured.status).toBe(202);
-    const signature = captured.req.getHeader('x-sello-signature') as string;
-    expect(signature).toMatch(/^sha256=/);
     const before = await outcomeCount();
     const replayed = await post(body, { key: 'v1-attacker', signature, timestamp: nowS - 60 });
     expect(replayed.status).toBe(401);
@@ -146,10 +147,10 @@ describe('POST /api/outcomes', () => {
 
   it('binds a v2 signature to its idempotency key, so a captured delivery cannot be re-sent under another', async () => {
     const body = gradeBody(66).replace('quiz3', 'quiz-v2');
-    const captured = await post(body, { key: 'v2-original' });
-    expect(captured.status).toBe(202);
-    const signature = captured.req.getHeader('x-sello-signature') as string;
+    const signature = signWebhookDelivery({ secret, timestamp: nowS, idempotencyKey: 'v2-original', body });
     expect(signature).toMatch(/^v2=[0-9a-f]{64}$/);
+    const captured = await post(body, { key: 'v2-original', signature });
+    expect(captured.status).toBe(202);
     const replayed = await post(body, { key: 'v2-attacker', signature });
     expect(replayed.status).toBe(401);
     expect(replayed.body.code).toBe('webhook_signature_unauthorized');
