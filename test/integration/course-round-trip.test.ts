@@ -72,7 +72,7 @@ describe('the course round trip', () => {
     sello = await startTestSello({
       env: { LTI_DYNREG_AUTO_APPROVE: 'true' },
       sleep: async () => {},
-      onLaunch: async (event) => void (await courseSync()(event.contextId, undefined, { roster: event.isInstructor })),
+      onLaunch: () => async (event) => void (await courseSync()(event.contextId, undefined, { roster: event.isInstructor })),
     });
     worker = createIssuanceWorker({
       db: sello.db,

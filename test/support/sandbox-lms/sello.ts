@@ -14,8 +14,8 @@ import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts
 import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts';
 import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
-import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
 import { adminContextsRouter } from '../../../src/web/routes/admin-contexts.ts';
+import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
 import type { SyncContextReport } from '../../../src/outcomes/sync-context.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
@@ -41,8 +41,8 @@ export async function startTestSello({
   sleep?: (ms: number) => Promise<void>;
   /** Gives the instructor's "Sync now" and `POST /admin/api/contexts/:id/sync` a course sync. */
   syncNow?: (deps: { db: TestDatabase; lti: Lti }) => (contextId: string) => Promise<SyncContextReport>;
-  /** What the composition root's issuance does at a launch (tests pass the course sync). */
-  onLaunch?: NonNullable<LtiHooks['onLaunch']>;
+  /** Runs at each launch after it is recorded (what the issuance capability does in production). */
+  onLaunch?: (deps: { db: TestDatabase; lti: Lti }) => NonNullable<LtiHooks['onLaunch']>;
 } = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
@@ -66,6 +66,7 @@ export async function startTestSello({
   const log = createLogger({ level: 'silent' });
   const pages = createPageRenderer();
   const launches: RunningTestSello['launches'] = [];
+  let launchHook: NonNullable<LtiHooks['onLaunch']> | undefined;
   const lti = await createLti({
     db,
     config,
@@ -75,7 +76,7 @@ export async function startTestSello({
     hooks: {
       onLaunch: async (launch) => {
         launches.push(launch);
-        await onLaunch?.(launch);
+        await launchHook?.(launch);
       },
     },
     services: sleep ? { sleep } : {},
@@ -84,6 +85,7 @@ export async function startTestSello({
     purgeIntervalMs: 0,
   });
   const sync = syncNow?.({ db, lti });
+  launchHook = onLaunch?.({ db, lti });
   const app = buildApp({
     config,
     db,
@@ -94,9 +96,9 @@ export async function startTestSello({
     routers: [
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
-      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
     ],
   });
   handler = app;
