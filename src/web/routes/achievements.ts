@@ -17,11 +17,12 @@ import type { Database } from '../../storage/database.ts';
 import { createAwardRepository } from '../../storage/award-repository.ts';
 import { createJobRepository } from '../../storage/job-repository.ts';
 import { awardManually, revokeManually } from '../../issuance/manual-award.ts';
+import { queueCourseEvaluation } from '../../issuance/evaluate-course.ts';
 import { IssuanceError } from '../../issuance/issuance-error.ts';
 import { requireAdminToken } from '../admin-auth.ts';
 import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
 import { createOutcomeRepository, listCourseLearners } from '../../storage/outcome-repository.ts';
-import { CriteriaError, renderNarratives, validateCriteria, type Criteria } from '../../criteria/index.ts';
+import { CriteriaError, renderNarratives, resolveActivityNames, validateCriteria, type Criteria, type CriteriaProblem } from '../../criteria/index.ts';
 import type { Launch, RequireLaunch } from '../../lti/require-launch.ts';
 import { translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
@@ -114,8 +115,9 @@ interface AchievementForm {
   policy: 'keep' | 'revoke';
 }
 
-const exampleCriteria = (activity: string | undefined) =>
-  JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: activity ?? 'lineitem:…', minPercent: 80 }] }, null, 2);
+/** A starting point naming the course's first graded activity by name (names work as well as keys). */
+const exampleCriteria = (activity: { name: string } | undefined) =>
+  JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: activity?.name ?? '…', minPercent: 80 }] }, null, 2);
 
 /**
  * `/app/achievements/new`, `/app/achievements/:id/edit` (criteria editor, awards list,
@@ -128,6 +130,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
   const achievements = createAchievementRepository(db);
   const awards = createAwardRepository(db);
   const outcomes = createOutcomeRepository(db);
+  const jobs = createJobRepository(db);
 
   const render = async (res: Response, status: number, data: { achievement?: Achievement | null; form: AchievementForm; problems?: string[]; message?: string }) => {
     const launch = res.locals.launch as Launch;
@@ -135,6 +138,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
     const activities = await outcomes.listActivities(launch.contextId);
     const awardList = data.achievement ? await awards.listForAchievement(data.achievement.id) : [];
     const learners = data.achievement ? await listCourseLearners(db, launch.contextId) : [];
+    const parked = data.achievement ? await parkedLines(data.achievement, locale) : [];
     res
       .status(status)
       .type('html')
@@ -160,10 +164,32 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
               reason: award.reason ?? award.revokeReason ?? '',
             })),
             learners: learners.map((learner) => ({ id: learner.id, label: learner.name ?? learner.email ?? learner.sub })),
+            parked,
           },
           locale,
         ),
       );
+  };
+
+  /** What waits, and why, in words an instructor can act on (one line per learner; one for the criteria). */
+  const parkedLines = async (achievement: Achievement, locale: Locale): Promise<string[]> => {
+    const rows = await jobs.listParkedForAchievement(achievement.id);
+    const lines: string[] = [];
+    // The course's evaluations wait for whichever achievement's criteria broke: say it on that one's page.
+    const criteria = rows.filter((row) => row.reason === 'criteria_invalid');
+    let broken = false;
+    try {
+      validateCriteria({ criteria: achievement.criteria });
+    } catch {
+      broken = true;
+    }
+    if (criteria.length > 0 && broken) lines.push(translate(locale, 'iss.parked.criteria_invalid', { count: criteria.length }));
+    for (const row of rows) {
+      if (row.reason === 'criteria_invalid') continue;
+      const reason = ['recipient_unreachable', 'credential_invalid'].includes(row.reason) ? row.reason : 'attempts_exhausted';
+      lines.push(translate(locale, `iss.parked.${reason}`, { learner: row.learner ?? '?' }));
+    }
+    return lines;
   };
 
   const formOf = (body: Record<string, unknown> | undefined): AchievementForm => ({
@@ -185,12 +211,21 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
       problems.push(translate(locale, 'iss.error.json'));
     }
     if (json !== undefined) {
+      // Every activity a rule names must be one the course has (read from the LMS at each
+      // instructor launch and sync); its name as the LMS shows it works as well as its key.
       const known = await outcomes.listActivities(contextId);
+      const resolved = resolveActivityNames(json, known);
       try {
-        criteria = validateCriteria({ criteria: json, knownActivities: known.length > 0 ? new Set(known.map((a) => a.activity)) : undefined });
+        criteria = validateCriteria({ criteria: resolved.criteria, knownActivities: new Set(known.map((a) => a.activity)) });
       } catch (error) {
         if (!(error instanceof CriteriaError)) throw error;
-        for (const problem of (error.details?.problems ?? []) as Array<{ path: string; message: string }>) problems.push(`${problem.path}: ${problem.message}`);
+        const names = known.map((a) => a.name).join(', ');
+        for (const problem of (error.details?.problems ?? []) as CriteriaProblem[]) {
+          if (problem.unknownActivity === undefined) problems.push(`${problem.path}: ${problem.message}`);
+          else if (resolved.ambiguous.includes(problem.unknownActivity)) problems.push(translate(locale, 'iss.error.ambiguousActivity', { activity: problem.unknownActivity }));
+          else if (known.length === 0) problems.push(translate(locale, 'iss.error.noActivities', { activity: problem.unknownActivity }));
+          else problems.push(translate(locale, 'iss.error.unknownActivity', { activity: problem.unknownActivity, known: names }));
+        }
       }
     }
     return { problems, criteria };
@@ -206,7 +241,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
 
   router.get('/app/achievements/new', instructorOnly, async (_req, res) => {
     const activities = await outcomes.listActivities((res.locals.launch as Launch).contextId);
-    await render(res, 200, { form: { name: '', description: '', criteria: exampleCriteria(activities[0]?.activity), policy: 'keep' } });
+    await render(res, 200, { form: { name: '', description: '', criteria: exampleCriteria(activities.find((a) => a.max !== null) ?? activities[0]), policy: 'keep' } });
   });
 
   router.post('/app/achievements/new', instructorOnly, async (req, res) => {
@@ -227,6 +262,9 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
       inLanguage: res.locals.locale,
       createdBy: `lti:${launch.platformId}:${launch.userId}`,
     });
+    // Learners who already qualify get the badge now, not at their next grade change.
+    await queueCourseEvaluation({ db, contextId: launch.contextId });
+    poke?.();
     res.redirect(303, `/app/achievements/${created.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
   });
 
@@ -253,6 +291,8 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
       criteriaNarrative: renderNarratives({ criteria, activityNames: names }),
       belowCriteriaPolicy: form.policy,
     });
+    await queueCourseEvaluation({ db, contextId: launch.contextId });
+    poke?.();
     res.redirect(303, `/app/achievements/${achievement.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
   });
 
