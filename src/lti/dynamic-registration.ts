@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { Platform } from '../storage/platform-repository.ts';
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { LtiError } from './errors.ts';
 import { guessProduct, type PlatformRegistry } from './platform-registry.ts';
 import { buildRegistrationRequest } from './tool-configuration.ts';
@@ -80,14 +81,17 @@ export function createDynamicRegistrar({
   toolName: string;
   toolDescription: string;
   autoApprove: boolean;
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound): address policy, timeouts, size limit. */
+  fetch?: OutboundFetch;
   timeoutMs?: number;
 }): DynamicRegistrar {
   async function call(target: string, init: RequestInit, what: string): Promise<Response> {
     try {
-      return await fetchImpl(target, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+      // An OpenID configuration and a registration answer are a few kilobytes.
+      return await fetchImpl(target, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs), maxResponseBytes: 256 * 1024 });
     } catch (cause) {
-      throw new LtiError('lti_registration_unreachable', `Could not reach the platform's ${what} at ${target}`, { url: target }, { cause });
+      const reason = (cause as { code?: unknown }).code ?? (cause as Error).name;
+      throw new LtiError('lti_registration_unreachable', `Could not reach the platform's ${what} at ${target}`, { url: target, reason }, { cause });
     }
   }
 

@@ -16,6 +16,7 @@ import { resolveSecrets } from '../../storage/secrets.ts';
 import { createLti } from '../../lti/provider.ts';
 import { createPageRenderer } from '../../web/views.ts';
 import { createCourseSync } from '../../issuance/start-issuance.ts';
+import { createOutboundFetch } from '../../outbound/outbound-fetch.ts';
 import { OutcomeError } from '../../outcomes/outcome-error.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,7 +43,12 @@ export function register(program: Command): void {
       try {
         const context = await resolveContext(db, options.context);
         const tty = process.stderr.isTTY && !options.json;
-        const sync = createCourseSync({ db, kek: secrets.keyEncryptionKey, ltiServices: lti.services });
+        const sync = createCourseSync({
+          db,
+          kek: secrets.keyEncryptionKey,
+          ltiServices: lti.services,
+          fetch: createOutboundFetch({ allowPrivate: config.outbound.allowPrivate }),
+        });
         const started = Date.now();
         const report = await sync(context.id, (progress) => {
           if (!tty) return;

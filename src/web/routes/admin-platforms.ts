@@ -12,7 +12,7 @@ import { translate } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 
 export interface AdminPlatformsDependencies {
-  lti: Pick<Lti, 'registry'>;
+  lti: Pick<Lti, 'registry'> & Partial<Pick<Lti, 'registrationFailures'>>;
   adminToken: string;
   publicUrl: string;
   pages: PageRenderer;
@@ -28,7 +28,8 @@ export function adminPlatformsRouter({ lti, adminToken, publicUrl, pages }: Admi
   });
 
   router.get('/admin/api/platforms', admin, async (_req, res) => {
-    res.json({ platforms: await lti.registry.list(), tool: endpoints });
+    // The reasons of failed Dynamic Registrations, which the anonymous endpoint does not tell.
+    res.json({ platforms: await lti.registry.list(), tool: endpoints, registrationFailures: lti.registrationFailures?.list() ?? [] });
   });
 
   /** Manual registration. 201 with the platform and the tool's URLs to paste into the LMS. */

@@ -28,7 +28,19 @@ export interface RunningTestSello {
   close(): Promise<void>;
 }
 
-export async function startTestSello({ env = {}, sleep }: { env?: Record<string, string>; sleep?: (ms: number) => Promise<void> } = {}): Promise<RunningTestSello> {
+export async function startTestSello({
+  env = {},
+  sleep,
+  registration = { failureAnswerMs: 0 },
+  outbound,
+}: {
+  env?: Record<string, string>;
+  sleep?: (ms: number) => Promise<void>;
+  /** Dynamic Registration timing; tests answer failures at once unless they measure it. */
+  registration?: { timeoutMs?: number; failureAnswerMs?: number };
+  /** Outbound client limits (timeouts, size). */
+  outbound?: Parameters<typeof createLti>[0]['outbound'];
+} = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
     res.end();
@@ -62,6 +74,8 @@ export async function startTestSello({ env = {}, sleep }: { env?: Record<string,
     // Tests rotate keys within milliseconds; production waits 30 s between refetches.
     jwks: { cooldownMs: 0 },
     purgeIntervalMs: 0,
+    registration,
+    outbound,
   });
   const app = buildApp({
     config,
