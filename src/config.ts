@@ -204,7 +204,9 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
       anchorBatchSize: e.ANCHOR_BATCH_SIZE,
       anchorBatchMaxWaitS: e.ANCHOR_BATCH_MAX_WAIT_S,
     },
-    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? embeddedDb },
+    // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
+    // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
+    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false },
     // A first trial (embedded database, not production) talks to an LMS on the same
     // machine or network; any other deployment reaches only public addresses unless told.
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? (embeddedDb && !production) },

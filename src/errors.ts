@@ -26,6 +26,9 @@ export class ConfigError extends AppError<ConfigErrorCode> {}
 export type HttpErrorCode =
   | 'not_found'
   | 'invalid_json'
+  | 'invalid_json_depth'
+  | 'invalid_text'
+  | 'invalid_url'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'invalid_request'

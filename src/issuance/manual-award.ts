@@ -22,6 +22,8 @@ export interface AwardManuallyParameters {
   reason: string;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function requireReason(reason: string): string {
   const trimmed = reason?.trim() ?? '';
   if (trimmed.length < 3 || trimmed.length > 1000) {
@@ -39,9 +41,10 @@ function requireReason(reason: string): string {
  */
 export async function awardManually({ db, achievementId, userId, contextId, actor, reason }: AwardManuallyParameters): Promise<Award> {
   const why = requireReason(reason);
-  const achievement = await createAchievementRepository(db).findById(achievementId);
+  // Ids come from forms and JSON: one that is not a uuid names nothing (and PostgreSQL would refuse it with an error).
+  const achievement = UUID.test(achievementId) ? await createAchievementRepository(db).findById(achievementId) : null;
   if (!achievement) throw new IssuanceError('achievement_not_found', `No achievement ${achievementId}`);
-  if (!(await createUserRepository(db).findById(userId))) throw new IssuanceError('learner_not_found', `No learner ${userId}`);
+  if (!UUID.test(userId) || !(await createUserRepository(db).findById(userId))) throw new IssuanceError('learner_not_found', `No learner ${userId}`);
   const course = contextId ?? achievement.contextId;
   if (!course) throw new IssuanceError('invalid_award_request', 'Say in which course the award is made');
   return db.transaction(async (tx) => {

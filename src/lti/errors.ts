@@ -33,6 +33,8 @@ export const ltiErrorStatus = {
   /** What an anonymous caller is told of any registration that failed on its target. */
   lti_registration_failed: 502,
   lti_platform_conflict: 409,
+  lti_invite_invalid: 400,
+  invalid_invite: 400,
   invalid_platform: 400,
   invalid_wallet_address: 400,
   invalid_achievement: 400,

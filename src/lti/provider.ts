@@ -26,6 +26,7 @@ import { LtiError, sendLtiError, type PageRenderer } from './errors.ts';
 import { isInstructorRole } from './claims.ts';
 import { createPlatformRegistry, type LtijsPlatforms, type PlatformRegistry } from './platform-registry.ts';
 import { createDynamicRegistrar, type DynamicRegistrar } from './dynamic-registration.ts';
+import { createRegistrationInvites, type RegistrationInvites } from './registration-invites.ts';
 import { buildCanvasConfiguration, toolEndpoints } from './tool-configuration.ts';
 import { createRequireLaunch, type Launch, type RequireLaunch } from './require-launch.ts';
 import { landingPath, recordLaunch, type IdTokenClaims } from './record-launch.ts';
@@ -84,6 +85,8 @@ export interface Lti {
   requireLaunch: RequireLaunch;
   registry: PlatformRegistry;
   registrar: DynamicRegistrar;
+  /** One-time registration links (approved at once when used). */
+  invites: RegistrationInvites;
   services: LtiServices;
   toolKeys: ToolKeys;
   store: LtiStore;
@@ -171,7 +174,7 @@ export async function createLti({
   purgeIntervalMs,
 }: CreateLtiParameters): Promise<Lti> {
   const fetchImpl = givenFetch ?? createOutboundFetch({ ...outbound, allowPrivate: config.outbound.allowPrivate });
-  const registrationTimeoutMs = registration.timeoutMs ?? 5_000;
+  const registrationTimeoutMs = registration.timeoutMs ?? 10_000;
   const registrationFailures = createRegistrationFailureLog();
   const failureAnswerMs = registration.failureAnswerMs ?? registrationTimeoutMs;
   const secret = Buffer.from(crypto.hkdfSync('sha256', keyEncryptionKey, Buffer.alloc(0), 'sello ltijs', 32)).toString('hex');
@@ -235,7 +238,9 @@ export async function createLti({
     },
   };
   const registry = createPlatformRegistry({ db, ltijs: ltijsPlatforms, config });
+  const invites = createRegistrationInvites({ db, publicUrl: config.publicUrl });
   const registrar = createDynamicRegistrar({
+    invites,
     registry,
     publicUrl: config.publicUrl,
     toolName: config.issuer.name === 'Sello' ? 'Sello' : `Sello (${config.issuer.name})`,
@@ -320,15 +325,23 @@ export async function createLti({
     const started = Date.now();
     const openid = typeof req.query.openid_configuration === 'string' ? req.query.openid_configuration : '';
     const token = typeof req.query.registration_token === 'string' ? req.query.registration_token : undefined;
+    const invite = typeof req.query.invite === 'string' ? req.query.invite : undefined;
     if (!openid) {
       fail(req, res, new LtiError('invalid_openid_configuration', 'Start the registration from your LMS: the openid_configuration parameter is missing'));
       return;
     }
     try {
-      const result = await registrar.register({ openidConfigurationUrl: openid, registrationToken: token });
-      log.info({ platformId: result.platform.id, iss: result.platform.iss, active: result.active }, 'platform registered dynamically');
+      const result = await registrar.register({ openidConfigurationUrl: openid, registrationToken: token, invite });
+      log.info(
+        { platformId: result.platform.id, iss: result.platform.iss, active: result.active, request: result.request?.id, invite: invite !== undefined },
+        result.request ? 'dynamic registration for a known issuer filed for approval' : 'platform registered dynamically',
+      );
       res.type('html').send(
-        pages.render('lti-registered', { title: 'Sello', platform: result.platform, active: result.active }, localeOf(res)),
+        pages.render(
+          'lti-registered',
+          { title: 'Sello', platform: result.request ?? result.platform, active: result.active, known: result.request !== null },
+          localeOf(res),
+        ),
       );
     } catch (error) {
       const failure = describeRegistrationFailure(error, openid);
@@ -357,6 +370,7 @@ export async function createLti({
     requireLaunch,
     registry,
     registrar,
+    invites,
     services,
     toolKeys,
     store,

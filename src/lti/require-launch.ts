@@ -81,6 +81,16 @@ export function createRequireLaunch({ db, ltikSecret }: { db: Database; ltikSecr
         const named = [req.params?.contextId, req.query.contextId, body.contextId].find((value) => typeof value === 'string');
         if (named !== undefined && named !== launch.contextId) throw new LtiError('lti_forbidden', 'That course is not the one you opened Sello from');
 
+        // Pages speak the session's language: the LMS's at launch, or the one the person
+        // picked with the language link (`?lang=` with the ltik), kept for this session
+        // only. The `sello_lang` cookie of public pages never applies here, so the next
+        // launch speaks the LMS's language again.
+        const chosen = typeof req.query.lang === 'string' ? req.query.lang.trim().toLowerCase().split(/[-_]/)[0] : null;
+        let locale = launch.locale;
+        if ((chosen === 'en' || chosen === 'es') && chosen !== launch.locale) {
+          await launches.setLocale(payload.s as string, chosen);
+          locale = chosen;
+        }
         res.locals.launch = {
           platformId: launch.platformId,
           contextId: launch.contextId,
@@ -88,14 +98,11 @@ export function createRequireLaunch({ db, ltikSecret }: { db: Database; ltikSecr
           deploymentId: launch.deploymentId,
           roles: launch.roles,
           isInstructor,
-          locale: launch.locale,
+          locale,
           ltik,
         } satisfies Launch;
-        // Pages speak the launch's language unless the person chose one (?lang=, cookie).
-        res.locals.ltiLocale = launch.locale;
-        if (typeof req.query.lang !== 'string' && !(req as { cookies?: Record<string, string> }).cookies?.sello_lang) {
-          res.locals.locale = launch.locale;
-        }
+        res.locals.ltiLocale = locale;
+        res.locals.locale = locale;
         next();
       } catch (error) {
         if (error instanceof LtiError) sendLtiError(req, res, error);

@@ -36,6 +36,8 @@ export interface Achievement {
   createdAt: Date;
   updatedAt: Date;
   archivedAt: Date | null;
+  /** Null for a Deep Linking draft the LMS has not yet shown saved (migration 0410). */
+  confirmedAt: Date | null;
 }
 
 export type AchievementInput = Pick<Achievement, 'issuerId' | 'name'> &
@@ -69,7 +71,8 @@ export interface AchievementLink {
 const columns = `id, issuer_id AS "issuerId", context_id AS "contextId", name, description, image_url AS "imageUrl",
   criteria, criteria_narrative AS "criteriaNarrative", achievement_type AS "achievementType", alignments, tags,
   in_language AS "inLanguage", below_criteria_policy AS "belowCriteriaPolicy", valid_for_days AS "validForDays",
-  created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", archived_at AS "archivedAt"`;
+  created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", archived_at AS "archivedAt",
+  confirmed_at AS "confirmedAt"`;
 
 const linkColumns = `id, achievement_id AS "achievementId", context_id AS "contextId", resource_link_id AS "resourceLinkId",
   line_item_url AS "lineItemUrl", created_at AS "createdAt"`;
@@ -86,6 +89,16 @@ export interface AchievementRepository {
   link(link: Omit<AchievementLink, 'id' | 'createdAt'>): Promise<AchievementLink>;
   findLink(achievementId: string, contextId: string): Promise<AchievementLink | null>;
   listLinks(contextId: string): Promise<AchievementLink[]>;
+  /** Creates a Deep Linking draft: not listed, not public, purged unless confirmed. */
+  createDraft(input: AchievementInput): Promise<Achievement>;
+  /** Confirms a draft (no-op on a confirmed one); true when it was a draft. */
+  confirm(id: string): Promise<boolean>;
+  /** Confirms the drafts among `ids` (line items the LMS shows for them). */
+  confirmAll(ids: readonly string[]): Promise<number>;
+  /** Deletes drafts created before `before` (never issued from: a draft has no awards). */
+  purgeDrafts(before: Date, contextId?: string): Promise<number>;
+  /** Achievements of the course (own, attached, or drafts) with this name, case and spacing ignored. */
+  findByNameInContext(contextId: string, name: string): Promise<Achievement[]>;
 }
 
 const fieldColumns: Record<string, [column: string, json: boolean]> = {
@@ -113,7 +126,7 @@ export function createAchievementRepository(db: Queryable): AchievementRepositor
     async listForContext(contextId) {
       const { rows } = await db.query<Achievement>(
         `SELECT ${columns} FROM achievements
-         WHERE archived_at IS NULL
+         WHERE archived_at IS NULL AND confirmed_at IS NOT NULL
            AND (context_id = $1 OR id IN (SELECT achievement_id FROM achievement_links WHERE context_id = $1))
          ORDER BY created_at, name`,
         [contextId],
@@ -122,7 +135,7 @@ export function createAchievementRepository(db: Queryable): AchievementRepositor
     },
     async listLibrary(issuerId) {
       const { rows } = await db.query<Achievement>(
-        `SELECT ${columns} FROM achievements WHERE issuer_id = $1 AND archived_at IS NULL ORDER BY name`,
+        `SELECT ${columns} FROM achievements WHERE issuer_id = $1 AND archived_at IS NULL AND confirmed_at IS NOT NULL ORDER BY name`,
         [issuerId],
       );
       return rows;
@@ -162,6 +175,39 @@ export function createAchievementRepository(db: Queryable): AchievementRepositor
     },
     async archive(id) {
       await db.query('UPDATE achievements SET archived_at = now() WHERE id = $1 AND archived_at IS NULL', [id]);
+    },
+    async createDraft(input) {
+      const created = await this.create(input);
+      const { rows } = await db.query<Achievement>(`UPDATE achievements SET confirmed_at = NULL WHERE id = $1 RETURNING ${columns}`, [created.id]);
+      return rows[0]!;
+    },
+    async confirm(id) {
+      const { rowCount } = await db.query('UPDATE achievements SET confirmed_at = now() WHERE id = $1 AND confirmed_at IS NULL', [id]);
+      return rowCount > 0;
+    },
+    async confirmAll(ids) {
+      if (ids.length === 0) return 0;
+      const { rowCount } = await db.query('UPDATE achievements SET confirmed_at = now() WHERE id = ANY($1::uuid[]) AND confirmed_at IS NULL', [[...ids]]);
+      return rowCount;
+    },
+    async purgeDrafts(before, contextId) {
+      const { rowCount } = await db.query(
+        `DELETE FROM achievements a WHERE a.confirmed_at IS NULL AND a.created_at < $1 AND ($2::uuid IS NULL OR a.context_id = $2)
+           AND NOT EXISTS (SELECT 1 FROM awards w WHERE w.achievement_id = a.id)
+           AND NOT EXISTS (SELECT 1 FROM credentials c WHERE c.achievement_id = a.id)`,
+        [before.toISOString(), contextId ?? null],
+      );
+      return rowCount;
+    },
+    async findByNameInContext(contextId, name) {
+      const { rows } = await db.query<Achievement>(
+        `SELECT ${columns} FROM achievements
+         WHERE archived_at IS NULL AND lower(regexp_replace(btrim(name), '\\s+', ' ', 'g')) = lower(regexp_replace(btrim($2), '\\s+', ' ', 'g'))
+           AND (context_id = $1 OR id IN (SELECT achievement_id FROM achievement_links WHERE context_id = $1))
+         ORDER BY confirmed_at NULLS LAST, created_at`,
+        [contextId, name],
+      );
+      return rows;
     },
     async link(link) {
       const { rows } = await db.query<AchievementLink>(

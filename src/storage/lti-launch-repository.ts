@@ -38,6 +38,8 @@ export interface LtiLaunchRepository {
   record(launch: Omit<LtiLaunch, 'id' | 'createdAt'>): Promise<LtiLaunch>;
   /** The unexpired launch with that state, or null. */
   findByState(state: string): Promise<LtiLaunch | null>;
+  /** The language the person chose for the rest of this session (a new launch starts from the LMS's again). */
+  setLocale(state: string, locale: 'en' | 'es'): Promise<void>;
   recordLogin(login: Omit<LtiLogin, 'createdAt'> & { expiresAt: Date }): Promise<void>;
   findLogin(state: string): Promise<LtiLogin | null>;
 }
@@ -72,6 +74,9 @@ export function createLtiLaunchRepository(db: Queryable): LtiLaunchRepository {
         state,
       ]);
       return rows[0] ?? null;
+    },
+    async setLocale(state, locale) {
+      await db.query('UPDATE lti_launches SET locale = $2 WHERE state = $1', [state, locale]);
     },
     async recordLogin(l) {
       await db.query(

@@ -15,6 +15,7 @@ import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { Secrets } from '../storage/secrets.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
+import { refuseMalformedUrl, refuseUnsafeBody } from './untrusted-input.ts';
 import { negotiateLocale } from './i18n.ts';
 import { createPageRenderer, type PageRenderer } from './views.ts';
 import { healthRouter, type ChainHealth } from './routes/health.ts';
@@ -50,14 +51,19 @@ export function buildApp(deps: AppDependencies): Express {
   app.set('trust proxy', true);
   app.locals.pages = pages;
 
+  // Before ltijs too: no route, theirs included, sees an undecodable URL or a NUL in it.
+  app.use(refuseMalformedUrl());
   for (const mount of deps.earlyMounts ?? []) app.use(mount.path, mount.handler);
 
   app.use(express.json({ limit: deps.config.bodyLimit, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
+  app.use(refuseUnsafeBody());
   app.use(cookieParser());
   app.use((req, res, next) => {
     res.locals.locale = negotiateLocale(req, deps.config.defaultLocale);
-    if (typeof req.query.lang === 'string' && res.locals.locale === req.query.lang) {
+    // Inside the LMS (an ltik in the URL) the choice belongs to the LTI session, not to a
+    // cookie that would outlive it and override the LMS's language at the next launch.
+    if (typeof req.query.lang === 'string' && res.locals.locale === req.query.lang && typeof req.query.ltik !== 'string') {
       res.cookie('sello_lang', res.locals.locale, { sameSite: 'lax', maxAge: 365 * 24 * 3600 * 1000 });
     }
     next();

@@ -63,6 +63,10 @@ interface BodyParserError extends Error {
 /** Normalises anything thrown into an AppError (body-parser's errors included). */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  // Only decodeURI/decodeURIComponent throw URIError: a client sent a malformed %-escape.
+  if (error instanceof URIError) {
+    return new HttpError('invalid_url', 'The URL is not valid percent-encoded UTF-8', undefined, { cause: error });
+  }
   const parserError = error as BodyParserError;
   switch (parserError?.type) {
     case 'entity.parse.failed':

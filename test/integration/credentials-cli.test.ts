@@ -67,6 +67,8 @@ describe('sello verify', () => {
     write('good.svg', bakeSvg({ svg: generateBadgeSvg({ achievementName: 'Python', issuerName: 'Uni' }), credential: good.document }));
     write('plain.png', generateBadgePng({ achievementName: 'Python' }));
     write('malformed.json', '{"@context": [');
+    // 10,000 levels: overflowed the JCS canonicaliser's stack (exit 1 with a stack trace).
+    write('deep.json', JSON.stringify(good.document).replace(/}$/, `,"evidence":${'['.repeat(10_000)}${']'.repeat(10_000)}}`));
     write('did.json', JSON.stringify(await t.keys.didDocument(t.issuer.id)));
   });
   afterAll(async () => {
@@ -124,6 +126,13 @@ describe('sello verify', () => {
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(/no baked credential/);
     expect((await sello(['verify', path.join(work, 'missing.json')])).code).toBe(2);
+  });
+
+  it('exits 2 with one line, no stack trace, for a credential nested 10,000 levels deep', async () => {
+    const deep = await sello(['verify', files['deep.json']!]);
+    expect(deep.code).toBe(2);
+    expect(deep.stderr).toMatch(/^sello: The credential file nests deeper than 64 levels/);
+    expect(deep.stderr).not.toMatch(/RangeError|\n\s+at /);
   });
 
   it('rotates and lists keys through the running Sello, printing public keys only', async () => {
@@ -187,6 +196,17 @@ describe('sello verify', () => {
     expect(missingReason.stderr).toContain('--reason');
     fs.rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
+
+  it('names did_not_found, not a network error, when the issuer host is gone and no DID document is given', async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const result = await sello(['verify', files['good.json']!, '--json']);
+    server = http.createServer((req, res) => t.app(req, res));
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    for (const id of ['signature', 'issuer_key']) {
+      expect(report.checks.find((c: { id: string }) => c.id === id)).toMatchObject({ valid: false, error: 'did_not_found' });
+    }
+  });
 
   it('uses a given DID document when the issuer host is gone, and names the unreachable status list', async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -115,6 +115,15 @@ describe('achievement pages', () => {
     expect(rows).toEqual([{ origin: 'manual', reason: 'Práctica presencial', awarded_by: expect.stringMatching(/^lti:/) }]);
   });
 
+  it('answers 400 with the learner problem in the page for an empty or malformed learner id', async () => {
+    const achievement = (await createAchievementRepository(sello.db).listForContext(contextId))[0]!;
+    for (const userId of ['', 'not-a-uuid']) {
+      const res = await form(`/app/achievements/${achievement.id}/award`, teacherLtik, { userId, reason: 'Práctica presencial' });
+      expect(res.status).toBe(400);
+      expect(decodeHtml(await res.text())).toContain('Elige un estudiante de este curso.');
+    }
+  });
+
   it('answers 404 for an achievement of another course and refuses learners', async () => {
     const other = await fetch(`${sello.url}/app/achievements/00000000-0000-4000-8000-000000000000/edit?ltik=${teacherLtik}`, { headers: { accept: 'application/json' } });
     expect(other.status).toBe(404);

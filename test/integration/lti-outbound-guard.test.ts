@@ -141,7 +141,7 @@ describe('the anonymous registration endpoint', () => {
     expect(internal.hits).toEqual([]);
     expect(await guarded.lti.registry.list()).toEqual([]);
     // The administrator sees why; the anonymous caller did not.
-    const adminView = await fetch(`${guarded.url}/admin/api/platforms`, { headers: { authorization: `Bearer ${guarded.adminToken}` } }).then((r) => r.json());
+    const adminView = (await fetch(`${guarded.url}/admin/api/platforms`, { headers: { authorization: `Bearer ${guarded.adminToken}` } }).then((r) => r.json())) as { registrationFailures: unknown[] };
     expect(adminView.registrationFailures[0]).toMatchObject({
       openidConfiguration: `${internal.url}/openid`,
       code: 'lti_registration_unreachable',

@@ -96,6 +96,17 @@ describe('POST /api/outcomes', () => {
     expect(await outcomeCount()).toBe(0);
   });
 
+  it('refuses a signed event whose texts hold a NUL or a lone surrogate, storing nothing', async () => {
+    const before = await outcomeCount();
+    const nul = await post(gradeBody(90).replace('"ana"', '"a\\u0000na"'), { key: 'nul-learner' });
+    expect(nul.status).toBe(400);
+    expect(nul.body).toMatchObject({ code: 'invalid_text', details: { path: 'learner' } });
+    const surrogate = await post(gradeBody(90).replace('"Quiz 3"', '"Quiz \\ud800"'), { key: 'lone-surrogate' });
+    expect(surrogate.status).toBe(400);
+    expect(surrogate.body).toMatchObject({ code: 'invalid_text', details: { path: 'activityName' } });
+    expect(await outcomeCount()).toBe(before);
+  });
+
   it('stores a signed event, queues its learner, and answers a replay with the first answer', async () => {
     const first = await post(gradeBody(90), { key: 'delivery-1' });
     expect(first.status).toBe(202);

@@ -23,6 +23,7 @@ import {
   TIMESTAMP_HEADER,
   webhookSignatureMatches,
 } from '../../outcomes/webhook-signature.ts';
+import { assertSafeInput } from '../untrusted-input.ts';
 
 export interface OutcomesWebhookParameters {
   db: Database;
@@ -82,6 +83,9 @@ export function outcomesWebhookRouter({ db, kek, bodyLimit, now = () => new Date
     } catch {
       throw new OutcomeError('invalid_outcome_event', 'The body is not valid JSON');
     }
+    // The same refusals as every JSON body of the app (NUL, lone surrogates, depth): this
+    // route parses its raw body itself, so the app's body guard never saw it.
+    assertSafeInput(parsedJson, 'The outcome event');
     const parsed = webhookBodySchema.safeParse(parsedJson);
     if (!parsed.success) {
       throw new OutcomeError('invalid_outcome_event', 'The body is not a valid outcome event', {

@@ -14,6 +14,8 @@ import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts
 import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts';
 import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
+import { adminContextsRouter } from '../../../src/web/routes/admin-contexts.ts';
+import type { SyncContextReport } from '../../../src/outcomes/sync-context.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
 import type { Config } from '../../../src/config.ts';
@@ -31,11 +33,14 @@ export interface RunningTestSello {
 export async function startTestSello({
   env = {},
   sleep,
+  syncNow,
   registration = { failureAnswerMs: 0 },
   outbound,
 }: {
   env?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
+  /** Gives the instructor's "Sync now" and `POST /admin/api/contexts/:id/sync` a course sync. */
+  syncNow?: (deps: { db: TestDatabase; lti: Lti }) => (contextId: string) => Promise<SyncContextReport>;
   /** Dynamic Registration timing; tests answer failures at once unless they measure it. */
   registration?: { timeoutMs?: number; failureAnswerMs?: number };
   /** Outbound client limits (timeouts, size). */
@@ -77,6 +82,7 @@ export async function startTestSello({
     registration,
     outbound,
   });
+  const sync = syncNow?.({ db, lti });
   const app = buildApp({
     config,
     db,
@@ -86,7 +92,8 @@ export async function startTestSello({
     earlyMounts: [{ path: '/lti', handler: lti.router }],
     routers: [
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
-      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
+      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
+      ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
     ],
   });
