@@ -15,6 +15,7 @@ import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts
 import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
 import { adminContextsRouter } from '../../../src/web/routes/admin-contexts.ts';
+import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
 import type { SyncContextReport } from '../../../src/outcomes/sync-context.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
@@ -34,6 +35,7 @@ export async function startTestSello({
   env = {},
   sleep,
   syncNow,
+  onLaunch,
   registration = { failureAnswerMs: 0 },
   outbound,
 }: {
@@ -41,6 +43,8 @@ export async function startTestSello({
   sleep?: (ms: number) => Promise<void>;
   /** Gives the instructor's "Sync now" and `POST /admin/api/contexts/:id/sync` a course sync. */
   syncNow?: (deps: { db: TestDatabase; lti: Lti }) => (contextId: string) => Promise<SyncContextReport>;
+  /** Runs at each launch after it is recorded (what the issuance capability does in production). */
+  onLaunch?: (deps: { db: TestDatabase; lti: Lti }) => NonNullable<LtiHooks['onLaunch']>;
   /** Dynamic Registration timing; tests answer failures at once unless they measure it. */
   registration?: { timeoutMs?: number; failureAnswerMs?: number };
   /** Outbound client limits (timeouts, size). */
@@ -68,13 +72,19 @@ export async function startTestSello({
   const log = createLogger({ level: 'silent' });
   const pages = createPageRenderer();
   const launches: RunningTestSello['launches'] = [];
+  let launchHook: NonNullable<LtiHooks['onLaunch']> | undefined;
   const lti = await createLti({
     db,
     config,
     keyEncryptionKey: secrets.keyEncryptionKey,
     log,
     pages,
-    hooks: { onLaunch: async (launch) => void launches.push(launch) },
+    hooks: {
+      onLaunch: async (launch) => {
+        launches.push(launch);
+        await launchHook?.(launch);
+      },
+    },
     services: sleep ? { sleep } : {},
     // Tests rotate keys within milliseconds; production waits 30 s between refetches.
     jwks: { cooldownMs: 0 },
@@ -83,6 +93,7 @@ export async function startTestSello({
     outbound,
   });
   const sync = syncNow?.({ db, lti });
+  launchHook = onLaunch?.({ db, lti });
   const app = buildApp({
     config,
     db,
@@ -93,6 +104,7 @@ export async function startTestSello({
     routers: [
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
     ],
