@@ -35,6 +35,23 @@ describe('the Sello server on the embedded database', () => {
     }
   });
 
+  it('prints only the secret it generated, never the ADMIN_TOKEN the operator gave', async () => {
+    const ownDir = makeTempDir();
+    const operatorToken = 'operator-chosen-admin-token-0123456789';
+    const config = loadConfig({ SELLO_DATA_DIR: ownDir, PORT: '0', LOG_LEVEL: 'silent', ADMIN_TOKEN: operatorToken });
+    const lines: string[] = [];
+    const sello = await startSello({ config, announce: (line) => lines.push(line) });
+    try {
+      const printed = lines.join('\n');
+      expect(printed).toMatch(/Generated SELLO_KEK \(kept in/);
+      expect(printed).not.toContain(operatorToken);
+      expect(printed).not.toContain('ADMIN_TOKEN');
+    } finally {
+      await sello.close();
+      fs.rmSync(ownDir, { recursive: true, force: true });
+    }
+  });
+
   it('answers a request already in flight when shutdown starts, then stops taking new ones', async () => {
     const config = loadConfig({ SELLO_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
     const sello = await startSello({ config, announce: () => {} });
