@@ -36,6 +36,8 @@ export interface VerificationPool {
   /** @throws CredentialError `verification_timeout`, `verification_unavailable` (both 503). */
   verifyPresentation(input: unknown, sources: VerificationSources & { challenge?: string; domain?: string }): Promise<PresentationReport>;
   stats(): WorkerPoolStats;
+  /** Starts the workers now (each loads the JSON-LD stack: a second or two). */
+  warm(): void;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export function createVerificationPool(options: VerificationPoolOptions): Verifi
       return pool.run<PresentationReport>(job, remote);
     },
     stats: () => pool.stats(),
+    warm: () => pool.warm(),
     close: () => pool.close(),
   };
 }

@@ -5,8 +5,8 @@
  * (`/health`, pages, LTI launches) would wait for them.
  *
  * - Each worker runs one job at a time; jobs wait in a bounded queue.
- * - Each job has a deadline, counted from when a worker takes it (and the same again
- *   while it waits in the queue). A worker that overruns it is terminated and replaced,
+ * - Each job has a deadline, counted from when a worker takes it, and a bound on its
+ *   wait in the queue (`maxQueueWaitMs`). A worker that overruns it is terminated and replaced,
  *   and the job fails with `verification_timeout`: a stuck verification costs one worker
  *   for one deadline, never the pool.
  * - A worker that dies while running a job (a crash, out of memory) is replaced and the
@@ -31,10 +31,15 @@ export interface WorkerPoolOptions {
   entry: URL;
   /** How many workers at most. */
   size: number;
-  /** Deadline of one job in a worker, and of its wait in the queue, in milliseconds. */
+  /** Deadline of one job in a worker, in milliseconds. */
   deadlineMs: number;
   /** Jobs waiting beyond the busy workers; more are refused at once. Default 16 per worker. */
   maxQueue?: number;
+  /**
+   * How long a job may wait for a free worker, in milliseconds (default 30 s): long
+   * enough for a replaced worker to start, short enough that a saturated pool answers.
+   */
+  maxQueueWaitMs?: number;
 }
 
 export interface WorkerPoolStats {
@@ -53,6 +58,8 @@ export interface WorkerPool {
   /** Runs `payload` in a worker. Rejects with `verification_timeout` / `verification_unavailable` (503), or the job's own error. */
   run<T>(payload: unknown, remote?: RemoteFunctions): Promise<T>;
   stats(): WorkerPoolStats;
+  /** Starts the workers now rather than at the first job (a server does, so its first request is not slower). */
+  warm(): void;
   /** Terminates every worker; queued and running jobs fail with `verification_unavailable`. */
   close(): Promise<void>;
 }
@@ -115,6 +122,7 @@ const workerScript = new URL('../../bin/ts-worker.js', import.meta.url);
 export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const size = Math.max(1, Math.floor(options.size));
   const maxQueue = options.maxQueue ?? size * 16;
+  const maxQueueWaitMs = options.maxQueueWaitMs ?? 30_000;
   const slots = new Set<Slot>();
   const queue: Job[] = [];
   const stats = { timedOut: 0, crashed: 0, retried: 0 };
@@ -265,13 +273,16 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
           const index = queue.indexOf(job);
           if (index < 0) return;
           queue.splice(index, 1);
-          reject(new CredentialError('verification_timeout', `No verification worker was free within ${options.deadlineMs} ms`, { deadlineMs: options.deadlineMs }));
-        }, options.deadlineMs);
+          reject(new CredentialError('verification_timeout', `No verification worker was free within ${maxQueueWaitMs} ms`, { maxQueueWaitMs }));
+        }, maxQueueWaitMs);
         queue.push(job);
         if (slots.size === 0) failedStarts = 0;
         fillSlots();
         dispatch();
       });
+    },
+    warm() {
+      fillSlots();
     },
     stats() {
       let busy = 0;
