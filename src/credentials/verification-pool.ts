@@ -72,7 +72,7 @@ function toJob(kind: VerificationJob['kind'], input: unknown, sources: Verificat
     if (typeof value === 'function') remote[key] = value as RemoteFunctions[string];
     else if (value && typeof value === 'object') {
       for (const method of methodsOf(value)) {
-        const fn = (value as Record<string, (...args: unknown[]) => unknown>)[method]!;
+        const fn = (value as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!;
         remote[`${key}.${method}`] = (...args: unknown[]) => fn.apply(value, args);
       }
     }
