@@ -45,6 +45,25 @@ async function largestAllowedCredential(issuer: SigningKey) {
   });
 }
 
+/** /health answer times, asked one after the other every 10 ms until `stop()`. */
+async function sampleHealth(base: string, stop: () => boolean): Promise<number[]> {
+  const times: number[] = [];
+  while (!stop()) {
+    const asked = performance.now();
+    const health = await fetch(`${base}/health`);
+    await health.arrayBuffer();
+    times.push(performance.now() - asked);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return times;
+}
+
+function summary(times: number[]) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0);
+  return { samples: sorted.length, medianMs: at(0.5), p95Ms: at(0.95), worstMs: Math.round(sorted[sorted.length - 1] ?? 0) };
+}
+
 describe('verification that cannot stall the server', () => {
   let t: App;
   let issuer: SigningKey;
@@ -93,36 +112,30 @@ describe('verification that cannot stall the server', () => {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       // Workers started and warm: what is measured is the verification, not a thread's start.
       await fetch(`${base}/credentials/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verifiableCredential: small }) });
+      let idleDone = false;
+      setTimeout(() => (idleDone = true), 1000);
+      const idle = summary(await sampleHealth(base, () => idleDone));
       const started = performance.now();
       let verifyMs = 0;
       const verifying = fetch(`${base}/credentials/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verifiableCredential: largest }) }).then(async (res) => {
         verifyMs = performance.now() - started;
         return { status: res.status, body: (await res.json()) as { verified: boolean } };
       });
-      const healthMs: number[] = [];
       let done = false;
       void verifying.finally(() => (done = true));
-      while (!done) {
-        const asked = performance.now();
-        const health = await fetch(`${base}/health`);
-        await health.arrayBuffer();
-        healthMs.push(performance.now() - asked);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      const healthMs = await sampleHealth(base, () => done);
       const result = await verifying;
       expect(result.status).toBe(200);
       expect(result.body.verified).toBe(true);
-      const sorted = [...healthMs].sort((a, b) => a - b);
-      const p95 = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!;
-      const worst = sorted[sorted.length - 1]!;
-      console.log(JSON.stringify({ largestCredentialValues: valuesIn(largest), largestCredentialBytes: JSON.stringify(largest).length, verifyMs: Math.round(verifyMs), healthChecks: healthMs.length, healthMedianMs: Math.round(sorted[Math.floor(sorted.length / 2)]!), healthP95Ms: Math.round(p95), healthWorstMs: Math.round(worst) }));
-      // Verified on the main thread, /health waited for the whole verification (one
-      // answer after seconds). Off it, /health answers all along; the bound is on the 95th
-      // percentile, with the worst sample allowed the scheduling noise of a shared host
-      // (this one runs seven test suites on two cores).
-      expect(healthMs.length).toBeGreaterThan(5);
-      expect(p95).toBeLessThan(100);
-      expect(worst).toBeLessThan(Math.min(250, verifyMs / 4));
+      const during = summary(healthMs);
+      console.log(JSON.stringify({ largestCredentialValues: valuesIn(largest), largestCredentialBytes: JSON.stringify(largest).length, verifyMs: Math.round(verifyMs), idleHealth: idle, healthDuringVerification: during }));
+      // Verified on the main thread, /health waited for the whole verification (one answer
+      // after seconds). Off it, /health answers all along in under 100 ms; on a shared
+      // host (this one runs seven test suites on two cores) the bound allows the
+      // scheduling noise that /health shows with nothing to verify at all.
+      expect(during.samples).toBeGreaterThan(5);
+      expect(during.p95Ms).toBeLessThan(Math.max(100, idle.p95Ms + 50));
+      expect(during.worstMs).toBeLessThan(verifyMs / 2);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
