@@ -222,6 +222,10 @@ export async function startSello({ config, announce = (line) => console.log(line
     const port = (server.address() as AddressInfo).port;
     const url = config.port === 0 ? config.publicUrl.replace(/:\d+$/, `:${port}`) : config.publicUrl;
     announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${config.chain.kind})`);
+    if (/^http:\/\/(?!localhost[:/]|localhost$|127\.|\[::1\])/.test(config.publicUrl)) {
+      // Cross-site LMS launches need Sello's state cookie back on a form post: HTTPS only.
+      announce('Note: PUBLIC_URL is plain http. An LMS on another site cannot launch Sello (browsers drop its login cookie); serve Sello over HTTPS, or run the LMS on this same host for a trial.');
+    }
 
     let closing: Promise<void> | null = null;
     const close = () =>
