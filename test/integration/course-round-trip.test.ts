@@ -183,6 +183,21 @@ describe('the course round trip', () => {
     expect(badgeColumns(finisher.id)).toHaveLength(1);
   });
 
+  it('awards those who already qualify when an existing achievement of the library is attached by Deep Linking', async () => {
+    const library = await createAchievementRepository(sello.db).create({
+      issuerId: platform.issuerId,
+      contextId: null,
+      name: 'Quiz perfectionist',
+      criteria: { kind: 'all', rules: [{ kind: 'score', activity: 'moodle:cm:7', minPercent: 100 }] },
+    });
+    const picker = await launch('teacher', { messageType: 'LtiDeepLinkingRequest' });
+    const returning = await createBrowser().post(`${sello.url}/app/deep-link`, { ltik: ltikOf(picker), achievementId: library.id });
+    expect(returning.status).toBe(200);
+    await worker.runUntilIdle();
+    const awarded = (await createAwardRepository(sello.db).listForAchievement(library.id)).map((award) => award.learnerSub);
+    expect(awarded).toEqual(['eva']); // 10/10; beto's 9/10 is not enough
+  });
+
   it('keeps one column per badge across Deep Linking, launches and posts, and merges a second one left by older Sellos', async () => {
     const [column] = badgeColumns(badge.id);
     expect(column).toMatchObject({ resourceId: badge.id, resourceLinkId: expect.any(String) });
