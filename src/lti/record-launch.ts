@@ -117,6 +117,8 @@ export async function recordLaunch({
           resourceLinkId: str(resourceLink?.id),
           lineItemUrl: str(ags?.lineitem),
         });
+        // A launch of the link proves the LMS saved the activity: a Deep Linking draft is kept.
+        await achievements.confirm(achievementId);
       }
     }
     return createLtiLaunchRepository(tx).record({
