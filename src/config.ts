@@ -65,6 +65,7 @@ const schema = z.object({
   ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
 
   LTI_DYNREG_AUTO_APPROVE: booleanString.optional(),
+  OUTBOUND_ALLOW_PRIVATE: booleanString.optional(),
   OUTCOMES_SYNC_INTERVAL_S: positiveInt.default(600),
   ISSUANCE_WORKERS: positiveInt.default(4),
   ISSUANCE_MAX_ATTEMPTS: positiveInt.default(8),
@@ -119,6 +120,11 @@ export interface Config {
     anchorBatchMaxWaitS: number;
   };
   lti: { dynamicRegistrationAutoApprove: boolean };
+  /**
+   * Sello's outbound HTTP (src/outbound): whether loopback and private addresses may be
+   * reached. Link-local (cloud metadata), multicast and reserved addresses never are.
+   */
+  outbound: { allowPrivate: boolean };
   outcomes: { syncIntervalS: number };
   issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
@@ -156,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const dataDir = path.resolve(e.SELLO_DATA_DIR);
+  const embeddedDb = !e.DATABASE_URL;
   const config: Config = {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -200,6 +207,9 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
     // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
     lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false },
+    // A first trial (embedded database, not production) talks to an LMS on the same
+    // machine or network; any other deployment reaches only public addresses unless told.
+    outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? (embeddedDb && !production) },
     outcomes: { syncIntervalS: e.OUTCOMES_SYNC_INTERVAL_S },
     issuance: {
       workers: e.ISSUANCE_WORKERS,

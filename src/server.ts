@@ -35,6 +35,7 @@ import { adminOutcomeSourcesRouter } from './web/routes/admin-outcome-sources.ts
 import { achievementPublicRouter } from './web/routes/achievement-public.ts';
 import { adminContextsRouter } from './web/routes/admin-contexts.ts';
 import { VERSION } from './version.ts';
+import { createOutboundFetch } from './outbound/outbound-fetch.ts';
 
 export interface RunningSello {
   url: string;
@@ -111,6 +112,9 @@ export async function startSello({ config, announce = (line) => console.log(line
     // LTI: ltijs on Sello's database, mounted before the body parsers. `hooks.onLaunch`
     // is where the issuance capability syncs a course's outcomes at each launch.
     const pages = createPageRenderer();
+    // Every request to an LMS (registration, key sets, tokens, AGS, NRPS, connectors) goes
+    // through this one client: address policy, timeouts, size limit, same-origin redirects.
+    const outboundFetch = createOutboundFetch({ allowPrivate: config.outbound.allowPrivate });
     let issuance: RunningIssuance | null = null;
     const lti = await createLti({
       db,
@@ -119,6 +123,7 @@ export async function startSello({ config, announce = (line) => console.log(line
       log,
       pages,
       hooks: { onLaunch: async (launch) => issuance?.onLaunch(launch) },
+      fetch: outboundFetch,
     });
     stops.push(() => lti.close());
 
@@ -138,6 +143,7 @@ export async function startSello({ config, announce = (line) => console.log(line
       leaseS: config.issuance.leaseS,
       syncIntervalS: config.outcomes.syncIntervalS,
       crashAt: config.issuance.testCrashAt,
+      fetch: outboundFetch,
     });
     const runningIssuance = issuance;
     stops.push(() => runningIssuance.stop());

@@ -10,6 +10,7 @@ import { createContextRepository } from '../../storage/context-repository.ts';
 import { createLtiViewRepository } from '../../storage/lti-view-repository.ts';
 import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import type { Lti } from '../../lti/provider.ts';
+import { queueCourseEvaluation } from '../../issuance/evaluate-course.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
 import type { SyncContextReport } from '../../outcomes/sync-context.ts';
@@ -59,6 +60,8 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
   const respond = async (res: Response, achievement: Achievement) => {
     const launch = res.locals.launch as Launch;
     await achievements.link({ achievementId: achievement.id, contextId: launch.contextId, resourceLinkId: null, lineItemUrl: null });
+    // An existing achievement attached here awards those of this course who already qualify.
+    await queueCourseEvaluation({ db, contextId: launch.contextId });
     const response = await lti.deepLinkingResponse({
       ltik: launch.ltik,
       achievements: [achievement],
