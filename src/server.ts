@@ -18,6 +18,7 @@ import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { createAnchorChecker } from './chain/anchor-checker.ts';
 import { credentialsRouter } from './web/routes/credentials.ts';
+import { createVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/routes/did.ts';
 import { statusRouter } from './web/routes/status.ts';
 import { chainRpcRouter } from './web/routes/chain-rpc.ts';
@@ -148,6 +149,12 @@ export async function startSello({ config, announce = (line) => console.log(line
     const runningIssuance = issuance;
     stops.push(() => runningIssuance.stop());
 
+    // Submitted credentials and presentations are verified in worker threads, started
+    // now so that the first request does not wait for them to load the JSON-LD stack.
+    const verificationPool = createVerificationPool({ size: config.verification.workers ?? undefined, deadlineMs: config.verification.timeoutMs });
+    verificationPool.warm();
+    stops.push(() => verificationPool.close());
+
     const app = buildApp({
       config,
       db,
@@ -187,6 +194,7 @@ export async function startSello({ config, announce = (line) => console.log(line
           defaultIssuerId: defaultIssuer.id,
           chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
           anchorChecker: createAnchorChecker({ provider: chain.provider }),
+          verificationPool,
         }),
       ],
     });
@@ -198,6 +206,10 @@ export async function startSello({ config, announce = (line) => console.log(line
     const port = (server.address() as AddressInfo).port;
     const url = config.port === 0 ? config.publicUrl.replace(/:\d+$/, `:${port}`) : config.publicUrl;
     announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${config.chain.kind})`);
+    if (/^http:\/\/(?!localhost[:/]|localhost$|127\.|\[::1\])/.test(config.publicUrl)) {
+      // Cross-site LMS launches need Sello's state cookie back on a form post: HTTPS only.
+      announce('Note: PUBLIC_URL is plain http. An LMS on another site cannot launch Sello (browsers drop its login cookie); serve Sello over HTTPS, or run the LMS on this same host for a trial.');
+    }
 
     let closing: Promise<void> | null = null;
     const close = () =>

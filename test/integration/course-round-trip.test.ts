@@ -105,9 +105,10 @@ describe('the course round trip', () => {
     const picker = await launch('teacher', { messageType: 'LtiDeepLinkingRequest' });
     const returning = await createBrowser().post(`${sello.url}/app/deep-link/create`, { ltik: ltikOf(picker), name: 'Descriptive statistics' });
     await createBrowser().submit(returning);
+    // The instructor's next launch sees the LMS saved the activity: the badge is confirmed.
+    teacherLtik = ltikOf(await launch('teacher'));
     context = (await createOutcomeRepository(sello.db).findContextByLmsId(platform.id, 'course-rt'))!;
     badge = (await createAchievementRepository(sello.db).listForContext(context.id))[0]!;
-    teacherLtik = ltikOf(await launch('teacher'));
   }, 120_000);
   afterAll(async () => {
     await sello?.close();
