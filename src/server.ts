@@ -24,6 +24,7 @@ import { createVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/routes/did.ts';
 import { statusRouter } from './web/routes/status.ts';
 import { chainRpcRouter } from './web/routes/chain-rpc.ts';
+import { verifierRouter } from './web/routes/verifier.ts';
 import { chainWalletRouter } from './web/routes/chain-wallet.ts';
 import { createLti } from './lti/provider.ts';
 import { createPageRenderer } from './web/views.ts';
@@ -192,6 +193,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
+        verifierRouter({ publicUrl: config.publicUrl, chainId: () => chain.chainId }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
         didRouter({
           db,
