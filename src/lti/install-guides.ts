@@ -89,8 +89,8 @@ administrator is active at once.
 In the tool's settings:
 
 - **IMS LTI Assignment and Grade Services**: *Use this service for grade sync and column
-  management* (Sello creates one gradebook column per badge and posts 100 with a comment
-  linking the credential).
+  management* (each badge has one gradebook column, the one its activity creates; Sello
+  posts there a comment linking the credential, and no grade: see section 7).
 - **IMS LTI Names and Role Provisioning**: *Use this service to retrieve members'
   information as per privacy settings* (Sello reads the roster for names and emails).
 - **Tool Settings**: *Do not use this service*.
@@ -100,7 +100,7 @@ In the tool's settings:
   teacher"**, which is fine: each Sello activity then has its own *Accept grades from the
   tool* box (activity settings → *Privacy*), and an activity added with Sello's picker
   arrives with it ticked, so Moodle creates the badge's gradebook column. If a teacher
-  unticks it, Moodle refuses Sello's badge score: the credential is still issued (the
+  unticks it, Moodle refuses Sello's badge result: the credential is still issued (the
   learner sees it in Sello), only the gradebook link is missing. **Always** removes that
   choice from teachers; **Never** means no badge column at all.
 
@@ -136,7 +136,7 @@ achievement's name), not after the line item's label. Learners open the same act
 to see their badges and link a wallet.
 
 Instructors open Sello from the course to write the criteria. At that launch Sello reads
-the course's activities (its own line items and, with the connector of step 7, every
+the course's activities (its own line items and, with the connector of section 8, every
 quiz, assignment and page), so the editor lists them **by name** before anyone has a
 grade; criteria name them as Moodle shows them ("Quiz 3"), and an activity the course
 does not have is refused. **Sync now** on Sello's course page reads grades at once
@@ -156,7 +156,45 @@ a new window alike, and Sello answers *"Sello needs HTTPS to open from this LMS"
 (\`lti_https_required\`). For a trial on one computer, run Moodle and Sello both on
 \`localhost\` (different ports are fine).
 
-## 7. The web services connector (quiz, assignment and completion results)
+## 7. The badge column in the gradebook, and learners who never open Sello
+
+**One column per badge.** The badge's activity (added with *Select content*, section 5)
+creates its gradebook column; Sello finds it by the achievement's id and posts there, also
+for learners who never opened the activity. It never adds a second column. A course where
+an older Sello created a second column (*"Badge: NAME"*, outside any activity) has it
+merged at the next course sync: the badges are posted again in the activity's column and
+the extra column is deleted.
+
+**No grade, so no change to anyone's grade.** Every grade item counts in Moodle's course
+total: 100/100 on a badge column took a learner from 10/10 to 110/110. So Sello posts each
+badge as a result *without* a score (the AGS \`scoreGiven\` left out, \`Completed\` /
+\`FullyGraded\`, with a comment). Moodle stores that as an empty grade with the comment as
+its feedback (\`ltiservice_gradebookservices\`, \`save_grade_item\`), and empty grades count
+in no total. What instructors and learners see in the grader and user reports:
+
+- the badge column shows **-** (no grade) for every learner, with the feedback
+  *"Badge earned: NAME — ${publicUrl}/credentials/…"* for those who earned it
+  (*"Badge revoked: NAME"* after a revocation);
+- the course total is the same as without the badge column, and course-grade criteria in
+  Sello never count badges.
+
+An instructor who types a grade into the badge column by hand gives that learner the badge
+(Sello reads it back) and, like any grade Moodle holds, it then counts in the total. Do not
+set the column's *Grade type* to *None*: Moodle then refuses every result for it, Sello's
+comments with the credential link included. *Accept grades from
+the tool: Delegate to teacher* (what Dynamic Registration sets) lets the teacher choose, per
+activity, whether Sello may post to its column: keep it allowed for the badge's activity, or
+the link never reaches the gradebook (the credential is issued either way).
+
+**Learners who never open Sello.** Sello reads the course's roster through Names and Role
+Provisioning at every instructor launch and every scheduled sync (and, with the web services
+connector, \`core_enrol_get_enrolled_users\`), so every enrolled learner has a name and an
+email before any award. Keep *Share launcher's email with tool* on **Always**: a learner
+with no email (and no DID) cannot receive a credential. Such an award waits, and the
+achievement's page in Sello says so (*"earned, waiting for an email address"*); it is issued
+by itself as soon as a roster sync or the learner's next launch brings the email.
+
+## 8. The web services connector (quiz, assignment and completion results)
 
 Moodle's Assignment and Grade Services show a tool **only its own line items** (Moodle
 lists the gradebook items of that LTI tool), so grades of quizzes and assignments, and
@@ -275,8 +313,15 @@ and the issuer configured in its \`security.yml\` (by default \`https://canvas.i
 Instructors: *Modules → + → External Tool → Sello* (Link Selection) or *Assignments →
 + Assignment → Submission type: External Tool → Find → Sello* (Assignment Selection), pick
 or create an achievement. Canvas creates the assignment column *"Badge: NAME"*; when a
-learner earns the badge Sello posts 100 with a comment and the credential link as the
-submission (SpeedGrader shows it). Everyone: *Sello badges* in the course menu.
+learner earns the badge Sello posts the credential link as the submission (SpeedGrader
+shows it) with a comment, and **no score**: the AGS \`scoreGiven\` is left out, so the
+submission stays ungraded and the badge changes no learner's total (Canvas computes totals
+from graded assignments). The column shows the submission without a grade; an instructor
+who grades it by hand gives the badge and that grade counts like any other. Sello reads the
+course roster (Names and Role Provisioning) at each instructor launch and each scheduled
+sync, so learners who never open Sello get their credential too; the REST connector cannot
+add people (Canvas's REST user ids are not its LTI ids), NRPS does. Everyone: *Sello badges*
+in the course menu.
 
 An achievement made with "Create" in the picker exists only once Canvas has saved the
 item (a cancelled dialog leaves nothing; creating the same name again reuses it). When an
