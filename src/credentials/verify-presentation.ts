@@ -45,21 +45,27 @@ export async function verifyPresentation(
     const challenge = options.challenge ?? (typeof first.challenge === 'string' ? first.challenge : undefined);
     // Credentials were verified above with Sello's named checks; here only the holder's proof.
     const withoutCredentials = { ...vp };
-    const result = await (vc as unknown as {
-      verify(o: object): Promise<{ verified: boolean; presentationResult?: { verified: boolean; error?: unknown }; error?: unknown }>;
-    }).verify({
-      presentation: withoutCredentials,
-      suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
-      documentLoader: options.documentLoader,
-      challenge,
-      domain: options.domain,
-      now: options.now?.(),
-      checkStatus: async () => ({ verified: true }),
-    });
-    const presentationOk = result.presentationResult?.verified ?? false;
-    holder = presentationOk
-      ? { valid: true, details: { holder: vp.holder ?? null } }
-      : { valid: false, error: 'invalid_presentation_proof', details: { message: String((result.presentationResult?.error as Error | undefined)?.message ?? (result.error as Error | undefined)?.message ?? 'proof does not verify') } };
+    // vc.verify throws (rather than reports) on some malformed proofs, e.g. an authentication
+    // proof without a challenge anywhere: a proof that cannot be checked is a failed one.
+    try {
+      const result = await (vc as unknown as {
+        verify(o: object): Promise<{ verified: boolean; presentationResult?: { verified: boolean; error?: unknown }; error?: unknown }>;
+      }).verify({
+        presentation: withoutCredentials,
+        suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+        documentLoader: options.documentLoader,
+        challenge,
+        domain: options.domain,
+        now: options.now?.(),
+        checkStatus: async () => ({ verified: true }),
+      });
+      const presentationOk = result.presentationResult?.verified ?? false;
+      holder = presentationOk
+        ? { valid: true, details: { holder: vp.holder ?? null } }
+        : { valid: false, error: 'invalid_presentation_proof', details: { message: String((result.presentationResult?.error as Error | undefined)?.message ?? (result.error as Error | undefined)?.message ?? 'proof does not verify') } };
+    } catch (error) {
+      holder = { valid: false, error: 'invalid_presentation_proof', details: { message: error instanceof Error ? error.message : String(error) } };
+    }
   }
   const verified = holder.valid && credentials.length > 0 && credentials.every((report) => report.verified);
   return { verified, presentation: holder, credentials };
