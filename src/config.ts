@@ -156,7 +156,6 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const dataDir = path.resolve(e.SELLO_DATA_DIR);
-  const embeddedDb = !e.DATABASE_URL;
   const config: Config = {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -198,7 +197,9 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
       anchorBatchSize: e.ANCHOR_BATCH_SIZE,
       anchorBatchMaxWaitS: e.ANCHOR_BATCH_MAX_WAIT_S,
     },
-    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? embeddedDb },
+    // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
+    // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
+    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false },
     outcomes: { syncIntervalS: e.OUTCOMES_SYNC_INTERVAL_S },
     issuance: {
       workers: e.ISSUANCE_WORKERS,

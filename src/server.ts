@@ -33,6 +33,7 @@ import { createLearnerProgress } from './web/routes/learner-progress.ts';
 import { outcomesWebhookRouter } from './web/routes/outcomes-webhook.ts';
 import { adminOutcomeSourcesRouter } from './web/routes/admin-outcome-sources.ts';
 import { achievementPublicRouter } from './web/routes/achievement-public.ts';
+import { adminContextsRouter } from './web/routes/admin-contexts.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningSello {
@@ -61,8 +62,10 @@ export async function startSello({ config, announce = (line) => console.log(line
   const log = createLogger({ level: config.logLevel });
   const secrets = resolveSecrets(config);
   if (secrets.generated.length > 0) {
-    announce(`Generated ${secrets.generated.join(' and ')} (kept in ${secrets.file}, mode 0600):`);
-    announce(`  ADMIN_TOKEN=${secrets.adminToken}`);
+    announce(`Generated ${secrets.generated.join(' and ')} (kept in ${secrets.file}, mode 0600)`);
+    // Only a token Sello made up is shown: one the operator gave is theirs and stays out of
+    // logs. The key-encryption key is never printed; it stays in the file.
+    if (secrets.generated.includes('ADMIN_TOKEN')) announce(`  ADMIN_TOKEN=${secrets.adminToken}`);
   }
   const db = await openDatabase(config.database);
   const stops: Array<() => Promise<void>> = [];
@@ -155,7 +158,8 @@ export async function startSello({ config, announce = (line) => console.log(line
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
         adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
-        instructorRouter({ db, lti, pages }),
+        instructorRouter({ db, lti, pages, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
+        adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),

@@ -31,11 +31,27 @@ export function verificationMethodId(issuerDid: string, keyId: string): string {
   return `${issuerDid}#${keyId.replace(/^#/, '')}`;
 }
 
-function toSeconds(value: string | Date | null): bigint {
-  if (value === null) return 0n;
+function toMillis(value: string | Date): number {
   const ms = value instanceof Date ? value.getTime() : Date.parse(value);
   if (Number.isNaN(ms)) throw new TypeError(`not a date: ${String(value)}`);
-  return BigInt(Math.floor(ms / 1000));
+  return ms;
+}
+
+/**
+ * A key's validity as the registry stores it, in whole Unix seconds: the start floored
+ * and the end ceiled. Sello keeps validity to the millisecond and a credential states its
+ * `validFrom` to the second, so a credential signed with the old key in the second of a
+ * rotation (key until 11:05:20.686, credential from 11:05:20) must find the key valid:
+ * flooring the end (11:05:20) rejected it forever. Widening outward never drops a
+ * credential signed inside the period and registers keys current for less than a second
+ * (floor and ceil of the same second differ by one; a zero-length period gets one second)
+ * instead of reverting `InvalidKeyValidity(t, t)` at every pass.
+ */
+export function onChainValidity(validFrom: string | Date, validUntil: string | Date | null): { validFrom: bigint; validUntil: bigint } {
+  const from = BigInt(Math.floor(toMillis(validFrom) / 1000));
+  if (validUntil === null) return { validFrom: from, validUntil: 0n };
+  const until = BigInt(Math.ceil(toMillis(validUntil) / 1000));
+  return { validFrom: from, validUntil: until > from ? until : from + 1n };
 }
 
 /**
@@ -71,8 +87,7 @@ export async function registerIssuerKeys(params: {
 
 async function registerOne(chain: ChainService, key: IssuerKeyToRegister, report: RegisterIssuerKeysReport): Promise<void> {
   const keyId = verificationMethodId(key.issuerDid, key.keyId);
-  const validFrom = toSeconds(key.validFrom);
-  const validUntil = toSeconds(key.validUntil);
+  const { validFrom, validUntil } = onChainValidity(key.validFrom, key.validUntil);
   const onChain = (await chain.registry.getFunction('issuerKey')(key.issuerDid, keyId)) as unknown as {
     registered: boolean;
     validUntil: bigint;

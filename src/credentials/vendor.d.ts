@@ -83,3 +83,19 @@ declare module 'jsonld' {
   };
   export default jsonld;
 }
+declare module 'jsonld-signatures' {
+  interface ProofPurposeInstance {
+    readonly term?: string;
+  }
+  const jsigs: {
+    verify(
+      document: object,
+      options: { suite: unknown; purpose: ProofPurposeInstance; documentLoader: (url: string) => Promise<unknown> },
+    ): Promise<{ verified: boolean; error?: unknown; results?: Array<{ verified: boolean; error?: unknown }> }>;
+    purposes: {
+      AuthenticationProofPurpose: new (options: { challenge: string; domain?: string; controller?: object; date?: Date }) => ProofPurposeInstance;
+      ControllerProofPurpose: new (options: { term: string; controller?: object; date?: Date }) => ProofPurposeInstance;
+    };
+  };
+  export default jsigs;
+}

@@ -1,30 +1,134 @@
 /**
  * Verifies a Verifiable Presentation (https://www.w3.org/TR/vc-data-model-2.0/#verifiable-presentations):
- * the holder's proof when there is one (authentication, with the verifier's
- * `challenge` / `domain`), then every credential inside with `verifyCredential`.
- * Returns, never throws.
+ * the holder's proof (Data Integrity, proof purpose `authentication` with the verifier's
+ * `challenge` and `domain`, https://www.w3.org/TR/vc-data-integrity/#proof-purposes),
+ * then every credential inside with `verifyCredential`. Returns, never throws.
  */
-import * as vc from '@digitalbazaar/vc';
+import jsigs from 'jsonld-signatures';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
-import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { AppError } from '../errors.ts';
+import { eddsaRdfc2022 } from './cryptosuite.ts';
+import { didOf } from './did.ts';
 import { verifyCredential, type VerificationReport, type VerifyCredentialOptions } from './verify.ts';
+
+/** The VC data model contexts a presentation may start with (2.0, and 1.1 for older wallets). */
+const BASE_CONTEXTS = new Set(['https://www.w3.org/ns/credentials/v2', 'https://www.w3.org/2018/credentials/v1']);
 
 export interface PresentationReport {
   verified: boolean;
-  /** The holder's proof: skipped (`unsigned`) when the presentation carries none. */
+  /** The holder's proof: skipped (`unsigned`) when the presentation carries none and the verifier asked for no challenge or domain. */
   presentation: { valid: boolean; skipped?: boolean; error?: string; details?: Record<string, unknown> };
   credentials: VerificationReport[];
 }
 
+export interface VerifyPresentationOptions extends VerifyCredentialOptions {
+  /** The verifier's challenge: when given, the holder must have signed with exactly it. */
+  challenge?: string;
+  /** The verifier's domain: when given, the holder must have signed for it. */
+  domain?: string;
+}
+
+type HolderResult = PresentationReport['presentation'];
+
+function proofsOf(vp: Record<string, unknown>): Array<Record<string, unknown>> {
+  const proof = vp.proof;
+  if (proof === undefined || proof === null) return [];
+  return (Array.isArray(proof) ? proof : [proof]).filter((p): p is Record<string, unknown> => !!p && typeof p === 'object' && !Array.isArray(p));
+}
+
+function holderIdOf(vp: Record<string, unknown>): string | null {
+  const holder = vp.holder;
+  if (typeof holder === 'string') return holder;
+  if (holder && typeof holder === 'object' && typeof (holder as { id?: unknown }).id === 'string') return (holder as { id: string }).id;
+  return null;
+}
+
+/** The most specific message in the nested errors the JSON-LD stack reports, and an AppError's code if any. */
+function reasonOf(error: unknown): { code?: string; message: string } {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  let first = '';
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    if (current instanceof AppError) return { code: current.code, message: current.message };
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === 'string' && !first) first = message;
+    const nested = current as { errors?: unknown; cause?: unknown };
+    if (Array.isArray(nested.errors)) queue.push(...nested.errors);
+    queue.push(nested.cause);
+  }
+  return { message: first || String(error) };
+}
+
 /**
- * Verifies a presentation and each credential in it; `verified` needs a valid (or no)
- * holder proof and at least one credential, all verified. Presentation errors:
- * `not_an_object`, `not_a_presentation`, `invalid_presentation_proof`, `unsigned` (skipped).
+ * The `@context` rule of VC 2.0 §4.3, checked here because the JSON-LD stack throws
+ * on it (an object first, or no context at all) instead of reporting it.
  */
-export async function verifyPresentation(
-  presentation: unknown,
-  options: VerifyCredentialOptions & { challenge?: string; domain?: string },
-): Promise<PresentationReport> {
+function contextProblem(vp: Record<string, unknown>): string | null {
+  const context = vp['@context'];
+  const first = Array.isArray(context) ? context[0] : context;
+  if (typeof first !== 'string' || !BASE_CONTEXTS.has(first)) {
+    return `@context must start with ${[...BASE_CONTEXTS].join(' or ')}`;
+  }
+  return null;
+}
+
+/**
+ * The holder's proof. With a challenge or domain from the verifier the presentation must
+ * carry a proof that verifies for them (a presentation without one is a replayable copy
+ * of someone's credentials, not the holder speaking to this verifier); without either,
+ * an unsigned presentation is a mere envelope and is reported as skipped. A proof is
+ * checked over the whole presentation, credentials included, and its key must belong to
+ * the `holder` when one is named.
+ */
+async function checkHolderProof(vp: Record<string, unknown>, options: VerifyPresentationOptions): Promise<HolderResult> {
+  const proofs = proofsOf(vp);
+  const asked = options.challenge !== undefined || options.domain !== undefined;
+  if (proofs.length === 0) {
+    return asked
+      ? { valid: false, error: 'missing_presentation_proof', details: { message: 'A challenge or domain was given, so the presentation must be signed by its holder' } }
+      : { valid: true, skipped: true, error: 'unsigned', details: { message: 'The presentation has no holder proof' } };
+  }
+  const contextError = contextProblem(vp);
+  if (contextError) return { valid: false, error: 'invalid_presentation_context', details: { message: contextError } };
+  const first = proofs[0]!;
+  const method = typeof first.verificationMethod === 'string' ? first.verificationMethod : null;
+  const holder = holderIdOf(vp);
+  if (holder && method && didOf(method) !== holder) {
+    return { valid: false, error: 'holder_mismatch', details: { message: `The proof's key ${method} does not belong to the holder ${holder}`, holder, verificationMethod: method } };
+  }
+  // Without the verifier's challenge, the proof's own is used: the signature is still
+  // checked, but nothing stops a replay; the verifier asked for no protection from it.
+  const challenge = options.challenge ?? (typeof first.challenge === 'string' ? first.challenge : undefined);
+  const purpose =
+    challenge !== undefined
+      ? new jsigs.purposes.AuthenticationProofPurpose({ challenge, domain: options.domain, date: options.now?.() })
+      : new jsigs.purposes.ControllerProofPurpose({ term: 'authentication', date: options.now?.() });
+  if (challenge === undefined && options.domain !== undefined && first.domain !== options.domain && !(Array.isArray(first.domain) && first.domain.includes(options.domain))) {
+    return { valid: false, error: 'invalid_presentation_proof', details: { message: `The proof's domain is not ${options.domain}` } };
+  }
+  const result = await jsigs.verify(vp, {
+    suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+    purpose,
+    documentLoader: options.documentLoader,
+  });
+  if (result.verified) return { valid: true, details: { holder, verificationMethod: method } };
+  const { code, message } = reasonOf(result.error);
+  return { valid: false, error: code && code !== 'invalid_presentation' ? code : 'invalid_presentation_proof', details: { message } };
+}
+
+/**
+ * Verifies a presentation and each credential in it; `verified` needs a valid (or, when
+ * the verifier asked for no challenge or domain, absent) holder proof and at least one
+ * credential, all verified. Never throws.
+ *
+ * Presentation errors: `not_an_object`, `not_a_presentation`, `invalid_presentation_context`,
+ * `missing_presentation_proof`, `holder_mismatch`, `invalid_presentation_proof`, the
+ * document loader's codes, `unsigned` (skipped).
+ */
+export async function verifyPresentation(presentation: unknown, options: VerifyPresentationOptions): Promise<PresentationReport> {
   if (!presentation || typeof presentation !== 'object' || Array.isArray(presentation)) {
     return { verified: false, presentation: { valid: false, error: 'not_an_object' }, credentials: [] };
   }
@@ -34,39 +138,14 @@ export async function verifyPresentation(
     return { verified: false, presentation: { valid: false, error: 'not_a_presentation', details: { message: 'type must include VerifiablePresentation' } }, credentials: [] };
   }
   const inner = vp.verifiableCredential === undefined ? [] : Array.isArray(vp.verifiableCredential) ? vp.verifiableCredential : [vp.verifiableCredential];
-  const credentials = await Promise.all(inner.map((credential) => verifyCredential(credential, options)));
-
-  let holder: PresentationReport['presentation'];
-  const proof = vp.proof as Record<string, unknown> | Array<Record<string, unknown>> | undefined;
-  if (!proof) {
-    holder = { valid: true, skipped: true, error: 'unsigned', details: { message: 'The presentation has no holder proof' } };
-  } else {
-    const first = (Array.isArray(proof) ? proof[0] : proof) ?? {};
-    const challenge = options.challenge ?? (typeof first.challenge === 'string' ? first.challenge : undefined);
-    // Credentials were verified above with Sello's named checks; here only the holder's proof.
-    const withoutCredentials = { ...vp };
-    // vc.verify throws (rather than reports) on some malformed proofs, e.g. an authentication
-    // proof without a challenge anywhere: a proof that cannot be checked is a failed one.
-    try {
-      const result = await (vc as unknown as {
-        verify(o: object): Promise<{ verified: boolean; presentationResult?: { verified: boolean; error?: unknown }; error?: unknown }>;
-      }).verify({
-        presentation: withoutCredentials,
-        suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
-        documentLoader: options.documentLoader,
-        challenge,
-        domain: options.domain,
-        now: options.now?.(),
-        checkStatus: async () => ({ verified: true }),
-      });
-      const presentationOk = result.presentationResult?.verified ?? false;
-      holder = presentationOk
-        ? { valid: true, details: { holder: vp.holder ?? null } }
-        : { valid: false, error: 'invalid_presentation_proof', details: { message: String((result.presentationResult?.error as Error | undefined)?.message ?? (result.error as Error | undefined)?.message ?? 'proof does not verify') } };
-    } catch (error) {
-      holder = { valid: false, error: 'invalid_presentation_proof', details: { message: error instanceof Error ? error.message : String(error) } };
-    }
-  }
+  const [holder, credentials] = await Promise.all([
+    checkHolderProof(vp, options).catch((error: unknown): HolderResult => {
+      // The JSON-LD stack throws on some malformed input; that is a failed proof, by name.
+      const { code, message } = reasonOf(error);
+      return { valid: false, error: code ?? 'invalid_presentation_proof', details: { message } };
+    }),
+    Promise.all(inner.map((credential) => verifyCredential(credential, options))),
+  ]);
   const verified = holder.valid && credentials.length > 0 && credentials.every((report) => report.verified);
   return { verified, presentation: holder, credentials };
 }

@@ -25,10 +25,15 @@ import { AppError } from '../errors.ts';
 import { validateOb3Schema } from './schema.ts';
 import { credentialHash } from './credential-hash.ts';
 import { readChainReference } from './chain-reference.ts';
-import { didOf, type DidDocument } from './did.ts';
+import { didOf, withRevokedKeys, type DidDocument } from './did.ts';
+import { DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT } from './contexts.ts';
+import type { ChainIssuerKey, ChainReader } from './chain-reader.ts';
+import { createDocumentLoader } from './document-loader.ts';
 import { readStatusBit } from './status-list.ts';
 import { eddsaRdfc2022 } from './cryptosuite.ts';
 import type { DocumentLoader } from './document-loader.ts';
+
+export type { ChainReader } from './chain-reader.ts';
 
 /** What the chain capability is asked (structural: chain never imports credentials). */
 export interface AnchorQuery {
@@ -72,6 +77,12 @@ export interface VerifyCredentialOptions {
   now?: () => Date;
   statusListLoader: StatusListLoader;
   anchorChecker?: AnchorChecker;
+  /**
+   * Reads the registry the credential names (`src/chain/chain-reader.ts`). With it, the
+   * issuer's key comes from the chain when the DID document cannot be had, and the DID
+   * document's key must agree with the chain's when both exist.
+   */
+  chainReader?: ChainReader;
 }
 
 const CHECK_ORDER: CheckId[] = ['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain'];
@@ -117,7 +128,83 @@ function parseDate(value: unknown): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-async function checkSignature(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
+/** Where the issuer's key came from, read once for the `signature` and `issuer_key` checks. */
+interface IssuerResolution {
+  issuer: string | null;
+  method: string | null;
+  document: DidDocument | null;
+  keySource: 'did_document' | 'chain' | null;
+  /** Why the DID document could not be had. */
+  documentError?: { code: string; message: string };
+  /** The chain's record of the proof's key (undefined: not asked; null: not registered). */
+  chainKey?: ChainIssuerKey | null;
+  chainError?: string;
+}
+
+/**
+ * The one-key DID document the chain vouches for: the registry's record of the proof's
+ * key, with its validity in `selloKeyValidity` as Sello's DID documents carry it, and
+ * marked revoked (out of `assertionMethod`) when the registry revoked it.
+ */
+function didDocumentFromChainKey(did: string, method: string, key: ChainIssuerKey): DidDocument {
+  const document: DidDocument = {
+    '@context': [DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT],
+    id: did,
+    verificationMethod: [{ id: method, type: 'Multikey', controller: did, publicKeyMultibase: key.publicKeyMultibase }],
+    assertionMethod: [method],
+    selloKeyValidity: [{ id: method, validFrom: key.validFrom, validUntil: key.validUntil, revoked: key.revokedAt !== null }],
+  };
+  return key.revokedAt ? withRevokedKeys(document, new Map([[method, new Date(key.revokedAt)]])) : document;
+}
+
+/**
+ * Resolves the issuer's DID document; when it cannot be had (its domain is gone) and a
+ * chain reader is given, falls back to the key the credential's registry holds for the
+ * proof's verification method. The chain's key is read whenever it can be, so the
+ * `issuer_key` check can require both sources to agree.
+ */
+async function resolveIssuer(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<IssuerResolution> {
+  const issuer = issuerIdOf(credential);
+  const rawMethod = proofsOf(credential)[0]?.verificationMethod;
+  const method = typeof rawMethod === 'string' ? rawMethod : null;
+  if (!issuer) return { issuer, method, document: null, keySource: null };
+  const reference = readChainReference(credential);
+  const chainKeyRead: Promise<{ key?: ChainIssuerKey | null; error?: string }> =
+    options.chainReader && reference && method && didOf(method) === issuer
+      ? options.chainReader.issuerKey({ ...reference, did: issuer, verificationMethod: method }).then(
+          (key) => ({ key }),
+          (error: unknown) => ({ error: (error as Error)?.message ?? String(error) }),
+        )
+      : Promise.resolve({});
+  let document: DidDocument | null = null;
+  let documentError: IssuerResolution['documentError'];
+  try {
+    document = (await options.documentLoader(issuer)).document as DidDocument;
+  } catch (error) {
+    documentError = describeError(error);
+  }
+  const chain = await chainKeyRead;
+  const fromChain = { chainKey: chain.key, ...(chain.error ? { chainError: chain.error } : {}) };
+  if (document) return { issuer, method, document, keySource: 'did_document', ...fromChain };
+  if (chain.key && method) {
+    return { issuer, method, document: didDocumentFromChainKey(issuer, method, chain.key), keySource: 'chain', documentError, ...fromChain };
+  }
+  return { issuer, method, document: null, keySource: null, documentError, ...fromChain };
+}
+
+/** The caller's loader, except that the issuer's DID resolves to the chain's document when that is the key's source. */
+function loaderFor(options: VerifyCredentialOptions, resolution: IssuerResolution): DocumentLoader {
+  if (resolution.keySource !== 'chain' || !resolution.issuer || !resolution.document) return options.documentLoader;
+  const { issuer, document } = resolution;
+  const fromChain = createDocumentLoader({ resolveDid: async (did) => (did === issuer ? document : null) });
+  return (url) => (url.startsWith('did:') && didOf(url) === issuer ? fromChain(url) : options.documentLoader(url));
+}
+
+async function checkSignature(
+  credential: Record<string, unknown>,
+  options: VerifyCredentialOptions,
+  resolution: IssuerResolution,
+): Promise<VerificationCheck> {
   const proofs = proofsOf(credential);
   if (proofs.length === 0) return { id: 'signature', valid: false, error: 'missing_proof', details: { message: 'The credential has no proof' } };
   // The library also enforces validFrom/validUntil; those are the `validity_period`
@@ -127,15 +214,16 @@ async function checkSignature(credential: Record<string, unknown>, options: Veri
   const result = await vc.verifyCredential({
     credential,
     suite: verifySuite(),
-    documentLoader: options.documentLoader,
+    documentLoader: loaderFor(options, resolution),
     now: asOf,
     checkStatus: async () => ({ verified: true }),
   });
+  const keySource = resolution.keySource ? { keySource: resolution.keySource } : {};
   if (result.verified) {
-    return { id: 'signature', valid: true, details: { cryptosuite: proofs.map((p) => p.cryptosuite ?? p.type) } };
+    return { id: 'signature', valid: true, details: { cryptosuite: proofs.map((p) => p.cryptosuite ?? p.type), ...keySource } };
   }
   const { code, message } = describeError(result.error ?? result.results?.find((r) => !r.verified)?.error);
-  return { id: 'signature', valid: false, error: code, details: { message } };
+  return { id: 'signature', valid: false, error: code, details: { message, ...keySource } };
 }
 
 interface KeyValidity {
@@ -162,10 +250,8 @@ interface KeyValidity {
  * Errors: `missing_proof`, `issuer_mismatch`, `key_revoked`, `key_not_authorized`,
  * `key_not_valid_at_issuance`, and the document loader's codes.
  */
-async function checkIssuerKey(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
-  const issuer = issuerIdOf(credential);
-  const proofs = proofsOf(credential);
-  const method = proofs[0]?.verificationMethod;
+async function checkIssuerKey(credential: Record<string, unknown>, resolution: IssuerResolution): Promise<VerificationCheck> {
+  const { issuer, method } = resolution;
   if (!issuer || typeof method !== 'string') {
     return { id: 'issuer_key', valid: false, error: 'missing_proof', details: { message: 'No issuer or no verification method' } };
   }
@@ -177,25 +263,41 @@ async function checkIssuerKey(credential: Record<string, unknown>, options: Veri
       details: { message: `The proof's key ${method} does not belong to the issuer ${issuer}`, verificationMethod: method, issuer },
     };
   }
-  let document: DidDocument;
-  try {
-    document = (await options.documentLoader(issuer)).document as DidDocument;
-  } catch (error) {
-    const { code, message } = describeError(error);
-    return { id: 'issuer_key', valid: false, error: code, details: { message, issuer } };
+  const document = resolution.document;
+  if (!document) {
+    const { code, message } = resolution.documentError ?? { code: 'did_not_found', message: `Cannot resolve ${issuer}` };
+    const chain = resolution.chainError ? { chainError: resolution.chainError } : resolution.chainKey === null ? { chainKey: 'not_registered' } : {};
+    return { id: 'issuer_key', valid: false, error: code, details: { message, issuer, ...chain } };
   }
   const listed = (document.verificationMethod ?? []).find((vm) => vm.id === method);
   const authorised = (document.assertionMethod ?? []).some((vm) => (typeof vm === 'string' ? vm : (vm as { id?: string }).id) === method);
   const validity = (Array.isArray(document.selloKeyValidity) ? (document.selloKeyValidity as KeyValidity[]) : []).find(
     (entry) => entry.id === method,
   );
+  const chainKey = resolution.chainKey;
   const details: Record<string, unknown> = {
     issuer,
     verificationMethod: method,
+    keySource: resolution.keySource,
+    ...(resolution.keySource === 'chain' && resolution.documentError ? { didDocumentError: resolution.documentError.code } : {}),
     ...(validity ? { keyValidity: validity } : {}),
     ...(listed?.revoked ? { revoked: listed.revoked } : {}),
   };
-  if (listed?.revoked || validity?.revoked) {
+  // Both sources exist: they must name the same public key, or one of them is not the issuer's.
+  if (resolution.keySource === 'did_document' && chainKey && listed && chainKey.publicKeyMultibase !== listed.publicKeyMultibase) {
+    return {
+      id: 'issuer_key',
+      valid: false,
+      error: 'key_mismatch',
+      details: {
+        ...details,
+        chainPublicKeyMultibase: chainKey.publicKeyMultibase,
+        didDocumentPublicKeyMultibase: listed.publicKeyMultibase,
+        message: 'The DID document and the chain registry hold different public keys for this key id',
+      },
+    };
+  }
+  if (listed?.revoked || validity?.revoked || chainKey?.revokedAt) {
     return { id: 'issuer_key', valid: false, error: 'key_revoked', details: { ...details, message: 'The issuer revoked this key' } };
   }
   if (!listed || !authorised) {
@@ -321,14 +423,19 @@ async function checkStatus(credential: Record<string, unknown>, options: VerifyC
   return { id: 'status', valid: true, details };
 }
 
+/**
+ * VC 2.0 §4.9 (https://www.w3.org/TR/vc-data-model-2.0/#validity-period): `validFrom` and
+ * `validUntil` are both optional; when present they must be dateTimeStamps. OB 3.0
+ * requires `validFrom`, but that is the `schema` check's finding, not this one's.
+ */
 function checkValidityPeriod(credential: Record<string, unknown>, now: Date): VerificationCheck {
-  const from = parseDate(credential.validFrom);
+  const from = credential.validFrom === undefined ? null : parseDate(credential.validFrom);
   const until = credential.validUntil === undefined ? null : parseDate(credential.validUntil);
-  if (!from || (credential.validUntil !== undefined && !until)) {
+  if ((credential.validFrom !== undefined && !from) || (credential.validUntil !== undefined && !until)) {
     return { id: 'validity_period', valid: false, error: 'invalid_dates', details: { message: 'validFrom / validUntil are not XSD dateTimes' } };
   }
-  const details = { now: now.toISOString(), validFrom: credential.validFrom, validUntil: credential.validUntil ?? null };
-  if (now < from) return { id: 'validity_period', valid: false, error: 'not_yet_valid', details };
+  const details = { now: now.toISOString(), validFrom: credential.validFrom ?? null, validUntil: credential.validUntil ?? null };
+  if (from && now < from) return { id: 'validity_period', valid: false, error: 'not_yet_valid', details };
   if (until && now >= until) return { id: 'validity_period', valid: false, error: 'expired', details };
   return { id: 'validity_period', valid: true, details };
 }
@@ -403,9 +510,12 @@ export async function verifyCredential(credential: unknown, options: VerifyCrede
       return { id, valid: false, error: code, details: { message } };
     }
   };
+  const resolution = await resolveIssuer(doc, options).catch(
+    (error: unknown): IssuerResolution => ({ issuer: issuerIdOf(doc), method: null, document: null, keySource: null, documentError: describeError(error) }),
+  );
   const [signature, issuerKey, status] = await Promise.all([
-    safely('signature', () => checkSignature(doc, options)),
-    safely('issuer_key', () => checkIssuerKey(doc, options)),
+    safely('signature', () => checkSignature(doc, options, resolution)),
+    safely('issuer_key', () => checkIssuerKey(doc, resolution)),
     safely('status', () => checkStatus(doc, options)),
   ]);
   checks.push(signature, issuerKey, status, checkValidityPeriod(doc, now));

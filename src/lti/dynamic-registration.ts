@@ -1,8 +1,14 @@
 /**
  * LTI Dynamic Registration, tool side: the LMS opens `/lti/register?openid_configuration=…
  * &registration_token=…`; Sello reads the platform's configuration, posts its own tool
- * configuration to the platform's registration endpoint, and records the platform
- * (pending until an admin approves it, unless auto-approval is on).
+ * configuration to the platform's registration endpoint, and records the platform.
+ *
+ * Nobody has to log in to open `/lti/register`, so what it records gives no power by
+ * itself: a new platform is pending until an administrator approves it (or the
+ * registration came through a one-time invite link, or the operator opted into
+ * `LTI_DYNREG_AUTO_APPROVE`), and a registration naming an issuer Sello already knows
+ * never changes that platform: it becomes a request an administrator decides on. The
+ * configuration must come from the issuer's own origin.
  *
  * Nothing is recorded unless every step succeeded, so a malformed or unreachable
  * configuration leaves no half-registered platform behind.
@@ -12,8 +18,10 @@
  */
 import { z } from 'zod';
 import type { Platform } from '../storage/platform-repository.ts';
+import type { RegistrationRequest } from '../storage/registration-request-repository.ts';
 import { LtiError } from './errors.ts';
 import { guessProduct, type PlatformRegistry } from './platform-registry.ts';
+import { hashInviteToken, type RegistrationInvites } from './registration-invites.ts';
 import { buildRegistrationRequest } from './tool-configuration.ts';
 
 const PLATFORM_CONFIGURATION = 'https://purl.imsglobal.org/spec/lti-platform-configuration';
@@ -43,27 +51,28 @@ const registrationResponseSchema = z
 export interface DynamicRegistrationParameters {
   openidConfigurationUrl: string;
   registrationToken?: string;
+  /** The token of a one-time registration link (`/lti/register?invite=…`). */
+  invite?: string;
 }
 
 export interface DynamicRegistrationResult {
+  /** The new platform, or (for a request) the known platform it would replace. */
   platform: Platform;
-  /** True when the platform may launch now; false when an admin must approve it first. */
+  /** Set when the issuer was known: the registration waits as this request. */
+  request: RegistrationRequest | null;
+  /** True when the registration may launch now; false when an admin must approve it first. */
   active: boolean;
 }
 
 export interface DynamicRegistrar {
   /**
    * Runs one registration.
-   * @throws LtiError `invalid_openid_configuration` (bad URL, not JSON, missing or
-   *   inconsistent fields), `lti_registration_unreachable` (the platform did not answer),
+   * @throws LtiError `lti_invite_invalid` (the invite is unknown, used or expired),
+   *   `invalid_openid_configuration` (bad URL, not JSON, missing or inconsistent fields,
+   *   served from another origin than its issuer's), `lti_registration_unreachable` (the platform did not answer),
    *   `lti_registration_rejected` (the platform refused the tool's configuration).
    */
   register(parameters: DynamicRegistrationParameters): Promise<DynamicRegistrationResult>;
-}
-
-/** The registrable part of a host (`school.instructure.com` → `instructure.com`). */
-function siteOf(host: string): string {
-  return host.split('.').slice(-2).join('.');
 }
 
 export function createDynamicRegistrar({
@@ -72,6 +81,7 @@ export function createDynamicRegistrar({
   toolName,
   toolDescription,
   autoApprove,
+  invites,
   fetch: fetchImpl = fetch,
   timeoutMs = 10_000,
 }: {
@@ -79,7 +89,9 @@ export function createDynamicRegistrar({
   publicUrl: string;
   toolName: string;
   toolDescription: string;
+  /** Opt-in (`LTI_DYNREG_AUTO_APPROVE`): new issuers are active at once. Never applies to known issuers. */
   autoApprove: boolean;
+  invites: RegistrationInvites;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }): DynamicRegistrar {
@@ -92,7 +104,11 @@ export function createDynamicRegistrar({
   }
 
   return {
-    async register({ openidConfigurationUrl, registrationToken }) {
+    async register({ openidConfigurationUrl, registrationToken, invite }) {
+      // Checked before anything is asked of the platform, so a stale link is said so plainly.
+      if (invite !== undefined && !(await invites.isUsable(invite))) {
+        throw new LtiError('lti_invite_invalid', 'This registration link is unknown, used already or expired; ask the Sello administrator for a new one');
+      }
       let configUrl: URL;
       try {
         configUrl = new URL(openidConfigurationUrl);
@@ -101,6 +117,10 @@ export function createDynamicRegistrar({
         throw new LtiError('invalid_openid_configuration', 'openid_configuration must be an http(s) URL', { openid_configuration: openidConfigurationUrl }, { cause });
       }
       const headers: Record<string, string> = { accept: 'application/json' };
+      // The registration token is the platform's bearer credential for this registration,
+      // sent only when the platform gave one. Moodle and Canvas also ask for it on the
+      // configuration itself, which is on the issuer's origin (checked below).
+      // https://www.imsglobal.org/spec/lti-dr/v1p0#step-1-registration-initiation-request
       if (registrationToken) headers.authorization = `Bearer ${registrationToken}`;
       const answer = await call(configUrl.href, { headers }, 'openid-configuration');
       if (!answer.ok) {
@@ -122,10 +142,12 @@ export function createDynamicRegistrar({
         });
       }
       const platformConfig = parsed.data;
-      // The configuration must come from the platform it describes; Canvas serves it from the
-      // school's host while its issuer is canvas.instructure.com, hence the site comparison.
-      if (siteOf(new URL(platformConfig.issuer).hostname) !== siteOf(configUrl.hostname)) {
-        throw new LtiError('invalid_openid_configuration', 'The issuer does not belong to the site that served the configuration', {
+      // The configuration must come from the platform it describes: same scheme, host and
+      // port as its issuer. Anything looser (a shared parent domain, a sibling host) lets
+      // whoever controls some page there speak for the issuer.
+      // https://www.imsglobal.org/spec/lti-dr/v1p0#issuer-and-openid-configuration-url-match
+      if (new URL(platformConfig.issuer).origin !== configUrl.origin) {
+        throw new LtiError('invalid_openid_configuration', 'The openid-configuration is not served from its issuer\'s origin', {
           issuer: platformConfig.issuer,
           url: configUrl.href,
         });
@@ -163,7 +185,7 @@ export function createDynamicRegistrar({
         throw new LtiError('lti_registration_rejected', 'The platform answered the registration without a client_id');
       }
       const deploymentId = response.data[TOOL_CONFIGURATION]?.deployment_id;
-      const platform = await registry.register({
+      const outcome = await registry.registerDynamic({
         iss: platformConfig.issuer,
         clientId: response.data.client_id,
         authUrl: platformConfig.authorization_endpoint,
@@ -172,10 +194,10 @@ export function createDynamicRegistrar({
         deploymentIds: deploymentId ? [deploymentId] : [],
         name: `${platformConfig[PLATFORM_CONFIGURATION].product_family_code} ${new URL(platformConfig.issuer).host}`,
         product: guessProduct(platformConfig.issuer, platformConfig[PLATFORM_CONFIGURATION].product_family_code),
-        status: autoApprove ? 'active' : 'pending',
-        registeredVia: 'dynamic',
+        openidConfigurationUrl: configUrl.href,
+        approval: { inviteTokenHash: invite === undefined ? undefined : hashInviteToken(invite), autoApprove },
       });
-      return { platform, active: platform.status === 'active' };
+      return { platform: outcome.platform, request: outcome.kind === 'request' ? outcome.request : null, active: outcome.active };
     },
   };
 }

@@ -31,6 +31,8 @@ export const ltiErrorStatus = {
   lti_registration_unreachable: 502,
   lti_registration_rejected: 502,
   lti_platform_conflict: 409,
+  lti_invite_invalid: 400,
+  invalid_invite: 400,
   invalid_platform: 400,
   invalid_wallet_address: 400,
   invalid_achievement: 400,

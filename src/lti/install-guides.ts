@@ -13,19 +13,32 @@ export function moodleGuide(publicUrl: string): string {
 Sello is an LTI 1.3 Advantage tool. Moodle can add it in one step with **LTI Dynamic
 Registration**; the manual settings are below for older sites or locked-down set-ups.
 
-## 1. Dynamic Registration (recommended)
+## 1. Dynamic Registration with a registration link (recommended)
 
-1. *Site administration → Plugins → Activity modules → External tool → Manage tools.*
-2. In **Tool URL**, paste \`${e.register}\` and press **Add LTI Advantage**.
-3. A Sello window opens inside Moodle and says *"Sello is registered"*. If the Sello
-   administrator has not turned on automatic approval (\`LTI_DYNREG_AUTO_APPROVE=true\`,
-   the default only for the embedded test set-up), it adds *"It waits for approval by a
-   Sello administrator"*: open \`${publicUrl}/admin/platforms\`, enter the admin token and
-   press **approve** on the new Moodle line.
-4. Back in Moodle the tool card shows **Pending**: press **Activate**. (Moodle leaves every
+1. The Sello administrator makes a one-time registration link:
+   \`npx sello platforms invite\` (or **Make a registration link** at
+   \`${publicUrl}/admin/platforms\`). It looks like \`${e.register}?invite=…\`, works
+   once and expires after 24 hours (\`--hours N\` to change that).
+2. In Moodle: *Site administration → Plugins → Activity modules → External tool → Manage tools*.
+3. In **Tool URL**, paste the registration link and press **Add LTI Advantage**.
+4. A Sello window opens inside Moodle and says *"Sello is registered … It is active"*.
+5. Back in Moodle the tool card shows **Pending**: press **Activate**. (Moodle leaves every
    dynamically registered tool pending until an administrator activates it.)
-5. On the card, press the gear icon and check the services (step 3 below): Dynamic
+6. On the card, press the gear icon and check the services (step 3 below): Dynamic
    Registration asks for all of them, Moodle grants them as configured.
+
+Without a link, \`${e.register}\` works too, but anyone can open it, so what it registers
+waits for a Sello administrator: the window says *"It waits for approval by a Sello
+administrator"*; approve the new Moodle line at \`${publicUrl}/admin/platforms\` or with
+\`npx sello platforms list\` and \`npx sello platforms approve <id>\`.
+(\`LTI_DYNREG_AUTO_APPROVE=true\` approves such registrations at once; it is off by default
+and meant only for closed test set-ups.)
+
+Sello only accepts a registration whose OpenID configuration is served from the
+issuer's own origin (scheme, host and port of Moodle's site URL), and a registration for
+a Moodle it already knows never changes that Moodle: it waits as a request that an
+administrator approves (it then replaces the old registration, recorded in the audit
+log) or rejects.
 
 ## 2. Manual registration
 
@@ -137,11 +150,19 @@ The JSON asks for these placements:
 and these scopes (LTI Advantage Services, all switched on in the key):
 ${TOOL_SCOPES.map((s) => `- \`${s}\``).join('\n')}
 
-## 1b. Dynamic Registration (Canvas 2024 or later)
+## 1b. Dynamic Registration (Canvas 2024 or later, self-hosted)
 
-*Developer Keys → + Developer Key → + LTI Registration*, paste \`${e.register}\`, review
-the scopes and placements Canvas shows, **Enable & Close**. Sello records the platform
-(pending until approved at \`${publicUrl}/admin/platforms\` unless auto-approval is on).
+Make a one-time registration link (\`npx sello platforms invite\`, or **Make a
+registration link** at \`${publicUrl}/admin/platforms\`), then *Developer Keys → +
+Developer Key → + LTI Registration*, paste the link, review the scopes and placements
+Canvas shows, **Enable & Close**. The registration is active in Sello at once. Pasting
+\`${e.register}\` without a link also works, but the registration then waits for approval
+at \`${publicUrl}/admin/platforms\`.
+
+Sello only accepts an OpenID configuration served from the issuer's own origin. An
+Instructure-hosted Canvas serves it from the school's host while its issuer is
+\`https://canvas.instructure.com\`, so Sello refuses its Dynamic Registration
+(\`invalid_openid_configuration\`): use the developer key (1a) there.
 
 ## 2. Enable it in an account
 

@@ -26,6 +26,7 @@ import { LtiError, sendLtiError, type PageRenderer } from './errors.ts';
 import { isInstructorRole } from './claims.ts';
 import { createPlatformRegistry, type LtijsPlatforms, type PlatformRegistry } from './platform-registry.ts';
 import { createDynamicRegistrar, type DynamicRegistrar } from './dynamic-registration.ts';
+import { createRegistrationInvites, type RegistrationInvites } from './registration-invites.ts';
 import { buildCanvasConfiguration, toolEndpoints } from './tool-configuration.ts';
 import { createRequireLaunch, type Launch, type RequireLaunch } from './require-launch.ts';
 import { landingPath, recordLaunch, type IdTokenClaims } from './record-launch.ts';
@@ -70,6 +71,8 @@ export interface Lti {
   requireLaunch: RequireLaunch;
   registry: PlatformRegistry;
   registrar: DynamicRegistrar;
+  /** One-time registration links (approved at once when used). */
+  invites: RegistrationInvites;
   services: LtiServices;
   toolKeys: ToolKeys;
   store: LtiStore;
@@ -182,7 +185,9 @@ export async function createLti({
     },
   };
   const registry = createPlatformRegistry({ db, ltijs: ltijsPlatforms, config });
+  const invites = createRegistrationInvites({ db, publicUrl: config.publicUrl });
   const registrar = createDynamicRegistrar({
+    invites,
     registry,
     publicUrl: config.publicUrl,
     toolName: config.issuer.name === 'Sello' ? 'Sello' : `Sello (${config.issuer.name})`,
@@ -265,15 +270,23 @@ export async function createLti({
   router.get('/register', async (req, res) => {
     const openid = typeof req.query.openid_configuration === 'string' ? req.query.openid_configuration : '';
     const token = typeof req.query.registration_token === 'string' ? req.query.registration_token : undefined;
+    const invite = typeof req.query.invite === 'string' ? req.query.invite : undefined;
     if (!openid) {
       fail(req, res, new LtiError('invalid_openid_configuration', 'Start the registration from your LMS: the openid_configuration parameter is missing'));
       return;
     }
     try {
-      const result = await registrar.register({ openidConfigurationUrl: openid, registrationToken: token });
-      log.info({ platformId: result.platform.id, iss: result.platform.iss, active: result.active }, 'platform registered dynamically');
+      const result = await registrar.register({ openidConfigurationUrl: openid, registrationToken: token, invite });
+      log.info(
+        { platformId: result.platform.id, iss: result.platform.iss, active: result.active, request: result.request?.id, invite: invite !== undefined },
+        result.request ? 'dynamic registration for a known issuer filed for approval' : 'platform registered dynamically',
+      );
       res.type('html').send(
-        pages.render('lti-registered', { title: 'Sello', platform: result.platform, active: result.active }, localeOf(res)),
+        pages.render(
+          'lti-registered',
+          { title: 'Sello', platform: result.request ?? result.platform, active: result.active, known: result.request !== null },
+          localeOf(res),
+        ),
       );
     } catch (error) {
       if (error instanceof LtiError) {
@@ -296,6 +309,7 @@ export async function createLti({
     requireLaunch,
     registry,
     registrar,
+    invites,
     services,
     toolKeys,
     store,

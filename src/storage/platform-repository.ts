@@ -35,6 +35,13 @@ export interface PlatformRepository {
   findById(id: string): Promise<Platform | null>;
   findByIssuerAndClient(iss: string, clientId: string): Promise<Platform | null>;
   list(): Promise<Platform[]>;
+  /** Every registration of one LMS issuer (several client ids may share it). */
+  listByIssuer(iss: string): Promise<Platform[]>;
+  /**
+   * Creates the platform only when (iss, client id) is new; null when it exists. Dynamic
+   * Registration claims its row this way, so it can never overwrite a known platform.
+   */
+  insertNew(input: PlatformInput): Promise<Platform | null>;
   /** Creates the platform, or refreshes its endpoints when (iss, client id) exists; status kept unless given. */
   upsert(input: PlatformInput): Promise<Platform>;
   setStatus(id: string, status: PlatformStatus): Promise<Platform | null>;
@@ -55,6 +62,32 @@ export function createPlatformRepository(db: Queryable): PlatformRepository {
     async list() {
       const { rows } = await db.query<Platform>(`SELECT ${columns} FROM platforms p ORDER BY p.created_at`);
       return rows;
+    },
+    async listByIssuer(iss) {
+      const { rows } = await db.query<Platform>(`SELECT ${columns} FROM platforms p WHERE p.iss = $1 ORDER BY p.created_at`, [iss]);
+      return rows;
+    },
+    async insertNew(input) {
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO platforms (issuer_id, iss, client_id, name, product, status, lti_kid, auth_url, token_url, jwks_url, registered_via)
+         VALUES ($1, $2, $3, COALESCE($4, ''), COALESCE($5, 'other'), COALESCE($6, 'pending'), $7, $8, $9, $10, COALESCE($11, 'dynamic'))
+         ON CONFLICT (iss, client_id) DO NOTHING
+         RETURNING id`,
+        [
+          input.issuerId,
+          input.iss,
+          input.clientId,
+          input.name ?? null,
+          input.product ?? null,
+          input.status ?? null,
+          input.ltiKid ?? null,
+          input.authUrl ?? null,
+          input.tokenUrl ?? null,
+          input.jwksUrl ?? null,
+          input.registeredVia ?? null,
+        ],
+      );
+      return rows[0] ? one('p.id = $1', [rows[0].id]) : null;
     },
     async upsert(input) {
       const { rows } = await db.query<{ id: string }>(

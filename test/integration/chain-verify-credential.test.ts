@@ -168,11 +168,27 @@ describe('a signed credential anchored on chain', () => {
     expect(waiting.text).toContain('Verified credential · anchoring on the blockchain pending');
     expect(waiting.text).toContain('check-pending');
     expect(waiting.text).not.toContain('did not pass verification');
-    // The JSON verification stays strict: not anchored yet is not verified there.
-    const strict = await request(pageApp).post('/credentials/verify').send({ verifiableCredential: fresh.document }).expect(200);
-    expect(strict.body.verified).toBe(false);
+    // The JSON verification agrees with the page on Sello's own server (issue 14.5):
+    // queued for anchoring in Sello's records is pending, not a failure.
+    const pending = await request(pageApp).post('/credentials/verify').send({ verifiableCredential: fresh.document }).expect(200);
+    expect(pending.body.verified).toBe(true);
+    expect(pending.body.checks.find((c: { id: string }) => c.id === 'anchored_on_chain')).toMatchObject({
+      valid: true,
+      skipped: true,
+      error: 'anchoring_pending',
+      details: { pending: true, countsTowardVerified: false },
+    });
+    // A credential Sello never recorded (here: one character changed) stays strict.
+    const foreign = { ...fresh.document, name: `${String(fresh.document.name ?? '')}!` };
+    const strict = await request(pageApp).post('/credentials/verify').send({ verifiableCredential: foreign }).expect(422);
+    expect(strict.body.checks.find((c: { id: string }) => c.id === 'anchored_on_chain')).toMatchObject({ valid: false, error: 'not_anchored' });
+    // Without Sello's records (as `sello verify` checks it), the same credential is not anchored yet.
+    expect(await anchorCheck(fresh.document)).toMatchObject({ valid: false, error: 'not_anchored' });
 
     expect(await batcher.runOnce({ flush: true })).toMatchObject({ batchesAnchored: 1, error: null });
+    const anchoredReport = await request(pageApp).post('/credentials/verify').send({ verifiableCredential: fresh.document }).expect(200);
+    expect(anchoredReport.body.checks.find((c: { id: string }) => c.id === 'anchored_on_chain')).toMatchObject({ valid: true });
+    expect(anchoredReport.body.checks.find((c: { id: string }) => c.id === 'anchored_on_chain').details.pending).toBeUndefined();
     const anchored = await page().expect(200);
     expect(anchored.text).toContain('Verified credential');
     expect(anchored.text).not.toContain('pending');

@@ -197,6 +197,17 @@ describe('sello verify', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
 
+  it('names did_not_found, not a network error, when the issuer host is gone and no DID document is given', async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const result = await sello(['verify', files['good.json']!, '--json']);
+    server = http.createServer((req, res) => t.app(req, res));
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    for (const id of ['signature', 'issuer_key']) {
+      expect(report.checks.find((c: { id: string }) => c.id === id)).toMatchObject({ valid: false, error: 'did_not_found' });
+    }
+  });
+
   it('uses a given DID document when the issuer host is gone, and names the unreachable status list', async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     const result = await sello(['verify', files['good.json']!, '--did-document', files['did.json']!, '--json']);

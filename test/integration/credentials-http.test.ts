@@ -2,7 +2,22 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unbakePng, unbakeSvg } from '../../src/credentials/bake.ts';
 import { validateOb3Schema } from '../../src/credentials/schema.ts';
+import * as vc from '@digitalbazaar/vc';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { cryptosuite } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import { createDocumentLoader } from '../../src/credentials/document-loader.ts';
+import type { SigningKey } from '../../src/credentials/sign-credential.ts';
+import { makeDidKeyIssuer } from '../unit/credentials/fixtures.ts';
 import { ADMIN, makeCredentialsApp } from './credentials-fixture.ts';
+
+/** A learner's wallet (a did:key holder) presenting a credential for a verifier's challenge. */
+async function holderSignedPresentation(holder: SigningKey, credential: object, challenge: string): Promise<Record<string, unknown>> {
+  const pair = await Ed25519Multikey.from({ id: holder.verificationMethod, controller: holder.controller, type: 'Multikey', publicKeyMultibase: holder.publicKeyMultibase, secretKeyMultibase: holder.secretKeyMultibase });
+  const presentation = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: holder.controller, verifiableCredential: [credential] };
+  const signPresentation = (vc as unknown as { signPresentation(o: object): Promise<Record<string, unknown>> }).signPresentation;
+  return signPresentation({ presentation, suite: new DataIntegrityProof({ signer: pair.signer(), cryptosuite }), documentLoader: createDocumentLoader(), challenge });
+}
 
 describe('credentials over HTTP', () => {
   let t: Awaited<ReturnType<typeof makeCredentialsApp>>;
@@ -65,7 +80,7 @@ describe('credentials over HTTP', () => {
   it('reports a tampered credential as not verified with the signature check failing', async () => {
     const tampered = structuredClone(credential);
     tampered.name = 'Something else';
-    const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: tampered }).expect(200);
+    const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: tampered }).expect(422);
     expect(res.body.verified).toBe(false);
     expect(res.body.checks.find((c: { id: string }) => c.id === 'signature')).toMatchObject({ valid: false, error: 'invalid_signature' });
   });
@@ -73,6 +88,23 @@ describe('credentials over HTTP', () => {
   it('answers a body that is not a credential with 400 invalid_credential', async () => {
     const res = await request(t.app).post('/credentials/verify').send({ something: 1 }).expect(400);
     expect(res.body.code).toBe('invalid_credential');
+    for (const notACredential of [{ name: 'no type' }, { type: ['VerifiablePresentation'] }, [credential], 'text']) {
+      const answer = await request(t.app).post('/credentials/verify').send({ verifiableCredential: notACredential }).expect(400);
+      expect(answer.body.code).toBe('invalid_credential');
+    }
+  });
+
+  it('answers 422 with the full report when a credential fails a check, 200 when it passes (VC API, issue 14.2)', async () => {
+    const expired = { ...structuredClone(credential), validUntil: '2020-01-01T00:00:00Z' };
+    const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: expired }).expect(422);
+    expect(res.body.verified).toBe(false);
+    expect(res.body.checks.map((c: { id: string }) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain']);
+    expect(res.body.checks.find((c: { id: string }) => c.id === 'validity_period')).toMatchObject({ valid: false, error: 'expired' });
+    const unsignedVp = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [expired] };
+    const vp = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: unsignedVp }).expect(422);
+    expect(vp.body).toMatchObject({ verified: false, presentation: { valid: true, skipped: true }, credentials: [{ verified: false }] });
+    const notAVp = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: { type: ['VerifiableCredential'] } }).expect(400);
+    expect(notAVp.body.code).toBe('invalid_presentation');
   });
 
   it('answers malformed JSON and a 10 MB body with 4xx codes', async () => {
@@ -96,6 +128,30 @@ describe('credentials over HTTP', () => {
     expect(res.body.verified).toBe(true);
     const bad = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: 'x' }).expect(400);
     expect(bad.body.code).toBe('invalid_presentation');
+  });
+
+  it('refuses an unsigned presentation when the verifier sends a challenge (issue 10.5)', async () => {
+    const unsigned = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [credential] };
+    const res = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: unsigned, options: { challenge: 'c-42', domain: 'verifier.example' } }).expect(422);
+    expect(res.body).toMatchObject({ verified: false, presentation: { valid: false, error: 'missing_presentation_proof' } });
+    expect(res.body.credentials[0].verified).toBe(true);
+  });
+
+  it('answers signed presentations without @context, with an object first or without a challenge with a report, never a 500 (issue 14.3)', async () => {
+    const holder = await makeDidKeyIssuer();
+    const vp = await holderSignedPresentation(holder, credential, 'c-42');
+    const { ['@context']: _dropped, ...noContext } = vp;
+    const missing = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: noContext, options: { challenge: 'c-42' } }).expect(422);
+    expect(missing.body.presentation).toMatchObject({ valid: false, error: 'invalid_presentation_context' });
+    const objectFirst = { ...vp, '@context': [{ '@vocab': 'https://example.org/#' }, ...(vp['@context'] as string[])] };
+    const first = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: objectFirst, options: { challenge: 'c-42' } }).expect(422);
+    expect(first.body.presentation).toMatchObject({ valid: false, error: 'invalid_presentation_context' });
+    const withoutChallenge = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: vp }).expect(200);
+    expect(withoutChallenge.body).toMatchObject({ verified: true, presentation: { valid: true } });
+    const signed = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: vp, options: { challenge: 'c-42' } }).expect(200);
+    expect(signed.body).toMatchObject({ verified: true, presentation: { valid: true, details: { holder: holder.controller } } });
+    const badOptions = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: vp, options: { challenge: 42 } }).expect(400);
+    expect(badOptions.body.code).toBe('invalid_presentation');
   });
 
   it('serves the DID document with the assertion key and no private material', async () => {
@@ -182,11 +238,11 @@ describe('credentials over HTTP', () => {
     await request(t.app).post(`/admin/api/credentials/${uuid}/status`).send({ action: 'revoke', reason: 'x' }).expect(401);
     const suspended = await request(t.app).post(`/admin/api/credentials/${uuid}/status`).set('authorization', `Bearer ${ADMIN}`).send({ action: 'suspend', reason: 'Under review' }).expect(200);
     expect(suspended.body).toEqual({ credentialId: credential.id, purpose: 'suspension', value: true, changed: true });
-    const whileSuspended = await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
+    const whileSuspended = await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(422);
     expect(whileSuspended.body.checks.find((c: { id: string }) => c.id === 'status')).toMatchObject({ valid: false, error: 'suspended' });
     await request(t.app).post(`/admin/api/credentials/${uuid}/status`).set('authorization', `Bearer ${ADMIN}`).send({ action: 'unsuspend', reason: 'Cleared' }).expect(200);
     await request(t.app).post(`/admin/api/credentials/${uuid}/status`).set('authorization', `Bearer ${ADMIN}`).send({ action: 'revoke', reason: 'Issued in error' }).expect(200);
-    const revoked = await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
+    const revoked = await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(422);
     expect(revoked.body.verified).toBe(false);
     expect(revoked.body.checks.find((c: { id: string }) => c.id === 'status')).toMatchObject({ valid: false, error: 'revoked' });
     const page = await request(t.app).get(`/credentials/${uuid}?lang=en`).expect(200);

@@ -78,6 +78,18 @@ describe('the sello platforms and lti-config commands', () => {
     expect(platform).toMatchObject({ status: 'active', registeredVia: 'cli', deploymentIds: ['7'] });
   }, CLI_TIMEOUT);
 
+  it('makes a one-time registration link through the admin API of a running Sello', async () => {
+    const made = await sello(['platforms', 'invite', '--hours', '2', '--url', running.url], {
+      SELLO_DATA_DIR: makeTempDir(),
+      ADMIN_TOKEN: running.adminToken,
+    });
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(0);
+    const url = /(http\S+\/lti\/register\?invite=\S+)/.exec(made.stdout)?.[1];
+    expect(url).toMatch(new RegExp(`^${running.url}/lti/register\\?invite=[A-Za-z0-9_-]{32}$`));
+    expect(await running.lti.invites.isUsable(new URL(url!).searchParams.get('invite')!)).toBe(true);
+  }, CLI_TIMEOUT);
+
   it('says so when the running Sello refuses the admin token', async () => {
     const refused = await sello([...platformArgs('moodle-client-3'), '--url', running.url], {
       SELLO_DATA_DIR: makeTempDir(),

@@ -31,6 +31,8 @@ function env(): NodeJS.ProcessEnv {
     SELLO_DATA_DIR: dataDir,
     ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
     SELLO_KEK: testKek.toString('hex'),
+    // Nothing listens there: the command works on the database itself.
+    PUBLIC_URL: 'http://127.0.0.1:9',
     ...(shared ? { DATABASE_URL: `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${shared.schema}`)}` } : {}),
   };
 }

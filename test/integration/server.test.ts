@@ -35,10 +35,27 @@ describe('the Sello server on the embedded database', () => {
     }
   });
 
+  it('prints only the secret it generated, never the ADMIN_TOKEN the operator gave', async () => {
+    const ownDir = makeTempDir();
+    const operatorToken = 'operator-chosen-admin-token-0123456789';
+    const config = loadConfig({ SELLO_DATA_DIR: ownDir, PORT: '0', LOG_LEVEL: 'silent', ADMIN_TOKEN: operatorToken });
+    const lines: string[] = [];
+    const sello = await startSello({ config, announce: (line) => lines.push(line) });
+    try {
+      const printed = lines.join('\n');
+      expect(printed).toMatch(/Generated SELLO_KEK \(kept in/);
+      expect(printed).not.toContain(operatorToken);
+      expect(printed).not.toContain('ADMIN_TOKEN');
+    } finally {
+      await sello.close();
+      fs.rmSync(ownDir, { recursive: true, force: true });
+    }
+  });
+
   it('answers a request already in flight when shutdown starts, then stops taking new ones', async () => {
     const config = loadConfig({ SELLO_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' });
     const sello = await startSello({ config, announce: () => {} });
-    const body = JSON.stringify({ verifiableCredential: { not: 'a credential' } });
+    const body = JSON.stringify({ verifiableCredential: { type: ['VerifiableCredential'], not: 'signed' } });
     const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
         `${sello.url}/credentials/verify`,
@@ -60,7 +77,7 @@ describe('the Sello server on the embedded database', () => {
     let closing: Promise<void> | null = null;
     const result = await answered;
     // A full verification report, so the request ran to the end after close() began.
-    expect(result.status).toBe(200);
+    expect(result.status).toBe(422);
     expect(JSON.parse(result.body)).toMatchObject({ verified: false, checks: expect.any(Array) });
     await closing;
     await expect(fetch(`${sello.url}/health`)).rejects.toThrow();

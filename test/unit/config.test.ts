@@ -9,11 +9,17 @@ describe('loadConfig', () => {
     expect(config.publicUrl).toBe('http://localhost:3000');
     expect(config.database.kind).toBe('embedded');
     expect(config.chain.kind).toBe('embedded');
-    expect(config.lti.dynamicRegistrationAutoApprove).toBe(true);
+    // Anonymous Dynamic Registrations wait for an administrator even on the embedded
+    // defaults (issue 10, finding 2): a trial uses a one-time invite link instead.
+    expect(config.lti.dynamicRegistrationAutoApprove).toBe(false);
     expect(config.chain.anchorBatchSize).toBe(100);
   });
 
-  it('uses the PostgreSQL server named by DATABASE_URL and turns auto-approval off', () => {
+  it('approves Dynamic Registrations at once only when the operator opts in', () => {
+    expect(loadConfig({ LTI_DYNREG_AUTO_APPROVE: 'true' }).lti.dynamicRegistrationAutoApprove).toBe(true);
+  });
+
+  it('uses the PostgreSQL server named by DATABASE_URL, auto-approval off', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sello' });
     expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/sello', poolMax: 10 });
     expect(config.lti.dynamicRegistrationAutoApprove).toBe(false);

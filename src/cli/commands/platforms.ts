@@ -1,5 +1,5 @@
 /**
- * `sello platforms add|list|approve|disable`: manage LMS registrations through the
+ * `sello platforms add|list|approve|disable|reject|invite`: manage LMS registrations through the
  * admin API of the running Sello (PUBLIC_URL, or --url) with ADMIN_TOKEN; when no Sello
  * answers, directly on the database.
  */
@@ -14,6 +14,8 @@ import { createLti } from '../../lti/provider.ts';
 import { LtiError } from '../../lti/errors.ts';
 import { manualRegistration, platformInputSchema } from '../../lti/platform-registry.ts';
 import { toolEndpoints } from '../../lti/tool-configuration.ts';
+import { DEFAULT_INVITE_HOURS, type RegistrationInviteLink } from '../../lti/registration-invites.ts';
+import type { RegistrationRequest } from '../../storage/registration-request-repository.ts';
 import type { Platform } from '../../storage/platform-repository.ts';
 import { createPageRenderer } from '../../web/views.ts';
 import { callAdminApi, type AdminApiAnswer } from '../admin-api.ts';
@@ -41,6 +43,7 @@ function failFromApi(answer: NonNullable<ApiAnswer>, baseUrl: string): never {
     throw new LtiError('lti_service_unauthorized', `The Sello at ${baseUrl} refused the admin token: set ADMIN_TOKEN to its token`);
   }
   const code = String(answer.body.code ?? 'lti_service_failed');
+  if (code === 'platform_not_found') throw new LtiError('platform_not_found', String(answer.body.message ?? 'No such platform'));
   const problems = (answer.body.details as { problems?: string[] } | undefined)?.problems;
   const message = `${String(answer.body.message ?? `HTTP ${answer.status}`)}${problems ? `: ${problems.join('; ')}` : ''}`;
   throw new LtiError((code.startsWith('invalid_') ? 'invalid_platform' : 'lti_service_failed') as 'invalid_platform', message);
@@ -85,6 +88,10 @@ async function onDatabase<T>(config: Readonly<Config>, baseUrl: string, work: (l
 function printPlatform(p: Platform | Record<string, unknown>): void {
   const platform = p as Platform;
   console.log(`${platform.id}  ${platform.status.padEnd(8)}  ${platform.iss}  client ${platform.clientId}  deployments ${(platform.deploymentIds ?? []).join(',') || '-'}`);
+}
+
+function printRequest(r: RegistrationRequest): void {
+  console.log(`${r.id}  request   ${r.iss}  client ${r.clientId}  from ${r.openidConfigurationUrl}  replaces ${r.replacesPlatformId ?? '-'}`);
 }
 
 export function register(program: Command): void {
@@ -142,18 +149,47 @@ export function register(program: Command): void {
       const token = config.secrets.adminToken ?? resolveSecrets(config).adminToken;
       const answer = await callApi(baseUrl, token, 'GET', '');
       if (answer && answer.status !== 200) failFromApi(answer, baseUrl);
-      const list = answer ? (answer.body.platforms as Platform[]) : await onDatabase(config, baseUrl, (lti) => lti.registry.list());
+      const [list, requests] = answer
+        ? [answer.body.platforms as Platform[], (answer.body.requests as RegistrationRequest[] | undefined) ?? []]
+        : await onDatabase(config, baseUrl, async (lti) => [await lti.registry.list(), await lti.registry.listRequests()] as const);
       if (list.length === 0) console.log('No platforms registered yet.');
       for (const platform of list) printPlatform(platform);
+      if (requests.length > 0) {
+        console.log('Registrations for known LMSs waiting for approval (approve <id> replaces the LMS they name, reject <id> drops them):');
+        for (const request of requests) printRequest(request);
+      }
     });
 
-  for (const [action, status] of [
-    ['approve', 'active'],
-    ['disable', 'disabled'],
-  ] as const) {
+  platforms
+    .command('invite')
+    .description('Make a one-time registration link: the LMS registration it completes is approved at once')
+    .option('--hours <hours>', `how long the link works (default ${DEFAULT_INVITE_HOURS})`)
+    .option('--url <url>', 'the running Sello to talk to (default PUBLIC_URL)')
+    .action(async (options: { hours?: string; url?: string }) => {
+      const config = loadConfig(process.env);
+      const hours = options.hours === undefined ? undefined : Number(options.hours);
+      if (hours !== undefined && !(hours > 0)) throw new LtiError('invalid_invite', `--hours must be a positive number, not "${options.hours}"`);
+      const baseUrl = (options.url ?? config.publicUrl).replace(/\/+$/, '');
+      const token = config.secrets.adminToken ?? resolveSecrets(config).adminToken;
+      const answer = await callApi(baseUrl, token, 'POST', '/invites', hours === undefined ? {} : { hours });
+      if (answer && answer.status !== 201) failFromApi(answer, baseUrl);
+      const invite = answer
+        ? (answer.body.invite as RegistrationInviteLink)
+        : await onDatabase(config, baseUrl, (lti) => lti.invites.create({ createdBy: 'cli', hours }));
+      console.log('Paste this URL into the LMS as the tool registration URL (Moodle: Tool URL; Canvas: Dynamic Registration URL).');
+      console.log(`It works once, until ${new Date(invite.expiresAt).toISOString()}, and the registration it completes is active at once:`);
+      console.log(invite.url);
+    });
+
+  const descriptions = {
+    approve: 'Let a pending (or disabled) platform launch Sello, or approve a registration request (it replaces the LMS it names)',
+    disable: 'Stop a platform from launching Sello',
+    reject: 'Drop a registration request for a known LMS (the LMS stays as it is)',
+  };
+  for (const action of ['approve', 'disable', 'reject'] as const) {
     platforms
       .command(`${action} <id>`)
-      .description(action === 'approve' ? 'Let a pending (or disabled) platform launch Sello' : 'Stop a platform from launching Sello')
+      .description(descriptions[action])
       .option('--url <url>', 'the running Sello to talk to (default PUBLIC_URL)')
       .action(async (id: string, options: { url?: string }) => {
         const config = loadConfig(process.env);
@@ -164,7 +200,13 @@ export function register(program: Command): void {
         const token = config.secrets.adminToken ?? resolveSecrets(config).adminToken;
         const answer = await callApi(baseUrl, token, 'POST', `/${encodeURIComponent(id)}/${action}`);
         if (answer && answer.status !== 200) failFromApi(answer, baseUrl);
-        const platform = answer ? (answer.body.platform as Platform) : await onDatabase(config, baseUrl, (lti) => lti.registry.setStatus(id, status));
+        if (action === 'reject') {
+          printRequest(answer ? (answer.body.request as RegistrationRequest) : await onDatabase(config, baseUrl, (lti) => lti.registry.reject(id, 'cli')));
+          return;
+        }
+        const platform = answer
+          ? (answer.body.platform as Platform)
+          : await onDatabase(config, baseUrl, (lti) => (action === 'approve' ? lti.registry.approve(id, 'cli') : lti.registry.setStatus(id, 'disabled')));
         printPlatform(platform);
       });
   }

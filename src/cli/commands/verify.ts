@@ -13,7 +13,7 @@ import { readCredentialFile } from '../../credentials/bake.ts';
 import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../../credentials/did.ts';
 import { CredentialError } from '../../credentials/errors.ts';
-import { verifyCredential, type AnchorChecker, type VerificationReport } from '../../credentials/verify.ts';
+import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport } from '../../credentials/verify.ts';
 import { assertSafeInput } from '../../web/untrusted-input.ts';
 
 const FETCH_TIMEOUT_MS = 15_000;
@@ -38,19 +38,28 @@ function readInput(file: string): Buffer {
   }
 }
 
-async function loadAnchorChecker(rpcUrl: string): Promise<AnchorChecker> {
+interface ChainModules {
+  anchorChecker: AnchorChecker;
+  chainReader: ChainReader;
+}
+
+async function loadChain(rpcUrl: string): Promise<ChainModules> {
   // The chain capability is optional for this command; import it only when asked.
-  const modulePath = '../../chain/anchor-checker.ts';
-  let module: { createAnchorChecker?: (params: { rpcUrl: string }) => AnchorChecker };
+  const checkerPath = '../../chain/anchor-checker.ts';
+  const readerPath = '../../chain/chain-reader.ts';
+  let checker: { createAnchorChecker?: (params: { provider: unknown }) => AnchorChecker };
+  let reader: { createChainReader?: (params: { provider: unknown }) => ChainReader; verifierProvider?: (url: string) => unknown };
   try {
-    module = await import(modulePath);
+    [checker, reader] = await Promise.all([import(checkerPath), import(readerPath)]);
   } catch (cause) {
-    throw new CredentialError('anchor_checker_unavailable', `--rpc needs the chain capability (src/chain/anchor-checker.ts), which is not available: ${(cause as Error).message}`);
+    throw new CredentialError('anchor_checker_unavailable', `--rpc needs the chain capability (src/chain/), which is not available: ${(cause as Error).message}`);
   }
-  if (typeof module.createAnchorChecker !== 'function') {
-    throw new CredentialError('anchor_checker_unavailable', '--rpc needs createAnchorChecker from src/chain/anchor-checker.ts, which this build lacks');
+  if (typeof checker.createAnchorChecker !== 'function' || typeof reader.createChainReader !== 'function' || typeof reader.verifierProvider !== 'function') {
+    throw new CredentialError('anchor_checker_unavailable', '--rpc needs createAnchorChecker and createChainReader from src/chain/, which this build lacks');
   }
-  return module.createAnchorChecker({ rpcUrl });
+  // One provider for both: the chain id is asked once.
+  const provider = reader.verifierProvider(rpcUrl);
+  return { anchorChecker: checker.createAnchorChecker({ provider }), chainReader: reader.createChainReader({ provider }) };
 }
 
 /** Prints the report as ✓/✗ lines. */
@@ -93,16 +102,24 @@ export function register(program: Command): void {
         if (did.startsWith('did:key:')) return resolveDidKey(did);
         if (given && given.id === did) return given;
         if (did.startsWith('did:web:')) {
-          const document = (await fetchJson(didWebDocumentUrl(did))) as DidDocument;
+          let document: DidDocument;
+          try {
+            document = (await fetchJson(didWebDocumentUrl(did))) as DidDocument;
+          } catch (cause) {
+            // The domain is gone or answers no DID document: a named reason, not the
+            // network stack's "fetch failed" (with --rpc the key then comes from the chain).
+            throw new CredentialError('did_not_found', `Cannot resolve ${did}: ${(cause as Error).message}`, { did }, { cause });
+          }
           return document && document.id === did ? document : null;
         }
         return null;
       };
-      const anchorChecker = options.rpc ? await loadAnchorChecker(options.rpc) : undefined;
+      const chain = options.rpc ? await loadChain(options.rpc) : null;
       const report = await verifyCredential(credential, {
         documentLoader: createDocumentLoader({ resolveDid }),
         statusListLoader: fetchJson,
-        anchorChecker,
+        anchorChecker: chain?.anchorChecker,
+        chainReader: chain?.chainReader,
       });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       process.exitCode = report.verified ? 0 : 1;

@@ -1,8 +1,10 @@
 /**
  * LMS platforms for administrators: `/admin/api/platforms` (bearer ADMIN_TOKEN) to list,
- * add by hand, approve and disable; `/admin/platforms` a page driving that API.
+ * add by hand, approve and disable, decide on registrations for known issuers, and make
+ * one-time registration links; `/admin/platforms` a page driving that API.
  */
 import { Router } from 'express';
+import { z } from 'zod';
 import { requireAdminToken } from '../admin-auth.ts';
 import type { Lti } from '../../lti/provider.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
@@ -12,7 +14,7 @@ import { translate } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 
 export interface AdminPlatformsDependencies {
-  lti: Pick<Lti, 'registry'>;
+  lti: Pick<Lti, 'registry' | 'invites'>;
   adminToken: string;
   publicUrl: string;
   pages: PageRenderer;
@@ -28,7 +30,22 @@ export function adminPlatformsRouter({ lti, adminToken, publicUrl, pages }: Admi
   });
 
   router.get('/admin/api/platforms', admin, async (_req, res) => {
-    res.json({ platforms: await lti.registry.list(), tool: endpoints });
+    res.json({ platforms: await lti.registry.list(), requests: await lti.registry.listRequests(), tool: endpoints });
+  });
+
+  /**
+   * A one-time registration link (`/lti/register?invite=…`), 201 `{invite: {id, url,
+   * expiresAt}}`; body `{hours?}` (default 24). The URL is shown only in this answer.
+   */
+  router.post('/admin/api/platforms/invites', admin, async (req, res) => {
+    const parsed = z.object({ hours: z.number().positive().optional() }).strict().safeParse(req.body ?? {});
+    if (!parsed.success) {
+      throw new LtiError('invalid_invite', 'hours must be a positive number', {
+        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      });
+    }
+    const invite = await lti.invites.create({ createdBy: req.get('x-sello-cli') ? 'cli' : 'admin', hours: parsed.data.hours });
+    res.status(201).json({ invite });
   });
 
   /** Manual registration. 201 with the platform and the tool's URLs to paste into the LMS. */
@@ -43,16 +60,25 @@ export function adminPlatformsRouter({ lti, adminToken, publicUrl, pages }: Admi
     res.status(201).json({ platform, tool: endpoints });
   });
 
-  for (const [action, status] of [
-    ['approve', 'active'],
-    ['disable', 'disabled'],
-  ] as const) {
-    router.post(`/admin/api/platforms/:id/${action}`, admin, async (req, res) => {
-      const id = String(req.params.id);
-      if (!/^[0-9a-f-]{36}$/i.test(id)) throw new LtiError('platform_not_found', `No platform ${id}`);
-      res.json({ platform: await lti.registry.setStatus(id, status) });
-    });
-  }
+  const idOf = (raw: unknown): string => {
+    const id = String(raw);
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new LtiError('platform_not_found', `No platform ${id}`);
+    return id;
+  };
+
+  /** Approves a pending platform, or a pending registration request (which replaces the platform it names). */
+  router.post('/admin/api/platforms/:id/approve', admin, async (req, res) => {
+    res.json({ platform: await lti.registry.approve(idOf(req.params.id), 'admin') });
+  });
+
+  router.post('/admin/api/platforms/:id/disable', admin, async (req, res) => {
+    res.json({ platform: await lti.registry.setStatus(idOf(req.params.id), 'disabled') });
+  });
+
+  /** Rejects a pending registration request; the platform it named stays as it is. */
+  router.post('/admin/api/platforms/:id/reject', admin, async (req, res) => {
+    res.json({ request: await lti.registry.reject(idOf(req.params.id), 'admin') });
+  });
 
   router.use(ltiErrorHandler());
   return router;

@@ -149,6 +149,49 @@ function isAnchoringPending(report: VerificationReport, anchor: { status: string
   return Boolean(anchorCheck && !anchorCheck.valid && anchorCheck.error === 'not_anchored' && othersPass);
 }
 
+function hasType(value: unknown, type: string): value is Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const types = (value as { type?: unknown }).type;
+  return Array.isArray(types) ? types.includes(type) : types === type;
+}
+
+/** An object that says it is a credential: anything less is not one at all (400), not a failed check (422). */
+const isCredentialShaped = (value: unknown) => hasType(value, 'VerifiableCredential');
+const isPresentationShaped = (value: unknown) => hasType(value, 'VerifiablePresentation');
+
+const presentationOptionsSchema = z.object({ challenge: z.string().max(1000).optional(), domain: z.string().max(1000).optional() }).passthrough();
+
+/**
+ * On Sello's own server, a credential that Sello's records show queued for anchoring
+ * (issued here, its batch not yet anchored) is reported as pending rather than failing:
+ * that is the first minutes of every credential, and the page says the same. Only the
+ * `not_anchored` answer is softened, and only for a credential with this exact hash in
+ * Sello's records; `sello verify`, which has no records, stays strict.
+ */
+async function withAnchoringPending(db: Database, report: VerificationReport): Promise<VerificationReport> {
+  const anchorCheck = report.checks.find((check) => check.id === 'anchored_on_chain');
+  if (!anchorCheck || anchorCheck.valid || anchorCheck.error !== 'not_anchored' || !report.credentialHash) return report;
+  const stored = await createCredentialRepository(db).findByHash(report.credentialHash);
+  if (!stored) return report;
+  const anchor = await findCredentialAnchor(db, report.credentialHash);
+  if (anchor?.status === 'anchored') return report;
+  const pending: VerificationReport['checks'][number] = {
+    id: 'anchored_on_chain',
+    valid: true,
+    skipped: true,
+    error: 'anchoring_pending',
+    details: {
+      ...anchorCheck.details,
+      pending: true,
+      countsTowardVerified: false,
+      batch: anchor ? { id: anchor.batchId, status: anchor.status } : null,
+      message: 'Sello has queued this credential for anchoring; its batch is not on chain yet',
+    },
+  };
+  const checks = report.checks.map((check) => (check === anchorCheck ? pending : check));
+  return { ...report, checks, verified: checks.every((check) => check.valid) };
+}
+
 function badgeImageOf(document: Record<string, unknown>): string | null {
   const achievement = (document.credentialSubject as { achievement?: { image?: { id?: string } } } | undefined)?.achievement;
   return achievement?.image?.id ?? null;
@@ -240,27 +283,34 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       res.status(201).json({ verifiableCredential: stored.document });
     });
 
+    // VC API verifier answers (https://w3c-ccg.github.io/vc-api/#verify-credential):
+    // 200 with the report when verified, 400 when the input is not a credential or
+    // presentation at all, 422 with the same report when it is one and a check fails.
     router.post('/credentials/verify', async (req, res) => {
       const credential = (req.body as { verifiableCredential?: unknown } | undefined)?.verifiableCredential;
-      if (!credential || typeof credential !== 'object' || Array.isArray(credential)) {
-        throw new CredentialError('invalid_credential', 'The body must be {"verifiableCredential": {…}} with a credential object');
+      if (!isCredentialShaped(credential)) {
+        throw new CredentialError('invalid_credential', 'The body must be {"verifiableCredential": {…}} with a credential object whose type includes VerifiableCredential');
       }
-      res.json(await verifyCredential(credential, localVerifyOptions(deps)));
+      const report = await withAnchoringPending(deps.db, await verifyCredential(credential, localVerifyOptions(deps)));
+      res.status(report.verified ? 200 : 422).json(report);
     });
 
     router.post('/presentations/verify', async (req, res) => {
-      const body = req.body as { verifiablePresentation?: unknown; options?: { challenge?: unknown; domain?: unknown } } | undefined;
+      const body = req.body as { verifiablePresentation?: unknown; options?: unknown } | undefined;
       const presentation = body?.verifiablePresentation;
-      if (!presentation || typeof presentation !== 'object' || Array.isArray(presentation)) {
-        throw new CredentialError('invalid_presentation', 'The body must be {"verifiablePresentation": {…}}');
+      if (!isPresentationShaped(presentation)) {
+        throw new CredentialError('invalid_presentation', 'The body must be {"verifiablePresentation": {…}} with a presentation whose type includes VerifiablePresentation');
       }
-      res.json(
-        await verifyPresentation(presentation, {
-          ...localVerifyOptions(deps),
-          challenge: typeof body?.options?.challenge === 'string' ? body.options.challenge : undefined,
-          domain: typeof body?.options?.domain === 'string' ? body.options.domain : undefined,
-        }),
-      );
+      const options = presentationOptionsSchema.safeParse(body?.options ?? {});
+      if (!options.success) {
+        throw new CredentialError('invalid_presentation', 'options.challenge and options.domain must be strings', {
+          problems: options.error.issues.map((issue) => `options.${issue.path.join('.')}: ${issue.message}`),
+        });
+      }
+      const report = await verifyPresentation(presentation, { ...localVerifyOptions(deps), challenge: options.data.challenge, domain: options.data.domain });
+      const credentials = await Promise.all(report.credentials.map((inner) => withAnchoringPending(deps.db, inner)));
+      const verified = report.presentation.valid && credentials.length > 0 && credentials.every((inner) => inner.verified);
+      res.status(verified ? 200 : 422).json({ ...report, verified, credentials });
     });
 
     router.post('/admin/api/credentials/:ref/status', admin, async (req, res) => {

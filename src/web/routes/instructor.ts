@@ -12,6 +12,7 @@ import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import type { Lti } from '../../lti/provider.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
+import type { SyncContextReport } from '../../outcomes/sync-context.ts';
 import { translate } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 
@@ -19,9 +20,11 @@ export interface InstructorRouterDependencies {
   db: Database;
   lti: Pick<Lti, 'requireLaunch' | 'deepLinkingResponse'>;
   pages: PageRenderer;
+  /** The running issuance's "sync this course now" (the "Sync now" button); absent, no button. */
+  syncNow?: (contextId: string) => Promise<SyncContextReport>;
 }
 
-export function instructorRouter({ db, lti, pages }: InstructorRouterDependencies): Router {
+export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDependencies): Router {
   const router = Router();
   const achievements = createAchievementRepository(db);
   const contexts = createContextRepository(db);
@@ -64,11 +67,20 @@ export function instructorRouter({ db, lti, pages }: InstructorRouterDependencie
     res.type('html').send(pages.render('lti-deep-link-return', { title: 'Sello', ...response }, res.locals.locale));
   };
 
-  router.get('/app/instructor', instructorOnly, async (_req, res) => {
+  router.get('/app/instructor', instructorOnly, async (req, res) => {
     const launch = res.locals.launch as Launch;
     const course = await contexts.findById(launch.contextId);
     const list = await achievements.listForContext(launch.contextId);
     const awards = await views.countAwards(list.map((a) => a.id));
+    const read = Number(req.query.read);
+    const queued = Number(req.query.queued);
+    const failed = typeof req.query.failed === 'string' ? req.query.failed.slice(0, 300) : '';
+    const synced =
+      req.query.synced === '1'
+        ? failed
+          ? translate(res.locals.locale, 'lti.instructor.syncFailed', { source: failed.split(':')[0], error: failed.split(':').slice(1).join(':').trim() })
+          : translate(res.locals.locale, 'lti.instructor.synced', { read: Number.isFinite(read) ? read : 0, queued: Number.isFinite(queued) ? queued : 0 })
+        : null;
     res.type('html').send(
       pages.render(
         'instructor-home',
@@ -76,11 +88,26 @@ export function instructorRouter({ db, lti, pages }: InstructorRouterDependencie
           title: course?.title || 'Sello',
           course,
           ltik: launch.ltik,
+          canSync: Boolean(syncNow),
+          synced,
+          lastSyncedAt: course?.lastSyncedAt ? new Date(course.lastSyncedAt).toISOString().slice(0, 16).replace('T', ' ') : null,
           achievements: list.map((a) => ({ id: a.id, name: a.name, awards: awards.get(a.id) ?? 0 })),
         },
         res.locals.locale,
       ),
     );
+  });
+
+  // "Sync now": the course's roster, activities and results read at once, instead of
+  // waiting for the schedule; the outcome is shown on the course page.
+  router.post('/app/instructor/sync', instructorOnly, async (_req, res) => {
+    const launch = res.locals.launch as Launch;
+    if (!syncNow) throw new LtiError('lti_service_unavailable', 'Syncing is not available on this Sello');
+    const report = await syncNow(launch.contextId);
+    const failure = Object.entries(report.sources).find(([, result]) => result.error);
+    const query = new URLSearchParams({ ltik: launch.ltik, synced: '1', read: String(report.total.received), queued: String(report.total.queued) });
+    if (failure) query.set('failed', `${failure[0]}: ${failure[1].error}`);
+    res.redirect(303, `/app/instructor?${query}`);
   });
 
   router.get('/app/deep-link', instructorOnly, async (_req, res) => {

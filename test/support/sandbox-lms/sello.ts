@@ -14,6 +14,8 @@ import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts
 import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts';
 import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
+import { adminContextsRouter } from '../../../src/web/routes/admin-contexts.ts';
+import type { SyncContextReport } from '../../../src/outcomes/sync-context.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
 import type { Config } from '../../../src/config.ts';
@@ -28,7 +30,16 @@ export interface RunningTestSello {
   close(): Promise<void>;
 }
 
-export async function startTestSello({ env = {}, sleep }: { env?: Record<string, string>; sleep?: (ms: number) => Promise<void> } = {}): Promise<RunningTestSello> {
+export async function startTestSello({
+  env = {},
+  sleep,
+  syncNow,
+}: {
+  env?: Record<string, string>;
+  sleep?: (ms: number) => Promise<void>;
+  /** Gives the instructor's "Sync now" and `POST /admin/api/contexts/:id/sync` a course sync. */
+  syncNow?: (deps: { db: TestDatabase; lti: Lti }) => (contextId: string) => Promise<SyncContextReport>;
+} = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
     res.end();
@@ -63,6 +74,7 @@ export async function startTestSello({ env = {}, sleep }: { env?: Record<string,
     jwks: { cooldownMs: 0 },
     purgeIntervalMs: 0,
   });
+  const sync = syncNow?.({ db, lti });
   const app = buildApp({
     config,
     db,
@@ -72,7 +84,8 @@ export async function startTestSello({ env = {}, sleep }: { env?: Record<string,
     earlyMounts: [{ path: '/lti', handler: lti.router }],
     routers: [
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
-      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
+      (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
+      ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
     ],
   });

@@ -114,6 +114,25 @@ describe('signing and verifying an OB 3.0 credential', () => {
     expect(check(report, 'signature').valid).toBe(true);
   });
 
+  it('accepts a VC 2.0 credential without validFrom in the validity period check (the OB 3.0 schema check is what wants it)', async () => {
+    const plain = await signCredential({
+      credential: {
+        '@context': ['https://www.w3.org/ns/credentials/v2'],
+        type: ['VerifiableCredential'],
+        id: 'urn:uuid:5e7d2c1a-0f3b-4c7e-9a51-2b8d3f6e4a10',
+        issuer: issuer.controller,
+        credentialSubject: { id: 'did:example:learner' },
+      },
+      key: issuer,
+      documentLoader,
+    });
+    expect(plain.validFrom).toBeUndefined();
+    const report = await verifyCredential(plain, await verifyOptions(issuer));
+    expect(check(report, 'validity_period')).toMatchObject({ valid: true, details: { validFrom: null, validUntil: null } });
+    expect(check(report, 'signature').valid).toBe(true);
+    expect(check(report, 'schema')).toMatchObject({ valid: false, error: 'schema_invalid' });
+  });
+
   it('reports a credential that is not yet valid', async () => {
     const future = await signedCredential(issuer, { validFrom: new Date('2027-01-01T00:00:00Z') });
     const report = await verifyCredential(future, await verifyOptions(issuer));

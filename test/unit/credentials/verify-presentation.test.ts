@@ -8,11 +8,11 @@ import type { SigningKey } from '../../../src/credentials/sign-credential.ts';
 import { documentLoader, makeDidKeyIssuer, signedCredential, verifyOptions } from './fixtures.ts';
 
 /** A holder (the learner's wallet) signing a presentation for a verifier's challenge. */
-async function signedPresentation(holder: SigningKey, credential: object, challenge: string) {
+async function signedPresentation(holder: SigningKey, credential: object, challenge: string, domain?: string) {
   const pair = await Ed25519Multikey.from({ id: holder.verificationMethod, controller: holder.controller, type: 'Multikey', publicKeyMultibase: holder.publicKeyMultibase, secretKeyMultibase: holder.secretKeyMultibase });
   const presentation = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: holder.controller, verifiableCredential: [credential] };
   const signPresentation = (vc as unknown as { signPresentation(o: object): Promise<Record<string, unknown>> }).signPresentation;
-  return signPresentation({ presentation, suite: new DataIntegrityProof({ signer: pair.signer(), cryptosuite }), documentLoader, challenge });
+  return signPresentation({ presentation, suite: new DataIntegrityProof({ signer: pair.signer(), cryptosuite }), documentLoader, challenge, ...(domain ? { domain } : {}) });
 }
 
 describe('verifying presentations', () => {
@@ -48,6 +48,56 @@ describe('verifying presentations', () => {
     const report = await verifyPresentation(vp, { ...(await verifyOptions(issuer)), challenge: 'another' });
     expect(report.presentation).toMatchObject({ valid: false, error: 'invalid_presentation_proof' });
     expect(report.verified).toBe(false);
+  });
+
+  it('refuses an unsigned presentation when the verifier gives a challenge or a domain (issue 10.5)', async () => {
+    const unsigned = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [credential] };
+    const withChallenge = await verifyPresentation(unsigned, { ...(await verifyOptions(issuer)), challenge: 'challenge-123' });
+    expect(withChallenge.presentation).toMatchObject({ valid: false, error: 'missing_presentation_proof' });
+    expect(withChallenge.verified).toBe(false);
+    const withDomain = await verifyPresentation(unsigned, { ...(await verifyOptions(issuer)), domain: 'verifier.example' });
+    expect(withDomain).toMatchObject({ verified: false, presentation: { valid: false, error: 'missing_presentation_proof' } });
+  });
+
+  it('checks the domain the holder signed for', async () => {
+    const vp = await signedPresentation(holder, credential, 'challenge-123', 'verifier.example');
+    const good = await verifyPresentation(vp, { ...(await verifyOptions(issuer)), challenge: 'challenge-123', domain: 'verifier.example' });
+    expect(good).toMatchObject({ verified: true, presentation: { valid: true } });
+    const other = await verifyPresentation(vp, { ...(await verifyOptions(issuer)), challenge: 'challenge-123', domain: 'elsewhere.example' });
+    expect(other).toMatchObject({ verified: false, presentation: { valid: false, error: 'invalid_presentation_proof' } });
+  });
+
+  it('fails the holder proof when a credential inside was swapped after signing', async () => {
+    const vp = await signedPresentation(holder, credential, 'challenge-123');
+    const another = await signedCredential(issuer, { recipient: { email: 'someone.else@example.edu', name: 'Someone Else' } });
+    const swapped = { ...vp, verifiableCredential: [another] };
+    const report = await verifyPresentation(swapped, { ...(await verifyOptions(issuer)), challenge: 'challenge-123' });
+    expect(report.credentials[0]!.verified).toBe(true);
+    expect(report.presentation).toMatchObject({ valid: false, error: 'invalid_presentation_proof' });
+    expect(report.verified).toBe(false);
+  });
+
+  it('fails a proof made by someone other than the named holder', async () => {
+    const vp = await signedPresentation(holder, credential, 'challenge-123');
+    const report = await verifyPresentation({ ...vp, holder: issuer.controller }, { ...(await verifyOptions(issuer)), challenge: 'challenge-123' });
+    expect(report.presentation).toMatchObject({ valid: false, error: 'holder_mismatch' });
+  });
+
+  it('reports signed presentations without @context, with an object first, or checked without a challenge, without throwing (issue 14.3)', async () => {
+    const vp = await signedPresentation(holder, credential, 'challenge-123');
+    const options = await verifyOptions(issuer);
+    const { ['@context']: _dropped, ...noContext } = vp;
+    const missing = await verifyPresentation(noContext, { ...options, challenge: 'challenge-123' });
+    expect(missing).toMatchObject({ verified: false, presentation: { valid: false, error: 'invalid_presentation_context' } });
+    const objectFirst = await verifyPresentation({ ...vp, '@context': [{ '@vocab': 'https://example.org/#' }, ...(vp['@context'] as string[])] }, { ...options, challenge: 'challenge-123' });
+    expect(objectFirst).toMatchObject({ verified: false, presentation: { valid: false, error: 'invalid_presentation_context' } });
+    const noChallenge = await verifyPresentation(vp, options);
+    expect(noChallenge).toMatchObject({ verified: true, presentation: { valid: true } });
+    const { challenge: _c, ...proofWithoutChallenge } = (vp.proof as Record<string, unknown>);
+    const bare = await verifyPresentation({ ...vp, proof: proofWithoutChallenge }, options);
+    expect(bare).toMatchObject({ verified: false, presentation: { valid: false } });
+    const garbage = await verifyPresentation({ ...vp, proof: { type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofValue: 5, verificationMethod: ['x'] } }, { ...options, challenge: 'c' });
+    expect(garbage).toMatchObject({ verified: false, presentation: { valid: false } });
   });
 
   it('reports an unsigned presentation as skipped, and something else as not a presentation', async () => {
