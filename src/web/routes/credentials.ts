@@ -292,7 +292,8 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
         throw new CredentialError('invalid_credential', 'The body must be {"verifiableCredential": {…}} with a credential object whose type includes VerifiableCredential');
       }
       const report = await withAnchoringPending(deps.db, await verifyCredential(credential, localVerifyOptions(deps)));
-      res.status(report.verified ? 200 : 422).json(report);
+      // A 422 carries a code like every other 4xx of Sello, beside the report.
+      res.status(report.verified ? 200 : 422).json(report.verified ? report : { code: 'credential_not_verified', message: 'A check failed; see checks', ...report });
     });
 
     router.post('/presentations/verify', async (req, res) => {
@@ -310,7 +311,7 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       const report = await verifyPresentation(presentation, { ...localVerifyOptions(deps), challenge: options.data.challenge, domain: options.data.domain });
       const credentials = await Promise.all(report.credentials.map((inner) => withAnchoringPending(deps.db, inner)));
       const verified = report.presentation.valid && credentials.length > 0 && credentials.every((inner) => inner.verified);
-      res.status(verified ? 200 : 422).json({ ...report, verified, credentials });
+      res.status(verified ? 200 : 422).json({ ...(verified ? {} : { code: 'presentation_not_verified', message: 'The holder proof or a credential failed; see presentation and credentials' }), ...report, verified, credentials });
     });
 
     router.post('/admin/api/credentials/:ref/status', admin, async (req, res) => {
