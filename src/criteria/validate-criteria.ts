@@ -5,6 +5,8 @@ export interface CriteriaProblem {
   /** Where in the tree, e.g. `rules.1.minPercent`. */
   path: string;
   message: string;
+  /** Set for a rule naming an activity the course does not have. */
+  unknownActivity?: string;
 }
 
 export interface ValidateCriteriaParameters {
@@ -33,7 +35,7 @@ export function validateCriteria({ criteria, knownActivities }: ValidateCriteria
     const problems: CriteriaProblem[] = [];
     walk(parsed.rule, (rule, path) => {
       if ((rule.kind === 'score' || rule.kind === 'completed') && rule.activity !== COURSE_ACTIVITY && !knownActivities.has(rule.activity)) {
-        problems.push({ path: `${path}.activity`, message: `unknown activity ${rule.activity}` });
+        problems.push({ path: `${path}.activity`, message: `unknown activity ${rule.activity}`, unknownActivity: rule.activity });
       }
     });
     if (problems.length > 0) {

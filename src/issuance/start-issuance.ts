@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
-import { createOutcomeRepository, type OutcomeContext } from '../storage/outcome-repository.ts';
+import { createOutcomeRepository, setConnectorCourseId, type OutcomeContext } from '../storage/outcome-repository.ts';
 import { createOutcomeSecretRepository } from '../storage/outcome-secret-repository.ts';
 import type { LtiServices } from '../lti/services.ts';
 import type { ChainReference } from '../credentials/chain-reference.ts';
@@ -13,6 +13,8 @@ import { readAgsResults } from '../outcomes/ags-results-sync.ts';
 import { syncContext, type OutcomeReader, type SyncContextReport, type SyncProgress } from '../outcomes/sync-context.ts';
 import { createSyncScheduler, type SyncScheduler } from '../outcomes/sync-scheduler.ts';
 import { connectorReader } from '../outcomes/connector-reader.ts';
+import { refreshCourseActivities, type CourseActivitiesReport } from '../outcomes/course-activities.ts';
+import { createAchievementRepository } from '../storage/achievement-repository.ts';
 import { createIssuanceWorker, type IssuanceWorker } from './issuance-worker.ts';
 import { createIssueCredentialSigner } from './credential-signer.ts';
 import { createAgsGradebook } from './ags-gradebook.ts';
@@ -49,8 +51,8 @@ export interface RunningIssuance {
   scheduler: SyncScheduler;
   /** Syncs one course now from every source it has. */
   syncNow(contextId: string, onProgress?: (progress: SyncProgress) => void): Promise<SyncContextReport>;
-  /** The LTI launch hook: a launch syncs that course. */
-  onLaunch(launch: { contextId: string }): Promise<void>;
+  /** The LTI launch hook: a launch syncs that course; an instructor's first waits for its activities. */
+  onLaunch(launch: LaunchToSync): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,49 @@ const skipGradebook: GradebookPoster = {
     return { lineItemUrl: null, skipped: 'no_lti_services' };
   },
 };
+
+/** How long an instructor's launch waits for the course's activities before the page opens. */
+const LAUNCH_ACTIVITIES_WAIT_MS = 5000;
+/** A Deep Linking draft the LMS never showed saved is removed after this long. */
+export const DRAFT_TTL_MS = 24 * 3600_000;
+
+/**
+ * Reads a course's activities by name (AGS line items, the Moodle or Canvas connector),
+ * confirms the Deep Linking drafts whose line item the LMS now holds (the activity was
+ * saved), and purges the course's drafts the LMS never saved.
+ */
+export function createActivityRefresh({
+  db,
+  kek,
+  ltiServices,
+  fetch: fetchImpl = fetch,
+  now = () => new Date(),
+}: {
+  db: Database;
+  kek: Buffer;
+  ltiServices: Pick<LtiServices, 'ags'> | null;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}): (contextId: string) => Promise<CourseActivitiesReport | null> {
+  const secrets = createOutcomeSecretRepository({ db, kek });
+  return async (contextId) => {
+    const context = await createOutcomeRepository(db).findContext(contextId);
+    if (!context) return null;
+    const report = await refreshCourseActivities({
+      db,
+      context,
+      ags: ltiServices ? ltiServices.ags(context.platformId) : null,
+      connector: await secrets.findConnector(context.platformId),
+      fetch: fetchImpl,
+    });
+    const achievements = createAchievementRepository(db);
+    await achievements.confirmAll(report.lineItems.map((item) => item.resourceId).filter((id): id is string => typeof id === 'string' && UUID.test(id)));
+    await achievements.purgeDrafts(new Date(now().getTime() - DRAFT_TTL_MS), contextId);
+    return report;
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * "Sync this course now" from every source it has: AGS results when the LTI services are
@@ -87,10 +132,55 @@ export function createCourseSync({
     if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl });
     return readers;
   };
+  const refreshActivities = createActivityRefresh({ db, kek, ltiServices, fetch: fetchImpl });
   return async (contextId, onProgress) => {
+    // Names first: criteria and narratives need them even for activities nobody has a grade in.
+    await refreshActivities(contextId).catch(() => null);
     const context = await createOutcomeRepository(db).findContext(contextId);
     const readers = context ? await readersFor(context) : {};
     return syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+  };
+}
+
+/** What the launch hook needs to know of a launch (a subset of the LTI capability's LaunchEvent). */
+export interface LaunchToSync {
+  contextId: string;
+  isInstructor?: boolean;
+  custom?: Record<string, unknown>;
+}
+
+/**
+ * The launch hook: records Canvas's numeric course id (the custom parameter
+ * `canvas_course_id=$Canvas.course.id` that Sello's developer key asks for) for the
+ * connector, makes an instructor's launch wait briefly for the course's activities by
+ * name, and syncs the course in the background.
+ */
+export function createLaunchSync({
+  db,
+  log,
+  refreshActivities,
+  syncNow,
+  waitMs = LAUNCH_ACTIVITIES_WAIT_MS,
+}: {
+  db: Database;
+  log: Logger;
+  refreshActivities: (contextId: string) => Promise<unknown>;
+  syncNow: (contextId: string) => Promise<unknown>;
+  waitMs?: number;
+}): (launch: LaunchToSync) => Promise<void> {
+  return async (launch) => {
+    const canvasCourseId = launch.custom?.canvas_course_id;
+    if (typeof canvasCourseId === 'string' && /^\d{1,20}$/.test(canvasCourseId)) await setConnectorCourseId(db, launch.contextId, canvasCourseId);
+    if (launch.isInstructor) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        refreshActivities(launch.contextId).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'reading the course activities failed')),
+        new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    // In the background: a launch must not wait for a whole course's gradebook.
+    void syncNow(launch.contextId).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
   };
 }
 
@@ -120,6 +210,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
   });
 
   const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
+  const refreshActivities = createActivityRefresh({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
   const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void) => {
     const report = await courseSync(contextId, onProgress);
     if (report.total.queued > 0) worker.poke();
@@ -134,10 +225,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     worker,
     scheduler,
     syncNow,
-    async onLaunch(launch) {
-      // In the background: a launch must not wait for a whole course's gradebook.
-      void syncNow(launch.contextId).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
-    },
+    onLaunch: createLaunchSync({ db, log, refreshActivities, syncNow }),
     async stop() {
       await scheduler.stop();
       await worker.stop();

@@ -5,6 +5,7 @@ export type OutcomeErrorCode =
   | 'missing_idempotency_key'
   | 'webhook_signature_unauthorized'
   | 'webhook_timestamp_unauthorized'
+  | 'webhook_replay_unauthorized'
   | 'invalid_outcome_event'
   | 'idempotency_key_conflict'
   | 'connector_not_found'

@@ -55,6 +55,12 @@ export interface OutcomeRepository {
   findDelivery(platformId: string, idempotencyKey: string): Promise<WebhookDelivery | null>;
   /** Records a delivery; false when that key was already recorded (a concurrent replay). */
   recordDelivery(platformId: string, idempotencyKey: string, delivery: WebhookDelivery): Promise<boolean>;
+  /**
+   * Remembers a v1 webhook signature with the idempotency key it came with, until
+   * `expiresAt`, and returns the key it was first seen with (the given one when new).
+   * Forgets signatures expired at `now` on the way.
+   */
+  rememberSignature(params: { platformId: string; signatureSha256: string; idempotencyKey: string; expiresAt: Date; now: Date }): Promise<string>;
 }
 
 const contextColumns = `id, platform_id AS "platformId", lms_context_id AS "lmsContextId", title, locale,
@@ -173,6 +179,18 @@ export function createOutcomeRepository(db: Queryable): OutcomeRepository {
         [platformId, idempotencyKey, delivery.bodySha256, JSON.stringify(delivery.result)],
       );
       return rowCount > 0;
+    },
+    async rememberSignature({ platformId, signatureSha256, idempotencyKey, expiresAt, now }) {
+      await db.query('DELETE FROM outcome_webhook_signatures WHERE expires_at < $1', [now]);
+      // One statement: two copies racing in both see the key of whichever was first.
+      const { rows } = await db.query<{ idempotencyKey: string }>(
+        `INSERT INTO outcome_webhook_signatures (platform_id, signature_sha256, idempotency_key, expires_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (platform_id, signature_sha256) DO UPDATE SET expires_at = outcome_webhook_signatures.expires_at
+         RETURNING idempotency_key AS "idempotencyKey"`,
+        [platformId, signatureSha256, idempotencyKey, expiresAt],
+      );
+      return rows[0]!.idempotencyKey;
     },
   };
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
 import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
 import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
+import { signWebhookBody, signWebhookDelivery } from '../../src/outcomes/webhook-signature.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testConfig, testKek, testSecrets } from '../support/config.ts';
@@ -42,8 +43,11 @@ afterAll(async () => {
 const gradeBody = (score: number) =>
   JSON.stringify({ context: 'course-101', learner: 'ana', activity: 'quiz3', activityName: 'Quiz 3', score, max: 100, at: '2026-05-01T11:59:00Z' });
 
-function post(body: string, { key = 'k-1', timestamp = nowS, signWith = secret, platform = '' } = {}) {
-  return deliverOutcome(app, { platformId: platform || course.platformId, secret: signWith, key, body, timestamp });
+function post(
+  body: string,
+  { key = 'k-1', timestamp = nowS, signWith = secret, platform = '', scheme = 'v2' as 'v1' | 'v2', signature = undefined as string | undefined } = {},
+) {
+  return deliverOutcome(app, { platformId: platform || course.platformId, secret: signWith, key, body, timestamp, scheme, signature });
 }
 
 async function outcomeCount(): Promise<number> {
@@ -120,6 +124,39 @@ describe('POST /api/outcomes', () => {
     expect(await outcomeCount()).toBe(1);
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM issuance_jobs WHERE kind = 'evaluate'`);
     expect(rows[0]!.n).toBe(1);
+  });
+
+  it('refuses a captured v1 delivery re-sent within its window under a new idempotency key', async () => {
+    const body = gradeBody(77).replace('quiz3', 'quiz-v1');
+    // What an eavesdropper captures: the body, its timestamp and its v1 signature.
+    const signature = signWebhookBody({ secret, timestamp: nowS - 60, body });
+    const captured = await post(body, { key: 'v1-original', signature, timestamp: nowS - 60 });
+    expect(captured.status).toBe(202);
+    const before = await outcomeCount();
+    const replayed = await post(body, { key: 'v1-attacker', signature, timestamp: nowS - 60 });
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.code).toBe('webhook_replay_unauthorized');
+    // The integrator's own retry (same key) still gets the first answer.
+    const retried = await post(body, { key: 'v1-original', signature, timestamp: nowS - 60 });
+    expect(retried.status).toBe(200);
+    expect(retried.body.replayed).toBe(true);
+    expect(await outcomeCount()).toBe(before);
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outcome_webhook_deliveries WHERE idempotency_key = 'v1-attacker'`);
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('binds a v2 signature to its idempotency key, so a captured delivery cannot be re-sent under another', async () => {
+    const body = gradeBody(66).replace('quiz3', 'quiz-v2');
+    const signature = signWebhookDelivery({ secret, timestamp: nowS, idempotencyKey: 'v2-original', body });
+    expect(signature).toMatch(/^v2=[0-9a-f]{64}$/);
+    const captured = await post(body, { key: 'v2-original', signature });
+    expect(captured.status).toBe(202);
+    const replayed = await post(body, { key: 'v2-attacker', signature });
+    expect(replayed.status).toBe(401);
+    expect(replayed.body.code).toBe('webhook_signature_unauthorized');
+    const retried = await post(body, { key: 'v2-original', signature });
+    expect(retried.status).toBe(200);
+    expect(retried.body.replayed).toBe(true);
   });
 
   it('refuses an idempotency key reused with a different body', async () => {

@@ -21,7 +21,7 @@ import { IssuanceError } from '../../issuance/issuance-error.ts';
 import { requireAdminToken } from '../admin-auth.ts';
 import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
 import { createOutcomeRepository, listCourseLearners } from '../../storage/outcome-repository.ts';
-import { CriteriaError, renderNarratives, validateCriteria, type Criteria } from '../../criteria/index.ts';
+import { CriteriaError, renderNarratives, resolveActivityNames, validateCriteria, type Criteria, type CriteriaProblem } from '../../criteria/index.ts';
 import type { Launch, RequireLaunch } from '../../lti/require-launch.ts';
 import { translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
@@ -114,8 +114,9 @@ interface AchievementForm {
   policy: 'keep' | 'revoke';
 }
 
-const exampleCriteria = (activity: string | undefined) =>
-  JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: activity ?? 'lineitem:…', minPercent: 80 }] }, null, 2);
+/** A starting point naming the course's first graded activity by name (names work as well as keys). */
+const exampleCriteria = (activity: { name: string } | undefined) =>
+  JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: activity?.name ?? '…', minPercent: 80 }] }, null, 2);
 
 /**
  * `/app/achievements/new`, `/app/achievements/:id/edit` (criteria editor, awards list,
@@ -185,12 +186,21 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
       problems.push(translate(locale, 'iss.error.json'));
     }
     if (json !== undefined) {
+      // Every activity a rule names must be one the course has (read from the LMS at each
+      // instructor launch and sync); its name as the LMS shows it works as well as its key.
       const known = await outcomes.listActivities(contextId);
+      const resolved = resolveActivityNames(json, known);
       try {
-        criteria = validateCriteria({ criteria: json, knownActivities: known.length > 0 ? new Set(known.map((a) => a.activity)) : undefined });
+        criteria = validateCriteria({ criteria: resolved.criteria, knownActivities: new Set(known.map((a) => a.activity)) });
       } catch (error) {
         if (!(error instanceof CriteriaError)) throw error;
-        for (const problem of (error.details?.problems ?? []) as Array<{ path: string; message: string }>) problems.push(`${problem.path}: ${problem.message}`);
+        const names = known.map((a) => a.name).join(', ');
+        for (const problem of (error.details?.problems ?? []) as CriteriaProblem[]) {
+          if (problem.unknownActivity === undefined) problems.push(`${problem.path}: ${problem.message}`);
+          else if (resolved.ambiguous.includes(problem.unknownActivity)) problems.push(translate(locale, 'iss.error.ambiguousActivity', { activity: problem.unknownActivity }));
+          else if (known.length === 0) problems.push(translate(locale, 'iss.error.noActivities', { activity: problem.unknownActivity }));
+          else problems.push(translate(locale, 'iss.error.unknownActivity', { activity: problem.unknownActivity, known: names }));
+        }
       }
     }
     return { problems, criteria };
@@ -206,7 +216,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
 
   router.get('/app/achievements/new', instructorOnly, async (_req, res) => {
     const activities = await outcomes.listActivities((res.locals.launch as Launch).contextId);
-    await render(res, 200, { form: { name: '', description: '', criteria: exampleCriteria(activities[0]?.activity), policy: 'keep' } });
+    await render(res, 200, { form: { name: '', description: '', criteria: exampleCriteria(activities.find((a) => a.max !== null) ?? activities[0]), policy: 'keep' } });
   });
 
   router.post('/app/achievements/new', instructorOnly, async (req, res) => {

@@ -3,8 +3,9 @@
  * the app's body parsers, because the signature covers the raw bytes.
  *
  * Request: headers `X-Sello-Platform` (platform id), `X-Sello-Timestamp` (unix seconds,
- * within 5 minutes), `X-Sello-Signature` (`sha256=` HMAC, see webhook-signature.ts),
- * `Idempotency-Key`; body one event or `{events: [...]}` (see outcome-event.ts).
+ * within 5 minutes), `X-Sello-Signature` (`v2=` HMAC over timestamp, idempotency key and
+ * body; the older `sha256=` still accepted, see webhook-signature.ts), `Idempotency-Key`;
+ * body one event or `{events: [...]}` (see outcome-event.ts).
  * Answers 202 with what changed; a repeated idempotency key gets the first answer back.
  */
 import crypto from 'node:crypto';
@@ -21,7 +22,7 @@ import {
   PLATFORM_HEADER,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
-  webhookSignatureMatches,
+  verifyWebhookSignature,
 } from '../../outcomes/webhook-signature.ts';
 import { assertSafeInput } from '../untrusted-input.ts';
 
@@ -40,7 +41,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * @throws (as responses) 400 `missing_webhook_headers`, `missing_idempotency_key`,
  *   `invalid_outcome_event`; 401 `webhook_signature_unauthorized`,
- *   `webhook_timestamp_unauthorized`; 409 `idempotency_key_conflict`; 500
+ *   `webhook_timestamp_unauthorized`, `webhook_replay_unauthorized` (a v1 signature already
+ *   used with another idempotency key); 409 `idempotency_key_conflict`; 500
  *   `secret_decryption_failed` (the platform's secret does not decrypt under this SELLO_KEK).
  */
 export function outcomesWebhookRouter({ db, kek, bodyLimit, now = () => new Date(), onQueued }: OutcomesWebhookParameters): Router {
@@ -59,14 +61,29 @@ export function outcomesWebhookRouter({ db, kek, bodyLimit, now = () => new Date
     if (!/^\d{1,12}$/.test(timestampText) || Math.abs(now().getTime() / 1000 - timestamp) > MAX_CLOCK_SKEW_S) {
       throw new OutcomeError('webhook_timestamp_unauthorized', 'The timestamp is missing, malformed or more than 5 minutes away from now');
     }
-    const secret = UUID.test(platformId) ? await secrets.findWebhookSecret(platformId) : null;
-    // Unknown platform and bad signature answer alike, so neither can be probed.
-    if (!secret || !webhookSignatureMatches({ secret, timestamp, body, signature })) {
-      throw new OutcomeError('webhook_signature_unauthorized', 'The signature does not match the body');
-    }
+    // The key is part of what v2 signs, so it is needed before the signature is checked.
     const idempotencyKey = req.get(IDEMPOTENCY_HEADER)?.trim();
     if (!idempotencyKey || idempotencyKey.length > 200) {
       throw new OutcomeError('missing_idempotency_key', `Send an ${IDEMPOTENCY_HEADER} header (at most 200 characters)`);
+    }
+    const secret = UUID.test(platformId) ? await secrets.findWebhookSecret(platformId) : null;
+    const scheme = secret ? verifyWebhookSignature({ secret, timestamp, idempotencyKey, body, signature }) : null;
+    // Unknown platform and bad signature answer alike, so neither can be probed.
+    if (!scheme) {
+      throw new OutcomeError('webhook_signature_unauthorized', 'The signature does not match the body and idempotency key');
+    }
+    if (scheme === 'v1') {
+      // v1 does not sign the key: the same signature under another key is a replay.
+      const firstKey = await outcomes.rememberSignature({
+        platformId,
+        signatureSha256: crypto.createHash('sha256').update(signature.trim()).digest('hex'),
+        idempotencyKey,
+        expiresAt: new Date((timestamp + MAX_CLOCK_SKEW_S) * 1000),
+        now: now(),
+      });
+      if (firstKey !== idempotencyKey) {
+        throw new OutcomeError('webhook_replay_unauthorized', 'This signature was already used with another idempotency key; sign each delivery (use the v2 scheme)');
+      }
     }
     const bodySha256 = crypto.createHash('sha256').update(body).digest('hex');
     const previous = await outcomes.findDelivery(platformId, idempotencyKey);

@@ -3,7 +3,8 @@
  * `GET /api/v1/courses/:id/users?enrollment_type[]=student&include[]=email`,
  * `GET /api/v1/courses/:id/modules?include[]=items&student_id=…` (items carry
  * `completion_requirement.completed` for that student),
- * `GET /api/v1/courses/:id/students/submissions?student_ids[]=all&include[]=assignment`.
+ * `GET /api/v1/courses/:id/students/submissions?student_ids[]=all&include[]=assignment`,
+ * `GET /api/v1/courses/:id/assignments` (the course's assignments, graded or not).
  * Pages with `per_page` and a `Link` header (current/next/first/last), reports
  * `X-Rate-Limit-Remaining`, answers 401 `{"errors":[{"message":"Invalid access token."}]}`
  * and, when the bucket is empty, 403 "403 Forbidden (Rate Limit Exceeded)".
@@ -56,7 +57,7 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
       return;
     }
     quota.remaining = Math.max(0, quota.remaining - quota.costPerRequest);
-    const match = /^\/api\/v1\/courses\/(\d+)\/(users|modules|students\/submissions)$/.exec(url.pathname);
+    const match = /^\/api\/v1\/courses\/(\d+)\/(users|modules|assignments|students\/submissions)$/.exec(url.pathname);
     const course = match ? courses.get(Number(match[1])) : undefined;
     if (!match || !course) return json(404, { errors: [{ message: 'The specified resource does not exist.' }] });
 
@@ -79,6 +80,26 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
       const withEmail = url.searchParams.getAll('include[]').includes('email');
       return paged(
         course.students.map((s) => ({ id: s.id, name: s.name, sortable_name: s.name, short_name: s.name, login_id: s.email, ...(withEmail ? { email: s.email } : {}) })),
+      );
+    }
+    if (match[2] === 'assignments') {
+      // Canvas's Assignment object (the fields a client relies on), in position order.
+      return paged(
+        course.assignments.map((assignment, position) => ({
+          id: assignment.id,
+          name: assignment.name,
+          description: null,
+          course_id: course.id,
+          position: position + 1,
+          points_possible: assignment.points_possible,
+          grading_type: 'points',
+          submission_types: ['online_quiz'],
+          due_at: null,
+          published: true,
+          muted: false,
+          html_url: `http://${req.headers.host}/courses/${course.id}/assignments/${assignment.id}`,
+          has_submitted_submissions: [...course.scores.keys()].some((key) => key.startsWith(`${assignment.id}/`)),
+        })),
       );
     }
     if (match[2] === 'modules') {

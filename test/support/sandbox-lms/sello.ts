@@ -15,6 +15,7 @@ import { adminPlatformsRouter } from '../../../src/web/routes/admin-platforms.ts
 import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
 import { adminContextsRouter } from '../../../src/web/routes/admin-contexts.ts';
+import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
 import type { SyncContextReport } from '../../../src/outcomes/sync-context.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
@@ -34,11 +35,14 @@ export async function startTestSello({
   env = {},
   sleep,
   syncNow,
+  onLaunch,
 }: {
   env?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
   /** Gives the instructor's "Sync now" and `POST /admin/api/contexts/:id/sync` a course sync. */
   syncNow?: (deps: { db: TestDatabase; lti: Lti }) => (contextId: string) => Promise<SyncContextReport>;
+  /** Runs at each launch after it is recorded (what the issuance capability does in production). */
+  onLaunch?: (deps: { db: TestDatabase; lti: Lti }) => NonNullable<LtiHooks['onLaunch']>;
 } = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
@@ -62,19 +66,26 @@ export async function startTestSello({
   const log = createLogger({ level: 'silent' });
   const pages = createPageRenderer();
   const launches: RunningTestSello['launches'] = [];
+  let launchHook: NonNullable<LtiHooks['onLaunch']> | undefined;
   const lti = await createLti({
     db,
     config,
     keyEncryptionKey: secrets.keyEncryptionKey,
     log,
     pages,
-    hooks: { onLaunch: async (launch) => void launches.push(launch) },
+    hooks: {
+      onLaunch: async (launch) => {
+        launches.push(launch);
+        await launchHook?.(launch);
+      },
+    },
     services: sleep ? { sleep } : {},
     // Tests rotate keys within milliseconds; production waits 30 s between refetches.
     jwks: { cooldownMs: 0 },
     purgeIntervalMs: 0,
   });
   const sync = syncNow?.({ db, lti });
+  launchHook = onLaunch?.({ db, lti });
   const app = buildApp({
     config,
     db,
@@ -85,6 +96,7 @@ export async function startTestSello({
     routers: [
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
     ],

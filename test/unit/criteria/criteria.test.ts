@@ -6,6 +6,7 @@ import {
   evaluate,
   leafProgress,
   renderNarrative,
+  resolveActivityNames,
   validateCriteria,
   type Criteria,
   type LearnerOutcome,
@@ -57,7 +58,20 @@ describe('validating criteria', () => {
   });
 
   it('rejects an activity the course does not have', () => {
-    expect(problemsOf(quizAndModule, new Set(['quiz3']))).toEqual([{ path: 'rules.1.activity', message: 'unknown activity module1' }]);
+    expect(problemsOf(quizAndModule, new Set(['quiz3']))).toEqual([{ path: 'rules.1.activity', message: 'unknown activity module1', unknownActivity: 'module1' }]);
+  });
+
+  it('turns an activity named as the LMS shows it into its key, and leaves a name two activities share', () => {
+    const activities = [
+      { activity: 'moodle:cm:302', name: 'Quiz 3' },
+      { activity: 'moodle:cm:7', name: 'Lab' },
+      { activity: 'moodle:cm:8', name: 'lab' },
+    ];
+    const typed = { kind: 'any', rules: [{ kind: 'score', activity: '  quiz   3 ', minPercent: 80 }, { kind: 'completed', activity: 'Lab' }, { kind: 'completed', activity: 'moodle:cm:7' }] };
+    expect(resolveActivityNames(typed, activities)).toEqual({
+      criteria: { kind: 'any', rules: [{ kind: 'score', activity: 'moodle:cm:302', minPercent: 80 }, { kind: 'completed', activity: 'Lab' }, { kind: 'completed', activity: 'moodle:cm:7' }] },
+      ambiguous: ['Lab'],
+    });
   });
 
   it('rejects an at_least count larger than its rules, unknown kinds and both thresholds at once', () => {
