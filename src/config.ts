@@ -65,6 +65,13 @@ const schema = z.object({
   ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
 
   LTI_DYNREG_AUTO_APPROVE: booleanString.optional(),
+  // Origins (scheme, host, optional port; `*.` allowed first) that may frame the LMS pages
+  // besides the active platforms' own, e.g. a Canvas instance on a custom domain.
+  LTI_FRAME_ANCESTORS: z
+    .string()
+    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i, 'must be origins such as https://canvas.uni.example, separated by spaces')))
+    .optional(),
   OUTCOMES_SYNC_INTERVAL_S: positiveInt.default(600),
   ISSUANCE_WORKERS: positiveInt.default(4),
   ISSUANCE_MAX_ATTEMPTS: positiveInt.default(8),
@@ -118,7 +125,7 @@ export interface Config {
     anchorBatchSize: number;
     anchorBatchMaxWaitS: number;
   };
-  lti: { dynamicRegistrationAutoApprove: boolean };
+  lti: { dynamicRegistrationAutoApprove: boolean; frameAncestors: string[] };
   outcomes: { syncIntervalS: number };
   issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
@@ -199,7 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     },
     // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
     // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
-    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false },
+    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false, frameAncestors: e.LTI_FRAME_ANCESTORS ?? [] },
     outcomes: { syncIntervalS: e.OUTCOMES_SYNC_INTERVAL_S },
     issuance: {
       workers: e.ISSUANCE_WORKERS,

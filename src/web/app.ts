@@ -16,6 +16,7 @@ import type { Database } from '../storage/database.ts';
 import type { Secrets } from '../storage/secrets.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { refuseMalformedUrl, refuseUnsafeBody } from './untrusted-input.ts';
+import { securityHeaders } from './security-headers.ts';
 import { negotiateLocale } from './i18n.ts';
 import { createPageRenderer, type PageRenderer } from './views.ts';
 import { healthRouter, type ChainHealth } from './routes/health.ts';
@@ -51,6 +52,8 @@ export function buildApp(deps: AppDependencies): Express {
   app.set('trust proxy', true);
   app.locals.pages = pages;
 
+  // First of all, so that every answer has them, ltijs's and the URL guard's included.
+  app.use(securityHeaders({ db: deps.db, log: deps.log, extraFrameAncestors: deps.config.lti.frameAncestors }));
   // Before ltijs too: no route, theirs included, sees an undecodable URL or a NUL in it.
   app.use(refuseMalformedUrl());
   for (const mount of deps.earlyMounts ?? []) app.use(mount.path, mount.handler);

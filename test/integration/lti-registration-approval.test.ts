@@ -145,7 +145,8 @@ describe('Dynamic Registration of an LMS Sello already knows', () => {
     const page = await createBrowser().get(registerUrl(sello, `${impostor.url}/openid`));
     expect(page.status).toBe(200);
     expect(page.text).toContain('already knows this LMS');
-    expect(page.text).toContain('org.imsglobal.lti.close');
+    expect(page.text).toContain('<script src="/static/js/lti-registered.js"></script>');
+    expect((await createBrowser().get(`${sello.url}/static/js/lti-registered.js`)).text).toContain('org.imsglobal.lti.close');
     expect(await createPlatformRepository(sello.db).findById(original.id)).toMatchObject({
       status: 'active',
       jwksUrl: `${impostor.url}/old-jwks`,

@@ -116,7 +116,8 @@ describe('registering platforms', () => {
       `${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${token}`,
     );
     expect(page.status).toBe(200);
-    expect(page.text).toContain('org.imsglobal.lti.close');
+    expect(page.text).toContain('<script src="/static/js/lti-registered.js"></script>');
+    expect((await createBrowser().get(`${sello.url}/static/js/lti-registered.js`)).text).toContain('org.imsglobal.lti.close');
     const [platform] = await createPlatformRepository(sello.db).list();
     expect(platform).toMatchObject({ status: 'active', product: 'canvas', iss: lms.issuer });
     const body = [...lms.registrations.values()][0]!.body;
