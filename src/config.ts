@@ -72,11 +72,18 @@ const schema = z.object({
     .transform((value) => value.split(/[\s,]+/).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i, 'must be origins such as https://canvas.uni.example, separated by spaces')))
     .optional(),
+  OUTBOUND_ALLOW_PRIVATE: booleanString.optional(),
   OUTCOMES_SYNC_INTERVAL_S: positiveInt.default(600),
   ISSUANCE_WORKERS: positiveInt.default(4),
   ISSUANCE_MAX_ATTEMPTS: positiveInt.default(8),
   // How long a claimed issuance job stays claimed; a dead process's jobs are taken over after it.
   ISSUANCE_LEASE_S: positiveInt.default(300),
+  // Verification of submitted credentials and presentations (POST /credentials/verify,
+  // /presentations/verify): worker threads (default one per core but one), the deadline
+  // of one verification, and requests per minute per client (0: no limit).
+  VERIFY_WORKERS: positiveInt.max(64).optional(),
+  VERIFY_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
+  VERIFY_RATE_LIMIT: nonNegativeInt.default(60),
   // Test hook of the issuance pipeline (crash tests kill a child Sello at this step);
   // honoured only when NODE_ENV=test.
   SELLO_TEST_CRASH_AT: z.enum(['after_award', 'after_sign', 'after_signed', 'after_post', 'after_posted']).optional(),
@@ -126,7 +133,14 @@ export interface Config {
     anchorBatchMaxWaitS: number;
   };
   lti: { dynamicRegistrationAutoApprove: boolean; frameAncestors: string[] };
+  /**
+   * Sello's outbound HTTP (src/outbound): whether loopback and private addresses may be
+   * reached. Link-local (cloud metadata), multicast and reserved addresses never are.
+   */
+  outbound: { allowPrivate: boolean };
   outcomes: { syncIntervalS: number };
+  /** `workers` null: one per core but one (see `defaultVerificationWorkers`). */
+  verification: { workers: number | null; timeoutMs: number; rateLimitPerMinute: number };
   issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
 
@@ -163,6 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
 
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const dataDir = path.resolve(e.SELLO_DATA_DIR);
+  const embeddedDb = !e.DATABASE_URL;
   const config: Config = {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -207,7 +222,15 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
     // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
     lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false, frameAncestors: e.LTI_FRAME_ANCESTORS ?? [] },
+    // A first trial (embedded database, not production) talks to an LMS on the same
+    // machine or network; any other deployment reaches only public addresses unless told.
+    outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? (embeddedDb && !production) },
     outcomes: { syncIntervalS: e.OUTCOMES_SYNC_INTERVAL_S },
+    verification: {
+      workers: e.VERIFY_WORKERS ?? null,
+      timeoutMs: Math.round(e.VERIFY_TIMEOUT_S * 1000),
+      rateLimitPerMinute: e.VERIFY_RATE_LIMIT,
+    },
     issuance: {
       workers: e.ISSUANCE_WORKERS,
       maxAttempts: e.ISSUANCE_MAX_ATTEMPTS,

@@ -18,6 +18,7 @@ import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { createAnchorChecker } from './chain/anchor-checker.ts';
 import { credentialsRouter } from './web/routes/credentials.ts';
+import { createVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/routes/did.ts';
 import { statusRouter } from './web/routes/status.ts';
 import { chainRpcRouter } from './web/routes/chain-rpc.ts';
@@ -35,6 +36,7 @@ import { adminOutcomeSourcesRouter } from './web/routes/admin-outcome-sources.ts
 import { achievementPublicRouter } from './web/routes/achievement-public.ts';
 import { adminContextsRouter } from './web/routes/admin-contexts.ts';
 import { VERSION } from './version.ts';
+import { createOutboundFetch } from './outbound/outbound-fetch.ts';
 
 export interface RunningSello {
   url: string;
@@ -111,6 +113,9 @@ export async function startSello({ config, announce = (line) => console.log(line
     // LTI: ltijs on Sello's database, mounted before the body parsers. `hooks.onLaunch`
     // is where the issuance capability syncs a course's outcomes at each launch.
     const pages = createPageRenderer();
+    // Every request to an LMS (registration, key sets, tokens, AGS, NRPS, connectors) goes
+    // through this one client: address policy, timeouts, size limit, same-origin redirects.
+    const outboundFetch = createOutboundFetch({ allowPrivate: config.outbound.allowPrivate });
     let issuance: RunningIssuance | null = null;
     const lti = await createLti({
       db,
@@ -119,6 +124,7 @@ export async function startSello({ config, announce = (line) => console.log(line
       log,
       pages,
       hooks: { onLaunch: async (launch) => issuance?.onLaunch(launch) },
+      fetch: outboundFetch,
     });
     stops.push(() => lti.close());
 
@@ -138,9 +144,16 @@ export async function startSello({ config, announce = (line) => console.log(line
       leaseS: config.issuance.leaseS,
       syncIntervalS: config.outcomes.syncIntervalS,
       crashAt: config.issuance.testCrashAt,
+      fetch: outboundFetch,
     });
     const runningIssuance = issuance;
     stops.push(() => runningIssuance.stop());
+
+    // Submitted credentials and presentations are verified in worker threads, started
+    // now so that the first request does not wait for them to load the JSON-LD stack.
+    const verificationPool = createVerificationPool({ size: config.verification.workers ?? undefined, deadlineMs: config.verification.timeoutMs });
+    verificationPool.warm();
+    stops.push(() => verificationPool.close());
 
     const app = buildApp({
       config,
@@ -181,6 +194,7 @@ export async function startSello({ config, announce = (line) => console.log(line
           defaultIssuerId: defaultIssuer.id,
           chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
           anchorChecker: createAnchorChecker({ provider: chain.provider }),
+          verificationPool,
         }),
       ],
     });

@@ -39,6 +39,12 @@
         });
         requests.appendChild(row);
       });
+      var failures = document.querySelector('#registration-failures tbody'); failures.textContent = '';
+      (j.registrationFailures || []).forEach(function (f) {
+        var row = document.createElement('tr');
+        cell(row, f.at); cell(row, f.openidConfiguration); cell(row, f.code + ': ' + f.reason);
+        failures.appendChild(row);
+      });
     }).catch(function (e) { document.getElementById('admin-message').textContent = e.message; });
   }
   document.getElementById('admin-load').onclick = load;

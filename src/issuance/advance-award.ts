@@ -11,6 +11,7 @@
  * two processes on one award, still end with one credential and one score. Anchoring
  * and minting are the chain capability's: it picks up every row of `credentials`.
  */
+import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import { createAwardRepository, type Award } from '../storage/award-repository.ts';
 import { createUserRepository } from '../storage/user-repository.ts';
@@ -31,6 +32,8 @@ export interface AdvanceAwardParameters {
   crashAt?: CrashHook;
   /** Achievement, course and line item link as read in this worker round. */
   lookups?: RoundLookups;
+  /** Signatures and gradebook posts are logged at `info`, by id (never an email). */
+  log?: Pick<Logger, 'info'>;
 }
 
 const PIPELINE_ACTOR = 'system:pipeline';
@@ -39,10 +42,11 @@ const PIPELINE_ACTOR = 'system:pipeline';
  * Advances an award to its final state (`posted` or `revoked`) and returns it.
  *
  * @throws IssuanceError `award_not_found`, `achievement_not_found`, `learner_not_found`,
- *   `context_not_found`; the signer's and the gradebook's errors (the job is retried).
+ *   `context_not_found`, `recipient_unreachable` (the learner has no email nor DID yet:
+ *   the job parks until one arrives); the signer's and the gradebook's errors (retried).
  */
 export async function advanceAward(parameters: AdvanceAwardParameters): Promise<Award> {
-  const { db, awardId, signer, gradebook, publicUrl, defaultLocale, now, crashAt } = parameters;
+  const { db, awardId, signer, gradebook, publicUrl, defaultLocale, now, crashAt, log } = parameters;
   const lookups = parameters.lookups ?? createRoundLookups(db);
   const awards = createAwardRepository(db);
   let award = await awards.findById(awardId);
@@ -60,6 +64,14 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
     const current: Award = award;
     switch (current.state) {
       case 'awarded': {
+        // A credential names its recipient by email or DID (OB 3.0 identifier). Without
+        // either no retry can help; the roster or the webhook will bring the email.
+        if (!learner.email && !learner.did) {
+          throw new IssuanceError('recipient_unreachable', 'The learner has no email nor DID yet; the credential is signed when the roster brings one', {
+            awardId: current.id,
+            userId: learner.id,
+          });
+        }
         const credentialId = awardCredentialId(current);
         // Signing is outside any transaction on purpose: on the embedded database a
         // transaction holds the only connection, and signing is CPU work. The credential
@@ -75,6 +87,7 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
           set: { credentialId: credential.id },
         });
         award = next ?? (await awards.findById(current.id))!;
+        if (next) log?.info({ awardId: current.id, credentialId: credential.id, hash: credential.hash }, 'credential signed');
         crashAt?.('after_signed');
         break;
       }
@@ -85,11 +98,12 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
           achievement,
           learner,
           lineItemUrl: await lineItemUrl(),
-          scoreGiven: 100,
-          scoreMaximum: 100,
+          earned: true,
           comment: badgeEarnedComment({ name: achievement.name, url, locale }),
           verificationUrl: url,
-          timestamp: current.createdAt,
+          // The same on a repeated post; an award posted before and sent back to post again
+          // (migration 0403) is stamped later than its old grade, which Moodle requires.
+          timestamp: current.postedAt ?? current.createdAt,
         });
         crashAt?.('after_post');
         award =
@@ -101,6 +115,7 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
             details: posted.skipped ? { skipped: posted.skipped } : { lineItemUrl: posted.lineItemUrl },
             set: { postedAt: now(), lineItemUrl: posted.lineItemUrl ?? undefined },
           })) ?? (await awards.findById(current.id))!;
+        log?.info({ awardId: current.id, credentialId: current.credentialId, lineItemUrl: posted.lineItemUrl, skipped: posted.skipped }, 'badge posted to gradebook');
         crashAt?.('after_posted');
         break;
       }
@@ -117,8 +132,7 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
             achievement,
             learner,
             lineItemUrl: await lineItemUrl(),
-            scoreGiven: 0,
-            scoreMaximum: 100,
+            earned: false,
             comment: badgeRevokedComment({ name: achievement.name, locale }),
             verificationUrl: exists.rowCount > 0 ? verificationUrl(publicUrl, credentialId) : null,
             timestamp: current.updatedAt,
@@ -133,6 +147,7 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
             details: { credentialId: exists.rowCount > 0 ? credentialId : null },
             set: { revokedAt: now() },
           })) ?? (await awards.findById(current.id))!;
+        log?.info({ awardId: current.id, credentialId: exists.rowCount > 0 ? credentialId : null }, 'award revoked');
         break;
       }
       case 'posted':

@@ -11,6 +11,7 @@ import { createAwardRepository } from '../storage/award-repository.ts';
 import { createJobRepository } from '../storage/job-repository.ts';
 import { createOutcomeRepository } from '../storage/outcome-repository.ts';
 import type { CrashHook } from './ports.ts';
+import { IssuanceError } from './issuance-error.ts';
 import { createRoundLookups, type RoundLookups } from './round-lookups.ts';
 
 export interface EvaluateLearnerParameters {
@@ -30,18 +31,27 @@ export interface EvaluateLearnerReport {
 
 const SYSTEM_ACTOR = 'system:criteria';
 
-/** Criteria that no longer validate (edited by hand in the database) award nothing. */
-function criteriaOf(achievement: Achievement): Criteria | null {
+/** An achievement without rules yet (created by Deep Linking, criteria still to write). */
+function unconfigured(criteria: unknown): boolean {
+  const group = criteria as { all?: unknown; rules?: unknown } | null;
+  return !group || (Array.isArray(group.all) && group.all.length === 0) || (Array.isArray(group.rules) && group.rules.length === 0);
+}
+
+/** The achievement's criteria; null when it has none yet, 'invalid' when they no longer validate. */
+function criteriaOf(achievement: Achievement): Criteria | null | 'invalid' {
+  if (unconfigured(achievement.criteria)) return null;
   try {
     return validateCriteria({ criteria: achievement.criteria });
   } catch {
-    return null;
+    return 'invalid';
   }
 }
 
 /**
  * Evaluates one learner and records what follows.
  *
+ * @throws IssuanceError `criteria_invalid` (after evaluating the others) when an
+ *   achievement's stored criteria no longer validate: the job parks with that reason.
  * @see https://www.imsglobal.org/spec/ob/v3p0/#achievement (criteria the award stands for)
  */
 export async function evaluateLearner({ db, contextId, userId, now, crashAt, lookups }: EvaluateLearnerParameters): Promise<EvaluateLearnerReport> {
@@ -49,9 +59,11 @@ export async function evaluateLearner({ db, contextId, userId, now, crashAt, loo
   const achievements = await (lookups ?? createRoundLookups(db)).achievementsOfContext(contextId);
   if (achievements.length === 0) return report;
   const outcomes = await createOutcomeRepository(db).listForLearner(contextId, userId);
+  const invalid: string[] = [];
   for (const achievement of achievements) {
     const criteria = criteriaOf(achievement);
-    if (!criteria) continue;
+    if (criteria === 'invalid') invalid.push(achievement.id);
+    if (!criteria || criteria === 'invalid') continue;
     // An instructor grading the achievement's own "Badge: NAME" line item awards it too.
     const gradedBadge = outcomes.some((outcome) => outcome.activity === `badge:${achievement.id}` && (outcome.score ?? 0) > 0);
     const met = gradedBadge || evaluate({ criteria, outcomes, now }).met;
@@ -89,5 +101,12 @@ export async function evaluateLearner({ db, contextId, userId, now, crashAt, loo
     });
   }
   if (report.awarded.length > 0) crashAt?.('after_award');
+  // The other achievements were evaluated; this job parks until the criteria are saved
+  // again (which queues the course's evaluations anew).
+  if (invalid.length > 0) {
+    throw new IssuanceError('criteria_invalid', 'The criteria of an achievement of this course no longer validate; save them again', {
+      achievementIds: invalid,
+    });
+  }
   return report;
 }

@@ -12,6 +12,7 @@ import type { Database } from '../storage/database.ts';
 import { createJobRepository, type Job } from '../storage/job-repository.ts';
 import { advanceAward } from './advance-award.ts';
 import { evaluateLearner } from './evaluate-learner.ts';
+import { parkReasonOf } from './issuance-error.ts';
 import { createRoundLookups, type RoundLookups } from './round-lookups.ts';
 import type { CommentLocale } from './badge-comment.ts';
 import type { AwardCredentialSigner, CrashHook, GradebookPoster } from './ports.ts';
@@ -81,7 +82,9 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
   const runJob = async (job: Job, lookups: RoundLookups) => {
     if (job.kind === 'evaluate') {
       const { contextId, userId } = job.payload as { contextId: string; userId: string };
-      await evaluateLearner({ db, contextId, userId, now: now(), crashAt, lookups });
+      const report = await evaluateLearner({ db, contextId, userId, now: now(), crashAt, lookups });
+      for (const awardId of report.awarded) log.info({ awardId, contextId, userId }, 'badge awarded');
+      for (const awardId of report.revoking) log.info({ awardId, contextId, userId }, 'badge below criteria: revoking');
       // New awards are queued in the same transaction; running them now saves a round trip.
     } else {
       const { awardId } = job.payload as { awardId: string };
@@ -95,6 +98,7 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
         now,
         crashAt,
         lookups,
+        log,
       });
     }
   };
@@ -106,10 +110,14 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
       return true;
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      const park = job.attempts >= maxAttempts;
+      // What no retry can heal parks at once, with its reason; it heals when the missing
+      // data arrives (see requeueHealed in the job repository).
+      const reason = parkReasonOf(error);
+      const park = reason !== null || job.attempts >= maxAttempts;
       const delayMs = park ? 0 : backoffDelay({ attempts: job.attempts, baseMs: baseBackoffMs, maxMs: maxBackoffMs, random });
-      log.warn({ job: job.id, kind: job.kind, key: job.key, attempts: job.attempts, park, err: error }, 'issuance job failed');
-      await jobs.fail({ id: job.id, workerId, error: message, delayMs, park });
+      if (park) log.info({ job: job.id, kind: job.kind, key: job.key, attempts: job.attempts, reason: reason ?? 'attempts_exhausted' }, 'issuance job parked');
+      if (reason === null) log.warn({ job: job.id, kind: job.kind, key: job.key, attempts: job.attempts, park, err: error }, 'issuance job failed');
+      await jobs.fail({ id: job.id, workerId, error: message, delayMs, park, reason });
       return false;
     }
   };

@@ -31,11 +31,13 @@ export interface PostBadgeParameters {
   context: OutcomeContext;
   achievement: Achievement;
   learner: User;
-  /** The achievement's "Badge: NAME" line item in this course, when known. */
+  /** The achievement's badge column (line item) in this course, when known. */
   lineItemUrl: string | null;
-  /** 100 when earned, 0 when revoked. */
-  scoreGiven: number;
-  scoreMaximum: number;
+  /**
+   * True when earned, false when revoked. Either way no grade is posted: a badge must not
+   * change anyone's course total, so the post carries only the comment with the link.
+   */
+  earned: boolean;
   comment: string;
   /** The credential's verification page (Canvas shows it as the submission's link). */
   verificationUrl: string | null;
@@ -44,8 +46,9 @@ export interface PostBadgeParameters {
 }
 
 /**
- * Posts a badge result to the course gradebook (AGS score: `FullyGraded`, `Completed`).
- * Posting the same score again must leave the gradebook as it was (AGS scores replace).
+ * Posts a badge result to the course gradebook (an AGS score without `scoreGiven`:
+ * `FullyGraded`, `Completed`, the comment). Posting it again must leave the gradebook as
+ * it was (AGS scores replace).
  */
 export interface GradebookPoster {
   postBadge(parameters: PostBadgeParameters): Promise<{ lineItemUrl: string | null; skipped?: string }>;

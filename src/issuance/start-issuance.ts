@@ -13,6 +13,10 @@ import { readAgsResults } from '../outcomes/ags-results-sync.ts';
 import { syncContext, type OutcomeReader, type SyncContextReport, type SyncProgress } from '../outcomes/sync-context.ts';
 import { createSyncScheduler, type SyncScheduler } from '../outcomes/sync-scheduler.ts';
 import { connectorReader } from '../outcomes/connector-reader.ts';
+import { createContextRepository } from '../storage/context-repository.ts';
+import { syncRoster } from '../lti/sync-roster.ts';
+import { mergeBadgeColumns } from './badge-columns.ts';
+import { syncConnectorRoster } from '../outcomes/connector-roster.ts';
 import { refreshCourseActivities, type CourseActivitiesReport } from '../outcomes/course-activities.ts';
 import { createAchievementRepository } from '../storage/achievement-repository.ts';
 import { createIssuanceWorker, type IssuanceWorker } from './issuance-worker.ts';
@@ -32,7 +36,7 @@ export interface StartIssuanceParameters {
   defaultLocale: CommentLocale;
   chainReference: () => ChainReference | null;
   /** The LTI capability's AGS/NRPS clients; without them nothing is posted or read over AGS. */
-  ltiServices: Pick<LtiServices, 'ags'> | null;
+  ltiServices: Pick<LtiServices, 'ags' | 'nrps'> | null;
   workers: number;
   maxAttempts: number;
   /** Claim lease of a job, seconds (config.issuance.leaseS). */
@@ -51,7 +55,7 @@ export interface RunningIssuance {
   scheduler: SyncScheduler;
   /** Syncs one course now from every source it has. */
   syncNow(contextId: string, onProgress?: (progress: SyncProgress) => void): Promise<SyncContextReport>;
-  /** The LTI launch hook: a launch syncs that course; an instructor's first waits for its activities. */
+  /** The LTI launch hook: a launch syncs that course (an instructor's reads its roster, and first waits for its activities). */
   onLaunch(launch: LaunchToSync): Promise<void>;
   stop(): Promise<void>;
 }
@@ -106,22 +110,27 @@ export function createActivityRefresh({
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * "Sync this course now" from every source it has: AGS results when the LTI services are
- * there and the course has a line items service, and the platform's Moodle or Canvas
- * connector when one is configured. Shared by the server, its schedule and `sello sync`.
+ * "Sync this course now" from every source it has: first its people (the NRPS roster,
+ * so every learner has a name and an email before any award), then its badge columns
+ * (extra ones merged into each badge's one column), then AGS results when the LTI
+ * services are there and the course has a line items service, and the platform's Moodle
+ * or Canvas connector when one is configured. Shared by the server, its schedule and
+ * `sello sync`. A source that fails is reported (`sources.<name>.error`); the others run.
  */
 export function createCourseSync({
   db,
   kek,
   ltiServices,
   fetch: fetchImpl = fetch,
+  log,
 }: {
   db: Database;
   /** Decrypts the platforms' connector tokens (`secrets.keyEncryptionKey`). */
   kek: Buffer;
-  ltiServices: Pick<LtiServices, 'ags'> | null;
+  ltiServices: Pick<LtiServices, 'ags'> | Pick<LtiServices, 'ags' | 'nrps'> | null;
   fetch?: typeof fetch;
-}): (contextId: string, onProgress?: (progress: SyncProgress) => void) => Promise<SyncContextReport> {
+  log?: Logger;
+}): (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => Promise<SyncContextReport> {
   const secrets = createOutcomeSecretRepository({ db, kek });
   const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
     const readers: Record<string, OutcomeReader> = {};
@@ -132,14 +141,50 @@ export function createCourseSync({
     if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl });
     return readers;
   };
+  const before = async (context: OutcomeContext, roster: boolean): Promise<SyncContextReport['sources']> => {
+    const sources: SyncContextReport['sources'] = {};
+    const nrpsUrl = roster ? (await createContextRepository(db).findById(context.id))?.nrpsUrl : null;
+    if (ltiServices && 'nrps' in ltiServices && nrpsUrl) {
+      try {
+        await syncRoster({ db, services: ltiServices, contextId: context.id, log });
+        sources.nrps = { batches: 1 };
+      } catch (error) {
+        sources.nrps = { batches: 0, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const connector = roster ? await secrets.findConnector(context.platformId) : null;
+    if (connector?.kind === 'moodle') {
+      try {
+        await syncConnectorRoster({ db, connector, context, fetch: fetchImpl, log });
+        sources.moodleRoster = { batches: 1 };
+      } catch (error) {
+        sources.moodleRoster = { batches: 0, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    if (ltiServices && context.agsLineItemsUrl) {
+      try {
+        await mergeBadgeColumns({ db, ags: ltiServices.ags(context.platformId), context, log });
+      } catch (error) {
+        sources.badgeColumns = { batches: 0, error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    return sources;
+  };
   const refreshActivities = createActivityRefresh({ db, kek, ltiServices, fetch: fetchImpl });
-  return async (contextId, onProgress) => {
+  return async (contextId, onProgress, options = {}) => {
     // Names first: criteria and narratives need them even for activities nobody has a grade in.
     await refreshActivities(contextId).catch(() => null);
     const context = await createOutcomeRepository(db).findContext(contextId);
+    const early = context ? await before(context, options.roster ?? true) : {};
     const readers = context ? await readersFor(context) : {};
-    return syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+    const report = await syncContext({ db, contextId, readers, now: () => new Date(), onProgress });
+    return { ...report, sources: { ...early, ...report.sources } };
   };
+}
+
+export interface CourseSyncOptions {
+  /** Read the roster (NRPS) first; true unless said otherwise (a learner's launch skips it). */
+  roster?: boolean;
 }
 
 /** What the launch hook needs to know of a launch (a subset of the LTI capability's LaunchEvent). */
@@ -165,7 +210,8 @@ export function createLaunchSync({
   db: Database;
   log: Logger;
   refreshActivities: (contextId: string) => Promise<unknown>;
-  syncNow: (contextId: string) => Promise<unknown>;
+  /** `roster`: read the course's roster first (an instructor's launch does). */
+  syncNow: (contextId: string, options?: CourseSyncOptions) => Promise<unknown>;
   waitMs?: number;
 }): (launch: LaunchToSync) => Promise<void> {
   return async (launch) => {
@@ -180,7 +226,9 @@ export function createLaunchSync({
       clearTimeout(timer);
     }
     // In the background: a launch must not wait for a whole course's gradebook.
-    void syncNow(launch.contextId).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
+    // The roster is read at an instructor's launch (and by the schedule); a learner's
+    // launch brings that learner's own profile.
+    void syncNow(launch.contextId, { roster: launch.isInstructor === true }).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
   };
 }
 
@@ -209,11 +257,12 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     crashAt,
   });
 
-  const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
+  const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch, log });
   const refreshActivities = createActivityRefresh({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
-  const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void) => {
-    const report = await courseSync(contextId, onProgress);
-    if (report.total.queued > 0) worker.poke();
+  const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => {
+    const report = await courseSync(contextId, onProgress, options);
+    // Roster syncs and merged columns may have queued parked or moved awards too.
+    worker.poke();
     return report;
   };
 
@@ -225,7 +274,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     worker,
     scheduler,
     syncNow,
-    onLaunch: createLaunchSync({ db, log, refreshActivities, syncNow }),
+    onLaunch: createLaunchSync({ db, log, refreshActivities, syncNow: (contextId, options) => syncNow(contextId, undefined, options) }),
     async stop() {
       await scheduler.stop();
       await worker.stop();

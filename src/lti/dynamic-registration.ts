@@ -19,6 +19,7 @@
 import { z } from 'zod';
 import type { Platform } from '../storage/platform-repository.ts';
 import type { RegistrationRequest } from '../storage/registration-request-repository.ts';
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { LtiError } from './errors.ts';
 import { guessProduct, type PlatformRegistry } from './platform-registry.ts';
 import { hashInviteToken, type RegistrationInvites } from './registration-invites.ts';
@@ -92,14 +93,17 @@ export function createDynamicRegistrar({
   /** Opt-in (`LTI_DYNREG_AUTO_APPROVE`): new issuers are active at once. Never applies to known issuers. */
   autoApprove: boolean;
   invites: RegistrationInvites;
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound): address policy, timeouts, size limit. */
+  fetch?: OutboundFetch;
   timeoutMs?: number;
 }): DynamicRegistrar {
   async function call(target: string, init: RequestInit, what: string): Promise<Response> {
     try {
-      return await fetchImpl(target, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
+      // An OpenID configuration and a registration answer are a few kilobytes.
+      return await fetchImpl(target, { ...init, redirect: 'error', signal: AbortSignal.timeout(timeoutMs), maxResponseBytes: 256 * 1024 });
     } catch (cause) {
-      throw new LtiError('lti_registration_unreachable', `Could not reach the platform's ${what} at ${target}`, { url: target }, { cause });
+      const reason = (cause as { code?: unknown }).code ?? (cause as Error).name;
+      throw new LtiError('lti_registration_unreachable', `Could not reach the platform's ${what} at ${target}`, { url: target, reason }, { cause });
     }
   }
 

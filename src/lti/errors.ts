@@ -30,6 +30,8 @@ export const ltiErrorStatus = {
   invalid_openid_configuration: 400,
   lti_registration_unreachable: 502,
   lti_registration_rejected: 502,
+  /** What an anonymous caller is told of any registration that failed on its target. */
+  lti_registration_failed: 502,
   lti_platform_conflict: 409,
   lti_invite_invalid: 400,
   invalid_invite: 400,

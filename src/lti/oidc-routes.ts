@@ -20,6 +20,7 @@ import type { PlatformRepository } from '../storage/platform-repository.ts';
 import { LtiError, type PageRenderer } from './errors.ts';
 import type { PlatformKeySets } from './platform-jwks.ts';
 import { toolEndpoints } from './tool-configuration.ts';
+import { MAX_ID_TOKEN_LENGTH, validateIdTokenClaims } from './validate-id-token.ts';
 
 export interface OidcRouteDependencies {
   config: Readonly<Config>;
@@ -168,6 +169,9 @@ export function oidcLaunchHandler(deps: OidcRouteDependencies): RequestHandler {
         throw new LtiError('lti_token_invalid', 'The id_token is not a JWT', undefined, { cause });
       }
       if (header.alg !== 'RS256') throw new LtiError('lti_alg_invalid', `The launch token must be signed with RS256, not ${header.alg}`);
+      if (body.id_token.length > MAX_ID_TOKEN_LENGTH) {
+        throw new LtiError('lti_claims_invalid', `The launch token is larger than ${MAX_ID_TOKEN_LENGTH / 1024} KB`);
+      }
       const iss = String(claims.iss ?? '');
       const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map(String);
       const ofIssuer = (await platforms.list()).filter((p) => p.iss === iss);
@@ -175,6 +179,9 @@ export function oidcLaunchHandler(deps: OidcRouteDependencies): RequestHandler {
       if (!ofIssuer.some((p) => audiences.includes(p.clientId))) {
         throw new LtiError('lti_audience_invalid', 'The launch token is meant for another tool', { aud: claims.aud });
       }
+      // What ltijs lets through (no exp, iat in the future, aud arrays without azp, roles
+      // as a text, identifiers of any size) is refused before it verifies anything.
+      validateIdTokenClaims({ claims, clientIds: ofIssuer.map((p) => p.clientId) });
       const state = body.state;
       if (!state) throw new LtiError('lti_state_missing', 'The launch has no state; open Sello again from the course');
       const addressed = ofIssuer.find((p) => audiences.includes(p.clientId))!;

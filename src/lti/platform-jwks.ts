@@ -7,6 +7,7 @@
  * https://www.imsglobal.org/spec/security/v1p0#h_key-set-url
  */
 import type { JWK } from 'jose';
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { LtiError } from './errors.ts';
 
 export interface PlatformKeySets {
@@ -25,7 +26,7 @@ export function createPlatformKeySets({
   ttlMs = 10 * 60_000,
   cooldownMs = 30_000,
   now = () => Date.now(),
-}: { fetch?: typeof fetch; ttlMs?: number; cooldownMs?: number; now?: () => number } = {}): PlatformKeySets {
+}: { fetch?: OutboundFetch; ttlMs?: number; cooldownMs?: number; now?: () => number } = {}): PlatformKeySets {
   const cache = new Map<string, { keys: JWK[]; fetchedAt: number }>();
   let fetches = 0;
 
@@ -33,7 +34,8 @@ export function createPlatformKeySets({
     fetches += 1;
     let keys: unknown;
     try {
-      const response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+      // A key set holds a few keys: a megabyte is already far more than any LMS publishes.
+      const response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000), maxResponseBytes: 1024 * 1024 });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       keys = ((await response.json()) as { keys?: unknown }).keys;
     } catch (cause) {

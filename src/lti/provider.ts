@@ -36,6 +36,8 @@ import { createLtiServices, type LtiServices } from './services.ts';
 import { createPlatformKeySets, type PlatformKeySets } from './platform-jwks.ts';
 import { launchErrorFor, oidcLaunchHandler, oidcLoginHandler, type OidcRouteDependencies } from './oidc-routes.ts';
 import type { ServiceClientOptions } from './service-client.ts';
+import { createRegistrationFailureLog, type RegistrationFailure, type RegistrationFailureLog } from './registration-failures.ts';
+import { createOutboundFetch, type OutboundFetch, type OutboundPolicy } from '../outbound/outbound-fetch.ts';
 
 /** What a launch tells other capabilities (issuance syncs outcomes at each launch). */
 export interface LaunchEvent extends Omit<Launch, 'ltik'> {
@@ -57,8 +59,20 @@ export interface CreateLtiParameters {
   log: Logger;
   pages: PageRenderer;
   hooks?: LtiHooks;
-  /** Outgoing HTTP of Dynamic Registration and the services (tests may wrap it). */
-  fetch?: typeof fetch;
+  /**
+   * Outgoing HTTP of Dynamic Registration, platform key sets and the services: Sello's
+   * outbound client under `config.outbound` unless given (the composition root passes the
+   * one it shares with the connectors).
+   */
+  fetch?: OutboundFetch;
+  /** Overrides of the outbound client's limits when `fetch` is not given (tests shorten them). */
+  outbound?: Omit<OutboundPolicy, 'allowPrivate'>;
+  /**
+   * Dynamic Registration: the timeout of each request to the platform, and how long after
+   * the request arrived a failed registration is answered (every failure at the same
+   * moment, so that the answer's timing does not tell a closed port from a slow service).
+   */
+  registration?: { timeoutMs?: number; failureAnswerMs?: number };
   services?: Omit<ServiceClientOptions, 'toolKeys' | 'fetch'>;
   /** Platform JWKS cache: lifetime and minimum time between refetches for an unknown kid. */
   jwks?: { ttlMs?: number; cooldownMs?: number };
@@ -77,6 +91,8 @@ export interface Lti {
   toolKeys: ToolKeys;
   store: LtiStore;
   platformKeys: PlatformKeySets;
+  /** The last failed Dynamic Registrations with their reasons (admin only). */
+  registrationFailures: Pick<RegistrationFailureLog, 'list'>;
   /**
    * The signed Deep Linking response attaching `achievements` for the launch behind `ltik`.
    * @throws LtiError `lti_session_required`, `lti_deep_linking_invalid`.
@@ -109,6 +125,37 @@ interface LtijsToken {
 }
 
 
+/** Registrar failures that depend on the target URL: answered all alike (`registrationFailed`). */
+const TARGET_FAILURES: ReadonlySet<string> = new Set(['invalid_openid_configuration', 'lti_registration_unreachable', 'lti_registration_rejected']);
+
+/** The one answer an anonymous caller gets for a registration that failed on its target. */
+function registrationFailed(): LtiError {
+  return new LtiError(
+    'lti_registration_failed',
+    "Sello could not register with this platform. Check the registration URL in the LMS and try again; Sello's administrator can see the reason on the platforms page.",
+  );
+}
+
+/** The detailed reason of a failed registration, for the log and the admin page. */
+function describeRegistrationFailure(error: unknown, openid: string): RegistrationFailure {
+  const reasons: string[] = [];
+  for (let current: unknown = error; current instanceof Error && reasons.length < 4; current = current.cause) reasons.push(current.message);
+  let origin = '(not a URL)';
+  try {
+    origin = new URL(openid).origin;
+  } catch {
+    // kept as is
+  }
+  return {
+    at: new Date().toISOString(),
+    openidConfiguration: openid.slice(0, 300),
+    origin,
+    code: error instanceof LtiError ? error.code : 'internal_error',
+    reason: reasons.join(': ').slice(0, 500),
+    details: error instanceof LtiError ? error.details : undefined,
+  };
+}
+
 /**
  * Builds the LTI capability. Never listens and never exits the process.
  */
@@ -119,11 +166,17 @@ export async function createLti({
   log,
   pages,
   hooks = {},
-  fetch: fetchImpl = fetch,
+  fetch: givenFetch,
+  outbound = {},
+  registration = {},
   services: serviceOptions = {},
   jwks = {},
   purgeIntervalMs,
 }: CreateLtiParameters): Promise<Lti> {
+  const fetchImpl = givenFetch ?? createOutboundFetch({ ...outbound, allowPrivate: config.outbound.allowPrivate });
+  const registrationTimeoutMs = registration.timeoutMs ?? 10_000;
+  const registrationFailures = createRegistrationFailureLog();
+  const failureAnswerMs = registration.failureAnswerMs ?? registrationTimeoutMs;
   const secret = Buffer.from(crypto.hkdfSync('sha256', keyEncryptionKey, Buffer.alloc(0), 'sello ltijs', 32)).toString('hex');
   const store = createLtiStore({ db, purgeIntervalMs });
   await store.setup();
@@ -194,6 +247,7 @@ export async function createLti({
     toolDescription: 'Open Badges 3.0 microcredentials from course results',
     autoApprove: config.lti.dynamicRegistrationAutoApprove,
     fetch: fetchImpl,
+    timeoutMs: registrationTimeoutMs,
   });
   const services = createLtiServices({ db, toolKeys, fetch: fetchImpl, ...serviceOptions });
   const requireLaunch = createRequireLaunch({ db, ltikSecret: secret });
@@ -268,6 +322,7 @@ export async function createLti({
   });
 
   router.get('/register', async (req, res) => {
+    const started = Date.now();
     const openid = typeof req.query.openid_configuration === 'string' ? req.query.openid_configuration : '';
     const token = typeof req.query.registration_token === 'string' ? req.query.registration_token : undefined;
     const invite = typeof req.query.invite === 'string' ? req.query.invite : undefined;
@@ -289,13 +344,19 @@ export async function createLti({
         ),
       );
     } catch (error) {
-      if (error instanceof LtiError) {
-        log.warn({ code: error.code, details: error.details }, 'dynamic registration failed');
+      const failure = describeRegistrationFailure(error, openid);
+      log.warn(failure, 'dynamic registration failed');
+      registrationFailures.record(failure);
+      if (error instanceof LtiError && !TARGET_FAILURES.has(error.code)) {
         fail(req, res, error);
-      } else {
-        log.error({ err: error }, 'dynamic registration failed');
-        fail(req, res, new LtiError('lti_registration_rejected', 'The registration could not be completed'));
+        return;
       }
+      // Anyone may call this endpoint with any URL: whatever went wrong with the target,
+      // the answer and its timing are the same, so it cannot serve to map ports and
+      // services Sello can reach. The reason is in the log and on the admin page.
+      const wait = failureAnswerMs - (Date.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      fail(req, res, registrationFailed());
     }
   });
 
@@ -314,6 +375,7 @@ export async function createLti({
     toolKeys,
     store,
     platformKeys,
+    registrationFailures,
     async deepLinkingResponse({ ltik, achievements, message }) {
       const state = (() => {
         try {

@@ -12,6 +12,7 @@ import type { Database } from '../storage/database.ts';
 import { createAchievementRepository } from '../storage/achievement-repository.ts';
 import { createContextRepository } from '../storage/context-repository.ts';
 import { createEnrollmentRepository } from '../storage/enrollment-repository.ts';
+import { createJobRepository } from '../storage/job-repository.ts';
 import { createLtiLaunchRepository, type LtiLaunch } from '../storage/lti-launch-repository.ts';
 import { createPlatformRepository, type Platform } from '../storage/platform-repository.ts';
 import { createUserRepository } from '../storage/user-repository.ts';
@@ -105,6 +106,8 @@ export async function recordLaunch({
       nrpsUrl: str(nrps?.context_memberships_url) ?? undefined,
     });
     await createEnrollmentRepository(tx).upsert({ contextId: course.id, userId: user.id, roles });
+    // An award parked for want of this learner's email goes back to the queue.
+    if (user.email || user.did) await createJobRepository(tx).requeueReachable([user.id]);
     // A resource link Sello created by Deep Linking says which achievement it is for; keep
     // where it lives and its line item so grades can be matched to it.
     const achievementId = str(custom.achievement_id);
@@ -117,6 +120,8 @@ export async function recordLaunch({
           resourceLinkId: str(resourceLink?.id),
           lineItemUrl: str(ags?.lineitem),
         });
+        // A launch of the link proves the LMS saved the activity: a Deep Linking draft is kept.
+        await achievements.confirm(achievementId);
       }
     }
     return createLtiLaunchRepository(tx).record({

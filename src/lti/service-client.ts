@@ -9,12 +9,15 @@
 import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Platform } from '../storage/platform-repository.ts';
+import { OutboundError } from '../outbound/outbound-error.ts';
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { LtiError } from './errors.ts';
 import type { ToolKeys } from './tool-keys.ts';
 
 export interface ServiceClientOptions {
   toolKeys: ToolKeys;
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound). */
+  fetch?: OutboundFetch;
   /** Waits between retries; tests pass a recorder. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -68,6 +71,11 @@ export function createServiceClient({
       try {
         response = await fetchImpl(url, init);
       } catch (error) {
+        // A refused address, a cross-origin redirect or an oversized answer is the same
+        // on every attempt: only network failures and timeouts are worth retrying.
+        if (error instanceof OutboundError && error.code !== 'outbound_unreachable' && error.code !== 'outbound_timeout') {
+          throw new LtiError('lti_service_failed', `Sello does not call ${url}: ${error.message}`, { url, reason: error.code }, { cause: error });
+        }
         failure = error;
       }
       const retryable = failure !== null || response!.status === 429 || response!.status >= 500;

@@ -50,8 +50,13 @@ export type GradingProgress = 'FullyGraded' | 'Pending' | 'PendingManual' | 'Fai
 export interface Score {
   /** The learner's LMS `sub`. */
   userId: string;
-  scoreGiven: number;
-  scoreMaximum: number;
+  /**
+   * Absent: a result without a grade (the comment and progress only). Moodle then stores
+   * an empty grade with the comment as feedback, and an empty grade counts in no total.
+   */
+  scoreGiven?: number;
+  /** Required beside `scoreGiven` (AGS §3.4.6; Moodle refuses a score without it). */
+  scoreMaximum?: number;
   activityProgress: ActivityProgress;
   gradingProgress: GradingProgress;
   comment?: string;
@@ -97,12 +102,15 @@ export interface AgsClient {
   findOrCreateLineItem(lineItemsUrl: string, item: NewLineItem): Promise<LineItem>;
   /**
    * Posts a score. Checked before sending against what Moodle refuses: scoreGiven with
-   * scoreMaximum, non-negative numbers, ISO-8601 timestamp.
+   * scoreMaximum, non-negative numbers, ISO-8601 timestamp. A score without `scoreGiven`
+   * carries only the comment and the progress values (AGS §3.4.6 makes `scoreGiven` optional).
    * @throws LtiError `invalid_score`, and the service errors.
    */
   postScore(lineItemUrl: string, score: Score): Promise<void>;
   /** Every result of the line item, following `rel="next"`. */
   listResults(lineItemUrl: string): Promise<Result[]>;
+  /** Deletes a line item the tool created (its column and grades go with it). */
+  deleteLineItem(lineItemUrl: string): Promise<void>;
 }
 
 export interface NrpsClient {
@@ -131,8 +139,12 @@ const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\
 function checkScore(score: Score): void {
   const problems: string[] = [];
   if (!score.userId) problems.push('userId is required');
-  if (!Number.isFinite(score.scoreGiven) || score.scoreGiven < 0) problems.push('scoreGiven must be a number ≥ 0');
-  if (!Number.isFinite(score.scoreMaximum) || score.scoreMaximum <= 0) problems.push('scoreMaximum must be a number > 0');
+  if (score.scoreGiven !== undefined) {
+    if (!Number.isFinite(score.scoreGiven) || score.scoreGiven < 0) problems.push('scoreGiven must be a number ≥ 0');
+    if (score.scoreMaximum === undefined || !Number.isFinite(score.scoreMaximum) || score.scoreMaximum <= 0) problems.push('scoreMaximum must be a number > 0');
+  } else if (score.scoreMaximum !== undefined) {
+    problems.push('scoreMaximum goes only beside scoreGiven');
+  }
   if (!activityValues.includes(score.activityProgress)) problems.push(`activityProgress must be one of ${activityValues.join(', ')}`);
   if (!gradingValues.includes(score.gradingProgress)) problems.push(`gradingProgress must be one of ${gradingValues.join(', ')}`);
   if (score.timestamp !== undefined && !isoTimestamp.test(score.timestamp)) problems.push('timestamp must be ISO-8601 with a time zone');
@@ -227,8 +239,7 @@ export function createLtiServices({
           checkScore(score);
           const body: Record<string, unknown> = {
             userId: score.userId,
-            scoreGiven: score.scoreGiven,
-            scoreMaximum: score.scoreMaximum,
+            ...(score.scoreGiven === undefined ? {} : { scoreGiven: score.scoreGiven, scoreMaximum: score.scoreMaximum }),
             activityProgress: score.activityProgress,
             gradingProgress: score.gradingProgress,
             timestamp: score.timestamp ?? new Date().toISOString(),
@@ -259,6 +270,11 @@ export function createLtiServices({
             results.push(...((page.body as Result[]) ?? []));
           }
           return results;
+        },
+        async deleteLineItem(lineItemUrl) {
+          const platform = await platformOf(platformId);
+          const response = await client.request({ platform, scope: SCOPE.lineItem, method: 'DELETE', url: lineItemUrl });
+          await response.body?.cancel().catch(() => {});
         },
       };
     },

@@ -7,16 +7,14 @@
  * https://www.imsglobal.org/spec/lti-ags/v2p0#result-service
  */
 import type { AgsClient, LineItem } from '../lti/services.ts';
+import { badgeAchievementOf } from '../lti/badge-line-item.ts';
 import type { OutcomeContext } from '../storage/outcome-repository.ts';
 import type { OutcomeEvent } from './outcome-event.ts';
 
-const BADGE_RESOURCE_PREFIX = 'sello:achievement:';
-
-/** Activity key of an AGS line item (criteria name it like this). */
+/** Activity key of an AGS line item (criteria name it like this); a badge column is `badge:<achievement id>`. */
 export function lineItemActivity(item: Pick<LineItem, 'id' | 'resourceId'>): string {
-  return item.resourceId?.startsWith(BADGE_RESOURCE_PREFIX)
-    ? `badge:${item.resourceId.slice(BADGE_RESOURCE_PREFIX.length)}`
-    : `lineitem:${item.id}`;
+  const achievementId = badgeAchievementOf(item);
+  return achievementId ? `badge:${achievementId}` : `lineitem:${item.id}`;
 }
 
 export interface ReadAgsResultsParameters {

@@ -7,6 +7,7 @@
 import type { Database } from '../storage/database.ts';
 import { createOutcomeRepository, resolveLearners, type StoredOutcome } from '../storage/outcome-repository.ts';
 import { createJobRepository } from '../storage/job-repository.ts';
+import { createUserRepository } from '../storage/user-repository.ts';
 import { dedupeOutcomeEvents, type OutcomeEvent } from './outcome-event.ts';
 
 export interface IngestOutcomesParameters {
@@ -40,6 +41,7 @@ export async function ingestOutcomes({ db, events }: IngestOutcomesParameters): 
     await db.transaction(async (tx) => {
       const outcomes = createOutcomeRepository(tx);
       const stored: StoredOutcome[] = [];
+      const reachable: string[] = [];
       const activities = new Map<string, { contextId: string; activity: string; name: string; source: string; max: number | null }>();
       const byPlatform = new Map<string, OutcomeEvent[]>();
       for (const event of chunk) byPlatform.set(event.platform, [...(byPlatform.get(event.platform) ?? []), event]);
@@ -51,6 +53,13 @@ export async function ingestOutcomes({ db, events }: IngestOutcomesParameters): 
         const known = platformEvents.filter((event) => contexts.get(event.context));
         report.unknownContext += platformEvents.length - known.length;
         const learners = await resolveLearners(tx, platform, known.map((event) => event.learner));
+        // A custom integration without a roster says who the learner is with the outcome.
+        const users = createUserRepository(tx);
+        for (const event of known) {
+          if (!event.learnerName && !event.learnerEmail) continue;
+          const user = await users.upsert({ platformId: platform, sub: event.learner, name: event.learnerName ?? null, email: event.learnerEmail ?? null });
+          if (user.email || user.did) reachable.push(user.id);
+        }
         for (const event of known) {
           const contextId = contexts.get(event.context)!;
           stored.push({
@@ -77,6 +86,8 @@ export async function ingestOutcomes({ db, events }: IngestOutcomesParameters): 
       await outcomes.upsertActivities([...activities.values()]);
       const changed = await outcomes.record(mergeSameActivity(stored));
       report.changed += changed.length;
+      // Awards parked for want of an email heal as soon as one arrives.
+      await createJobRepository(tx).requeueReachable(reachable);
       report.queued += await createJobRepository(tx).enqueue(
         changed.map(({ contextId, userId }) => ({ kind: 'evaluate' as const, key: `${contextId}/${userId}`, payload: { contextId, userId } })),
       );

@@ -94,6 +94,49 @@ interface CompletionStatus {
   timecompleted: number;
 }
 
+/** A course member as `core_enrol_get_enrolled_users` returns them (the fields Sello reads). */
+export interface MoodleEnrolledUser {
+  id: number;
+  fullname?: string;
+  firstname?: string;
+  lastname?: string;
+  email?: string;
+  roles?: Array<{ shortname: string }>;
+}
+
+const LIS = 'http://purl.imsglobal.org/vocab/lis/v2/membership#';
+/** Moodle's standard role short names as LTI roles (what its own LTI launches send). */
+const MOODLE_ROLES: Record<string, string> = {
+  student: `${LIS}Learner`,
+  editingteacher: `${LIS}Instructor`,
+  teacher: 'http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant',
+  manager: `${LIS}Administrator`,
+};
+export const moodleRoleUri = (shortname: string) => MOODLE_ROLES[shortname] ?? `moodle:role:${shortname}`;
+
+/**
+ * Every member of a course, a page at a time (`limitfrom` / `limitnumber` options), with
+ * name and email (the web service user needs `moodle/user:viewdetails` and
+ * `moodle/site:viewuseridentity` for emails). Moodle's user id is its LTI `sub`.
+ *
+ * https://docs.moodle.org/dev/Web_service_API_functions (core_enrol_get_enrolled_users)
+ */
+export async function* readMoodleRoster({ client, courseId, pageSize = 200 }: { client: MoodleClientParameters; courseId: string; pageSize?: number }): AsyncGenerator<MoodleEnrolledUser[]> {
+  for (let from = 0; ; from += pageSize) {
+    const users = await callMoodle<MoodleEnrolledUser[]>(client, 'core_enrol_get_enrolled_users', {
+      courseid: courseId,
+      options: [
+        { name: 'limitfrom', value: from },
+        { name: 'limitnumber', value: pageSize },
+        { name: 'userfields', value: 'id,fullname,firstname,lastname,email,roles' },
+      ],
+    });
+    if (!Array.isArray(users) || users.length === 0) return;
+    yield users;
+    if (users.length < pageSize) return;
+  }
+}
+
 /** Activity key of a Moodle course module. */
 export const moodleActivity = (cmid: number | string) => `moodle:cm:${cmid}`;
 

@@ -13,6 +13,9 @@ export interface OutcomeEvent {
   context: string;
   /** The LMS's user id: the LTI `sub`. */
   learner: string;
+  /** The learner's name and email when the source knows them (the webhook): who the credential is for. */
+  learnerName?: string;
+  learnerEmail?: string;
   /** Activity key (see src/criteria/criteria-schema.ts); `course` is the course grade. */
   activity: string;
   /** Human name of the activity, when the source knows it. */
@@ -30,6 +33,8 @@ export const webhookEventSchema = z
   .object({
     context: z.string().min(1).max(500),
     learner: z.string().min(1).max(500),
+    learnerName: z.string().trim().min(1).max(500).optional(),
+    learnerEmail: z.string().trim().email().max(320).optional(),
     activity: z.string().min(1).max(2000),
     activityName: z.string().min(1).max(500).optional(),
     score: z.number().finite().nullable().optional(),

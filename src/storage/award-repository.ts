@@ -83,6 +83,12 @@ export interface AwardRepository {
     set?: Partial<Pick<Award, 'credentialId' | 'lineItemUrl' | 'postedAt' | 'revokedAt' | 'revokedBy' | 'revokeReason' | 'generation' | 'origin' | 'awardedBy' | 'reason'>>;
   }): Promise<Award | null>;
   listTransitions(awardId: string): Promise<AwardTransition[]>;
+  /**
+   * Sends the course's posted awards of an achievement that sit on another column than
+   * `lineItemUrl` back to `signed`, on that column, with their `advance_award` job: the
+   * pipeline posts them again there. One statement; returns the awards moved.
+   */
+  moveToColumn(input: { achievementId: string; contextId: string; lineItemUrl: string; actor: string }): Promise<string[]>;
   countByState(filter?: { contextId?: string }): Promise<Record<AwardState, number>>;
 }
 
@@ -192,6 +198,24 @@ export function createAwardRepository(db: Queryable): AwardRepository {
         [awardId],
       );
       return rows;
+    },
+    async moveToColumn({ achievementId, contextId, lineItemUrl, actor }) {
+      const { rows } = await db.query<{ id: string }>(
+        `WITH moved AS (
+           UPDATE awards SET state = 'signed', line_item_url = $3, updated_at = now()
+            WHERE achievement_id = $1 AND context_id = $2 AND state = 'posted' AND line_item_url IS DISTINCT FROM $3
+           RETURNING id, line_item_url),
+         logged AS (
+           INSERT INTO award_transitions (award_id, from_state, to_state, actor, details)
+           SELECT id, 'posted', 'signed', $4, jsonb_build_object('lineItemUrl', line_item_url, 'reason', 'one_badge_column') FROM moved),
+         queued AS (
+           INSERT INTO issuance_jobs (kind, key, payload)
+           SELECT 'advance_award', id::text, jsonb_build_object('awardId', id::text) FROM moved
+           ON CONFLICT (kind, key) WHERE state = 'queued' DO NOTHING)
+         SELECT id FROM moved`,
+        [achievementId, contextId, lineItemUrl, actor],
+      );
+      return rows.map((row) => row.id);
     },
     async countByState(filter = {}) {
       const { rows } = await db.query<{ state: AwardState; n: number }>(

@@ -13,6 +13,8 @@ export interface Context {
   agsScopes: string[];
   /** NRPS context memberships URL, when offered. */
   nrpsUrl: string | null;
+  /** The NRPS `differences` link of the last roster read (changes since then). */
+  nrpsDifferencesUrl: string | null;
   lastLaunchAt: Date | null;
   lastSyncedAt: Date | null;
   createdAt: Date;
@@ -23,7 +25,7 @@ export type ContextInput = Pick<Context, 'platformId' | 'lmsContextId'> &
 
 const columns = `id, platform_id AS "platformId", lms_context_id AS "lmsContextId", title, label, locale,
   ags_lineitems_url AS "agsLineItemsUrl", ags_scopes AS "agsScopes", nrps_url AS "nrpsUrl",
-  last_launch_at AS "lastLaunchAt", last_synced_at AS "lastSyncedAt", created_at AS "createdAt"`;
+  nrps_differences_url AS "nrpsDifferencesUrl", last_launch_at AS "lastLaunchAt", last_synced_at AS "lastSyncedAt", created_at AS "createdAt"`;
 
 export interface ContextRepository {
   findById(id: string): Promise<Context | null>;
@@ -33,6 +35,8 @@ export interface ContextRepository {
   /** Courses whose platform offers AGS, for scheduled syncs. */
   listWithGradebook(): Promise<Context[]>;
   markSynced(id: string): Promise<void>;
+  /** Records where to ask for the roster's changes next time (null: read it whole). */
+  setNrpsDifferencesUrl(id: string, url: string | null): Promise<void>;
 }
 
 export function createContextRepository(db: Queryable): ContextRepository {
@@ -80,6 +84,9 @@ export function createContextRepository(db: Queryable): ContextRepository {
     },
     async markSynced(id) {
       await db.query('UPDATE contexts SET last_synced_at = now() WHERE id = $1', [id]);
+    },
+    async setNrpsDifferencesUrl(id, url) {
+      await db.query('UPDATE contexts SET nrps_differences_url = $2 WHERE id = $1', [id, url]);
     },
   };
 }

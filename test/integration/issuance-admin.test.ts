@@ -95,7 +95,7 @@ describe('issuance admin API', () => {
     expect(res.body.state).toBe('revoking');
     await testPipelineWorker(db, gradebook).runUntilIdle();
     expect((await createCredentialRepository(db).findStatus(rows[0]!.credential_id))?.revoked).toBe(true);
-    expect(gradebook.posts.at(-1)).toMatchObject({ scoreGiven: 0, comment: 'Badge revoked: Data Literacy' });
+    expect(gradebook.posts.at(-1)).toMatchObject({ earned: false, comment: 'Badge revoked: Data Literacy' });
     const again = await request(app).post(`/api/awards/${rows[0]!.id}/revoke`).set(admin).send({ reason: 'Twice' });
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('award_state_conflict');
@@ -111,7 +111,7 @@ describe('issuance admin API', () => {
     await testPipelineWorker(db, gradebook).runUntilIdle();
     const { rows } = await db.query<{ id: string }>('SELECT id FROM credentials ORDER BY created_at');
     expect(rows).toHaveLength(2);
-    expect(gradebook.posts.at(-1)).toMatchObject({ scoreGiven: 100 });
+    expect(gradebook.posts.at(-1)).toMatchObject({ earned: true });
   });
 
   it('lists failed jobs with their last error and retries one', async () => {

@@ -124,13 +124,13 @@ async function awardsOfLearners(db: Database): Promise<Array<Award & { sub: stri
   return Promise.all(rows.map(async (row) => ({ ...(await createAwardRepository(db).findById(row.id))!, sub: row.sub })));
 }
 
-/** What an award's gradebook post writes: the badge at 100 with its credential's link, stamped with the award's own time. */
+/** What an award's gradebook post writes: no grade, its credential's link, stamped with the award's own time. */
 function badgeScore(award: Award & { sub: string }): Partial<ResultRecord> {
   return {
     scoreOf: badgeLineItem,
     userId: award.sub,
-    resultScore: 100,
-    resultMaximum: 100,
+    resultScore: undefined,
+    resultMaximum: undefined,
     activityProgress: 'Completed',
     gradingProgress: 'FullyGraded',
     comment: `Badge earned: Data Literacy — ${publicUrl}/credentials/${encodeURIComponent(award.credentialId!)}`,
@@ -276,14 +276,15 @@ describe('issuance across crashes', () => {
       const results = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItem);
       expect(results.map((result) => result.userId).sort()).toEqual([...learners].sort());
       // AGS scores replace one another, so an award killed after its post but before
-      // recording it (after_post) posts again on restart. The LMS's grade history shows
-      // what that costs: the very same score (same timestamp, same comment) once more, at
-      // most once per worker of each killed process, and never a second line item.
+      // recording it (after_post) posts again on restart. Moodle refuses that repeat with
+      // 409 (its grade is not older than the score's timestamp), which Sello takes as
+      // done; were it accepted, the history would show the very same score once more.
+      // Never a second line item.
       const history = lms.scores.filter((score) => score.scoreOf === badgeLineItem);
       for (const score of history) expect(score).toEqual(results.find((result) => result.userId === score.userId));
       expect(history.length).toBeLessThanOrEqual(learners.length + crashPoints.length * workers);
       expect([...lms.lineItems.keys()]).toEqual([badgeLineItem]);
-      expect(lms.log.filter((entry) => entry.status >= 400)).toEqual([]);
+      expect(lms.log.filter((entry) => entry.status >= 400 && !(entry.status === 409 && entry.path.endsWith('/scores')))).toEqual([]);
     });
   }, 600_000);
 

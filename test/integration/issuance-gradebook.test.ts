@@ -122,16 +122,18 @@ describe('issuance into the LMS gradebook', () => {
     const { rows } = await sello.db.query<{ id: string }>('SELECT id FROM credentials');
     expect(rows).toHaveLength(1);
     const link = `${sello.url}/credentials/${encodeURIComponent(rows[0]!.id)}`;
-    expect(scores[0]).toMatchObject({ userId: 'luis', resultScore: 100, resultMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
+    // No grade: the badge must not change the course total; the link rides in the comment.
+    expect(scores[0]).toMatchObject({ userId: 'luis', activityProgress: 'Completed', gradingProgress: 'FullyGraded' });
+    expect(scores[0]!.resultScore).toBeUndefined();
     const comment = context.locale?.startsWith('es') ? `Insignia obtenida: Laboratorio seguro — ${link}` : `Badge earned: Laboratorio seguro — ${link}`;
     expect(scores[0]!.comment).toBe(comment);
   });
 
-  it('reads its own badge score back on the next sync and changes nothing', async () => {
+  it('reads its own badge result back on the next sync and changes nothing', async () => {
     const before = lms.log.filter((entry) => entry.method === 'POST' && entry.path.endsWith('/scores')).length;
     const report = await sync();
-    expect(report.total.queued).toBe(1); // the badge line item's own result is new to Sello
-    expect(await worker().runUntilIdle()).toBe(1);
+    expect(report.total.queued).toBe(0); // the badge column's result has no grade to read
+    expect(await worker().runUntilIdle()).toBe(0);
     const after = lms.log.filter((entry) => entry.method === 'POST' && entry.path.endsWith('/scores')).length;
     expect(after).toBe(before);
     const again = await sync();
@@ -167,8 +169,7 @@ describe('issuance into the LMS gradebook', () => {
           achievement: fresh,
           learner,
           lineItemUrl: null,
-          scoreGiven: 100,
-          scoreMaximum: 100,
+          earned: true,
           comment: `Insignia obtenida: ${fresh.name}`,
           verificationUrl: null,
           timestamp: new Date(),

@@ -80,7 +80,7 @@ describe('automatic issuance', () => {
     expect(gradebook.posts).toHaveLength(1);
     const post = gradebook.posts[0]!;
     expect(post.lineItemUrl).toBe(course.lineItemUrl);
-    expect(post.scoreGiven).toBe(100);
+    expect(post.earned).toBe(true);
     expect(post.comment).toBe(`Badge earned: Data Literacy — ${publicUrl}/credentials/${encodeURIComponent(awards[0]!.credential_id)}`);
     const transitions = await createAwardRepository(db).listTransitions(awards[0]!.id);
     expect(transitions.map((t) => `${t.fromState ?? '-'}>${t.toState}`)).toEqual(['->awarded', 'awarded>signed', 'signed>posted']);
@@ -170,7 +170,7 @@ describe('automatic issuance', () => {
     const { rows } = await db.query<{ state: string; credential_id: string; revoke_reason: string }>('SELECT state, credential_id, revoke_reason FROM awards');
     expect(rows[0]).toMatchObject({ state: 'revoked', revoke_reason: 'below_criteria' });
     expect((await createCredentialRepository(db).findStatus(rows[0]!.credential_id))?.revoked).toBe(true);
-    expect(gradebook.posts.map((post) => post.scoreGiven)).toEqual([100, 0]);
+    expect(gradebook.posts.map((post) => post.earned)).toEqual([true, false]);
     expect(gradebook.posts[1]!.comment).toBe('Badge revoked: Data Literacy');
   });
 

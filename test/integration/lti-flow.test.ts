@@ -145,10 +145,9 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     expect(accepted.text).toContain('Content added');
 
     const item = lms.deepLinkReturns.at(-1)!.items[0]!;
-    const [achievement] = await createAchievementRepository(sello.db).listForContext(
-      (await createContextRepository(sello.db).findByLmsId(platform.id, 'course-a'))!.id,
-    );
-    achievementId = achievement!.id;
+    // A draft until the LMS shows the activity saved (issue 12 item 8): not listed yet.
+    achievementId = String((item.custom as { achievement_id: string }).achievement_id);
+    expect(await createAchievementRepository(sello.db).findById(achievementId)).toMatchObject({ name: 'Laboratorio seguro', confirmedAt: null });
     expect(item).toMatchObject({
       type: 'ltiResourceLink',
       title: 'Laboratorio seguro',
@@ -175,6 +174,8 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     );
     expect(new URL(landed.url).pathname).toBe('/app/learner');
     expect(landed.text).toContain('Mis insignias');
+    // The launch of the link proves the LMS saved the activity: the draft is kept.
+    expect((await createAchievementRepository(sello.db).findById(achievementId))!.confirmedAt).toBeInstanceOf(Date);
     const context = (await createContextRepository(sello.db).findByLmsId(platform.id, 'course-a'))!;
     const link = await createAchievementRepository(sello.db).findLink(achievementId, context.id);
     expect(link).toMatchObject({ resourceLinkId: deepLinkedResourceLink, lineItemUrl: expect.stringContaining(`${lms.url}/courses/course-a/lineitems/`) });

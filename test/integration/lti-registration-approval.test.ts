@@ -117,8 +117,10 @@ describe('Dynamic Registration of an LMS Sello already knows', () => {
     impostor.issuer = lms.issuer;
     impostor.clientId = known.clientId;
     const page = await createBrowser().get(registerUrl(sello, `${impostor.url}/openid`));
-    expect(page.status).toBe(400);
-    expect(codeOf(page)).toBe('invalid_openid_configuration');
+    // Anonymous callers get one answer for every failed target (issue 10, finding 3); the admin sees why.
+    expect(page.status).toBe(502);
+    expect(codeOf(page)).toBe('lti_registration_failed');
+    expect(sello.lti.registrationFailures.list()[0]).toMatchObject({ code: 'invalid_openid_configuration' });
     expect(impostor.registrations).toBe(0);
     expect(await createPlatformRepository(sello.db).findById(known.id)).toMatchObject({
       status: 'active',

@@ -32,6 +32,7 @@ describe('registering platforms', () => {
     const { rows } = await sello.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM lti_store WHERE collection = 'platform'`);
     return Number(rows[0]!.n);
   };
+  const lastFailure = () => sello.lti.registrationFailures.list()[0];
 
   beforeAll(async () => {
     lms = await startSandboxLms({ productFamily: 'canvas' });
@@ -50,8 +51,10 @@ describe('registering platforms', () => {
 
   it('refuses a malformed openid_configuration URL and registers nothing', async () => {
     const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=not-a-url`);
-    expect(page.status).toBe(400);
-    expect(codeOf(page)).toBe('invalid_openid_configuration');
+    // Every failed target gets the same answer (issue 10, finding 3); the reason is kept for the admin.
+    expect(page.status).toBe(502);
+    expect(codeOf(page)).toBe('lti_registration_failed');
+    expect(lastFailure()).toMatchObject({ code: 'invalid_openid_configuration' });
     expect(await storedPlatforms()).toBe(0);
   });
 
@@ -60,7 +63,8 @@ describe('registering platforms', () => {
     await gone.close();
     const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(`${gone.url}/openid`)}`);
     expect(page.status).toBe(502);
-    expect(codeOf(page)).toBe('lti_registration_unreachable');
+    expect(codeOf(page)).toBe('lti_registration_failed');
+    expect(lastFailure()).toMatchObject({ code: 'lti_registration_unreachable', reason: expect.stringContaining('ECONNREFUSED') });
     expect(await storedPlatforms()).toBe(0);
     expect(await createPlatformRepository(sello.db).list()).toEqual([]);
   });
@@ -71,8 +75,9 @@ describe('registering platforms', () => {
     try {
       for (const server of [notJson, partial]) {
         const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(`${server.url}/openid`)}`);
-        expect(page.status).toBe(400);
-        expect(codeOf(page)).toBe('invalid_openid_configuration');
+        expect(page.status).toBe(502);
+        expect(codeOf(page)).toBe('lti_registration_failed');
+        expect(lastFailure()).toMatchObject({ code: 'invalid_openid_configuration' });
       }
       expect(await storedPlatforms()).toBe(0);
     } finally {
@@ -92,8 +97,9 @@ describe('registering platforms', () => {
     });
     try {
       const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(`${elsewhere.url}/openid`)}`);
-      expect(page.status).toBe(400);
-      expect(codeOf(page)).toBe('invalid_openid_configuration');
+      expect(page.status).toBe(502);
+      expect(codeOf(page)).toBe('lti_registration_failed');
+      expect(lastFailure()).toMatchObject({ code: 'invalid_openid_configuration' });
       expect(await storedPlatforms()).toBe(0);
     } finally {
       await elsewhere.close();
@@ -105,8 +111,9 @@ describe('registering platforms', () => {
       `${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=expired`,
     );
     expect(page.status).toBe(502);
-    expect(codeOf(page)).toBe('lti_registration_unreachable');
-    expect(page.text).toContain('401');
+    expect(codeOf(page)).toBe('lti_registration_failed');
+    expect(page.text).not.toContain('401');
+    expect(lastFailure()).toMatchObject({ code: 'lti_registration_unreachable', reason: expect.stringContaining('401') });
     expect(await storedPlatforms()).toBe(0);
   });
 

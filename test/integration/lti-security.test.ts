@@ -140,6 +140,74 @@ describe('LTI launches that must be refused', () => {
     expect(codeOf(landed)).toBe('lti_audience_invalid');
   });
 
+  // Issue 10, finding 9: what ltijs let through, refused per the Security Framework 5.1.3.
+  const contextCount = async () => Number((await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM contexts')).rows[0]!.n);
+  const nowS = () => Math.floor(Date.now() / 1000);
+
+  it('refuses an id_token without an expiry (exp)', async () => {
+    const { landed } = await launch({ userSub: 'teacher-a', courseId: 'course-a', tamper: (claims) => void delete claims.exp });
+    expect(landed.status).toBe(401);
+    expect(codeOf(landed)).toBe('lti_token_expired');
+  });
+
+  it('refuses an id_token issued an hour in the future, and accepts one a few seconds ahead (clock skew)', async () => {
+    const { landed } = await launch({
+      userSub: 'teacher-a',
+      courseId: 'course-a',
+      tamper: (claims) => {
+        claims.iat = nowS() + 3600;
+        claims.exp = nowS() + 3900;
+      },
+    });
+    expect(landed.status).toBe(401);
+    expect(codeOf(landed)).toBe('lti_token_invalid');
+    const skewed = await launch({ userSub: 'teacher-a', courseId: 'course-a', tamper: (claims) => void (claims.iat = nowS() + 20) });
+    expect(skewed.landed.status).toBe(200);
+  });
+
+  it('refuses an audience array without azp, and one with an audience Sello does not hold', async () => {
+    for (const tamper of [
+      (claims: Record<string, unknown>) => {
+        claims.aud = [registration.clientId, registration.clientId];
+        delete claims.azp;
+      },
+      (claims: Record<string, unknown>) => {
+        claims.aud = [registration.clientId, 'someone-else'];
+        claims.azp = registration.clientId;
+      },
+    ]) {
+      const { landed } = await launch({ userSub: 'teacher-a', courseId: 'course-a', tamper });
+      expect(landed.status).toBe(401);
+      expect(codeOf(landed)).toBe('lti_audience_invalid');
+    }
+  });
+
+  it('refuses roles given as a text instead of an array', async () => {
+    const { landed } = await launch({
+      userSub: 'learner-a',
+      courseId: 'course-a',
+      tamper: (claims) => void (claims['https://purl.imsglobal.org/spec/lti/claim/roles'] = ROLE.instructor),
+    });
+    expect(landed.status).toBe(400);
+    expect(codeOf(landed)).toBe('lti_claims_invalid');
+  });
+
+  it('refuses a context id over 255 characters, or of 100 KB, and stores nothing', async () => {
+    const before = await contextCount();
+    for (const id of ['c'.repeat(256), 'c'.repeat(100 * 1024)]) {
+      const { landed } = await launch({
+        userSub: 'teacher-a',
+        courseId: 'course-a',
+        tamper: (claims) => {
+          (claims['https://purl.imsglobal.org/spec/lti/claim/context'] as { id: string }).id = id;
+        },
+      });
+      expect(landed.status).toBe(400);
+      expect(codeOf(landed)).toBe('lti_claims_invalid');
+    }
+    expect(await contextCount()).toBe(before);
+  });
+
   it('refuses a launch from a deployment the platform did not register', async () => {
     const { landed } = await launch({
       userSub: 'teacher-a',

@@ -11,6 +11,9 @@ import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { testKek } from '../support/config.ts';
 import { OutcomeError } from '../../src/outcomes/outcome-error.ts';
+import { syncConnectorRoster } from '../../src/outcomes/connector-roster.ts';
+import { createUserRepository } from '../../src/storage/user-repository.ts';
+import { createEnrollmentRepository } from '../../src/storage/enrollment-repository.ts';
 
 let db: TestDatabase;
 let moodle: FakeMoodle;
@@ -122,5 +125,22 @@ describe('Moodle web services connector', () => {
       now: () => new Date(),
     });
     expect(report.sources.moodle!.error).toMatch(/invalidtoken/);
+  });
+
+  it('brings every enrolled learner with name and email from core_enrol_get_enrolled_users, page by page', async () => {
+    // 250 members: two pages of 200; learner 1001 has no Sello row before (never launched).
+    moodle.courses.get(42)!.users = [7, 8, 9, ...Array.from({ length: 247 }, (_, i) => 1001 + i)];
+    moodle.courses.get(42)!.profiles = new Map([[1001, { fullname: 'Nadia Quiet', email: 'nadia@moodle.example' }]]);
+    const connector = (await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId))!;
+    const before = moodle.calls.length;
+    const report = await syncConnectorRoster({ db, connector, context: { id: course.contextId, platformId: course.platformId, lmsContextId: '42' }, fetch });
+    expect(report).toEqual({ members: 250, requeued: 0 });
+    expect(moodle.calls.slice(before).map((call) => [call.wsfunction, call.params['options[0][value]']])).toEqual([
+      ['core_enrol_get_enrolled_users', '0'],
+      ['core_enrol_get_enrolled_users', '200'],
+    ]);
+    const nadia = await createUserRepository(db).findBySub(course.platformId, '1001');
+    expect(nadia).toMatchObject({ name: 'Nadia Quiet', email: 'nadia@moodle.example' });
+    expect((await createEnrollmentRepository(db).find(course.contextId, nadia!.id))!.roles).toEqual(['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner']);
   });
 });

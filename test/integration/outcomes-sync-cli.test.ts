@@ -86,7 +86,8 @@ describe('sello sync', () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
     expect(report.context.lmsContextId).toBe('42');
-    expect(report.sources).toEqual({ moodle: { batches: 2 } });
+    // The connector's roster (core_enrol_get_enrolled_users) is read first, then its grades.
+    expect(report.sources).toEqual({ moodleRoster: { batches: 1 }, moodle: { batches: 2 } });
     expect(report.total).toEqual({ received: 4, changed: 2, queued: 2, unknownContext: 0 });
 
     const human = await sello(['sync', '--context', '42']);

@@ -25,6 +25,16 @@ describe('loadConfig', () => {
     expect(config.lti.dynamicRegistrationAutoApprove).toBe(false);
   });
 
+  it('reaches private addresses only on the embedded database outside production, unless OUTBOUND_ALLOW_PRIVATE says otherwise', () => {
+    const production = { NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(24), SELLO_KEK: 'ab'.repeat(32), PUBLIC_URL: 'https://sello.example.edu' };
+    expect(loadConfig({}).outbound.allowPrivate).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/sello' }).outbound.allowPrivate).toBe(false);
+    expect(loadConfig(production).outbound.allowPrivate).toBe(false);
+    expect(loadConfig({ ...production, OUTBOUND_ALLOW_PRIVATE: 'true' }).outbound.allowPrivate).toBe(true);
+    expect(loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'false' }).outbound.allowPrivate).toBe(false);
+    expect(() => loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'maybe' })).toThrowError(/OUTBOUND_ALLOW_PRIVATE/);
+  });
+
   it('names the bad variable and the reason', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(/PORT: Expected number/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL: must start with postgres/);

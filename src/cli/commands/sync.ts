@@ -19,6 +19,7 @@ import { resolveSecrets } from '../../storage/secrets.ts';
 import { createLti } from '../../lti/provider.ts';
 import { createPageRenderer } from '../../web/views.ts';
 import { createCourseSync } from '../../issuance/start-issuance.ts';
+import { createOutboundFetch } from '../../outbound/outbound-fetch.ts';
 import { OutcomeError } from '../../outcomes/outcome-error.ts';
 import { resolveCourse } from '../../outcomes/resolve-course.ts';
 import type { SyncContextReport } from '../../outcomes/sync-context.ts';
@@ -120,7 +121,12 @@ export function register(program: Command): void {
       try {
         const context = await resolveCourse(db, options.context);
         const tty = process.stderr.isTTY && !options.json;
-        const sync = createCourseSync({ db, kek: secrets.keyEncryptionKey, ltiServices: lti.services });
+        const sync = createCourseSync({
+          db,
+          kek: secrets.keyEncryptionKey,
+          ltiServices: lti.services,
+          fetch: createOutboundFetch({ allowPrivate: config.outbound.allowPrivate }),
+        });
         const report = await sync(context.id, (progress) => {
           if (!tty) return;
           const width = 20;

@@ -17,6 +17,7 @@ import type { Database } from '../../storage/database.ts';
 import { createAwardRepository } from '../../storage/award-repository.ts';
 import { createJobRepository } from '../../storage/job-repository.ts';
 import { awardManually, revokeManually } from '../../issuance/manual-award.ts';
+import { queueCourseEvaluation } from '../../issuance/evaluate-course.ts';
 import { IssuanceError } from '../../issuance/issuance-error.ts';
 import { requireAdminToken } from '../admin-auth.ts';
 import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
@@ -129,6 +130,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
   const achievements = createAchievementRepository(db);
   const awards = createAwardRepository(db);
   const outcomes = createOutcomeRepository(db);
+  const jobs = createJobRepository(db);
 
   const render = async (res: Response, status: number, data: { achievement?: Achievement | null; form: AchievementForm; problems?: string[]; message?: string }) => {
     const launch = res.locals.launch as Launch;
@@ -136,6 +138,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
     const activities = await outcomes.listActivities(launch.contextId);
     const awardList = data.achievement ? await awards.listForAchievement(data.achievement.id) : [];
     const learners = data.achievement ? await listCourseLearners(db, launch.contextId) : [];
+    const parked = data.achievement ? await parkedLines(data.achievement, locale) : [];
     res
       .status(status)
       .type('html')
@@ -161,10 +164,32 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
               reason: award.reason ?? award.revokeReason ?? '',
             })),
             learners: learners.map((learner) => ({ id: learner.id, label: learner.name ?? learner.email ?? learner.sub })),
+            parked,
           },
           locale,
         ),
       );
+  };
+
+  /** What waits, and why, in words an instructor can act on (one line per learner; one for the criteria). */
+  const parkedLines = async (achievement: Achievement, locale: Locale): Promise<string[]> => {
+    const rows = await jobs.listParkedForAchievement(achievement.id);
+    const lines: string[] = [];
+    // The course's evaluations wait for whichever achievement's criteria broke: say it on that one's page.
+    const criteria = rows.filter((row) => row.reason === 'criteria_invalid');
+    let broken = false;
+    try {
+      validateCriteria({ criteria: achievement.criteria });
+    } catch {
+      broken = true;
+    }
+    if (criteria.length > 0 && broken) lines.push(translate(locale, 'iss.parked.criteria_invalid', { count: criteria.length }));
+    for (const row of rows) {
+      if (row.reason === 'criteria_invalid') continue;
+      const reason = ['recipient_unreachable', 'credential_invalid'].includes(row.reason) ? row.reason : 'attempts_exhausted';
+      lines.push(translate(locale, `iss.parked.${reason}`, { learner: row.learner ?? '?' }));
+    }
+    return lines;
   };
 
   const formOf = (body: Record<string, unknown> | undefined): AchievementForm => ({
@@ -237,6 +262,9 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
       inLanguage: res.locals.locale,
       createdBy: `lti:${launch.platformId}:${launch.userId}`,
     });
+    // Learners who already qualify get the badge now, not at their next grade change.
+    await queueCourseEvaluation({ db, contextId: launch.contextId });
+    poke?.();
     res.redirect(303, `/app/achievements/${created.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
   });
 
@@ -263,6 +291,8 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
       criteriaNarrative: renderNarratives({ criteria, activityNames: names }),
       belowCriteriaPolicy: form.policy,
     });
+    await queueCourseEvaluation({ db, contextId: launch.contextId });
+    poke?.();
     res.redirect(303, `/app/achievements/${achievement.id}/edit?ltik=${encodeURIComponent(launch.ltik)}&saved=1`);
   });
 

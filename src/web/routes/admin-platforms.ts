@@ -14,7 +14,7 @@ import { translate } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 
 export interface AdminPlatformsDependencies {
-  lti: Pick<Lti, 'registry' | 'invites'>;
+  lti: Pick<Lti, 'registry' | 'invites'> & Partial<Pick<Lti, 'registrationFailures'>>;
   adminToken: string;
   publicUrl: string;
   pages: PageRenderer;
@@ -30,7 +30,13 @@ export function adminPlatformsRouter({ lti, adminToken, publicUrl, pages }: Admi
   });
 
   router.get('/admin/api/platforms', admin, async (_req, res) => {
-    res.json({ platforms: await lti.registry.list(), requests: await lti.registry.listRequests(), tool: endpoints });
+    res.json({
+      platforms: await lti.registry.list(),
+      requests: await lti.registry.listRequests(),
+      tool: endpoints,
+      // The reasons of failed Dynamic Registrations, which the anonymous endpoint does not tell.
+      registrationFailures: lti.registrationFailures?.list() ?? [],
+    });
   });
 
   /**

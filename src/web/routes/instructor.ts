@@ -10,6 +10,7 @@ import { createContextRepository } from '../../storage/context-repository.ts';
 import { createLtiViewRepository } from '../../storage/lti-view-repository.ts';
 import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import type { Lti } from '../../lti/provider.ts';
+import { queueCourseEvaluation } from '../../issuance/evaluate-course.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
 import type { SyncContextReport } from '../../outcomes/sync-context.ts';
@@ -59,6 +60,8 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
   const respond = async (res: Response, achievement: Achievement) => {
     const launch = res.locals.launch as Launch;
     await achievements.link({ achievementId: achievement.id, contextId: launch.contextId, resourceLinkId: null, lineItemUrl: null });
+    // An existing achievement attached here awards those of this course who already qualify.
+    await queueCourseEvaluation({ db, contextId: launch.contextId });
     const response = await lti.deepLinkingResponse({
       ltik: launch.ltik,
       achievements: [achievement],
@@ -91,7 +94,12 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
           canSync: Boolean(syncNow),
           synced,
           lastSyncedAt: course?.lastSyncedAt ? new Date(course.lastSyncedAt).toISOString().slice(0, 16).replace('T', ' ') : null,
-          achievements: list.map((a) => ({ id: a.id, name: a.name, awards: awards.get(a.id) ?? 0 })),
+          achievements: list.map((a) => ({
+            id: a.id,
+            name: a.name,
+            awards: awards.get(a.id) ?? 0,
+            duplicateName: list.filter((b) => b.name.trim().toLowerCase() === a.name.trim().toLowerCase()).length > 1,
+          })),
         },
         res.locals.locale,
       ),
@@ -147,17 +155,34 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
       await renderPicker(res, 400, { form, message: translate(res.locals.locale, 'lti.achievement.imageInvalid') });
       return;
     }
+    // The same name twice in one course is most often a second "Create" after a
+    // cancelled one: say so, and offer the one that exists, unless the instructor insists.
+    const sameName = await achievements.findByNameInContext(launch.contextId, name);
+    const draft = sameName.find((a) => a.confirmedAt === null && a.contextId === launch.contextId);
+    const existing = sameName.find((a) => a.confirmedAt !== null);
+    if (existing && !draft && body.confirmDuplicate !== '1') {
+      await renderPicker(res, 409, {
+        form,
+        duplicate: { id: existing.id, name: existing.name },
+        message: translate(res.locals.locale, 'lti.deeplink.duplicate', { name: existing.name }),
+      });
+      return;
+    }
+    // Created as a draft: nothing is listed, public or issued from until the LMS shows it
+    // saved the activity (a launch of the link, or its line item); a draft the LMS never
+    // saved is purged. A second "Create" of the same name reuses the draft.
     const platform = (await platforms.findById(launch.platformId))!;
-    const user = launch.userId;
-    const achievement = await achievements.create({
-      issuerId: platform.issuerId,
-      contextId: launch.contextId,
-      name,
-      description,
-      imageUrl: imageUrl || null,
-      inLanguage: launch.locale,
-      createdBy: user,
-    });
+    const achievement = draft
+      ? ((await achievements.update(draft.id, { description, imageUrl: imageUrl || null })) ?? draft)
+      : await achievements.createDraft({
+          issuerId: platform.issuerId,
+          contextId: launch.contextId,
+          name,
+          description,
+          imageUrl: imageUrl || null,
+          inLanguage: launch.locale,
+          createdBy: launch.userId,
+        });
     await respond(res, achievement);
   });
 

@@ -16,6 +16,8 @@ export interface LearnerProgressView {
     earned: boolean;
     revoked: boolean;
     credentialUrl: string | null;
+    /** Earned, credential not yet signed (e.g. waiting for the learner's email). */
+    pending: boolean;
     lines: Array<{ text: string; met: boolean }>;
   }>;
 }
@@ -48,6 +50,7 @@ export function createLearnerProgress({ db, now = () => new Date() }: { db: Data
           earned,
           revoked: award?.state === 'revoked',
           credentialUrl: earned && award?.credentialId ? `/credentials/${encodeURIComponent(award.credentialId)}` : null,
+          pending: earned && !award?.credentialId,
           lines,
         };
       }),

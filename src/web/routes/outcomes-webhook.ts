@@ -114,6 +114,8 @@ export function outcomesWebhookRouter({ db, kek, bodyLimit, now = () => new Date
       platform: platformId,
       context: item.context,
       learner: item.learner,
+      learnerName: item.learnerName,
+      learnerEmail: item.learnerEmail,
       activity: item.activity,
       activityName: item.activityName,
       score: item.score ?? null,

@@ -8,7 +8,7 @@ import type { GradebookPoster, PostBadgeParameters } from '../../../src/issuance
 export interface RecordingGradebook extends GradebookPoster {
   posts: PostBadgeParameters[];
   /** Current score per `lineItemUrl|sub`. */
-  scores: Map<string, { scoreGiven: number; comment: string; timestamp: string }>;
+  scores: Map<string, { earned: boolean; comment: string; timestamp: string }>;
   /** Makes the next `n` posts fail like an unreachable LMS. */
   failNext(n: number): void;
 }
@@ -28,7 +28,7 @@ export function createRecordingGradebook(): RecordingGradebook {
       }
       gradebook.posts.push(parameters);
       gradebook.scores.set(`${parameters.lineItemUrl}|${parameters.learner.sub}`, {
-        scoreGiven: parameters.scoreGiven,
+        earned: parameters.earned,
         comment: parameters.comment,
         timestamp: parameters.timestamp.toISOString(),
       });

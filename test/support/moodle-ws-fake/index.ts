@@ -4,7 +4,8 @@
  * from the query string and, on a POST, from an `application/x-www-form-urlencoded` body,
  * the body winning (Moodle's REST server reads `array_merge($_GET, $_POST)`, and PHP fills
  * `$_POST` only from a form-encoded POST body); errors as HTTP 200 with Moodle's exception
- * JSON. Implements the three functions Sello's connector uses, over an in-memory course.
+ * JSON. Implements the functions Sello's connector uses, over an in-memory course;
+ * `core_enrol_get_enrolled_users` pages with the `limitfrom` / `limitnumber` options.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +28,8 @@ export interface FakeMoodleCourse {
   /** userid → course total, when set. */
   courseTotals: Map<number, number>;
   users: number[];
+  /** userid → name and email (default `Moodle User <id>`, `user<id>@moodle.example`), for the roster. */
+  profiles?: Map<number, { fullname: string; email: string }>;
 }
 
 export interface FakeMoodle {
@@ -161,6 +164,22 @@ export async function startFakeMoodle({ token = 'moodle-ws-token-1' }: { token?:
         })),
         warnings: [],
       };
+    },
+    core_enrol_get_enrolled_users(params) {
+      const course = courses.get(Number(params.courseid));
+      if (!course) return exception('invalidrecord', "Can't find data record in database table course.", 'dml_missing_record_exception');
+      const option = (name: string) => {
+        for (let i = 0; params[`options[${i}][name]`] !== undefined; i += 1) if (params[`options[${i}][name]`] === name) return params[`options[${i}][value]`];
+        return undefined;
+      };
+      const from = Number(option('limitfrom') ?? 0);
+      const limit = Number(option('limitnumber') ?? 0);
+      const members = course.users.map((id) => {
+        const profile = course.profiles?.get(id) ?? { fullname: `Moodle User ${id}`, email: `user${id}@moodle.example` };
+        const [firstname, ...rest] = profile.fullname.split(' ');
+        return { id, username: `user${id}`, fullname: profile.fullname, firstname, lastname: rest.join(' '), email: profile.email, roles: [{ roleid: 5, name: '', shortname: 'student', sortorder: 0 }] };
+      });
+      return limit > 0 ? members.slice(from, from + limit) : members.slice(from);
     },
     core_completion_get_activities_completion_status(params) {
       const course = courses.get(Number(params.courseid));

@@ -9,7 +9,11 @@
  * - token endpoint verifying the tool's signed client assertion (RFC 7523) and scopes;
  * - Deep Linking return verifying the tool's signed response;
  * - AGS line items / scores / results with Moodle's validation rules and `rel="next"` paging;
- * - NRPS memberships with paging and a `differences` link.
+ *   a score without `scoreGiven` stores an empty grade with the comment as feedback, and
+ *   a score not newer than the grade held is refused with 409, as Moodle does;
+ * - the course's own grade items (a quiz), which AGS does not list, as in Moodle, and the
+ *   course total computed as Moodle's natural aggregation does (`courseTotal`);
+ * - NRPS memberships with paging and a `differences` link that lists what changed since.
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -83,6 +87,8 @@ export interface ResultRecord {
   resultMaximum?: number;
   comment?: string;
   timestamp: string;
+  /** When the LMS last changed the grade (Moodle's `timemodified`, epoch ms): a score must be newer. */
+  timeModified?: number;
   activityProgress: string;
   gradingProgress: string;
   extensions: Record<string, unknown>;
@@ -124,6 +130,8 @@ export interface Sandbox {
   results: Map<string, ResultRecord>;
   /** Every score accepted, in order (the grade history); `results` keeps the latest per learner and line item. */
   scores: ResultRecord[];
+  /** The course's own grade items (quizzes, assignments): in the total, never listed by AGS. */
+  gradeItems: Map<string, { id: string; courseId: string; name: string; max: number; grades: Map<string, number> }>;
   deepLinkReturns: DeepLinkReturn[];
   /** Every request the sandbox answered, for assertions (method, path, status). */
   log: Array<{ method: string; path: string; status: number }>;
@@ -139,6 +147,18 @@ export interface Sandbox {
   addUser(user: Partial<SandboxUser> & { sub: string }): SandboxUser;
   addCourse(course: { id: string; title: string; label?: string }): SandboxCourse;
   enroll(courseId: string, sub: string, roles: string[]): void;
+  /** Removes a member (NRPS differences then list them as `Deleted`). */
+  unenroll(courseId: string, sub: string): void;
+  /** Adds one of the course's own grade items (a quiz): counts in the total, not in AGS. */
+  addGradeItem(item: { courseId: string; id: string; name: string; max: number }): void;
+  /** An instructor grades a learner on a course grade item. */
+  setGrade(itemId: string, sub: string, grade: number): void;
+  /**
+   * The learner's course total as Moodle's natural aggregation with "exclude empty grades"
+   * computes it: the sum of the grades of every grade item (AGS line items included) that
+   * has a grade for the learner, over the sum of those items' maximums.
+   */
+  courseTotal(courseId: string, sub: string): { grade: number; max: number };
   /** The tool's login initiation request for a launch (URL, or URL + form for POST). */
   initiateLaunch(options: LaunchOptions): { url: string; form?: Record<string, string> };
   /** Makes the next `count` requests to paths matching `pattern` answer `status`. */
@@ -207,6 +227,12 @@ export async function startSandboxLms(
   const usedNonces = new Set<string>();
   const toolJwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const failures: Array<{ pattern: RegExp; status: number; count: number; retryAfter?: string }> = [];
+  // Roster changes per course (sub → when), for NRPS `differences`; removed members stay as Deleted.
+  const memberChanges = new Map<string, Map<string, { at: number; deleted: boolean }>>();
+  const changeOf = (courseId: string) => memberChanges.get(courseId) ?? memberChanges.set(courseId, new Map()).get(courseId)!;
+  let lastChange = 0;
+  // Strictly increasing, so a change in the same millisecond as a roster read is still after it.
+  const changeTime = () => (lastChange = Math.max(Date.now(), lastChange + 1));
 
   const sandbox: Sandbox = {
     url,
@@ -217,6 +243,7 @@ export async function startSandboxLms(
     lineItems: new Map(),
     results: new Map(),
     scores: [],
+    gradeItems: new Map(),
     deepLinkReturns: [],
     log: [],
     tokensIssued: 0,
@@ -262,6 +289,30 @@ export async function startSandboxLms(
     },
     enroll(courseId, sub, roles) {
       sandbox.courses.get(courseId)!.members.set(sub, roles);
+      changeOf(courseId).set(sub, { at: changeTime(), deleted: false });
+    },
+    unenroll(courseId, sub) {
+      sandbox.courses.get(courseId)!.members.delete(sub);
+      changeOf(courseId).set(sub, { at: changeTime(), deleted: true });
+    },
+    addGradeItem(item) {
+      sandbox.gradeItems.set(item.id, { ...item, grades: new Map() });
+    },
+    setGrade(itemId, sub, grade) {
+      sandbox.gradeItems.get(itemId)!.grades.set(sub, grade);
+    },
+    courseTotal(courseId, sub) {
+      const graded: Array<{ grade: number; max: number }> = [];
+      for (const item of sandbox.gradeItems.values()) {
+        const grade = item.grades.get(sub);
+        if (item.courseId === courseId && grade !== undefined) graded.push({ grade, max: item.max });
+      }
+      for (const item of sandbox.lineItems.values()) {
+        const result = sandbox.results.get(`${item.id}/results/${encodeURIComponent(sub)}`);
+        // An empty grade (a score without scoreGiven) counts in no total.
+        if (item.courseId === courseId && result?.resultScore !== undefined) graded.push({ grade: result.resultScore, max: item.scoreMaximum });
+      }
+      return { grade: graded.reduce((sum, g) => sum + g.grade, 0), max: graded.reduce((sum, g) => sum + g.max, 0) };
     },
     initiateLaunch(launch) {
       const registration = sandbox.registrations.get(launch.clientId);
@@ -679,25 +730,49 @@ export async function startSandboxLms(
       }
       const resultId = `${item.id}/results/${encodeURIComponent(String(s.userId))}`;
       const previous = sandbox.results.get(resultId);
-      if (previous && Date.parse(previous.timestamp) > Date.parse(String(s.timestamp))) {
-        fail(409, 'a newer score exists');
+      // Moodle (scores.php): "Refusing score with an earlier timestamp" when the grade's
+      // timemodified >= the score's timestamp, so the very same score twice is refused too.
+      if (previous?.timeModified !== undefined && previous.timeModified >= Date.parse(String(s.timestamp))) {
+        fail(409, 'Refusing score with an earlier timestamp');
       }
+      // Moodle (save_grade_item): with scoreGiven the grade's timemodified is the score's
+      // timestamp; without it the grade is empty and timemodified becomes "now" when the
+      // feedback changed (grade_item::update_raw_grade / update_final_grade).
+      const comment = typeof s.comment === 'string' && s.comment !== '' ? s.comment : undefined;
+      const timeModified =
+        s.scoreGiven !== undefined
+          ? Date.parse(String(s.timestamp))
+          : !previous || previous.comment !== comment || previous.resultScore !== undefined
+            ? Date.now()
+            : previous.timeModified;
       const extensions: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(s)) if (key.startsWith('https://')) extensions[key] = value;
       const result: ResultRecord = {
         id: resultId,
         scoreOf: item.id,
         userId: String(s.userId),
-        resultScore: s.scoreGiven as number | undefined,
-        resultMaximum: s.scoreMaximum as number | undefined,
-        comment: s.comment as string | undefined,
+        resultScore: s.scoreGiven === undefined ? undefined : (s.scoreGiven as number) * (item.scoreMaximum / (s.scoreMaximum as number)),
+        resultMaximum: s.scoreGiven === undefined ? undefined : item.scoreMaximum,
+        comment,
         timestamp: String(s.timestamp),
+        timeModified,
         activityProgress: String(s.activityProgress),
         gradingProgress: String(s.gradingProgress),
         extensions,
       };
       sandbox.results.set(resultId, result);
       sandbox.scores.push(result);
+      res.status(204).end();
+    }),
+  );
+
+  app.delete(
+    '/courses/:course/lineitems/:item',
+    wrap((req, res) => {
+      authorize(req, SCOPES.lineItem);
+      const item = lineItemOf(req);
+      sandbox.lineItems.delete(item.id);
+      for (const [id, result] of sandbox.results) if (result.scoreOf === item.id) sandbox.results.delete(id);
       res.status(204).end();
     }),
   );
@@ -709,7 +784,12 @@ export async function startSandboxLms(
       const item = lineItemOf(req);
       const all = [...sandbox.results.values()]
         .filter((r) => r.scoreOf === item.id && (!req.query.user_id || r.userId === req.query.user_id))
-        .map((r) => ({ id: r.id, scoreOf: r.scoreOf, userId: r.userId, resultScore: r.resultScore, resultMaximum: r.resultMaximum, comment: r.comment }));
+        // Moodle (result_for_json) shows the score, maximum and comment only of a non-empty grade.
+        .map((r) =>
+          r.resultScore === undefined
+            ? { id: r.id, userId: r.userId }
+            : { id: r.id, scoreOf: r.scoreOf, userId: r.userId, resultScore: r.resultScore, resultMaximum: r.resultMaximum, comment: r.comment },
+        );
       res.type('application/vnd.ims.lis.v2.resultcontainer+json').send(JSON.stringify(page(req, res, all)));
     }),
   );
@@ -723,11 +803,20 @@ export async function startSandboxLms(
       if (!String(req.get('accept') ?? '').includes('application/vnd.ims.lti-nrps.v2.membershipcontainer+json')) {
         fail(406, 'accept application/vnd.ims.lti-nrps.v2.membershipcontainer+json');
       }
-      const members = [...course.members.entries()].map(([sub, roles]) => {
+      const since = req.query.since === undefined ? null : Number(req.query.since);
+      const changes = changeOf(course.id);
+      const member = (sub: string, roles: string[], status: 'Active' | 'Deleted') => {
         const user = sandbox.users.get(sub)!;
-        return { status: 'Active', user_id: sub, roles, name: user.name, given_name: user.givenName, family_name: user.familyName, email: user.email };
-      });
-      const differences = `<${url}/courses/${course.id}/memberships?since=${Date.now()}>; rel="differences"`;
+        return { status, user_id: sub, roles, name: user.name, given_name: user.givenName, family_name: user.familyName, email: user.email };
+      };
+      // `since`: only the members changed after that time, removed ones as Deleted.
+      const members =
+        since === null
+          ? [...course.members.entries()].map(([sub, roles]) => member(sub, roles, 'Active'))
+          : [...changes.entries()]
+              .filter(([, change]) => change.at > since)
+              .map(([sub, change]) => member(sub, course.members.get(sub) ?? [], change.deleted ? 'Deleted' : 'Active'));
+      const differences = `<${url}/courses/${course.id}/memberships?since=${lastChange}>; rel="differences"`;
       const shown = page(req, res, members);
       const isLast = !(res.get('link') ?? '').includes('rel="next"');
       if (isLast) res.set('link', [res.get('link'), differences].filter(Boolean).join(', '));

@@ -36,6 +36,8 @@ export async function startTestSello({
   sleep,
   syncNow,
   onLaunch,
+  registration = { failureAnswerMs: 0 },
+  outbound,
 }: {
   env?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
@@ -43,6 +45,10 @@ export async function startTestSello({
   syncNow?: (deps: { db: TestDatabase; lti: Lti }) => (contextId: string) => Promise<SyncContextReport>;
   /** Runs at each launch after it is recorded (what the issuance capability does in production). */
   onLaunch?: (deps: { db: TestDatabase; lti: Lti }) => NonNullable<LtiHooks['onLaunch']>;
+  /** Dynamic Registration timing; tests answer failures at once unless they measure it. */
+  registration?: { timeoutMs?: number; failureAnswerMs?: number };
+  /** Outbound client limits (timeouts, size). */
+  outbound?: Parameters<typeof createLti>[0]['outbound'];
 } = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
@@ -83,6 +89,8 @@ export async function startTestSello({
     // Tests rotate keys within milliseconds; production waits 30 s between refetches.
     jwks: { cooldownMs: 0 },
     purgeIntervalMs: 0,
+    registration,
+    outbound,
   });
   const sync = syncNow?.({ db, lti });
   launchHook = onLaunch?.({ db, lti });
