@@ -15,7 +15,7 @@ import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { Secrets } from '../storage/secrets.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { refuseMalformedUrl, refuseUnsafeBody } from './untrusted-input.ts';
+import { refuseMalformedUrl, refuseUnsafeBody } from '../untrusted-input.ts';
 import { securityHeaders } from './security-headers.ts';
 import { negotiateLocale } from './i18n.ts';
 import { createPageRenderer, type PageRenderer } from './views.ts';

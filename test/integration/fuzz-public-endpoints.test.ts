@@ -476,12 +476,20 @@ describe('fuzzing every public endpoint', () => {
     };
     const teacherLtik = await launch('prof');
     const learnerLtik = await launch('eva');
+    // A grade from the course's webhook makes quiz1 an activity Sello knows, as criteria need.
+    const graded = await deliverOutcome(url, {
+      platformId,
+      secret: String(secret.body.secret),
+      key: 'seed-1',
+      body: JSON.stringify({ context: 'course-f', learner: 'eva', activity: 'quiz1', activityName: 'Quiz 1', score: 50, max: 100, at: new Date().toISOString() }),
+    });
+    expect(graded.status).toBe(202);
     const created = await request(url)
       .post('/app/achievements/new')
       .type('form')
       .send({ ltik: teacherLtik, name: 'Fuzz badge', description: 'for the fuzzer', criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz1', minPercent: 80 }] }), policy: 'keep' });
     const achievementId = /\/app\/achievements\/([0-9a-f-]{36})\/edit/.exec(created.headers.location ?? '')?.[1];
-    if (!achievementId) throw new Error(`creating the achievement failed: ${created.status} ${created.text.slice(0, 300)}`);
+    if (!achievementId) throw new Error(`creating the achievement failed: ${created.status} ${[...created.text.matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]).join('; ')}`);
     const learnerUserId = (await sello.db.query<{ id: string }>(`SELECT id FROM users WHERE sub = 'eva'`)).rows[0]!.id;
     const awarded = await admin(request(url).post('/api/awards')).send({ achievementId, userId: learnerUserId, reason: 'seed for the fuzzer' });
     expect(awarded.status).toBe(201);

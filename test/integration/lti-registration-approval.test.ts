@@ -118,7 +118,7 @@ describe('Dynamic Registration of an LMS Sello already knows', () => {
     impostor.clientId = known.clientId;
     const page = await createBrowser().get(registerUrl(sello, `${impostor.url}/openid`));
     // Anonymous callers get one answer for every failed target (issue 10, finding 3); the admin sees why.
-    expect(page.status).toBe(502);
+    expect(page.status).toBe(400);
     expect(codeOf(page)).toBe('lti_registration_failed');
     expect(sello.lti.registrationFailures.list()[0]).toMatchObject({ code: 'invalid_openid_configuration' });
     expect(impostor.registrations).toBe(0);

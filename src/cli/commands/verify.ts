@@ -14,7 +14,7 @@ import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../../credentials/did.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport } from '../../credentials/verify.ts';
-import { assertSafeInput } from '../../web/untrusted-input.ts';
+import { assertSafeInput } from '../../untrusted-input.ts';
 
 const FETCH_TIMEOUT_MS = 15_000;
 const MAX_FETCH_BYTES = 2 * 1024 * 1024;
