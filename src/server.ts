@@ -15,6 +15,8 @@ import { buildApp } from './web/app.ts';
 import { openChain, type ChainService } from './chain/open-chain.ts';
 import { createAnchorBatcher } from './chain/anchor-batcher.ts';
 import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
+import { claimIssuerDids } from './chain/issuer-directory.ts';
+import { didWebFromUrl } from './credentials/did.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { createAnchorChecker } from './chain/anchor-checker.ts';
 import { credentialsRouter } from './web/routes/credentials.ts';
@@ -82,21 +84,35 @@ export async function startSello({ config, announce = (line) => console.log(line
 
     // Issuer keys: the default issuer always has a current signing key (and so a DID
     // document) before anything is issued or registered on-chain.
-    const issuerKeys = createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: config.publicUrl });
+    // The DID document names the registry (CAIP-10) once the chain is open.
+    let registryReference: string | null = null;
+    const issuerKeys = createIssuerKeyProvider({
+      db,
+      kek: secrets.keyEncryptionKey,
+      publicUrl: config.publicUrl,
+      registries: () => (registryReference ? [registryReference] : []),
+    });
     await issuerKeys.ensureKey(defaultIssuer.id);
 
     // Chain: replays the embedded journal (or checks the RPC endpoint), deploys the
     // registry at first start, then anchors every credential in the background.
     const chain = await openChain({ config, db, log });
     stops.push(() => chain.close());
+    registryReference = chain.chainReference;
     // One pass at a time: the anchoring loop and key changes both ask for one, and two
     // passes reading the same chain state would send the same revocation twice.
     let keySync: Promise<void> = Promise.resolve();
     const syncIssuerKeys = () =>
       (keySync = keySync
         .catch(() => {})
-        .then(async () => registerIssuerKeys({ chain, keys: await listAllIssuerKeys({ db, publicUrl: config.publicUrl }), log }))
-        .then(() => {}));
+        .then(async () => {
+          const keys = await listAllIssuerKeys({ db, publicUrl: config.publicUrl });
+          await registerIssuerKeys({ chain, keys, log });
+          // The issuer directory binds each DID to this registry; failing to claim never holds anchoring up.
+          await claimIssuerDids({ chain, dids: keys.map((key) => key.issuerDid), tokenIssuer: didWebFromUrl(config.publicUrl), log }).catch(
+            (error: unknown) => log.warn({ err: error }, 'issuer DIDs not yet bound in the issuer directory; retried before each anchor'),
+          );
+        }));
     stops.push(() => keySync.catch(() => {}));
     await syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer keys not yet registered on chain; retried before each anchor'));
     const anchorBatcher = createAnchorBatcher({
@@ -206,6 +222,10 @@ export async function startSello({ config, announce = (line) => console.log(line
     const port = (server.address() as AddressInfo).port;
     const url = config.port === 0 ? config.publicUrl.replace(/:\d+$/, `:${port}`) : config.publicUrl;
     announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${config.chain.kind})`);
+    if (/^http:\/\/(?!localhost[:/]|localhost$|127\.|\[::1\])/.test(config.publicUrl)) {
+      // Cross-site LMS launches need Sello's state cookie back on a form post: HTTPS only.
+      announce('Note: PUBLIC_URL is plain http. An LMS on another site cannot launch Sello (browsers drop its login cookie); serve Sello over HTTPS, or run the LMS on this same host for a trial.');
+    }
 
     let closing: Promise<void> | null = null;
     const close = () =>

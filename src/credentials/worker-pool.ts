@@ -33,7 +33,7 @@ export interface WorkerPoolOptions {
   size: number;
   /** Deadline of one job in a worker, in milliseconds. */
   deadlineMs: number;
-  /** Jobs waiting beyond the busy workers; more are refused at once. Default 16 per worker. */
+  /** Jobs waiting beyond the busy workers; more are refused at once. Default 32 per worker (each holds a parsed body of at most BODY_LIMIT). */
   maxQueue?: number;
   /**
    * How long a job may wait for a free worker, in milliseconds (default 30 s): long
@@ -121,7 +121,7 @@ const workerScript = new URL('../../bin/ts-worker.js', import.meta.url);
 /** Starts no worker until the first job; see the module comment. */
 export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const size = Math.max(1, Math.floor(options.size));
-  const maxQueue = options.maxQueue ?? size * 16;
+  const maxQueue = options.maxQueue ?? size * 32;
   const maxQueueWaitMs = options.maxQueueWaitMs ?? 30_000;
   const slots = new Set<Slot>();
   const queue: Job[] = [];
