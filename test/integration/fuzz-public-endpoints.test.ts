@@ -442,6 +442,8 @@ describe('fuzzing every public endpoint', () => {
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
       ADMIN_TOKEN: ADMIN,
+      // The sandbox LMS listens on the loopback (off by default on PostgreSQL).
+      OUTBOUND_ALLOW_PRIVATE: 'true',
       ...(shared ? { DATABASE_URL: `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${shared.schema}`)}` } : {}),
     });
     sello = await startSello({ config, announce: () => {} });
@@ -471,7 +473,7 @@ describe('fuzzing every public endpoint', () => {
       const browser = createBrowser();
       const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-f' }).url));
       const ltik = new URL(page.url).searchParams.get('ltik');
-      if (!ltik) throw new Error(`launch of ${sub} failed: ${page.status} ${page.url}`);
+      if (!ltik) throw new Error(`launch of ${sub} failed: ${page.status} ${page.url} ${/<section class="error"[\s\S]*?<\/section>/.exec(page.text)?.[0] ?? ""}`);
       return ltik;
     };
     const teacherLtik = await launch('prof');
