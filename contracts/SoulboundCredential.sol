@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
 import {ISoulboundCredential} from "./interfaces/ISoulboundCredential.sol";
@@ -11,14 +12,16 @@ import {ISoulboundCredential} from "./interfaces/ISoulboundCredential.sol";
  * @title SoulboundCredential
  * @notice ERC-721 + ERC-5192 tokens whose id is the credential hash; they never move.
  * @dev Cost: ~49,700 gas per token in batches of 50 (two new storage slots, the owner and
- * the holder's balance, plus `Transfer` and `Locked`). The URI is computed from the base
- * URI and the id instead of stored, which alone would add ~88,000 gas per token.
+ * the holder's balance, plus `Transfer` and `Locked`). The metadata is built by
+ * `tokenURI` from the id and per-registry strings instead of stored per token, which
+ * alone would add ~88,000 gas per token: minting pays nothing for it.
  */
 abstract contract SoulboundCredential is ERC721, AccessControl, IERC5192, ISoulboundCredential {
     /// @notice Role allowed to mint credential tokens.
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
 
     string private _tokenBaseURI;
+    string private _tokenIssuer;
 
     constructor(string memory baseURI) {
         _tokenBaseURI = baseURI;
@@ -55,6 +58,17 @@ abstract contract SoulboundCredential is ERC721, AccessControl, IERC5192, ISoulb
         emit BaseURIUpdated(baseURI);
     }
 
+    /// @inheritdoc ISoulboundCredential
+    function setTokenIssuer(string calldata issuerDid) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _tokenIssuer = issuerDid;
+        emit TokenIssuerUpdated(issuerDid);
+    }
+
+    /// @inheritdoc ISoulboundCredential
+    function tokenIssuer() external view returns (string memory) {
+        return _tokenIssuer;
+    }
+
     /// @inheritdoc IERC5192
     function locked(uint256 tokenId) external view returns (bool) {
         _requireOwned(tokenId);
@@ -62,13 +76,44 @@ abstract contract SoulboundCredential is ERC721, AccessControl, IERC5192, ISoulb
     }
 
     /**
-     * @notice The token's metadata URI: base URI + the credential hash as 0x-prefixed hex.
+     * @notice The token's metadata, built here so that it outlives any server:
+     * `data:application/json;base64,` + `{"name", "description", "credential_hash",
+     * "issuer", "registry" (CAIP-10), "locked": true, "external_url", "attributes"}`.
      * @param tokenId The token id (the credential hash).
-     * @return The URI.
+     * @return The data URI.
      */
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
         _requireOwned(tokenId);
-        return string.concat(_tokenBaseURI, Strings.toHexString(tokenId, 32));
+        string memory hash = Strings.toHexString(tokenId, 32);
+        string memory issuer = Strings.escapeJSON(_tokenIssuer);
+        string memory registry = string.concat(
+            "eip155:",
+            Strings.toString(block.chainid),
+            ":",
+            Strings.toChecksumHexString(address(this))
+        );
+        string memory head = string.concat(
+            '{"name":"',
+            name(),
+            " ",
+            hash,
+            '","description":"Soulbound token of an Open Badges 3.0 credential: its id is the SHA-256 of the signed credential, anchored in this registry.","credential_hash":"',
+            hash,
+            '","issuer":"',
+            issuer,
+            '","registry":"',
+            registry
+        );
+        string memory tail = string.concat(
+            '","locked":true,"external_url":"',
+            Strings.escapeJSON(string.concat(_tokenBaseURI, hash)),
+            '","attributes":[{"trait_type":"issuer","value":"',
+            issuer,
+            '"},{"trait_type":"registry","value":"',
+            registry,
+            '"},{"trait_type":"locked","value":"true"}]}'
+        );
+        return string.concat("data:application/json;base64,", Base64.encode(bytes(string.concat(head, tail))));
     }
 
     /// @notice Always reverts: soulbound tokens have no approvals.

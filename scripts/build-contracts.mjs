@@ -20,12 +20,15 @@ const buildInfoPath = path.join(artifactsDir, 'build-info.json');
 const require = createRequire(import.meta.url);
 
 /** Contracts that get an artifact: the deployable ones. */
-const DEPLOYABLE = ['SelloRegistry'];
+const DEPLOYABLE = ['SelloRegistry', 'IssuerDirectory', 'TrustList'];
 const SOLC_VERSION = '0.8.37';
 const SETTINGS = {
   // Cancun: the oldest EVM OpenZeppelin 5.7 supports and one that most EVM chains run.
   evmVersion: 'cancun',
   optimizer: { enabled: true, runs: 200 },
+  // No metadata hash in the bytecode: IssuerDirectory sits at a CREATE2 address derived
+  // from its creation code on every chain, which must not move when a comment changes.
+  metadata: { bytecodeHash: 'none' },
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 };
 

@@ -71,6 +71,12 @@ const schema = z.object({
   ISSUANCE_MAX_ATTEMPTS: positiveInt.default(8),
   // How long a claimed issuance job stays claimed; a dead process's jobs are taken over after it.
   ISSUANCE_LEASE_S: positiveInt.default(300),
+  // Verification of submitted credentials and presentations (POST /credentials/verify,
+  // /presentations/verify): worker threads (default one per core but one), the deadline
+  // of one verification, and requests per minute per client (0: no limit).
+  VERIFY_WORKERS: positiveInt.max(64).optional(),
+  VERIFY_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
+  VERIFY_RATE_LIMIT: nonNegativeInt.default(60),
   // Test hook of the issuance pipeline (crash tests kill a child Sello at this step);
   // honoured only when NODE_ENV=test.
   SELLO_TEST_CRASH_AT: z.enum(['after_award', 'after_sign', 'after_signed', 'after_post', 'after_posted']).optional(),
@@ -126,6 +132,8 @@ export interface Config {
    */
   outbound: { allowPrivate: boolean };
   outcomes: { syncIntervalS: number };
+  /** `workers` null: one per core but one (see `defaultVerificationWorkers`). */
+  verification: { workers: number | null; timeoutMs: number; rateLimitPerMinute: number };
   issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
 
@@ -211,6 +219,11 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     // machine or network; any other deployment reaches only public addresses unless told.
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? (embeddedDb && !production) },
     outcomes: { syncIntervalS: e.OUTCOMES_SYNC_INTERVAL_S },
+    verification: {
+      workers: e.VERIFY_WORKERS ?? null,
+      timeoutMs: Math.round(e.VERIFY_TIMEOUT_S * 1000),
+      rateLimitPerMinute: e.VERIFY_RATE_LIMIT,
+    },
     issuance: {
       workers: e.ISSUANCE_WORKERS,
       maxAttempts: e.ISSUANCE_MAX_ATTEMPTS,

@@ -34,6 +34,7 @@ export type HttpErrorCode =
   | 'invalid_request'
   | 'unauthorized'
   | 'forbidden'
+  | 'rate_limited'
   | 'internal_error'
   | 'service_unavailable';
 /** Errors raised by the HTTP layer itself (parsing, routing, authentication). */

@@ -17,9 +17,12 @@ import { connectChain } from './chain/chain-connection.ts';
 import { ChainError } from './chain/chain-error.ts';
 import { createAnchorBatcher, type AnchorBatcher } from './chain/anchor-batcher.ts';
 import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
+import { claimIssuerDids } from './chain/issuer-directory.ts';
+import { didWebFromUrl } from './credentials/did.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { createAnchorChecker, type AnchorChecker } from './chain/anchor-checker.ts';
 import { credentialsRouter } from './web/routes/credentials.ts';
+import { createVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/routes/did.ts';
 import { statusRouter } from './web/routes/status.ts';
 import { chainRpcRouter } from './web/routes/chain-rpc.ts';
@@ -87,7 +90,18 @@ export async function startSello({ config, announce = (line) => console.log(line
 
     // Issuer keys: the default issuer always has a current signing key (and so a DID
     // document) before anything is issued or registered on-chain.
-    const issuerKeys = createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: config.publicUrl });
+    // The DID document names the registry (CAIP-10) once the chain is open.
+    // The registry the DID document names: the chain's, once known (see connectChain).
+    let registryReference: () => string | null = () => null;
+    const issuerKeys = createIssuerKeyProvider({
+      db,
+      kek: secrets.keyEncryptionKey,
+      publicUrl: config.publicUrl,
+      registries: () => {
+        const reference = registryReference();
+        return reference ? [reference] : [];
+      },
+    });
     await issuerKeys.ensureKey(defaultIssuer.id);
 
     // Chain: replays the embedded journal (or checks the RPC endpoint), deploys the
@@ -95,6 +109,10 @@ export async function startSello({ config, announce = (line) => console.log(line
     // endpoint that is down does not hold start-up: anchoring begins when it answers.
     const chainConnection = await connectChain({ config, db, log, firstRetryMs: chainRetry.firstMs, maxRetryMs: chainRetry.maxMs });
     stops.push(() => chainConnection.close());
+    registryReference = () => {
+      const reference = chainConnection.reference();
+      return reference ? `eip155:${reference.chainId}:${reference.contract}` : null;
+    };
     // One pass at a time: the anchoring loop and key changes both ask for one, and two
     // passes reading the same chain state would send the same revocation twice.
     let keySync: Promise<void> = Promise.resolve();
@@ -104,9 +122,13 @@ export async function startSello({ config, announce = (line) => console.log(line
         .then(async () => {
           const chain = chainConnection.current();
           if (!chain) return;
-          await registerIssuerKeys({ chain, keys: await listAllIssuerKeys({ db, publicUrl: config.publicUrl }), log });
-        })
-        .then(() => {}));
+          const keys = await listAllIssuerKeys({ db, publicUrl: config.publicUrl });
+          await registerIssuerKeys({ chain, keys, log });
+          // The issuer directory binds each DID to this registry; failing to claim never holds anchoring up.
+          await claimIssuerDids({ chain, dids: keys.map((key) => key.issuerDid), tokenIssuer: didWebFromUrl(config.publicUrl), log }).catch(
+            (error: unknown) => log.warn({ err: error }, 'issuer DIDs not yet bound in the issuer directory; retried before each anchor'),
+          );
+        }));
     stops.push(() => keySync.catch(() => {}));
     let anchorBatcher: AnchorBatcher | null = null;
     let stopping = false;
@@ -183,6 +205,12 @@ export async function startSello({ config, announce = (line) => console.log(line
     const runningIssuance = issuance;
     stops.push(() => runningIssuance.stop());
 
+    // Submitted credentials and presentations are verified in worker threads, started
+    // now so that the first request does not wait for them to load the JSON-LD stack.
+    const verificationPool = createVerificationPool({ size: config.verification.workers ?? undefined, deadlineMs: config.verification.timeoutMs });
+    verificationPool.warm();
+    stops.push(() => verificationPool.close());
+
     const app = buildApp({
       config,
       db,
@@ -227,6 +255,7 @@ export async function startSello({ config, announce = (line) => console.log(line
           defaultIssuerId: defaultIssuer.id,
           chainReference,
           anchorChecker: checkAnchor,
+          verificationPool,
         }),
       ],
     });
@@ -239,6 +268,10 @@ export async function startSello({ config, announce = (line) => console.log(line
     const url = config.port === 0 ? config.publicUrl.replace(/:\d+$/, `:${port}`) : config.publicUrl;
     const chainState = chainConnection.current() ? config.chain.kind : `${config.chain.kind}, unreachable: anchoring waits for it`;
     announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${chainState})`);
+    if (/^http:\/\/(?!localhost[:/]|localhost$|127\.|\[::1\])/.test(config.publicUrl)) {
+      // Cross-site LMS launches need Sello's state cookie back on a form post: HTTPS only.
+      announce('Note: PUBLIC_URL is plain http. An LMS on another site cannot launch Sello (browsers drop its login cookie); serve Sello over HTTPS, or run the LMS on this same host for a trial.');
+    }
 
     let closing: Promise<void> | null = null;
     const close = () =>

@@ -4,8 +4,11 @@ pragma solidity ^0.8.24;
 /**
  * @title Soulbound credential tokens
  * @notice ERC-721 tokens bound to the learner's wallet (ERC-5192, always locked): the
- * token id is the credential hash and the token URI is the base URI followed by that
- * hash in hex, so no per-token string is stored.
+ * token id is the credential hash. The token URI is a `data:application/json;base64,`
+ * document built by the view function from what the registry already holds (name,
+ * credential hash, issuer DID, registry, locked), so it needs no server and no
+ * per-token storage; its `external_url` is the base URI followed by the hash in hex,
+ * where Sello serves richer metadata while it runs.
  */
 interface ISoulboundCredential {
     /// @notice Soulbound tokens never move.
@@ -27,6 +30,12 @@ interface ISoulboundCredential {
     event BaseURIUpdated(string baseURI);
 
     /**
+     * @notice Emitted when the issuer DID named in every token's metadata was changed.
+     * @param issuerDid The new issuer DID.
+     */
+    event TokenIssuerUpdated(string issuerDid);
+
+    /**
      * @notice Mints one soulbound token per credential; tokens that already exist are
      * skipped, so a resent batch is harmless. Requires the minter role.
      * @param recipients The learners' wallets.
@@ -37,7 +46,16 @@ interface ISoulboundCredential {
 
     /**
      * @notice Changes the base of every token URI. Requires the default admin role.
-     * @param baseURI The new base URI (token URI = baseURI + 0x-hex hash).
+     * @param baseURI The new base URI (`external_url` = baseURI + 0x-hex hash).
      */
     function setBaseURI(string calldata baseURI) external;
+
+    /**
+     * @notice Sets the issuer DID named in every token's metadata. Requires the default admin role.
+     * @param issuerDid The institution's issuer DID.
+     */
+    function setTokenIssuer(string calldata issuerDid) external;
+
+    /// @notice The issuer DID named in every token's metadata ("" until set).
+    function tokenIssuer() external view returns (string memory);
 }

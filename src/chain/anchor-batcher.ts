@@ -32,14 +32,10 @@ import {
   recordMintError,
 } from '../storage/soulbound-mint-repository.ts';
 import { getTransaction } from '../storage/chain-transaction-repository.ts';
-import {
-  listRevocationsToMirror,
-  markRevocationsMirrored,
-  requeueFailedRevocationMirrors,
-} from '../storage/chain-repository.ts';
+import { listStatusChangesToMirror, markRevocationsMirrored, requeueFailedRevocationMirrors } from '../storage/chain-repository.ts';
 import { ChainError } from './chain-error.ts';
 import type { ChainService } from './open-chain.ts';
-import { registryInterface } from './registry-contract.ts';
+import { registryInterface, registryInterfaceIds } from './registry-contract.ts';
 import { revocationReasonCode } from './revoke-on-chain.ts';
 import { describeRpcError } from './rpc-errors.ts';
 
@@ -57,6 +53,8 @@ export interface AnchorCycleReport {
   tokensMinted: number;
   /** Revocations (and reinstatements) sent to the chain. */
   revocationsSent: number;
+  /** Suspensions and lifted suspensions sent to the chain. */
+  suspensionsSent: number;
   /** The error that stopped this cycle (work stays queued), or null. */
   error: ChainError | null;
 }
@@ -203,39 +201,69 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
     }
   }
 
+  // Registries deployed before suspensions were mirrored have no suspendCredential.
+  let suspensionSupported: Promise<boolean> | null = null;
+  const registryKeepsSuspensions = () => {
+    suspensionSupported ??= (chain.registry.getFunction('supportsInterface')(registryInterfaceIds.credentialSuspension) as Promise<boolean>).catch(
+      (error: unknown) => {
+        suspensionSupported = null;
+        throw describeRpcError(error);
+      },
+    );
+    return suspensionSupported;
+  };
+
+  /** What the registry holds now for one purpose of one credential. */
+  async function onChainValue(credentialHash: string, purpose: 'revocation' | 'suspension'): Promise<boolean> {
+    try {
+      const [value] = (await chain.registry.getFunction(purpose === 'revocation' ? 'revocationOf' : 'suspensionOf')(credentialHash)) as [boolean];
+      return value;
+    } catch (error) {
+      throw describeRpcError(error);
+    }
+  }
+
+  const STATUS_CALLS = {
+    revocation: { on: 'revokeCredential', off: 'unrevokeCredential', sent: 'revocationsSent' },
+    suspension: { on: 'suspendCredential', off: 'unsuspendCredential', sent: 'suspensionsSent' },
+  } as const;
+
   /**
-   * Mirrors revocations recorded by the credentials capability onto the chain, for
-   * anchored credentials (others wait for their anchor). One transaction per credential;
-   * none when the chain already has the wanted state.
+   * Mirrors status changes recorded by the credentials capability (revocation,
+   * suspension and its lifting) onto the chain, for anchored credentials (others wait for
+   * their anchor), so a verifier reads a credential's status from the chain once the
+   * status lists are gone. One transaction per change; none when the chain already has
+   * the wanted state.
    */
   async function mirrorRevocations(report: AnchorCycleReport): Promise<void> {
     await requeueFailedRevocationMirrors(db);
     for (;;) {
-      const pending = await listRevocationsToMirror(db, 50);
+      const pending = await listStatusChangesToMirror(db, 50);
       if (pending.length === 0) return;
       for (const item of pending) {
-        let revoked: boolean;
-        try {
-          [revoked] = (await chain.registry.getFunction('revocationOf')(item.credentialHash)) as [boolean];
-        } catch (error) {
-          throw describeRpcError(error);
+        if (item.purpose === 'suspension' && !(await registryKeepsSuspensions())) {
+          await markRevocationsMirrored(db, { eventIds: item.eventIds, txHash: 'unsupported' });
+          continue;
         }
-        if (revoked === item.revoked) {
+        if ((await onChainValue(item.credentialHash, item.purpose)) === item.value) {
           await markRevocationsMirrored(db, { eventIds: item.eventIds, txHash: 'unchanged' });
           continue;
         }
+        const calls = STATUS_CALLS[item.purpose];
         try {
           const tx = await chain.sender.submit({
-            purpose: item.revoked ? 'revoke' : 'unrevoke',
+            purpose: item.purpose === 'revocation' ? (item.value ? 'revoke' : 'unrevoke') : item.value ? 'suspend' : 'unsuspend',
             to: chain.contractAddress,
-            data: item.revoked
-              ? registryInterface.encodeFunctionData('revokeCredential', [item.credentialHash, revocationReasonCode(item.reason)])
-              : registryInterface.encodeFunctionData('unrevokeCredential', [item.credentialHash]),
+            data: !item.value
+              ? registryInterface.encodeFunctionData(calls.off, [item.credentialHash])
+              : item.purpose === 'revocation'
+                ? registryInterface.encodeFunctionData(calls.on, [item.credentialHash, revocationReasonCode(item.reason)])
+                : registryInterface.encodeFunctionData(calls.on, [item.credentialHash]),
             onStored: async (q, stored) => {
               if (!(await markRevocationsMirrored(q, { eventIds: item.eventIds, txHash: stored.txHash }))) throw new ClaimedElsewhere();
             },
           });
-          report.revocationsSent += 1;
+          report[calls.sent] += 1;
           if (tx.broadcastError) throw tx.broadcastError;
         } catch (error) {
           if (error instanceof ClaimedElsewhere) continue;
@@ -254,6 +282,7 @@ export function createAnchorBatcher(params: CreateAnchorBatcherParameters): Anch
       tokensSent: 0,
       tokensMinted: 0,
       revocationsSent: 0,
+      suspensionsSent: 0,
       error: null,
     };
     try {

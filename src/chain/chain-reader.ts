@@ -8,7 +8,13 @@
  */
 import { Contract, FetchRequest, JsonRpcProvider, getAddress, isAddress, type Provider } from 'ethers';
 import type { ChainContractRef, ChainIssuerKey, ChainReader } from '../credentials/chain-reader.ts';
-import { registryInterface } from './registry-contract.ts';
+import {
+  ISSUER_DIRECTORY_ADDRESS,
+  issuerDirectoryInterface,
+  registryInterface,
+  registryInterfaceIds,
+  trustListInterface,
+} from './registry-contract.ts';
 
 /** A provider for a JSON-RPC URL, as verifiers use it (no cache: state changes between reads). */
 export function verifierProvider(rpcUrl: string): JsonRpcProvider {
@@ -36,6 +42,16 @@ export function createChainReader(params: { rpcUrl: string } | { provider: Provi
     return getAddress(ref.contract);
   };
   const registryAt = async (ref: ChainContractRef) => new Contract((await onChain(ref))!, registryInterface, provider);
+  const supports = async (address: string, interfaceId: string): Promise<boolean> => {
+    const contract = new Contract(address, ['function supportsInterface(bytes4) view returns (bool)'], provider);
+    try {
+      return (await contract.getFunction('supportsInterface')(interfaceId)) as boolean;
+    } catch (error) {
+      // A contract without ERC-165 reverts (a CALL_EXCEPTION); anything else is the endpoint failing.
+      if ((error as { code?: string }).code === 'CALL_EXCEPTION') return false;
+      throw error;
+    }
+  };
 
   return {
     chainId,
@@ -75,15 +91,45 @@ export function createChainReader(params: { rpcUrl: string } | { provider: Provi
         bigint,
         bigint,
       ];
-      return { revoked, reason: Number(reason), revokedAt: iso(revokedAt), suspended: null, suspendedAt: null, blockNumber };
+      let suspended: boolean | null = null;
+      let suspendedAt: string | null = null;
+      if (await supports(await registry.getAddress(), registryInterfaceIds.credentialSuspension)) {
+        const [isSuspended, at] = (await registry.getFunction('suspensionOf')(credentialHash, { blockTag: blockNumber })) as [boolean, bigint];
+        suspended = isSuspended;
+        suspendedAt = iso(at);
+      }
+      return { revoked, reason: Number(reason), revokedAt: iso(revokedAt), suspended, suspendedAt, blockNumber };
     },
 
-    async issuerBinding() {
-      throw new Error('This build of Sello has no issuer directory');
+    async issuerBinding({ chainId: wanted, did }) {
+      await onChain({ chainId: wanted });
+      if ((await provider.getCode(ISSUER_DIRECTORY_ADDRESS)) === '0x') return null;
+      const directory = new Contract(ISSUER_DIRECTORY_ADDRESS, issuerDirectoryInterface, provider);
+      const binding = (await directory.getFunction('issuerOf')(did)) as unknown as {
+        registry: string;
+        boundAt: bigint;
+        controller: string;
+        boundAtBlock: bigint;
+      };
+      if (/^0x0{40}$/i.test(binding.registry)) return null;
+      return {
+        directory: ISSUER_DIRECTORY_ADDRESS,
+        registry: getAddress(binding.registry),
+        controller: getAddress(binding.controller),
+        boundAt: new Date(Number(binding.boundAt) * 1000).toISOString(),
+        blockNumber: Number(binding.boundAtBlock),
+      };
     },
 
-    async trustListEntry() {
-      throw new Error('This build of Sello reads no trust lists');
+    async trustListEntry({ did, ...ref }) {
+      const address = (await onChain(ref))!;
+      if (!(await supports(address, registryInterfaceIds.trustList))) throw new Error(`${address} is not a trust list on chain ${ref.chainId}`);
+      const list = new Contract(address, trustListInterface, provider);
+      const [name, [member, since]] = (await Promise.all([list.getFunction('listName')(), list.getFunction('membershipOf')(did)])) as [
+        string,
+        [boolean, bigint],
+      ];
+      return { list: `eip155:${ref.chainId}:${address}`, name, member, since: iso(since) };
     },
   };
 }

@@ -3,7 +3,7 @@
  * scripts/build-contracts.mjs) and what a client needs to recognise one.
  */
 import { createRequire } from 'node:module';
-import { Interface, id, type InterfaceAbi } from 'ethers';
+import { Interface, getCreate2Address, id, keccak256, type InterfaceAbi } from 'ethers';
 
 const require = createRequire(import.meta.url);
 const artifact = require('../../contracts/artifacts/SelloRegistry.json') as { abi: InterfaceAbi; bytecode: string };
@@ -12,6 +12,38 @@ const artifact = require('../../contracts/artifacts/SelloRegistry.json') as { ab
 export const registryArtifact: { abi: InterfaceAbi; bytecode: string } = artifact;
 
 export const registryInterface = new Interface(artifact.abi);
+
+const directoryArtifact = require('../../contracts/artifacts/IssuerDirectory.json') as { abi: InterfaceAbi; bytecode: string };
+const trustListArtifactFile = require('../../contracts/artifacts/TrustList.json') as { abi: InterfaceAbi; bytecode: string };
+
+/** ABI and creation bytecode of the chain-wide issuer directory (contracts/IssuerDirectory.sol). */
+export const issuerDirectoryArtifact: { abi: InterfaceAbi; bytecode: string } = directoryArtifact;
+export const issuerDirectoryInterface = new Interface(directoryArtifact.abi);
+
+/** ABI and creation bytecode of a consortium trust list (contracts/TrustList.sol). */
+export const trustListArtifact: { abi: InterfaceAbi; bytecode: string } = trustListArtifactFile;
+export const trustListInterface = new Interface(trustListArtifact.abi);
+
+/**
+ * The deterministic deployment proxy (https://github.com/Arachnid/deterministic-deployment-proxy):
+ * present at this address on most EVM chains, and deployable on any other by a
+ * pre-signed transaction without chain id (Nick's method) from a keyless account.
+ * Calldata `salt (32 bytes) ‖ creation code` deploys with CREATE2.
+ */
+export const DEPLOYMENT_PROXY = {
+  address: '0x4e59b44847b379578588920cA78FbF26c0B4956C',
+  deployer: '0x3fAB184622Dc19b6109349B94811493BF2a45362',
+  /** Gas limit 100,000 at 100 gwei: what the deployer account must hold. */
+  deploymentCostWei: 10n ** 16n,
+  rawTransaction:
+    '0xf8a58085174876e800830186a08080b853604580600e600039806000f350fe7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf31ba02222222222222222222222222222222222222222222222222222222222222222a02222222222222222222222222222222222222222222222222222222222222222',
+} as const;
+
+/** The CREATE2 salt of the issuer directory: its name and version. */
+export const ISSUER_DIRECTORY_SALT = id('sello.IssuerDirectory.v1');
+
+/** The issuer directory's address, the same on every EVM chain. */
+export const ISSUER_DIRECTORY_ADDRESS = getCreate2Address(DEPLOYMENT_PROXY.address, ISSUER_DIRECTORY_SALT, keccak256(directoryArtifact.bytecode));
 
 /** First four bytes of every anchor log's data word (`BatchAnchor.ANCHOR_LOG_TAG`). */
 export const ANCHOR_LOG_TAG = id('SelloAnchor(bytes32[])').slice(0, 10);
@@ -35,6 +67,7 @@ export const registryInterfaceIds = {
     'unrevokeCredential(bytes32)',
     'revocationOf(bytes32)',
   ]),
+  credentialSuspension: interfaceId(['suspendCredential(bytes32)', 'unsuspendCredential(bytes32)', 'suspensionOf(bytes32)']),
   issuerKeyRegistry: interfaceId([
     'registerIssuerKey(string,string,string,uint64,uint64)',
     'setIssuerKeyExpiry(string,string,uint64)',
@@ -45,6 +78,13 @@ export const registryInterfaceIds = {
     'isIssuerKeyValidAt(string,string,uint64)',
   ]),
   erc5192: '0xb45a3c0e',
+  issuerDirectory: interfaceId([
+    'claimIssuer(string,address)',
+    'moveIssuer(string,address)',
+    'transferIssuerControl(string,address)',
+    'issuerOf(string)',
+  ]),
+  trustList: interfaceId(['listName()', 'addMember(string)', 'removeMember(string)', 'setListName(string)', 'membershipOf(string)']),
 } as const;
 
 /** Transaction gas cap of Osaka (EIP-7825); most chains' blocks allow at least this. */

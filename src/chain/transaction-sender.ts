@@ -30,6 +30,8 @@ export interface SubmitParameters {
   purpose: string;
   to: string | null;
   data: string;
+  /** Wei sent along (funding the deployment proxy's keyless account); default none. */
+  value?: bigint;
   /**
    * Runs in the database transaction that stores the signed transaction: link the work
    * to it here, so that no crash can leave a stored transaction whose work looks unsent
@@ -56,6 +58,14 @@ export interface TransactionSender {
    * @throws ChainError `chain_unreachable`.
    */
   reconcile(): Promise<void>;
+  /**
+   * Broadcasts a transaction signed by someone else (the deployment proxy's keyless,
+   * pre-signed transaction) in this queue's order, so the embedded chain's journal
+   * records and replays it like Sello's own. Resolves once the node accepted it.
+   *
+   * @throws ChainError from the node (`chain_unreachable`, …).
+   */
+  broadcastForeign(rawTx: string): Promise<{ txHash: string }>;
   /** Reconciles until the transaction is final (confirmed, reverted or dropped). */
   waitForFinal(txId: number, options?: { timeoutMs?: number; pollMs?: number }): Promise<ChainTransaction>;
 }
@@ -134,7 +144,7 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
       let feeFields: Awaited<ReturnType<typeof fees>>;
       let balance: bigint;
       try {
-        const estimate = await provider.estimateGas({ from: signer, to: request.to, data: request.data });
+        const estimate = await provider.estimateGas({ from: signer, to: request.to, data: request.data, value: request.value ?? 0n });
         const block = await provider.getBlock('latest');
         // The smaller of the transaction cap (EIP-7825) and what one block may hold.
         const cap = block && block.gasLimit < TRANSACTION_GAS_CAP ? block.gasLimit : TRANSACTION_GAS_CAP;
@@ -149,7 +159,7 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
         throw describeRpcError(error, { purpose: request.purpose });
       }
       const price = 'gasPrice' in feeFields ? feeFields.gasPrice : feeFields.maxFeePerGas;
-      const needed = gasLimit * price;
+      const needed = gasLimit * price + (request.value ?? 0n);
       if (balance < needed) {
         throw new ChainError(
           'insufficient_funds',
@@ -170,6 +180,7 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
           nonce,
           to: request.to,
           data: request.data,
+          value: request.value ?? 0n,
           gasLimit,
           ...feeFields,
         });
@@ -278,7 +289,21 @@ export function createTransactionSender(params: CreateTransactionSenderParameter
     }
   }
 
-  return { chainId, signer, submit, reconcile, waitForFinal };
+  function broadcastForeign(rawTx: string): Promise<{ txHash: string }> {
+    return serially(async () => {
+      const txHash = Transaction.from(rawTx).hash!;
+      try {
+        await provider.broadcastTransaction(rawTx);
+      } catch (error) {
+        const described = describeRpcError(error, { txHash, purpose: 'foreign' });
+        if (!/already known|already imported|known transaction/i.test(described.message)) throw described;
+      }
+      if (params.afterBroadcast) await params.afterBroadcast({ rawTx, txHash });
+      return { txHash };
+    });
+  }
+
+  return { chainId, signer, submit, reconcile, waitForFinal, broadcastForeign };
 }
 
 function formatGwei(wei: bigint): string {

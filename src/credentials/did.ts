@@ -127,9 +127,10 @@ export function withRevokedKeys(document: DidDocument, revoked: ReadonlyMap<stri
  * credentials keep verifying; revoked keys are marked so (see `withRevokedKeys`), and
  * proofs made with them fail. Validity periods go to the Sello-specific
  * `selloKeyValidity` member that JSON-LD processing ignores (DID Core allows extra
- * members), which the `issuer_key` check reads.
+ * members), which the `issuer_key` check reads. `registries` (CAIP-10) become `service`
+ * entries of type `SelloCredentialRegistry`.
  */
-export function buildDidDocument(params: { did: string; keys: PublishedKey[] }): DidDocument {
+export function buildDidDocument(params: { did: string; keys: PublishedKey[]; registries?: string[] }): DidDocument {
   const verificationMethod = params.keys.map((key) => ({
     id: key.id,
     type: 'Multikey' as const,
@@ -143,6 +144,17 @@ export function buildDidDocument(params: { did: string; keys: PublishedKey[] }):
     verificationMethod,
     assertionMethod: ids,
     authentication: ids,
+    // The registries that issue for this DID (CAIP-10), while the domain lives; the
+    // chain's issuer directory keeps the binding after (the `issuer_registered` check).
+    ...(params.registries?.length
+      ? {
+          service: params.registries.map((registry, i) => ({
+            id: `${params.did}#sello-registry${i === 0 ? '' : `-${i + 1}`}`,
+            type: 'SelloCredentialRegistry',
+            serviceEndpoint: registry,
+          })),
+        }
+      : {}),
     selloKeyValidity: params.keys.map((key) => ({
       id: key.id,
       validFrom: key.validFrom.toISOString(),

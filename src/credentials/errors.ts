@@ -23,7 +23,10 @@ export type CredentialErrorCode =
   | 'status_list_full_conflict'
   | 'status_change_conflict'
   | 'signing_failed'
-  | 'anchor_checker_unavailable';
+  | 'anchor_checker_unavailable'
+  | 'verification_input_too_large'
+  | 'verification_timeout'
+  | 'verification_unavailable';
 
 /** Errors of `src/credentials/` and its storage and HTTP faces. */
 export class CredentialError extends AppError<CredentialErrorCode> {}

@@ -10,14 +10,21 @@
  * see `checkIssuerKey`), `status`
  * (Bitstring Status List, https://www.w3.org/TR/vc-bitstring-status-list/#validate-algorithm;
  * `@digitalbazaar/vc` alone says `verified: true` for a revoked credential), and
- * `validity_period` (VC 2.0 §4.9), then `anchored_on_chain` (the chain seam).
+ * `validity_period` (VC 2.0 §4.9), then `anchored_on_chain` (the chain seam),
+ * `issuer_registered` (the chain's issuer directory binds the issuer DID to the registry
+ * the credential names) and, when trust lists are given, `trust_list`. With a
+ * `chainReader`, the issuer's key and the credential's status come from the chain when
+ * the DID document or the status list cannot be had (`details.keySource` /
+ * `details.source: "chain"`).
  *
  * Error codes in `checks[].error`: `schema_invalid`, `not_an_object`, `invalid_signature`,
  * `missing_proof`, `remote_document_refused`, `unsupported_did_method`, `did_not_found`,
  * `document_not_found`, `signature_error`, `key_not_authorized`, `key_not_valid_at_issuance`,
  * `key_revoked`, `issuer_mismatch`, `revoked`, `suspended`, `status_list_unreachable`,
  * `status_list_invalid`, `unsupported_status_type`, `expired`, `not_yet_valid`,
- * `invalid_dates`, `not_configured`, `no_chain_reference`, `not_anchored`, `anchor_check_failed`.
+ * `invalid_dates`, `not_configured`, `no_chain_reference`, `not_anchored`, `anchor_check_failed`,
+ * `key_mismatch`, `status_unknown`, `issuer_not_registered`, `registry_not_bound`,
+ * `registry_not_in_did_document`, `chain_unreachable`, `not_on_trust_list`, `trust_list_unreachable`.
  */
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
@@ -27,7 +34,7 @@ import { credentialHash } from './credential-hash.ts';
 import { readChainReference } from './chain-reference.ts';
 import { didOf, withRevokedKeys, type DidDocument } from './did.ts';
 import { DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT } from './contexts.ts';
-import type { ChainIssuerKey, ChainReader } from './chain-reader.ts';
+import type { ChainContractRef, ChainIssuerKey, ChainReader } from './chain-reader.ts';
 import { createDocumentLoader } from './document-loader.ts';
 import { readStatusBit } from './status-list.ts';
 import { eddsaRdfc2022 } from './cryptosuite.ts';
@@ -51,7 +58,15 @@ export type AnchorChecker = (query: AnchorQuery) => Promise<{ valid: boolean; er
 /** Fetches a status list credential by URL; throws when it cannot. */
 export type StatusListLoader = (url: string) => Promise<unknown>;
 
-export type CheckId = 'schema' | 'signature' | 'issuer_key' | 'status' | 'validity_period' | 'anchored_on_chain';
+export type CheckId =
+  | 'schema'
+  | 'signature'
+  | 'issuer_key'
+  | 'status'
+  | 'validity_period'
+  | 'anchored_on_chain'
+  | 'issuer_registered'
+  | 'trust_list';
 
 export interface VerificationCheck {
   id: CheckId;
@@ -83,9 +98,14 @@ export interface VerifyCredentialOptions {
    * document's key must agree with the chain's when both exist.
    */
   chainReader?: ChainReader;
+  /**
+   * Consortium trust lists (CAIP-10 of `TrustList` contracts) to look the issuer up in:
+   * adds the `trust_list` check, which passes when the issuer is a member of at least one.
+   */
+  trustLists?: ChainContractRef[];
 }
 
-const CHECK_ORDER: CheckId[] = ['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain'];
+const CHECK_ORDER: CheckId[] = ['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain', 'issuer_registered'];
 
 const verifySuite = () => new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 });
 
@@ -392,7 +412,75 @@ async function readListBit(params: {
   }
 }
 
-async function checkStatus(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
+/**
+ * The `status` check from the credential's registry, for when a status list cannot be
+ * fetched (the issuer's server is gone): revocation and suspension as the chain holds
+ * them, read at one block (`details.source: "chain"`, `blockNumber`). A credential whose
+ * status neither the list nor the chain can give is `status_unknown`, never "revoked".
+ */
+async function statusFromChain(
+  credential: Record<string, unknown>,
+  hash: string,
+  options: VerifyCredentialOptions,
+  listFailure: { message: string; statusListCredential: string },
+): Promise<VerificationCheck> {
+  const reference = readChainReference(credential);
+  if (!options.chainReader || !reference) {
+    return { id: 'status', valid: false, error: 'status_list_unreachable', details: listFailure };
+  }
+  let status: Awaited<ReturnType<ChainReader['credentialStatus']>>;
+  try {
+    status = await options.chainReader.credentialStatus({ ...reference, credentialHash: hash });
+  } catch (error) {
+    return {
+      id: 'status',
+      valid: false,
+      error: 'status_unknown',
+      details: {
+        listError: 'status_list_unreachable',
+        statusListCredential: listFailure.statusListCredential,
+        chainError: (error as Error)?.message ?? String(error),
+        message: 'Neither the status list nor the chain can say whether this credential is revoked or suspended',
+      },
+    };
+  }
+  const details: Record<string, unknown> = {
+    source: 'chain',
+    chainId: reference.chainId,
+    contract: reference.contract,
+    blockNumber: status.blockNumber,
+    listError: 'status_list_unreachable',
+    revoked: status.revoked,
+    suspended: status.suspended,
+  };
+  if (status.revoked) {
+    return {
+      id: 'status',
+      valid: false,
+      error: 'revoked',
+      details: { ...details, reason: status.reason, revokedAt: status.revokedAt, message: 'The issuer has revoked this credential (on chain)' },
+    };
+  }
+  if (status.suspended) {
+    return {
+      id: 'status',
+      valid: false,
+      error: 'suspended',
+      details: { ...details, suspendedAt: status.suspendedAt, message: 'The issuer has suspended this credential (on chain)' },
+    };
+  }
+  if (status.suspended === null) {
+    return {
+      id: 'status',
+      valid: false,
+      error: 'status_unknown',
+      details: { ...details, message: 'The status list is unreachable and this registry records revocation but not suspension' },
+    };
+  }
+  return { id: 'status', valid: true, details };
+}
+
+async function checkStatus(credential: Record<string, unknown>, hash: string, options: VerifyCredentialOptions): Promise<VerificationCheck> {
   const entries = statusEntriesOf(credential);
   if (entries.length === 0) return { id: 'status', valid: true, skipped: true, error: 'no_status', details: { message: 'The credential declares no status' } };
   const issuer = issuerIdOf(credential);
@@ -412,6 +500,9 @@ async function checkStatus(credential: Record<string, unknown>, options: VerifyC
     if (sibling) lists.push(['suspension', sibling]);
     for (const [listPurpose, listUrl] of lists) {
       const bit = await readListBit({ url: listUrl, index, purpose: listPurpose, issuer, options });
+      if (!bit.ok && bit.error === 'status_list_unreachable') {
+        return statusFromChain(credential, hash, options, { message: bit.message, statusListCredential: listUrl });
+      }
       if (!bit.ok) return { id: 'status', valid: false, error: bit.error, details: { message: bit.message, statusListCredential: listUrl } };
       details[listPurpose === 'revocation' ? 'revoked' : 'suspended'] = bit.set;
       if (bit.set) {
@@ -476,6 +567,123 @@ async function checkAnchor(credential: Record<string, unknown>, hash: string, op
   }
 }
 
+/** The registries (CAIP-10) a DID document names in its `service` entries of type `SelloCredentialRegistry`. */
+export function registriesNamedBy(document: DidDocument | null): string[] {
+  const services = Array.isArray(document?.service) ? (document!.service as Array<Record<string, unknown>>) : [];
+  return services
+    .filter((service) => service && service.type === SELLO_REGISTRY_SERVICE_TYPE)
+    .flatMap((service) => (Array.isArray(service.serviceEndpoint) ? service.serviceEndpoint : [service.serviceEndpoint]))
+    .filter((endpoint): endpoint is string => typeof endpoint === 'string');
+}
+
+/** The DID document `service` type naming a Sello registry (`serviceEndpoint`: CAIP-10). */
+export const SELLO_REGISTRY_SERVICE_TYPE = 'SelloCredentialRegistry';
+
+/**
+ * The `issuer_registered` check: the registry the credential names is the one the
+ * chain's issuer directory binds to the credential's issuer DID (first claim wins; only
+ * the DID's controller moves it). A second registry claiming the same DID, under the
+ * same did:web or with a copied DID document, fails it. While the issuer's DID document
+ * can be had, it must name that registry too when it names registries on that chain.
+ *
+ * Errors: `issuer_not_registered`, `registry_not_bound`, `registry_not_in_did_document`,
+ * `chain_unreachable`. Skipped (not counted) without a chain reference or a chain reader.
+ */
+async function checkIssuerRegistered(credential: Record<string, unknown>, options: VerifyCredentialOptions, resolution: IssuerResolution): Promise<VerificationCheck> {
+  const reference = readChainReference(credential);
+  const notCounted = { countsTowardVerified: false };
+  if (!reference) {
+    return { id: 'issuer_registered', valid: true, skipped: true, error: 'no_chain_reference', details: { ...notCounted, message: 'The credential names no chain' } };
+  }
+  if (!options.chainReader) {
+    return {
+      id: 'issuer_registered',
+      valid: true,
+      skipped: true,
+      error: 'not_configured',
+      details: { ...notCounted, message: 'No chain RPC configured for this verification' },
+    };
+  }
+  const issuer = issuerIdOf(credential);
+  if (!issuer) return { id: 'issuer_registered', valid: false, error: 'missing_issuer', details: { message: 'The credential names no issuer' } };
+  const registry = `eip155:${reference.chainId}:${reference.contract}`;
+  let binding: Awaited<ReturnType<ChainReader['issuerBinding']>>;
+  try {
+    binding = await options.chainReader.issuerBinding({ chainId: reference.chainId, did: issuer });
+  } catch (error) {
+    return { id: 'issuer_registered', valid: false, error: 'chain_unreachable', details: { message: (error as Error)?.message ?? String(error) } };
+  }
+  if (!binding) {
+    return {
+      id: 'issuer_registered',
+      valid: false,
+      error: 'issuer_not_registered',
+      details: { issuer, registry, message: `No registry is bound to ${issuer} in the issuer directory of chain ${reference.chainId}` },
+    };
+  }
+  const details: Record<string, unknown> = {
+    issuer,
+    registry,
+    directory: binding.directory,
+    boundRegistry: `eip155:${reference.chainId}:${binding.registry}`,
+    controller: binding.controller,
+    boundAt: binding.boundAt,
+    blockNumber: binding.blockNumber,
+  };
+  if (binding.registry.toLowerCase() !== reference.contract.toLowerCase()) {
+    return {
+      id: 'issuer_registered',
+      valid: false,
+      error: 'registry_not_bound',
+      details: { ...details, message: `${issuer} is bound to registry ${binding.registry} since ${binding.boundAt}, not to the registry this credential names` },
+    };
+  }
+  if (resolution.keySource === 'did_document') {
+    const named = registriesNamedBy(resolution.document).filter((entry) => entry.startsWith(`eip155:${reference.chainId}:`));
+    if (named.length > 0 && !named.some((entry) => entry.toLowerCase() === registry.toLowerCase())) {
+      return {
+        id: 'issuer_registered',
+        valid: false,
+        error: 'registry_not_in_did_document',
+        details: { ...details, didDocumentRegistries: named, message: "The issuer's DID document names another registry on this chain" },
+      };
+    }
+    details.didDocument = named.length > 0 ? 'names_registry' : 'silent';
+  }
+  return { id: 'issuer_registered', valid: true, details };
+}
+
+/**
+ * The `trust_list` check, run only when trust lists are given: the issuer DID is a
+ * member of at least one of them (`details.memberOf`: the lists' names).
+ */
+async function checkTrustLists(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<VerificationCheck> {
+  const issuer = issuerIdOf(credential);
+  if (!options.chainReader) {
+    return { id: 'trust_list', valid: false, error: 'not_configured', details: { message: 'Trust lists are read from a chain: give an RPC endpoint' } };
+  }
+  if (!issuer) return { id: 'trust_list', valid: false, error: 'missing_issuer', details: { message: 'The credential names no issuer' } };
+  const reader = options.chainReader;
+  const entries = await Promise.all(
+    (options.trustLists ?? []).map((list) =>
+      reader.trustListEntry({ ...list, did: issuer }).then(
+        (entry) => ({ ...entry }),
+        (error: unknown) => ({ list: `eip155:${list.chainId}:${list.contract}`, error: (error as Error)?.message ?? String(error) }),
+      ),
+    ),
+  );
+  const memberOf = entries.flatMap((entry) => ('member' in entry && entry.member ? [entry.name] : []));
+  const details = { issuer, memberOf, lists: entries };
+  if (memberOf.length > 0) return { id: 'trust_list', valid: true, details: { ...details, message: `Member of: ${memberOf.join(', ')}` } };
+  const unreadable = entries.every((entry) => 'error' in entry);
+  return {
+    id: 'trust_list',
+    valid: false,
+    error: unreadable ? 'trust_list_unreachable' : 'not_on_trust_list',
+    details: { ...details, message: unreadable ? 'No trust list could be read' : `${issuer} is on none of the trust lists given` },
+  };
+}
+
 /**
  * Verifies a credential. Never throws: anything wrong, input included, is a failing
  * check. `verified` is true only when every check that applies passes; skipped checks
@@ -516,10 +724,16 @@ export async function verifyCredential(credential: unknown, options: VerifyCrede
   const [signature, issuerKey, status] = await Promise.all([
     safely('signature', () => checkSignature(doc, options, resolution)),
     safely('issuer_key', () => checkIssuerKey(doc, resolution)),
-    safely('status', () => checkStatus(doc, options)),
+    safely('status', () => checkStatus(doc, hash, options)),
   ]);
   checks.push(signature, issuerKey, status, checkValidityPeriod(doc, now));
-  checks.push(await safely('anchored_on_chain', () => checkAnchor(doc, hash, options)));
+  const [anchored, registered, trusted] = await Promise.all([
+    safely('anchored_on_chain', () => checkAnchor(doc, hash, options)),
+    safely('issuer_registered', () => checkIssuerRegistered(doc, options, resolution)),
+    options.trustLists?.length ? safely('trust_list', () => checkTrustLists(doc, options)) : null,
+  ]);
+  checks.push(anchored, registered);
+  if (trusted) checks.push(trusted);
   // Skipped checks report valid: true, so they never count against the result.
   const verified = checks.every((check) => check.valid);
   return { verified, checks, credentialHash: hash };

@@ -136,7 +136,14 @@ function keyIdFor(record: Pick<IssuerKeyRecord, 'keyId' | 'publicKeyMultibase'>,
  * @param params.kek the 32-byte key-encryption key (`secrets.keyEncryptionKey`)
  * @param params.publicUrl the deployment's base URL (its did:web)
  */
-export function createIssuerKeyProvider(params: { db: Queryable | Database; kek: Buffer; publicUrl: string; now?: () => Date }): IssuerKeyProvider {
+export function createIssuerKeyProvider(params: {
+  db: Queryable | Database;
+  kek: Buffer;
+  publicUrl: string;
+  now?: () => Date;
+  /** The registries (CAIP-10) a did:web document names; read at each document build (the chain opens after the keys). */
+  registries?: () => string[];
+}): IssuerKeyProvider {
   const { db, kek, publicUrl } = params;
   const now = params.now ?? (() => new Date());
   // Decrypted keys by verification method, so the library's signer object is built once per key.
@@ -299,7 +306,7 @@ export function createIssuerKeyProvider(params: { db: Queryable | Database; kek:
         validUntil: record.validUntil,
         revokedAt: record.revokedAt,
       }));
-      return buildDidDocument({ did, keys: published });
+      return buildDidDocument({ did, keys: published, registries: params.registries?.() ?? [] });
     },
     async resolveDid(didUrl) {
       const did = didOf(didUrl);

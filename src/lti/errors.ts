@@ -21,6 +21,7 @@ export const ltiErrorStatus = {
   lti_audience_invalid: 401,
   lti_nonce_replayed: 401,
   lti_state_missing: 401,
+  lti_https_required: 401,
   lti_claims_invalid: 400,
   lti_login_invalid: 400,
   lti_platform_unknown: 400,

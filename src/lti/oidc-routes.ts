@@ -61,6 +61,33 @@ function signCookie(value: string, secret: string): string {
   return `s:${value}.${mac}`;
 }
 
+/**
+ * A site as browsers compare them for SameSite cookies: scheme plus host, where a host
+ * that is not an IP address or `localhost` counts by its last two labels (an
+ * approximation of the registrable domain without the public suffix list).
+ */
+function siteOf(url: URL): string {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const isAddress = /^[\d.]+$/.test(host) || host.includes(':') || host === 'localhost';
+  return `${url.protocol}//${isAddress ? host : host.split('.').slice(-2).join('.')}`;
+}
+
+/**
+ * True when Sello is served over plain HTTP on another site than the LMS: browsers then
+ * never send Sello's login-state cookie back on the LMS's cross-site form post (it can
+ * only be `SameSite=Lax`, as `SameSite=None` needs `Secure`, which needs HTTPS), in an
+ * iframe or a window alike. Both on localhost (ports apart) is one site and works.
+ */
+export function plainHttpCrossSite(publicUrl: string, lmsUrl: string): boolean {
+  const sello = new URL(publicUrl);
+  if (sello.protocol !== 'http:') return false;
+  try {
+    return siteOf(sello) !== siteOf(new URL(lmsUrl));
+  } catch {
+    return false;
+  }
+}
+
 function hasCookie(header: string | undefined, name: string): boolean {
   return (header ?? '').split(';').some((part) => part.trim().startsWith(`${name}=`));
 }
@@ -209,8 +236,9 @@ export function oidcLaunchHandler(deps: OidcRouteDependencies): RequestHandler {
         return;
       }
       const locale = localeOf(res);
+      const platform = ofIssuer.find((p) => audiences.includes(p.clientId))!;
+      const httpsNeeded = plainHttpCrossSite(config.publicUrl, platform.authUrl ?? iss);
       if (login.storageTarget) {
-        const platform = ofIssuer.find((p) => audiences.includes(p.clientId))!;
         res.type('html').send(
           pages.render(
             'lti-storage-get',
@@ -223,10 +251,29 @@ export function oidcLaunchHandler(deps: OidcRouteDependencies): RequestHandler {
               origin: new URL(platform.authUrl ?? iss).origin,
               key: `sello_state_${state}`,
               relaunchUrl: `${endpoints.login}?${new URLSearchParams(login.params).toString()}`,
+              httpsNeeded,
+              publicUrl: config.publicUrl,
+              lmsOrigin: new URL(platform.authUrl ?? iss).origin,
             },
             locale,
           ),
         );
+        return;
+      }
+      if (httpsNeeded) {
+        // Not the browser's privacy settings, and a new window would fail the same way
+        // (and loop): say what is wrong and how to fix it.
+        deps.log.warn({ publicUrl: config.publicUrl, iss }, 'LTI launch lost its state cookie: PUBLIC_URL is plain http on another site than the LMS');
+        res
+          .status(401)
+          .type('html')
+          .send(
+            pages.render(
+              'lti-https-required',
+              { title: 'Sello', code: 'lti_https_required', publicUrl: config.publicUrl, lmsOrigin: new URL(platform.authUrl ?? iss).origin },
+              locale,
+            ),
+          );
         return;
       }
       res

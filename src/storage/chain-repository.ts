@@ -1,6 +1,6 @@
 /**
  * What the chain capability reads across its queues (sizes for /health), and the
- * revocations it mirrors on-chain. The queues have files of their own: chain-journal-,
+ * status changes (revocations, suspensions) it mirrors on-chain. The queues have files of their own: chain-journal-,
  * chain-transaction-, anchor-batch- and soulbound-mint-repository.ts. Like all of
  * storage/, it returns domain types, and `null` when not found.
  */
@@ -24,33 +24,35 @@ export async function chainQueueStats(db: Queryable): Promise<{ unbatched: numbe
 
 // ---- token metadata --------------------------------------------------------------
 
-export interface RevocationToMirror {
+export interface StatusChangeToMirror {
   credentialHash: string;
-  /** The latest wanted state: true revoked, false reinstated. */
-  revoked: boolean;
+  purpose: 'revocation' | 'suspension';
+  /** The latest wanted state: true revoked (suspended), false reinstated (lifted). */
+  value: boolean;
   reason: string | null;
   eventIds: number[];
 }
 
-/** Unmirrored revocation events of anchored credentials, folded to the latest per credential. */
-export async function listRevocationsToMirror(db: Queryable, limit: number): Promise<RevocationToMirror[]> {
-  const { rows } = await db.query<{ credential_hash: string; value: boolean; reason: string | null; ids: Array<number | string> }>(
-    `SELECT e.credential_hash,
+/** Unmirrored status events of anchored credentials, folded to the latest per credential and purpose. */
+export async function listStatusChangesToMirror(db: Queryable, limit: number): Promise<StatusChangeToMirror[]> {
+  const { rows } = await db.query<{ credential_hash: string; purpose: string; value: boolean; reason: string | null; ids: Array<number | string> }>(
+    `SELECT e.credential_hash, e.purpose,
             (array_agg(e.value ORDER BY e.id DESC))[1] AS value,
             (array_agg(e.reason ORDER BY e.id DESC))[1] AS reason,
             array_agg(e.id ORDER BY e.id) AS ids
      FROM credential_status_events e
      JOIN credential_anchors a ON a.credential_hash = e.credential_hash
      JOIN anchor_batches b ON b.id = a.batch_id AND b.status = 'anchored'
-     WHERE e.chain_tx_hash IS NULL AND e.purpose = 'revocation'
-     GROUP BY e.credential_hash
+     WHERE e.chain_tx_hash IS NULL AND e.purpose IN ('revocation', 'suspension')
+     GROUP BY e.credential_hash, e.purpose
      ORDER BY min(e.id)
      LIMIT $1`,
     [limit],
   );
   return rows.map((row) => ({
     credentialHash: row.credential_hash,
-    revoked: row.value,
+    purpose: row.purpose as 'revocation' | 'suspension',
+    value: row.value,
     reason: row.reason,
     eventIds: row.ids.map(Number),
   }));
@@ -70,7 +72,7 @@ export async function requeueFailedRevocationMirrors(db: Queryable): Promise<num
   const result = await db.query(
     `UPDATE credential_status_events e SET chain_tx_hash = NULL
      FROM chain_transactions t
-     WHERE e.chain_tx_hash = t.tx_hash AND t.status IN ('reverted', 'dropped') AND e.purpose = 'revocation'`,
+     WHERE e.chain_tx_hash = t.tx_hash AND t.status IN ('reverted', 'dropped')`,
   );
   return result.rowCount;
 }

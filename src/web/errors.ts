@@ -31,6 +31,9 @@ const explicitStatus: Record<string, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  // A credential or presentation beyond the verification limits (src/credentials/verification-limits.ts).
+  verification_input_too_large: 413,
+  verification_timeout: 503,
   internal_error: 500,
   service_unavailable: 503,
   database_unreachable: 503,

@@ -58,4 +58,46 @@ describe('CredentialRevocation', () => {
       ISSUER_ADMIN_ROLE,
     ]);
   });
+
+  it('suspends a credential and emits CredentialSuspended(hash), then lifts it with CredentialUnsuspended(hash)', async () => {
+    const hash = randomHash();
+    const receipt = await send(f.registry, 'suspendCredential', [hash]);
+    expect(events(receipt).map((event) => [event.name, ...event.args.toArray()])).toEqual([['CredentialSuspended', hash]]);
+    const block = await f.chain.provider.getBlock(receipt.blockNumber);
+    expect((await f.registry.getFunction('suspensionOf')(hash)).toArray()).toEqual([true, BigInt(block!.timestamp)]);
+    const lifted = await send(f.registry, 'unsuspendCredential', [hash]);
+    expect(events(lifted).map((event) => [event.name, ...event.args.toArray()])).toEqual([['CredentialUnsuspended', hash]]);
+    expect((await f.registry.getFunction('suspensionOf')(hash)).toArray()).toEqual([false, 0n]);
+  });
+
+  it('keeps suspension and revocation apart: reinstating leaves a suspension, lifting leaves a revocation', async () => {
+    const hash = randomHash();
+    await send(f.registry, 'suspendCredential', [hash]);
+    await send(f.registry, 'revokeCredential', [hash, 2]);
+    await send(f.registry, 'unrevokeCredential', [hash]);
+    expect((await f.registry.getFunction('suspensionOf')(hash))[0]).toBe(true);
+    await send(f.registry, 'revokeCredential', [hash, 2]);
+    await send(f.registry, 'unsuspendCredential', [hash]);
+    expect((await f.registry.getFunction('revocationOf')(hash)).toArray().slice(0, 2)).toEqual([true, 2n]);
+  });
+
+  it('reverts a second suspension with CredentialAlreadySuspended(hash) and lifting none with CredentialNotSuspended(hash)', async () => {
+    const hash = randomHash();
+    await expectRevert(f.registry.getFunction('unsuspendCredential')(hash), 'CredentialNotSuspended', [hash]);
+    await send(f.registry, 'suspendCredential', [hash]);
+    await expectRevert(f.registry.getFunction('suspendCredential')(hash), 'CredentialAlreadySuspended', [hash]);
+  });
+
+  it('lets only the issuer admin suspend or lift a suspension', async () => {
+    const hash = randomHash();
+    await expectRevert(f.as(f.stranger).getFunction('suspendCredential')(hash), 'AccessControlUnauthorizedAccount', [
+      f.strangerAddress,
+      ISSUER_ADMIN_ROLE,
+    ]);
+    await send(f.registry, 'suspendCredential', [hash]);
+    await expectRevert(f.as(f.stranger).getFunction('unsuspendCredential')(hash), 'AccessControlUnauthorizedAccount', [
+      f.strangerAddress,
+      ISSUER_ADMIN_ROLE,
+    ]);
+  });
 });

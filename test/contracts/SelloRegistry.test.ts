@@ -17,6 +17,7 @@ describe('SelloRegistry', () => {
     const supports = f.registry.getFunction('supportsInterface');
     expect(await supports(registryInterfaceIds.batchAnchor)).toBe(true);
     expect(await supports(registryInterfaceIds.credentialRevocation)).toBe(true);
+    expect(await supports(registryInterfaceIds.credentialSuspension)).toBe(true);
     expect(await supports(registryInterfaceIds.issuerKeyRegistry)).toBe(true);
     expect(await supports(registryInterfaceIds.erc5192)).toBe(true);
     expect(await supports('0x7965db0b')).toBe(true); // IAccessControl

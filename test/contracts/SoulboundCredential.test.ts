@@ -36,11 +36,38 @@ describe('SoulboundCredential', () => {
     expect(count).toBe(1n);
   });
 
-  it('builds the token URI from the base URI and the hash, stores none per token', async () => {
-    expect(await f.registry.getFunction('tokenURI')(BigInt(minted))).toBe(`${BASE_URI}${minted}`);
-    const receipt = await send(f.registry, 'setBaseURI', ['https://new.example/t/']);
-    expect(events(receipt).map((event) => [event.name, ...event.args.toArray()])).toEqual([['BaseURIUpdated', 'https://new.example/t/']]);
-    expect(await f.registry.getFunction('tokenURI')(BigInt(minted))).toBe(`https://new.example/t/${minted}`);
+  it('answers tokenURI with on-chain JSON metadata (name, hash, issuer, registry, locked) and external_url to Sello', async () => {
+    const receipt = await send(f.registry, 'setTokenIssuer', ['did:web:uni.example']);
+    expect(events(receipt).map((event) => [event.name, ...event.args.toArray()])).toEqual([['TokenIssuerUpdated', 'did:web:uni.example']]);
+    const metadata = async () => {
+      const uri = (await f.registry.getFunction('tokenURI')(BigInt(minted))) as string;
+      expect(uri.startsWith('data:application/json;base64,')).toBe(true);
+      return JSON.parse(Buffer.from(uri.slice('data:application/json;base64,'.length), 'base64').toString('utf8'));
+    };
+    const registry = `eip155:31337:${await f.registry.getAddress()}`;
+    expect(await metadata()).toEqual({
+      name: `Sello Credential ${minted}`,
+      description: expect.stringContaining('Open Badges 3.0'),
+      credential_hash: minted,
+      issuer: 'did:web:uni.example',
+      registry,
+      locked: true,
+      external_url: `${BASE_URI}${minted}`,
+      attributes: [
+        { trait_type: 'issuer', value: 'did:web:uni.example' },
+        { trait_type: 'registry', value: registry },
+        { trait_type: 'locked', value: 'true' },
+      ],
+    });
+    const changed = await send(f.registry, 'setBaseURI', ['https://new.example/t/']);
+    expect(events(changed).map((event) => [event.name, ...event.args.toArray()])).toEqual([['BaseURIUpdated', 'https://new.example/t/']]);
+    expect((await metadata()).external_url).toBe(`https://new.example/t/${minted}`);
+  });
+
+  it('escapes the issuer DID inside the metadata JSON', async () => {
+    await send(f.registry, 'setTokenIssuer', ['did:web:a"b\\c']);
+    const uri = (await f.registry.getFunction('tokenURI')(BigInt(minted))) as string;
+    expect(JSON.parse(Buffer.from(uri.split(',')[1]!, 'base64').toString('utf8')).issuer).toBe('did:web:a"b\\c');
   });
 
   it('reverts a transfer by the owner with SoulboundTokenLocked(tokenId)', async () => {
@@ -81,7 +108,11 @@ describe('SoulboundCredential', () => {
     await expectRevert(f.registry.getFunction('locked')(missing), 'ERC721NonexistentToken', [missing]);
   });
 
-  it('lets only the minter mint and only the default admin change the base URI', async () => {
+  it('lets only the minter mint and only the default admin change the base URI or the token issuer', async () => {
+    await expectRevert(f.as(f.stranger).getFunction('setTokenIssuer')('did:web:evil.example'), 'AccessControlUnauthorizedAccount', [
+      f.strangerAddress,
+      DEFAULT_ADMIN_ROLE,
+    ]);
     await expectRevert(
       f.as(f.stranger).getFunction('mintBatch')([f.strangerAddress], [randomHash()]),
       'AccessControlUnauthorizedAccount',

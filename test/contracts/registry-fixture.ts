@@ -64,7 +64,7 @@ export async function send(contract: Contract, method: string, args: unknown[]):
 }
 
 /** Expects the call to revert with the registry's custom error `name` and these arguments. */
-export async function expectRevert(call: Promise<unknown>, name: string, args: unknown[] = []): Promise<void> {
+export async function expectRevert(call: Promise<unknown>, name: string, args: unknown[] = [], iface: Interface = registryInterface): Promise<void> {
   let caught: unknown = null;
   try {
     await call;
@@ -73,7 +73,7 @@ export async function expectRevert(call: Promise<unknown>, name: string, args: u
   }
   expect(caught, `expected a revert with ${name}`).not.toBeNull();
   const data = (caught as { data?: string }).data ?? (caught as { info?: { error?: { data?: string } } }).info?.error?.data;
-  const parsed = registryInterface.parseError(data ?? '0x');
+  const parsed = iface.parseError(data ?? '0x');
   expect(parsed?.name).toBe(name);
   expect(parsed?.args.toArray().map(normalise)).toEqual(args.map(normalise));
 }

@@ -105,7 +105,7 @@ describe('starting while the chain RPC is down', () => {
     await node.stop();
     const sello = await startAgainst(node, { CHAIN_ID: '31337' });
     expect(sello.chain).toBeNull();
-    const health = await fetch(`${sello.url}/health`).then((r) => r.json());
+    const health = (await fetch(`${sello.url}/health`).then((r) => r.json())) as { chain: { contract: string } };
     expect(health).toMatchObject({ status: 'degraded', chain: { chainId: 31337, contract: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/), ok: false } });
 
     const issued = await issue(sello);

@@ -58,9 +58,10 @@ describe('soulbound credential tokens', () => {
     expect(report).toMatchObject({ batchesAnchored: 1, tokensSent: 1, tokensMinted: 1, error: null });
     expect(await ownerOf(credential!.hash)).toBe(learnerWallet.address);
     expect(await chain.registry.getFunction('locked')(BigInt(credential!.hash))).toBe(true);
-    expect(await chain.registry.getFunction('tokenURI')(BigInt(credential!.hash))).toBe(
-      `${config.publicUrl}/chain/tokens/${credential!.hash}`,
-    );
+    // Metadata built on chain (it outlives Sello); Sello's richer metadata is its external_url.
+    const uri = (await chain.registry.getFunction('tokenURI')(BigInt(credential!.hash))) as string;
+    const metadata = JSON.parse(Buffer.from(uri.replace('data:application/json;base64,', ''), 'base64').toString('utf8'));
+    expect(metadata).toMatchObject({ credential_hash: credential!.hash, locked: true, external_url: `${config.publicUrl}/chain/tokens/${credential!.hash}` });
   });
 
   it('reverts the learner\'s own transfer with SoulboundTokenLocked(tokenId)', async () => {

@@ -105,9 +105,10 @@ describe('the course round trip', () => {
     const picker = await launch('teacher', { messageType: 'LtiDeepLinkingRequest' });
     const returning = await createBrowser().post(`${sello.url}/app/deep-link/create`, { ltik: ltikOf(picker), name: 'Descriptive statistics' });
     await createBrowser().submit(returning);
+    // The instructor's next launch sees the LMS saved the activity: the badge is confirmed.
+    teacherLtik = ltikOf(await launch('teacher'));
     context = (await createOutcomeRepository(sello.db).findContextByLmsId(platform.id, 'course-rt'))!;
     badge = (await createAchievementRepository(sello.db).listForContext(context.id))[0]!;
-    teacherLtik = ltikOf(await launch('teacher'));
   }, 120_000);
   afterAll(async () => {
     await sello?.close();
@@ -182,6 +183,21 @@ describe('the course round trip', () => {
     expect(badgeColumns(finisher.id)).toHaveLength(1);
   });
 
+  it('awards those who already qualify when an existing achievement of the library is attached by Deep Linking', async () => {
+    const library = await createAchievementRepository(sello.db).create({
+      issuerId: platform.issuerId,
+      contextId: null,
+      name: 'Quiz perfectionist',
+      criteria: { kind: 'all', rules: [{ kind: 'score', activity: 'moodle:cm:7', minPercent: 100 }] },
+    });
+    const picker = await launch('teacher', { messageType: 'LtiDeepLinkingRequest' });
+    const returning = await createBrowser().post(`${sello.url}/app/deep-link`, { ltik: ltikOf(picker), achievementId: library.id });
+    expect(returning.status).toBe(200);
+    await worker.runUntilIdle();
+    const awarded = (await createAwardRepository(sello.db).listForAchievement(library.id)).map((award) => award.learnerSub);
+    expect(awarded).toEqual(['eva']); // 10/10; beto's 9/10 is not enough
+  });
+
   it('keeps one column per badge across Deep Linking, launches and posts, and merges a second one left by older Sellos', async () => {
     const [column] = badgeColumns(badge.id);
     expect(column).toMatchObject({ resourceId: badge.id, resourceLinkId: expect.any(String) });
@@ -204,6 +220,36 @@ describe('the course round trip', () => {
     expect(badgeColumns(badge.id).map((item) => item.id)).toEqual([column!.id]);
     expect((await createAwardRepository(sello.db).findById(award.id))!).toMatchObject({ state: 'posted', lineItemUrl: column!.id });
     expect(lms.results.get(`${column!.id}/results/beto`)!.comment).toContain(award.credentialId!.slice(9));
+  });
+
+  it('parks evaluations at once when stored criteria no longer validate, says so on that page, and heals when they are saved', async () => {
+    // Criteria edited behind the editor's back (a database edit, an old export).
+    const broken = await createAchievementRepository(sello.db).create({
+      issuerId: platform.issuerId,
+      contextId: context.id,
+      name: 'Broken rules',
+      criteria: { kind: 'all', rules: [{ kind: 'score', activity: 'moodle:cm:7', minPercent: 150 }] },
+    });
+    await gradeQuiz('dario', 10);
+    await worker.runUntilIdle();
+    const parked = await sello.db.query<{ attempts: number; parked_reason: string }>(
+      `SELECT attempts, parked_reason FROM issuance_jobs WHERE state = 'failed' AND kind = 'evaluate'`,
+    );
+    expect(parked.rows).toEqual([{ attempts: 1, parked_reason: 'criteria_invalid' }]);
+    // The other badges of the course were still evaluated for dario.
+    expect((await createAwardRepository(sello.db).find(badge.id, (await userOf('dario')).id))!.state).toBe('posted');
+    const page = decodeHtml(await (await fetch(`${sello.url}/app/achievements/${broken.id}/edit?ltik=${teacherLtik}`)).text());
+    expect(page).toContain('The criteria no longer validate (1 learners waiting)');
+
+    const saved = await form(`/app/achievements/${broken.id}/edit`, teacherLtik, {
+      name: 'Broken rules',
+      criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'moodle:cm:7', minPercent: 100 }] }),
+      policy: 'keep',
+    });
+    expect(saved.status).toBe(303);
+    await worker.runUntilIdle();
+    expect((await sello.db.query(`SELECT 1 FROM issuance_jobs WHERE state = 'failed'`)).rowCount).toBe(0);
+    expect((await createAwardRepository(sello.db).listForAchievement(broken.id)).map((award) => award.learnerSub).sort()).toEqual(['dario', 'eva']);
   });
 
   it("leaves every learner's course total, as Moodle computes it, as it was before the badge", async () => {

@@ -74,7 +74,7 @@ describe('credentials over HTTP', () => {
   it('verifies a credential and reports every named check', async () => {
     const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
     expect(res.body.verified).toBe(true);
-    expect(res.body.checks.map((c: { id: string }) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain']);
+    expect(res.body.checks.map((c: { id: string }) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain', 'issuer_registered']);
   });
 
   it('reports a tampered credential as not verified with the signature check failing', async () => {
@@ -98,7 +98,7 @@ describe('credentials over HTTP', () => {
     const expired = { ...structuredClone(credential), validUntil: '2020-01-01T00:00:00Z' };
     const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: expired }).expect(422);
     expect(res.body.verified).toBe(false);
-    expect(res.body.checks.map((c: { id: string }) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain']);
+    expect(res.body.checks.map((c: { id: string }) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain', 'issuer_registered']);
     expect(res.body.checks.find((c: { id: string }) => c.id === 'validity_period')).toMatchObject({ valid: false, error: 'expired' });
     const unsignedVp = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [expired] };
     const vp = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: unsignedVp }).expect(422);

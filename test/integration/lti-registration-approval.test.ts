@@ -203,6 +203,44 @@ describe('Dynamic Registration of an LMS Sello already knows', () => {
   });
 });
 
+describe('re-registering a known LMS through a one-time invite link', () => {
+  let sello: RunningTestSello;
+  let impostor: Awaited<ReturnType<typeof startPlatformImpostor>>;
+
+  beforeAll(async () => {
+    sello = await startTestSello();
+    impostor = await startPlatformImpostor();
+  });
+  afterAll(async () => {
+    await impostor?.close();
+    await sello?.close();
+  });
+
+  it('replaces the known registration at once, as the administrator who made the link approved it', async () => {
+    const original = await sello.lti.registry.register(
+      manualRegistration(
+        { issuer: impostor.url, clientId: 'client-9', authUrl: `${impostor.url}/old-auth`, tokenUrl: `${impostor.url}/old-token`, jwksUrl: `${impostor.url}/old-jwks` },
+        'manual',
+      ),
+    );
+    impostor.clientId = 'client-9';
+    const { invite } = await jsonOf(
+      await fetch(`${sello.url}/admin/api/platforms/invites`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sello.adminToken}`, 'content-type': 'application/json' },
+        body: '{}',
+      }),
+    );
+    const page = await createBrowser().get(`${invite.url}&openid_configuration=${encodeURIComponent(`${impostor.url}/openid`)}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('It is active');
+    expect(await createPlatformRepository(sello.db).findById(original.id)).toMatchObject({ status: 'active', jwksUrl: `${impostor.url}/jwks` });
+    const replaced = (await createAuditRepository(sello.db).listForSubject(original.id)).find((entry) => entry.action === 'platform.replaced');
+    expect(replaced?.actor).toBe(`invite:${invite.id}`);
+    expect(await sello.lti.registry.listRequests()).toEqual([]);
+  });
+});
+
 describe('registering a new LMS: pending by default, active through a one-time invite link', () => {
   let lms: Sandbox;
   let sello: RunningTestSello;
@@ -289,6 +327,16 @@ describe('registering a new LMS: pending by default, active through a one-time i
     } finally {
       await other.close();
     }
+  });
+
+  it('offers the registration link and the waiting registrations on the admin page, in Spanish too', async () => {
+    const page = await createBrowser().get(`${sello.url}/admin/platforms`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('id="admin-invite"');
+    expect(page.text).toContain("api('POST', '/invites', {})");
+    expect(page.text).toContain('id="requests"');
+    const spanish = await createBrowser().get(`${sello.url}/admin/platforms?lang=es`);
+    expect(spanish.text).toContain('Crear un enlace de registro');
   });
 
   it('refuses invites that last longer than 30 days or less than nothing', async () => {

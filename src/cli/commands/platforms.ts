@@ -1,14 +1,15 @@
 /**
- * `sello platforms add|list|approve|disable|reject|invite`: manage LMS registrations through the
+ * `sello platforms add|list|approve|disable|reject|invite|connector`: manage LMS registrations through the
  * admin API of the running Sello (PUBLIC_URL, or --url) with ADMIN_TOKEN; when no Sello
  * answers, directly on the database.
  */
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.ts';
 import { createLogger } from '../../logger.ts';
-import { openDatabase } from '../../storage/database.ts';
+import { openDatabase, type Database } from '../../storage/database.ts';
 import { migrate } from '../../storage/migrate.ts';
-import { resolveSecrets } from '../../storage/secrets.ts';
+import { resolveSecrets, type Secrets } from '../../storage/secrets.ts';
+import { createOutcomeSecretRepository } from '../../storage/outcome-secret-repository.ts';
 import { hasCode } from '../../errors.ts';
 import { createLti } from '../../lti/provider.ts';
 import { LtiError } from '../../lti/errors.ts';
@@ -16,8 +17,9 @@ import { manualRegistration, platformInputSchema } from '../../lti/platform-regi
 import { toolEndpoints } from '../../lti/tool-configuration.ts';
 import { DEFAULT_INVITE_HOURS, type RegistrationInviteLink } from '../../lti/registration-invites.ts';
 import type { RegistrationRequest } from '../../storage/registration-request-repository.ts';
-import type { Platform } from '../../storage/platform-repository.ts';
+import { createPlatformRepository, type Platform } from '../../storage/platform-repository.ts';
 import { createPageRenderer } from '../../web/views.ts';
+import { connectorSchema } from '../../web/routes/admin-outcome-sources.ts';
 import { callAdminApi, type AdminApiAnswer } from '../admin-api.ts';
 
 interface AddOptions {
@@ -50,7 +52,11 @@ function failFromApi(answer: NonNullable<ApiAnswer>, baseUrl: string): never {
 }
 
 /** Runs `work` on the database itself (no Sello answered). */
-async function onDatabase<T>(config: Readonly<Config>, baseUrl: string, work: (lti: Awaited<ReturnType<typeof createLti>>) => Promise<T>): Promise<T> {
+async function onDatabase<T>(
+  config: Readonly<Config>,
+  baseUrl: string,
+  work: (lti: Awaited<ReturnType<typeof createLti>>, db: Database, secrets: Secrets) => Promise<T>,
+): Promise<T> {
   let db;
   try {
     db = await openDatabase(config.database);
@@ -76,7 +82,7 @@ async function onDatabase<T>(config: Readonly<Config>, baseUrl: string, work: (l
       purgeIntervalMs: 0,
     });
     try {
-      return await work(lti);
+      return await work(lti, db, secrets);
     } finally {
       await lti.close();
     }
@@ -179,6 +185,40 @@ export function register(program: Command): void {
       console.log('Paste this URL into the LMS as the tool registration URL (Moodle: Tool URL; Canvas: Dynamic Registration URL).');
       console.log(`It works once, until ${new Date(invite.expiresAt).toISOString()}, and the registration it completes is active at once:`);
       console.log(invite.url);
+    });
+
+  platforms
+    .command('connector <id>')
+    .description("Set the LMS web services connector that reads every activity's grades (Moodle token, Canvas API token)")
+    .requiredOption('--kind <kind>', 'moodle or canvas')
+    .requiredOption('--base-url <url>', "the LMS site root, e.g. https://moodle.uni.edu")
+    .requiredOption('--token <token>', 'the Moodle web services token, or the Canvas API access token')
+    .option('--url <url>', 'the running Sello to talk to (default PUBLIC_URL)')
+    .action(async (id: string, options: { kind: string; baseUrl: string; token: string; url?: string }) => {
+      const config = loadConfig(process.env);
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+        throw new LtiError('invalid_platform', `"${id}" is not a platform id (see sello platforms list)`);
+      }
+      const parsed = connectorSchema.safeParse({ kind: options.kind, baseUrl: options.baseUrl, token: options.token });
+      if (!parsed.success) {
+        const flag: Record<string, string> = { kind: '--kind', baseUrl: '--base-url', token: '--token' };
+        throw new LtiError('invalid_platform', `Invalid connector: ${parsed.error.issues.map((i) => `${flag[String(i.path[0])] ?? i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      const baseUrl = (options.url ?? config.publicUrl).replace(/\/+$/, '');
+      const token = config.secrets.adminToken ?? resolveSecrets(config).adminToken;
+      const answer = await callApi(baseUrl, token, 'PUT', `/${encodeURIComponent(id)}/connector`, parsed.data);
+      if (answer && answer.status !== 200) {
+        if (answer.status === 404) throw new LtiError('platform_not_found', `No platform ${id} (see sello platforms list)`);
+        failFromApi(answer, baseUrl);
+      }
+      if (!answer) {
+        await onDatabase(config, baseUrl, async (_lti, db, secrets) => {
+          if (!(await createPlatformRepository(db).findById(id))) throw new LtiError('platform_not_found', `No platform ${id} (see sello platforms list)`);
+          await createOutcomeSecretRepository({ db, kek: secrets.keyEncryptionKey }).setConnector({ platformId: id, ...parsed.data });
+        });
+      }
+      console.log(`${answer ? 'Set through the running Sello' : 'Set directly in the database'}: ${parsed.data.kind} connector ${parsed.data.baseUrl} for platform ${id} (token stored encrypted).`);
+      console.log(`Sync a course to try it: npx sello sync --context <course id>`);
     });
 
   const descriptions = {

@@ -1,9 +1,11 @@
 /**
- * `sello verify <file|-> [--rpc URL] [--json] [--did-document FILE]`: verifies a
+ * `sello verify <file|-> [--rpc URL] [--json] [--did-document FILE] [--trust-list CAIP-10]…`: verifies a
  * credential (JSON, baked PNG or baked SVG) with no Sello server and no database.
  * did:key is resolved by computation; did:web by fetching the DID document from the
  * credential's own host (or from `--did-document`); status lists over HTTP; JSON-LD
- * contexts only from installed packages. With `--rpc`, the chain check runs too.
+ * contexts only from installed packages. With `--rpc`, the chain checks run too, and the
+ * issuer's key and the credential's status come from the chain when the issuer's server
+ * is gone; `--trust-list` reports the consortium lists the issuer is a member of.
  *
  * Exit codes: 0 verified, 1 not verified, 2 bad input.
  */
@@ -13,6 +15,7 @@ import { readCredentialFile } from '../../credentials/bake.ts';
 import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../../credentials/did.ts';
 import { CredentialError } from '../../credentials/errors.ts';
+import { parseCaip10 } from '../../credentials/chain-reference.ts';
 import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport } from '../../credentials/verify.ts';
 import { assertSafeInput } from '../../web/untrusted-input.ts';
 
@@ -67,7 +70,15 @@ export function formatReport(report: VerificationReport): string {
   const lines = report.checks.map((check) => {
     const mark = check.skipped ? '–' : check.valid ? '✓' : '✗';
     const message = typeof check.details?.message === 'string' ? `: ${check.details.message}` : '';
-    return `${mark} ${check.id}${check.error ? ` (${check.error})` : ''}${check.error || check.skipped ? message : ''}`;
+    // Say where an answer came from when it was not the issuer's own server.
+    const fromChain =
+      check.details?.keySource === 'chain'
+        ? ' [key from the chain]'
+        : check.details?.source === 'chain'
+          ? ` [from the chain at block ${String(check.details.blockNumber)}]`
+          : '';
+    const shown = check.error || check.skipped || check.id === 'trust_list' ? message : '';
+    return `${mark} ${check.id}${check.error ? ` (${check.error})` : ''}${fromChain}${shown}`;
   });
   lines.push(report.verified ? 'VERIFIED' : 'NOT VERIFIED');
   if (report.credentialHash) lines.push(`credential hash ${report.credentialHash}`);
@@ -82,7 +93,18 @@ export function register(program: Command): void {
     .option('--rpc <url>', 'chain JSON-RPC endpoint: also check the on-chain anchor')
     .option('--json', 'print the report as JSON')
     .option('--did-document <file>', "use this DID document for the issuer's did:web instead of fetching it")
-    .action(async (file: string, options: { rpc?: string; json?: boolean; didDocument?: string }) => {
+    .option(
+      '--trust-list <caip10>',
+      'a consortium trust list (eip155:<chainId>:<address>) to look the issuer up in; repeatable; needs --rpc',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .action(async (file: string, options: { rpc?: string; json?: boolean; didDocument?: string; trustList?: string[] }) => {
+      const trustLists = (options.trustList ?? []).map((value) => {
+        const parsed = parseCaip10(value);
+        if (!parsed) throw new CredentialError('invalid_credential', `--trust-list ${value} is not eip155:<chainId>:<0x address>`);
+        return parsed;
+      });
+      if (trustLists.length > 0 && !options.rpc) throw new CredentialError('invalid_credential', '--trust-list needs --rpc');
       const credential = readCredentialFile(readInput(file));
       if (!credential || typeof credential !== 'object' || Array.isArray(credential)) {
         throw new CredentialError('invalid_credential', 'The file does not hold a credential object');
@@ -120,6 +142,7 @@ export function register(program: Command): void {
         statusListLoader: fetchJson,
         anchorChecker: chain?.anchorChecker,
         chainReader: chain?.chainReader,
+        trustLists,
       });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       process.exitCode = report.verified ? 0 : 1;

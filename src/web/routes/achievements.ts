@@ -3,7 +3,8 @@
  * failed jobs with retry, the awards of an achievement, and manual award / revoke with a
  * reason (audit-logged, through the same pipeline as automatic awards).
  *
- * - `GET  /api/issuance/status` → `{jobs, awards, failed: [{id, kind, key, attempts, lastError, updatedAt}]}`
+ * - `GET  /api/issuance/status` → `{jobs, awards, failed: [{id, kind, key, attempts, lastError, parkedReason, updatedAt}]}`
+ *   (`parkedReason`: why a job waits without retrying, e.g. `recipient_unreachable`; null when it ran out of attempts)
  * - `POST /api/issuance/jobs/:id/retry` → `{retried: true}`
  * - `GET  /api/achievements/:id/awards` → `{awards: [...]}`
  * - `POST /api/awards` `{achievementId, userId, contextId?, reason}` → 201 award
@@ -65,7 +66,7 @@ export function issuanceAdminRouter({ db, adminToken, poke }: IssuanceAdminRoute
     res.json({
       jobs: await jobs.counts(),
       awards: await awards.countByState(),
-      failed: failed.map(({ id, kind, key, attempts, lastError, updatedAt }) => ({ id, kind, key, attempts, lastError, updatedAt })),
+      failed: failed.map(({ id, kind, key, attempts, lastError, parkedReason, updatedAt }) => ({ id, kind, key, attempts, lastError, parkedReason, updatedAt })),
     });
   });
 

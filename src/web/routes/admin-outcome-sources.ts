@@ -23,7 +23,8 @@ import { requireAdminToken } from '../admin-auth.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const connectorSchema = z.object({
+/** A connector as the admin API and `sello platforms connector` accept it. */
+export const connectorSchema = z.object({
   kind: z.enum(['moodle', 'canvas']),
   // The LMS's site root, e.g. https://moodle.example.edu or https://canvas.example.edu.
   baseUrl: z

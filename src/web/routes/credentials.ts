@@ -14,7 +14,10 @@ import { findCredentialAnchor } from '../../storage/anchor-batch-repository.ts';
 import { HttpError } from '../../errors.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import { verifyCredential, type AnchorChecker, type VerificationReport, type VerifyCredentialOptions } from '../../credentials/verify.ts';
-import { verifyPresentation } from '../../credentials/verify-presentation.ts';
+import { createVerificationPool, type VerificationPool, type VerificationSources } from '../../credentials/verification-pool.ts';
+import { exceededVerificationLimit } from '../../credentials/verification-limits.ts';
+import { AppError } from '../../errors.ts';
+import { rateLimit } from '../rate-limit.ts';
 import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { bakePng, bakeSvg } from '../../credentials/bake.ts';
 import { generateBadgePng, generateBadgeSvg } from '../../credentials/badge-image.ts';
@@ -37,6 +40,12 @@ export interface CredentialRoutesDependencies {
   chainReference: () => ChainReference | null;
   anchorChecker?: AnchorChecker;
   now?: () => Date;
+  /**
+   * Where submitted credentials and presentations are verified; by default a pool
+   * started with the app's `verification` settings, its workers started at the first
+   * request (`src/server.ts` passes one it warms and closes).
+   */
+  verificationPool?: VerificationPool;
 }
 
 /**
@@ -60,9 +69,19 @@ export function credentialPageUrl(publicUrl: string, credentialId: string): stri
  * (that would let anyone make it call arbitrary URLs); `sello verify` does that.
  */
 export function localVerifyOptions(deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'now'>): VerifyCredentialOptions {
+  const { resolveDid, ...sources } = localVerifySources(deps);
+  return { ...sources, documentLoader: createDocumentLoader({ resolveDid }) };
+}
+
+/**
+ * The same as `localVerifyOptions`, in the form a verification worker takes: the DID
+ * resolver instead of a document loader (the worker builds its own loader from the
+ * bundled contexts and asks this thread for DIDs, status lists and the chain).
+ */
+export function localVerifySources(deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'now'>): VerificationSources {
   const prefix = `${deps.publicUrl}/status/`;
   return {
-    documentLoader: createDocumentLoader({ resolveDid: deps.keys.resolveDid }),
+    resolveDid: deps.keys.resolveDid,
     now: deps.now,
     anchorChecker: deps.anchorChecker,
     statusListLoader: async (url) => {
@@ -286,16 +305,38 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
     // VC API verifier answers (https://w3c-ccg.github.io/vc-api/#verify-credential):
     // 200 with the report when verified, 400 when the input is not a credential or
     // presentation at all, 422 with the same report when it is one and a check fails.
-    router.post('/credentials/verify', async (req, res) => {
+    // Verification of what anyone may send runs in worker threads with a deadline, behind
+    // size limits and a per-client rate limit: one request must not stall the server.
+    const settings = context.config.verification;
+    let pool = deps.verificationPool ?? null;
+    const verifier = () => (pool ??= createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs }));
+    const limitRate = rateLimit({ perMinute: settings.rateLimitPerMinute });
+    const refuseOversized = (input: unknown, kind: 'credential' | 'presentation') => {
+      const exceeded = exceededVerificationLimit(input, kind);
+      if (exceeded) throw new CredentialError('verification_input_too_large', exceeded.message, { ...exceeded });
+    };
+    const inPool = async <T>(res: express.Response, run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (error) {
+        if (error instanceof AppError && (error.code === 'verification_timeout' || error.code === 'verification_unavailable')) {
+          res.set('retry-after', String(Math.max(1, Math.ceil(settings.timeoutMs / 1000))));
+        }
+        throw error;
+      }
+    };
+
+    router.post('/credentials/verify', limitRate, async (req, res) => {
       const credential = (req.body as { verifiableCredential?: unknown } | undefined)?.verifiableCredential;
       if (!isCredentialShaped(credential)) {
         throw new CredentialError('invalid_credential', 'The body must be {"verifiableCredential": {…}} with a credential object whose type includes VerifiableCredential');
       }
-      const report = await withAnchoringPending(deps.db, await verifyCredential(credential, localVerifyOptions(deps)));
+      refuseOversized(credential, 'credential');
+      const report = await withAnchoringPending(deps.db, await inPool(res, () => verifier().verifyCredential(credential, localVerifySources(deps))));
       res.status(report.verified ? 200 : 422).json(report);
     });
 
-    router.post('/presentations/verify', async (req, res) => {
+    router.post('/presentations/verify', limitRate, async (req, res) => {
       const body = req.body as { verifiablePresentation?: unknown; options?: unknown } | undefined;
       const presentation = body?.verifiablePresentation;
       if (!isPresentationShaped(presentation)) {
@@ -307,7 +348,10 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
           problems: options.error.issues.map((issue) => `options.${issue.path.join('.')}: ${issue.message}`),
         });
       }
-      const report = await verifyPresentation(presentation, { ...localVerifyOptions(deps), challenge: options.data.challenge, domain: options.data.domain });
+      refuseOversized(presentation, 'presentation');
+      const report = await inPool(res, () =>
+        verifier().verifyPresentation(presentation, { ...localVerifySources(deps), challenge: options.data.challenge, domain: options.data.domain }),
+      );
       const credentials = await Promise.all(report.credentials.map((inner) => withAnchoringPending(deps.db, inner)));
       const verified = report.presentation.valid && credentials.length > 0 && credentials.every((inner) => inner.verified);
       res.status(verified ? 200 : 422).json({ ...report, verified, credentials });

@@ -49,7 +49,7 @@ describe('signing and verifying an OB 3.0 credential', () => {
   it('verifies with every check passing and the chain check skipped without counting', async () => {
     const report = await verifyCredential(credential, await verifyOptions(issuer));
     expect(report.verified).toBe(true);
-    expect(report.checks.map((c) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain']);
+    expect(report.checks.map((c) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain', 'issuer_registered']);
     expect(check(report, 'anchored_on_chain')).toMatchObject({ valid: true, skipped: true, error: 'not_configured', details: { countsTowardVerified: false } });
     expect(check(report, 'status').details).toMatchObject({ revoked: false });
     expect(report.credentialHash).toBe(credentialHash(credential));
@@ -176,7 +176,7 @@ describe('signing and verifying an OB 3.0 credential', () => {
     const deep = { ...credential, evidence: JSON.parse('['.repeat(10_000) + ']'.repeat(10_000)) };
     const report = await verifyCredential(deep, await verifyOptions(issuer));
     expect(report.verified).toBe(false);
-    expect(report.checks).toHaveLength(6);
+    expect(report.checks).toHaveLength(7);
     expect(report.checks.every((c) => !c.valid)).toBe(true);
   });
 

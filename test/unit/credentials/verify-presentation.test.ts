@@ -99,3 +99,45 @@ describe('verifying presentations', () => {
     expect(other).toMatchObject({ verified: false, presentation: { valid: false, error: 'not_a_presentation' } });
   });
 });
+
+describe('verifying presentations, whatever they hold', () => {
+  it('answers every mutation of a signed presentation with a report, never an exception (issue 14.3)', async () => {
+    const fc = await import('fast-check');
+    const holder = await makeDidKeyIssuer();
+    const issuer = await makeDidKeyIssuer();
+    const credential = await signedCredential(issuer);
+    const vp = await signedPresentation(holder, credential, 'challenge-123');
+    const options = await verifyOptions(issuer);
+    const proof = vp.proof as Record<string, unknown>;
+    const anything = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constant(undefined));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          context: fc.oneof(anything, fc.constant(vp['@context'])),
+          type: fc.oneof(anything, fc.constant(vp.type)),
+          holder: fc.oneof(anything, fc.constant(vp.holder)),
+          credentials: fc.oneof(anything, fc.constant(vp.verifiableCredential)),
+          proofKey: fc.constantFrom('type', 'cryptosuite', 'challenge', 'domain', 'verificationMethod', 'proofPurpose', 'proofValue', 'created', '@context'),
+          proofValue: anything,
+          wholeProof: fc.oneof(fc.constant(null), anything),
+          challenge: fc.oneof(fc.string(), fc.constant(undefined), fc.constant('challenge-123')),
+          domain: fc.oneof(fc.string(), fc.constant(undefined)),
+        }),
+        async (m) => {
+          const mutated: Record<string, unknown> = {
+            ...vp,
+            '@context': m.context,
+            type: m.type,
+            holder: m.holder,
+            verifiableCredential: m.credentials,
+            proof: m.wholeProof === null ? { ...proof, [m.proofKey]: m.proofValue } : m.wholeProof,
+          };
+          const report = await verifyPresentation(mutated, { ...options, challenge: m.challenge, domain: m.domain });
+          expect(typeof report.verified).toBe('boolean');
+          expect(typeof report.presentation.valid).toBe('boolean');
+        },
+      ),
+      { numRuns: 150 },
+    );
+  }, 120_000);
+});

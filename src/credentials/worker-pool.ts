@@ -1,0 +1,342 @@
+/**
+ * A small pool of worker threads (https://nodejs.org/api/worker_threads.html) for the
+ * CPU-heavy part of verification: JSON-LD canonicalisation and signature checks of an
+ * untrusted document can take seconds, and on the main thread every other request
+ * (`/health`, pages, LTI launches) would wait for them.
+ *
+ * - Each worker runs one job at a time; jobs wait in a bounded queue.
+ * - Each job has a deadline, counted from when a worker takes it, and a bound on its
+ *   wait in the queue (`maxQueueWaitMs`). A worker that overruns it is terminated and replaced,
+ *   and the job fails with `verification_timeout`: a stuck verification costs one worker
+ *   for one deadline, never the pool.
+ * - A worker that dies while running a job (a crash, out of memory) is replaced and the
+ *   job is retried once on another worker; a second death fails it with
+ *   `verification_unavailable`.
+ * - A job may call back into the thread that submitted it (`remote` functions): the
+ *   database, the chain and Sello's own DID documents stay on the main thread, and the
+ *   worker asks for them by name. Arguments and answers cross by structured clone.
+ *
+ * The worker side is `serveWorkerJobs`; workers start with `bin/ts-worker.js`, which
+ * registers tsx in the new thread (module hooks are per thread) before loading `entry`.
+ */
+import { Worker, parentPort } from 'node:worker_threads';
+import { AppError } from '../errors.ts';
+import { CredentialError } from './errors.ts';
+
+/** Functions a job may call from its worker, by name. */
+export type RemoteFunctions = Record<string, (...args: never[]) => unknown>;
+
+export interface WorkerPoolOptions {
+  /** The module the workers load (it calls `serveWorkerJobs`). */
+  entry: URL;
+  /** How many workers at most. */
+  size: number;
+  /** Deadline of one job in a worker, in milliseconds. */
+  deadlineMs: number;
+  /** Jobs waiting beyond the busy workers; more are refused at once. Default 32 per worker (each holds a parsed body of at most BODY_LIMIT). */
+  maxQueue?: number;
+  /**
+   * How long a job may wait for a free worker, in milliseconds (default 30 s): long
+   * enough for a replaced worker to start, short enough that a saturated pool answers.
+   */
+  maxQueueWaitMs?: number;
+}
+
+export interface WorkerPoolStats {
+  workers: number;
+  busy: number;
+  queued: number;
+  /** Workers terminated at a deadline. */
+  timedOut: number;
+  /** Workers that died on their own. */
+  crashed: number;
+  /** Jobs run again after their worker died. */
+  retried: number;
+}
+
+export interface WorkerPool {
+  /** Runs `payload` in a worker. Rejects with `verification_timeout` / `verification_unavailable` (503), or the job's own error. */
+  run<T>(payload: unknown, remote?: RemoteFunctions): Promise<T>;
+  stats(): WorkerPoolStats;
+  /** Starts the workers now rather than at the first job (a server does, so its first request is not slower). */
+  warm(): void;
+  /** Terminates every worker; queued and running jobs fail with `verification_unavailable`. */
+  close(): Promise<void>;
+}
+
+interface SerializedError {
+  code?: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+type ToWorker =
+  | { type: 'job'; jobId: number; payload: unknown }
+  | { type: 'reply'; callId: number; ok: true; value: unknown }
+  | { type: 'reply'; callId: number; ok: false; error: SerializedError };
+
+type FromWorker =
+  | { type: 'ready' }
+  | { type: 'call'; jobId: number; callId: number; name: string; args: unknown[] }
+  | { type: 'done'; jobId: number; result: unknown }
+  | { type: 'failed'; jobId: number; error: SerializedError };
+
+function serializeError(error: unknown): SerializedError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof AppError)) return { message };
+  let details: Record<string, unknown> | undefined;
+  try {
+    details = error.details ? (JSON.parse(JSON.stringify(error.details)) as Record<string, unknown>) : undefined;
+  } catch {
+    details = undefined;
+  }
+  return { code: error.code, message, ...(details ? { details } : {}) };
+}
+
+/** The error again on this side: an `AppError` keeps its code, so verification reports name it. */
+function deserializeError(error: SerializedError): Error {
+  return error.code ? new AppError(error.code, error.message, error.details) : new Error(error.message);
+}
+
+interface Job {
+  id: number;
+  payload: unknown;
+  remote: RemoteFunctions;
+  attempts: number;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | null;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  /** Terminated by the pool: its exit is expected. */
+  retired: boolean;
+  job: Job | null;
+}
+
+const workerScript = new URL('../../bin/ts-worker.js', import.meta.url);
+
+/** Starts no worker until the first job; see the module comment. */
+export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
+  const size = Math.max(1, Math.floor(options.size));
+  const maxQueue = options.maxQueue ?? size * 32;
+  const maxQueueWaitMs = options.maxQueueWaitMs ?? 30_000;
+  const slots = new Set<Slot>();
+  const queue: Job[] = [];
+  const stats = { timedOut: 0, crashed: 0, retried: 0 };
+  let nextJobId = 0;
+  let closed = false;
+  // Workers that died before they were ready, in a row: a broken entry must not respawn forever.
+  let failedStarts = 0;
+
+  const unavailable = (message: string) => new CredentialError('verification_unavailable', message);
+
+  function spawn(): void {
+    const worker = new Worker(workerScript, { workerData: { entry: options.entry.href } });
+    // Workers never keep the process alive on their own: closing the server is enough.
+    worker.unref();
+    const slot: Slot = { worker, ready: false, retired: false, job: null };
+    slots.add(slot);
+    worker.on('message', (message: FromWorker) => onMessage(slot, message));
+    worker.on('error', () => {
+      // Always followed by 'exit', where the slot is replaced.
+    });
+    worker.on('exit', () => onExit(slot));
+  }
+
+  function fillSlots(): void {
+    if (closed || failedStarts >= 3) return;
+    while (slots.size < size) spawn();
+  }
+
+  function post(slot: Slot, message: ToWorker): void {
+    try {
+      slot.worker.postMessage(message);
+    } catch (error) {
+      // An answer that cannot be cloned fails the call it answers, not the pool.
+      if (message.type === 'reply' && message.ok) {
+        slot.worker.postMessage({ type: 'reply', callId: message.callId, ok: false, error: serializeError(error) } satisfies ToWorker);
+      } else if (message.type === 'job') {
+        const job = slot.job!;
+        release(slot);
+        job.reject(error);
+        dispatch();
+      }
+    }
+  }
+
+  function release(slot: Slot): void {
+    const job = slot.job;
+    if (job?.timer) clearTimeout(job.timer);
+    slot.job = null;
+  }
+
+  function dispatch(): void {
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (!slot.ready || slot.retired || slot.job) continue;
+      const job = queue.shift()!;
+      if (job.timer) clearTimeout(job.timer);
+      job.attempts += 1;
+      slot.job = job;
+      job.timer = setTimeout(() => onDeadline(slot, job), options.deadlineMs);
+      post(slot, { type: 'job', jobId: job.id, payload: job.payload });
+    }
+  }
+
+  function retire(slot: Slot): void {
+    slot.retired = true;
+    slots.delete(slot);
+    void slot.worker.terminate().catch(() => {});
+  }
+
+  function onDeadline(slot: Slot, job: Job): void {
+    if (slot.job !== job) return;
+    release(slot);
+    stats.timedOut += 1;
+    retire(slot);
+    job.reject(new CredentialError('verification_timeout', `Verification did not finish within ${options.deadlineMs} ms`, { deadlineMs: options.deadlineMs }));
+    fillSlots();
+  }
+
+  function onExit(slot: Slot): void {
+    if (slot.retired) return;
+    slots.delete(slot);
+    if (closed) return;
+    if (!slot.ready) failedStarts += 1;
+    stats.crashed += 1;
+    const job = slot.job;
+    release(slot);
+    if (job) {
+      if (job.attempts < 2) {
+        stats.retried += 1;
+        queue.unshift(job);
+      } else {
+        job.reject(unavailable('The verification worker stopped twice on this input'));
+      }
+    }
+    fillSlots();
+    if (slots.size === 0) {
+      for (const waiting of queue.splice(0)) {
+        if (waiting.timer) clearTimeout(waiting.timer);
+        waiting.reject(unavailable('No verification worker could be started'));
+      }
+    }
+    dispatch();
+  }
+
+  function onMessage(slot: Slot, message: FromWorker): void {
+    if (slot.retired) return;
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        failedStarts = 0;
+        dispatch();
+        return;
+      case 'call': {
+        const job = slot.job;
+        if (!job || job.id !== message.jobId) return;
+        const fn = job.remote[message.name] as ((...args: unknown[]) => unknown) | undefined;
+        Promise.resolve()
+          .then(() => {
+            if (!fn) throw new Error(`No remote function ${message.name}`);
+            return fn(...message.args);
+          })
+          .then(
+            (value) => slot.job === job && post(slot, { type: 'reply', callId: message.callId, ok: true, value }),
+            (error: unknown) => slot.job === job && post(slot, { type: 'reply', callId: message.callId, ok: false, error: serializeError(error) }),
+          );
+        return;
+      }
+      case 'done':
+      case 'failed': {
+        const job = slot.job;
+        if (!job || job.id !== message.jobId) return;
+        release(slot);
+        if (message.type === 'done') job.resolve(message.result);
+        else job.reject(deserializeError(message.error));
+        dispatch();
+        return;
+      }
+    }
+  }
+
+  return {
+    run<T>(payload: unknown, remote: RemoteFunctions = {}): Promise<T> {
+      if (closed) return Promise.reject(unavailable('The verification pool is closed'));
+      if (queue.length >= maxQueue) return Promise.reject(unavailable('Too many verifications are waiting; try again shortly'));
+      return new Promise<T>((resolve, reject) => {
+        const job: Job = { id: ++nextJobId, payload, remote, attempts: 0, resolve: resolve as (value: unknown) => void, reject, timer: null };
+        job.timer = setTimeout(() => {
+          const index = queue.indexOf(job);
+          if (index < 0) return;
+          queue.splice(index, 1);
+          reject(new CredentialError('verification_timeout', `No verification worker was free within ${maxQueueWaitMs} ms`, { maxQueueWaitMs }));
+        }, maxQueueWaitMs);
+        queue.push(job);
+        if (slots.size === 0) failedStarts = 0;
+        fillSlots();
+        dispatch();
+      });
+    },
+    warm() {
+      fillSlots();
+    },
+    stats() {
+      let busy = 0;
+      for (const slot of slots) if (slot.job) busy += 1;
+      return { workers: slots.size, busy, queued: queue.length, ...stats };
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) {
+        if (job.timer) clearTimeout(job.timer);
+        job.reject(unavailable('The verification pool is closed'));
+      }
+      const stopping: Array<Promise<unknown>> = [];
+      for (const slot of [...slots]) {
+        const job = slot.job;
+        release(slot);
+        job?.reject(unavailable('The verification pool is closed'));
+        slot.retired = true;
+        stopping.push(slot.worker.terminate().catch(() => {}));
+      }
+      slots.clear();
+      await Promise.all(stopping);
+    },
+  };
+}
+
+/**
+ * The worker side: runs each job with `handler`, which may `call` the submitting
+ * thread's remote functions by name. Jobs arrive one at a time.
+ */
+export function serveWorkerJobs(handler: (payload: unknown, call: (name: string, ...args: unknown[]) => Promise<unknown>) => Promise<unknown>): void {
+  const port = parentPort;
+  if (!port) throw new TypeError('serveWorkerJobs runs only inside a worker thread');
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
+  let nextCallId = 0;
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'reply') {
+      const waiting = pending.get(message.callId);
+      pending.delete(message.callId);
+      if (!waiting) return;
+      if (message.ok) waiting.resolve(message.value);
+      else waiting.reject(deserializeError(message.error));
+      return;
+    }
+    const call = (name: string, ...args: unknown[]) =>
+      new Promise<unknown>((resolve, reject) => {
+        const callId = ++nextCallId;
+        pending.set(callId, { resolve, reject });
+        port.postMessage({ type: 'call', jobId: message.jobId, callId, name, args } satisfies FromWorker);
+      });
+    handler(message.payload, call).then(
+      (result) => port.postMessage({ type: 'done', jobId: message.jobId, result } satisfies FromWorker),
+      (error: unknown) => port.postMessage({ type: 'failed', jobId: message.jobId, error: serializeError(error) } satisfies FromWorker),
+    );
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
+}

@@ -1,0 +1,185 @@
+/**
+ * Issue 10 finding 4: one request must not freeze the server. Submitted credentials and
+ * presentations are held to size limits (413), verified in worker threads with a
+ * deadline (503), and each client is rate limited (429).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exceededVerificationLimit, VERIFICATION_LIMITS } from '../../src/credentials/verification-limits.ts';
+import type { SigningKey } from '../../src/credentials/sign-credential.ts';
+import { makeDidKeyIssuer, signedCredential } from '../unit/credentials/fixtures.ts';
+import { ADMIN, makeCredentialsApp } from './credentials-fixture.ts';
+
+type App = Awaited<ReturnType<typeof makeCredentialsApp>>;
+
+function valuesIn(value: unknown): number {
+  if (Array.isArray(value)) return 1 + value.reduce((sum: number, item) => sum + valuesIn(item), 0);
+  if (value && typeof value === 'object') return 1 + Object.values(value).reduce((sum: number, item) => sum + valuesIn(item), 0);
+  return 1;
+}
+
+/** Close to every limit at once: 1,000 evidence items and 160 alignments, about 9,900 JSON values, all signed. */
+async function largestAllowedCredential(issuer: SigningKey) {
+  return signedCredential(issuer, {
+    evidence: Array.from({ length: VERIFICATION_LIMITS.maxArrayItems }, (_, i) => ({
+      id: `https://uni.example/evidence/${i}`,
+      name: `Submission ${i}`,
+      narrative: `Graded submission number ${i}`,
+      description: `Evidence item ${i}`,
+      genre: 'Assignment',
+      audience: 'Employers',
+    })) as never,
+    achievement: {
+      id: 'https://uni.example/achievements/big',
+      name: 'A large credential',
+      description: 'As large as the verifier accepts.',
+      criteria: { narrative: 'Everything.' },
+      achievementType: 'Badge',
+      alignment: Array.from({ length: 160 }, (_, i) => ({ targetName: `Competency ${i}`, targetUrl: `https://uni.example/competencies/${i}` })),
+    },
+    // No status list and no chain: nothing for the server to look up, the work is the proof.
+    status: undefined,
+    chainReference: undefined,
+  });
+}
+
+/** /health answer times, asked one after the other every 10 ms until `stop()`. */
+async function sampleHealth(base: string, stop: () => boolean): Promise<number[]> {
+  const times: number[] = [];
+  while (!stop()) {
+    const asked = performance.now();
+    const health = await fetch(`${base}/health`);
+    await health.arrayBuffer();
+    times.push(performance.now() - asked);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return times;
+}
+
+function summary(times: number[]) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0);
+  return { samples: sorted.length, medianMs: at(0.5), p95Ms: at(0.95), worstMs: Math.round(sorted[sorted.length - 1] ?? 0) };
+}
+
+describe('verification that cannot stall the server', () => {
+  let t: App;
+  let issuer: SigningKey;
+  let largest: Record<string, unknown>;
+  let small: Record<string, unknown>;
+  beforeAll(async () => {
+    t = await makeCredentialsApp();
+    issuer = await makeDidKeyIssuer();
+    largest = await largestAllowedCredential(issuer);
+    const issued = await request(t.app)
+      .post('/credentials/issue')
+      .set('authorization', `Bearer ${ADMIN}`)
+      .send({ credential: {}, options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana' } } })
+      .expect(201);
+    small = issued.body.verifiableCredential;
+  });
+  afterAll(() => t.close());
+
+  it('accepts the largest allowed credential, and it is close to the limits', () => {
+    expect(exceededVerificationLimit(largest, 'credential')).toBeNull();
+    expect(valuesIn(largest)).toBeGreaterThan(VERIFICATION_LIMITS.maxValues * 0.95);
+  });
+
+  it('refuses an array of more than 1,000 items with 413 verification_input_too_large, before verifying', async () => {
+    const evidence = Array.from({ length: VERIFICATION_LIMITS.maxArrayItems + 1 }, (_, i) => ({ type: ['Evidence'], name: `E${i}` }));
+    const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: { ...small, evidence } }).expect(413);
+    expect(res.body).toMatchObject({ code: 'verification_input_too_large', details: { limit: 'maxArrayItems', max: 1000, found: 1001, path: '$.evidence' } });
+  });
+
+  it('refuses more than 10,000 JSON values in a credential, and more than 20 credentials in a presentation, with 413', async () => {
+    const many = { ...small, evidence: Array.from({ length: 900 }, (_, i) => ({ type: ['Evidence'], name: `E${i}`, narrative: 'n', description: 'd', genre: 'g', audience: 'a', id: `https://e.example/${i}`, extra: [1, 2] })) };
+    const values = await request(t.app).post('/credentials/verify').send({ verifiableCredential: many }).expect(413);
+    expect(values.body).toMatchObject({ code: 'verification_input_too_large', details: { limit: 'maxValues', max: 10_000 } });
+    const presentation = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: Array.from({ length: 21 }, () => small) };
+    const crowded = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: presentation }).expect(413);
+    expect(crowded.body).toMatchObject({ code: 'verification_input_too_large', details: { limit: 'maxCredentialsPerPresentation', max: 20, found: 21 } });
+    const twenty = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: { ...presentation, verifiableCredential: presentation.verifiableCredential.slice(1) } }).expect(200);
+    expect(twenty.body.credentials).toHaveLength(20);
+  });
+
+  it('keeps /health under 100 ms while the largest allowed credential is verified', async () => {
+    const server = await new Promise<http.Server>((resolve) => {
+      const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // Workers started and warm: what is measured is the verification, not a thread's start.
+      await fetch(`${base}/credentials/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verifiableCredential: small }) });
+      let idleDone = false;
+      setTimeout(() => (idleDone = true), 1000);
+      const idle = summary(await sampleHealth(base, () => idleDone));
+      const started = performance.now();
+      let verifyMs = 0;
+      const verifying = fetch(`${base}/credentials/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verifiableCredential: largest }) }).then(async (res) => {
+        verifyMs = performance.now() - started;
+        return { status: res.status, body: (await res.json()) as { verified: boolean } };
+      });
+      let done = false;
+      void verifying.finally(() => (done = true));
+      const healthMs = await sampleHealth(base, () => done);
+      const result = await verifying;
+      expect(result.status).toBe(200);
+      expect(result.body.verified).toBe(true);
+      const during = summary(healthMs);
+      console.log(JSON.stringify({ largestCredentialValues: valuesIn(largest), largestCredentialBytes: JSON.stringify(largest).length, verifyMs: Math.round(verifyMs), idleHealth: idle, healthDuringVerification: during }));
+      // Verified on the main thread, /health waited for the whole verification (one answer
+      // after seconds). Off it, /health answers all along in under 100 ms; on a shared
+      // host (this one runs seven test suites on two cores) the bound allows the
+      // scheduling noise that /health shows with nothing to verify at all.
+      expect(during.samples).toBeGreaterThan(5);
+      expect(during.p95Ms).toBeLessThan(Math.max(100, idle.p95Ms + 50));
+      expect(during.worstMs).toBeLessThan(verifyMs / 2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('verification deadline', () => {
+  let t: App;
+  let issuer: SigningKey;
+  beforeAll(async () => {
+    t = await makeCredentialsApp({ env: { VERIFY_TIMEOUT_S: '0.25' } });
+    issuer = await makeDidKeyIssuer();
+  });
+  afterAll(() => t.close());
+
+  it('answers 503 verification_timeout with Retry-After past the deadline, then verifies the next request on a fresh worker', async () => {
+    const largest = await largestAllowedCredential(issuer);
+    const small = await signedCredential(issuer, { status: undefined, chainReference: undefined });
+    // Warm: the pool has a worker ready before the deadline is measured.
+    await request(t.app).post('/credentials/verify').send({ verifiableCredential: small });
+    const slow = await request(t.app).post('/credentials/verify').send({ verifiableCredential: largest }).expect(503);
+    expect(slow.body.code).toBe('verification_timeout');
+    expect(Number(slow.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    const next = await request(t.app).post('/credentials/verify').send({ verifiableCredential: small }).expect(200);
+    expect(next.body.verified).toBe(true);
+  });
+});
+
+describe('verification rate limit', () => {
+  let t: App;
+  beforeAll(async () => {
+    t = await makeCredentialsApp({ env: { VERIFY_RATE_LIMIT: '3' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 rate_limited with Retry-After once a client passes VERIFY_RATE_LIMIT a minute, other clients unaffected', async () => {
+    const notACredential = { verifiableCredential: { name: 'x' } };
+    for (let i = 0; i < 3; i++) await request(t.app).post('/credentials/verify').set('x-forwarded-for', '203.0.113.7').send(notACredential).expect(400);
+    const limited = await request(t.app).post('/presentations/verify').set('x-forwarded-for', '203.0.113.7').send({ verifiablePresentation: {} }).expect(429);
+    expect(limited.body.code).toBe('rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(20);
+    await request(t.app).post('/credentials/verify').set('x-forwarded-for', '198.51.100.9').send(notACredential).expect(400);
+    // Pages and other endpoints are not counted.
+    await request(t.app).get('/health').set('x-forwarded-for', '203.0.113.7').expect(200);
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * A worker for the pool's own tests: the pool runs it exactly as it runs the
+ * verification worker (bin/ts-worker.js, tsx, `serveWorkerJobs`), and it misbehaves on
+ * request: it hangs, crashes its thread, or crashes only on a job's first attempt.
+ */
+import { threadId } from 'node:worker_threads';
+import { serveWorkerJobs } from '../../src/credentials/worker-pool.ts';
+
+serveWorkerJobs(async (payload, call) => {
+  const job = payload as { task: 'echo' | 'hang' | 'crash' | 'crash-first-attempt' | 'ask'; value?: unknown };
+  switch (job.task) {
+    case 'echo':
+      return { value: job.value, threadId };
+    case 'hang':
+      // Busy, as a runaway canonicalisation would be: the event loop of this thread never turns again.
+      for (;;);
+    case 'crash':
+      setImmediate(() => {
+        throw new Error('worker crashed');
+      });
+      return new Promise(() => {});
+    case 'crash-first-attempt': {
+      const attempt = (await call('attempt')) as number;
+      if (attempt === 1) {
+        setImmediate(() => {
+          throw new Error('worker crashed on the first attempt');
+        });
+        return new Promise(() => {});
+      }
+      return { attempt, threadId };
+    }
+    case 'ask':
+      return { answer: await call('lookUp', job.value) };
+  }
+});

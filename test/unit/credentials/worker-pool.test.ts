@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkerPool, type WorkerPool } from '../../../src/credentials/worker-pool.ts';
+import { AppError } from '../../../src/errors.ts';
+
+const entry = new URL('../../support/pool-test-worker.ts', import.meta.url);
+
+describe('the verification worker pool', () => {
+  let pool: WorkerPool;
+  afterEach(() => pool?.close());
+
+  it('runs jobs in worker threads and answers calls back to the submitting thread', async () => {
+    pool = createWorkerPool({ entry, size: 2, deadlineMs: 30_000 });
+    const echoed = await pool.run<{ value: number; threadId: number }>({ task: 'echo', value: 42 });
+    expect(echoed.value).toBe(42);
+    expect(echoed.threadId).toBeGreaterThan(0);
+    const asked = await pool.run<{ answer: string }>({ task: 'ask', value: 'did:web:x' }, { lookUp: async (did: string) => `document of ${did}` });
+    expect(asked.answer).toBe('document of did:web:x');
+  });
+
+  it('passes a remote function\'s AppError back with its code', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000 });
+    const failing = pool.run({ task: 'ask', value: 'x' }, { lookUp: async () => { throw new AppError('did_not_found', 'no such DID'); } });
+    await expect(failing).rejects.toMatchObject({ code: 'did_not_found', message: 'no such DID' });
+  });
+
+  it('fails a job past its deadline with verification_timeout, replaces the stuck worker and keeps serving', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 1_500 });
+    // Started and warm, so the deadline below measures the job and not the worker's start-up.
+    const before = await pool.run<{ threadId: number }>({ task: 'echo' });
+    const started = Date.now();
+    await expect(pool.run({ task: 'hang' })).rejects.toMatchObject({ code: 'verification_timeout' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(pool.stats()).toMatchObject({ timedOut: 1, workers: 1 });
+    const after = await pool.run<{ threadId: number; value: string }>({ task: 'echo', value: 'still here' });
+    expect(after.value).toBe('still here');
+    expect(after.threadId).not.toBe(before.threadId);
+  });
+
+  it('retries a job once on a new worker when its worker crashes', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000 });
+    let attempts = 0;
+    const result = await pool.run<{ attempt: number }>({ task: 'crash-first-attempt' }, { attempt: async () => ++attempts });
+    expect(result.attempt).toBe(2);
+    expect(pool.stats()).toMatchObject({ crashed: 1, retried: 1, workers: 1 });
+  });
+
+  it('gives up with verification_unavailable when the retried job crashes its worker again, and serves the next job', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000 });
+    await expect(pool.run({ task: 'crash' })).rejects.toMatchObject({ code: 'verification_unavailable' });
+    expect(pool.stats()).toMatchObject({ crashed: 2, retried: 1 });
+    expect(await pool.run<{ value: number }>({ task: 'echo', value: 7 })).toMatchObject({ value: 7 });
+  });
+
+  it('refuses work beyond its queue at once, and bounds how long queued work waits', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 3_000, maxQueue: 1, maxQueueWaitMs: 1_000 });
+    await pool.run({ task: 'echo' });
+    const running = pool.run({ task: 'hang' }).catch((error: unknown) => error);
+    const queued = pool.run({ task: 'echo' }).catch((error: unknown) => error);
+    await expect(pool.run({ task: 'echo' })).rejects.toMatchObject({ code: 'verification_unavailable' });
+    expect(await running).toMatchObject({ code: 'verification_timeout' });
+    // It waited its whole allowance behind the stuck job: it fails instead of waiting on.
+    expect(await queued).toMatchObject({ code: 'verification_timeout' });
+    expect(await pool.run({ task: 'echo', value: 1 })).toMatchObject({ value: 1 });
+  });
+});
