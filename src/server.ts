@@ -47,8 +47,11 @@ export interface RunningSello {
   port: number;
   db: Database;
   log: Logger;
-  /** The chain Sello anchors on (its `chainReference` goes into every credential); null while its RPC has not answered. */
-  readonly chain: ChainService | null;
+  /**
+   * The chain Sello anchors on (its `chainReference` goes into every credential).
+   * @throws ChainError `chain_unreachable` while an RPC that was down at start has not answered (see `chainReady`).
+   */
+  readonly chain: ChainService;
   /** Resolves once the chain is open (at once unless its RPC was down at start). */
   chainReady: Promise<ChainService>;
   /** Stops taking requests, lets in-flight ones finish, stops workers, closes the database. */
@@ -289,7 +292,9 @@ export async function startSello({ config, announce = (line) => console.log(line
       db,
       log,
       get chain() {
-        return chainConnection.current();
+        const chain = chainConnection.current();
+        if (!chain) throw new ChainError('chain_unreachable', 'The chain RPC has not answered since Sello started');
+        return chain;
       },
       chainReady: chainConnection.ready,
       close,

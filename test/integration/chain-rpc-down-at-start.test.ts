@@ -64,7 +64,7 @@ describe('starting while the chain RPC is down', () => {
     await node.stop();
 
     const sello = await startAgainst(node);
-    expect(sello.chain).toBeNull();
+    expect(() => sello.chain).toThrow(expect.objectContaining({ code: 'chain_unreachable' }));
     const health = await fetch(`${sello.url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({
@@ -87,7 +87,7 @@ describe('starting while the chain RPC is down', () => {
     expect(await early.json()).toMatchObject({ code: 'chain_unavailable' });
 
     await node.start();
-    const chain = await waitFor(async () => sello.chain);
+    const chain = await sello.chainReady;
     expect(await fetch(`${sello.url}/health`).then((r) => r.json())).toMatchObject({
       status: 'ok',
       chain: { kind: 'rpc', chainId: 31337, contract: chain.contractAddress, ok: true, connected: true },
@@ -104,7 +104,7 @@ describe('starting while the chain RPC is down', () => {
     const node = running.find((resource): resource is RpcNode => 'chain' in resource && 'start' in resource)!;
     await node.stop();
     const sello = await startAgainst(node, { CHAIN_ID: '31337' });
-    expect(sello.chain).toBeNull();
+    expect(() => sello.chain).toThrow(expect.objectContaining({ code: 'chain_unreachable' }));
     const health = (await fetch(`${sello.url}/health`).then((r) => r.json())) as { chain: { contract: string } };
     expect(health).toMatchObject({ status: 'degraded', chain: { chainId: 31337, contract: expect.stringMatching(/^0x[0-9a-fA-F]{40}$/), ok: false } });
 
@@ -118,6 +118,6 @@ describe('starting while the chain RPC is down', () => {
 
     await node.start();
     expect(await waitFor(async () => (await findCredentialAnchor(sello.db, hash))?.status === 'anchored' && true)).toBe(true);
-    expect(sello.chain!.contractAddress).toBe(health.chain.contract);
+    expect(sello.chain.contractAddress).toBe(health.chain.contract);
   }, 120_000);
 });

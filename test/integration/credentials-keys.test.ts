@@ -269,7 +269,7 @@ describe('a running Sello and the chain key registry', () => {
       const retired = listed.keys[0]!;
       expect((await post('rotate', { reason: 'key leaked' })).status).toBe(201);
       expect((await post('revoke', { keyId: retired.keyId, reason: 'key leaked' })).status).toBe(200);
-      const issuerKey = sello.chain!.registry.getFunction('issuerKey');
+      const issuerKey = sello.chain.registry.getFunction('issuerKey');
       await vi.waitFor(
         async () => expect(((await issuerKey(retired.issuerDid, retired.keyId)) as unknown as { revokedAt: bigint }).revokedAt).toBeGreaterThan(0n),
         { timeout: 30_000, interval: 200 },
