@@ -11,10 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Wallet } from 'ethers';
+import { Contract, ContractFactory, JsonRpcProvider, Wallet } from 'ethers';
 import { createAnchorChecker } from '../../src/chain/anchor-checker.ts';
 import { createChainReader } from '../../src/chain/chain-reader.ts';
 import { EMBEDDED_SIGNER_KEY } from '../../src/chain/embedded-chain.ts';
+import { trustListArtifact } from '../../src/chain/registry-contract.ts';
 import { readChainReference } from '../../src/credentials/chain-reference.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { startSello, type RunningSello } from '../../src/server.ts';
@@ -48,6 +49,8 @@ describe('verifiable when the institution is gone', () => {
   let node: ChildProcess;
   let rpcUrl: string;
   const files: Record<string, string> = {};
+  let trustList = '';
+  let emptyTrustList = '';
   const forger = Wallet.createRandom();
 
   async function startInstitution(name: string, signerKey: string): Promise<RunningSello> {
@@ -188,6 +191,20 @@ describe('verifiable when the institution is gone', () => {
     write('tampered', { ...valid, name: 'Master of Science with honours' });
     write('forged', forged);
     write('did', didDocument);
+
+    // A consortium lists the institution, from its own key, long after.
+    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    const council = new Wallet(forger.privateKey, provider);
+    const deployList = async (name: string) => {
+      const deployed = await new ContractFactory(trustListArtifact.abi, trustListArtifact.bytecode, council).deploy(name, council.address);
+      await deployed.waitForDeployment();
+      return deployed.getAddress();
+    };
+    const listAddress = await deployList('Regional Council of Universities');
+    await (await (new Contract(listAddress, trustListArtifact.abi, council).getFunction('addMember')(String((valid.issuer as { id: string }).id)))).wait();
+    trustList = `eip155:31337:${listAddress}`;
+    emptyTrustList = `eip155:31337:${await deployList('Council of Elsewhere')}`;
+    provider.destroy();
   }, 240_000);
 
   afterAll(() => {
@@ -257,5 +274,16 @@ describe('verifiable when the institution is gone', () => {
     const { code, check } = await verify('byRevokedKey');
     expect(code).toBe(1);
     expect(check('issuer_key')).toMatchObject({ valid: false, error: 'key_revoked' });
+  });
+
+  it('reports the consortium trust lists the issuer is a member of', async () => {
+    const { code, check } = await verify('valid', ['--trust-list', trustList, '--trust-list', emptyTrustList]);
+    expect(code).toBe(0);
+    expect(check('trust_list')).toMatchObject({ valid: true, details: { memberOf: ['Regional Council of Universities'], message: 'Member of: Regional Council of Universities' } });
+    const text = await run(['verify', files.valid!, '--rpc', rpcUrl, '--trust-list', trustList]);
+    expect(text.stdout).toContain('✓ trust_list: Member of: Regional Council of Universities');
+    const elsewhere = await verify('valid', ['--trust-list', emptyTrustList]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.check('trust_list')).toMatchObject({ valid: false, error: 'not_on_trust_list' });
   });
 });
