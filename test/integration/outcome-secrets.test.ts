@@ -39,12 +39,30 @@ async function migrateUntil(db: Queryable, before: string): Promise<void> {
 }
 
 /** A second LMS registered with the course's issuer; returns its platform id. */
-async function addPlatform(db: Queryable, course: CourseFixture, iss: string): Promise<string> {
+async function addPlatform(db: Queryable, course: Pick<CourseFixture, 'issuerId'>, iss: string): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO platforms (issuer_id, iss, client_id, name, product) VALUES ($1, $2, 'client-1', 'Canvas', 'canvas') RETURNING id`,
     [course.issuerId, iss],
   );
   return rows[0]!.id;
+}
+
+/**
+ * The issuer and the Moodle platform as a Sello from before migration 0402 stored them,
+ * in that schema's own SQL: today's repositories (and so `seedCourse`) read columns later
+ * migrations add, so they run only once the database is migrated. The platform is the one
+ * `seedCourse` uses by default, so a course seeded after the migration lands on it.
+ */
+async function seedLegacyPlatform(db: Queryable): Promise<{ issuerId: string; platformId: string }> {
+  const issuer = await db.query<{ id: string }>(
+    `INSERT INTO issuers (slug, name, url, did_method) VALUES ('default', 'Universidad de Prueba', 'https://u.example', 'web') RETURNING id`,
+  );
+  const issuerId = issuer.rows[0]!.id;
+  const platform = await db.query<{ id: string }>(
+    `INSERT INTO platforms (issuer_id, iss, client_id, name, product) VALUES ($1, 'https://lms.example', 'client-1', 'Test LMS', 'moodle') RETURNING id`,
+    [issuerId],
+  );
+  return { issuerId, platformId: platform.rows[0]!.id };
 }
 
 async function insertLegacySecrets(db: Queryable, platformId: string, connector: { kind: string; baseUrl: string; token: string }): Promise<void> {
@@ -198,13 +216,13 @@ describe('connector tokens and webhook secrets at rest', () => {
 
 describe('a database from before migration 0402, with plaintext secrets', () => {
   let db: TestDatabase;
-  let moodleCourse: CourseFixture;
+  let moodleCourse: { issuerId: string; platformId: string };
   let canvasPlatformId: string;
 
   beforeAll(async () => {
     db = await openTestDatabase({ migrate: false });
     await migrateUntil(db, '0402');
-    moodleCourse = await seedCourse(db);
+    moodleCourse = await seedLegacyPlatform(db);
     canvasPlatformId = await addPlatform(db, moodleCourse, 'https://canvas.uni.example');
     await insertLegacySecrets(db, moodleCourse.platformId, { kind: 'moodle', baseUrl: 'https://moodle.uni.example', token: moodleToken });
     await insertLegacySecrets(db, canvasPlatformId, { kind: 'canvas', baseUrl: 'https://canvas.uni.example', token: canvasToken });
@@ -268,9 +286,9 @@ describe('a Sello upgraded from a version that kept these secrets in plaintext',
       db = await openDatabase({ kind: 'embedded', dataDir: path.join(dataDir, 'pg') });
     }
     await migrateUntil(db, '0402');
-    course = await seedCourse(db);
-    canvasPlatformId = await addPlatform(db, course, 'https://canvas.uni.example');
-    await insertLegacySecrets(db, course.platformId, { kind: 'moodle', baseUrl: 'https://moodle.uni.example', token: moodleToken });
+    const legacy = await seedLegacyPlatform(db);
+    canvasPlatformId = await addPlatform(db, legacy, 'https://canvas.uni.example');
+    await insertLegacySecrets(db, legacy.platformId, { kind: 'moodle', baseUrl: 'https://moodle.uni.example', token: moodleToken });
     if (!shared) await db.close();
     const config = testConfig({
       SELLO_DATA_DIR: dataDir,
@@ -279,6 +297,9 @@ describe('a Sello upgraded from a version that kept these secrets in plaintext',
       ...(shared ? { DATABASE_URL: `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${shared.schema}`)}` } : {}),
     });
     sello = await startSello({ config, announce: () => {} });
+    // The course on the legacy platform, seeded with today's code once start-up has migrated.
+    course = await seedCourse(sello.db);
+    expect(course.platformId).toBe(legacy.platformId);
   }, 120_000);
   afterAll(async () => {
     await sello?.close();
