@@ -106,6 +106,13 @@ const schema = z.object({
   ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
 
   LTI_DYNREG_AUTO_APPROVE: booleanString.optional(),
+  // Origins (scheme, host, optional port; `*.` allowed first) that may frame the LMS pages
+  // besides the active platforms' own, e.g. a Canvas instance on a custom domain.
+  LTI_FRAME_ANCESTORS: z
+    .string()
+    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i, 'must be origins such as https://canvas.uni.example, separated by spaces')))
+    .optional(),
   OUTBOUND_ALLOW_PRIVATE: booleanString.optional(),
   OUTCOMES_SYNC_INTERVAL_S: positiveInt.default(600),
   ISSUANCE_WORKERS: positiveInt.default(4),
@@ -171,7 +178,7 @@ export interface Config {
     anchorBatchSize: number;
     anchorBatchMaxWaitS: number;
   };
-  lti: { dynamicRegistrationAutoApprove: boolean };
+  lti: { dynamicRegistrationAutoApprove: boolean; frameAncestors: string[] };
   /**
    * Sello's outbound HTTP (src/outbound): whether loopback and private addresses may be
    * reached. Link-local (cloud metadata), multicast and reserved addresses never are.
@@ -261,7 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     },
     // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
     // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
-    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false },
+    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false, frameAncestors: e.LTI_FRAME_ANCESTORS ?? [] },
     // A first trial (embedded database, not production) talks to an LMS on the same
     // machine or network; any other deployment reaches only public addresses unless told.
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? (embeddedDb && !production) },

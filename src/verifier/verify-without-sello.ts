@@ -13,12 +13,15 @@ import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../cr
 import { CredentialError } from '../credentials/errors.ts';
 import type { ChainContractRef } from '../credentials/chain-reader.ts';
 import { verifyCredential, type VerificationReport } from '../credentials/verify.ts';
-import { assertSafeInput } from '../web/untrusted-input.ts';
+import { assertSafeInput } from '../untrusted-input.ts';
 
 const FETCH_TIMEOUT_MS = 15_000;
 const MAX_FETCH_BYTES = 2 * 1024 * 1024;
 
-/** GET a JSON document over http(s), bounded in time and size. */
+/**
+ * GET a JSON document over http(s), bounded in time and size, with the platform's
+ * `fetch` (the page's; the CLI passes its outbound client instead).
+ */
 export async function fetchJson(url: string): Promise<unknown> {
   const parsed = new URL(url);
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`refusing to fetch ${parsed.protocol} URL`);
@@ -53,7 +56,7 @@ export interface VerifyWithoutSelloParameters {
   didDocument?: DidDocument | null;
   /** Consortium trust lists to look the issuer up in (needs `rpcUrl`). */
   trustLists?: ChainContractRef[];
-  /** How documents are fetched; `fetchJson` by default. */
+  /** How DID documents and status lists are fetched; `fetchJson` (the platform's fetch) by default. */
   fetchDocument?: (url: string) => Promise<unknown>;
   now?: () => Date;
 }

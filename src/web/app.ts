@@ -15,7 +15,8 @@ import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { Secrets } from '../storage/secrets.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { refuseMalformedUrl, refuseUnsafeBody } from './untrusted-input.ts';
+import { refuseMalformedUrl, refuseUnsafeBody } from '../untrusted-input.ts';
+import { securityHeaders } from './security-headers.ts';
 import { negotiateLocale } from './i18n.ts';
 import { createPageRenderer, type PageRenderer } from './views.ts';
 import { healthRouter, type ChainHealth } from './routes/health.ts';
@@ -55,6 +56,8 @@ export function buildApp(deps: AppDependencies): Express {
   app.locals.pages = pages;
   if (deps.config.trustProxy === false) app.use(warnOfUntrustedProxy(deps.log));
 
+  // First of all, so that every answer has them, ltijs's and the URL guard's included.
+  app.use(securityHeaders({ db: deps.db, log: deps.log, extraFrameAncestors: deps.config.lti.frameAncestors }));
   // Before ltijs too: no route, theirs included, sees an undecodable URL or a NUL in it.
   app.use(refuseMalformedUrl());
   for (const mount of deps.earlyMounts ?? []) app.use(mount.path, mount.handler);

@@ -16,8 +16,22 @@ import { CredentialError } from '../../credentials/errors.ts';
 import { parseCaip10 } from '../../credentials/chain-reference.ts';
 import type { VerificationReport } from '../../credentials/verify.ts';
 import { credentialFromFile, verifyWithoutSello } from '../../verifier/verify-without-sello.ts';
+import { createOutboundFetch } from '../../outbound/outbound-fetch.ts';
 
-export { fetchJson } from '../../verifier/verify-without-sello.ts';
+/**
+ * The command's own outbound client: the URLs come from the credential file, so the
+ * answer is bounded in time and size while it is read, and redirects stay on the origin.
+ * Private addresses are allowed: this runs on the verifier's own machine, where a
+ * credential of a local trial Sello (`did:web:localhost%3A3000`) is a normal case.
+ */
+const cliFetch = createOutboundFetch({ allowPrivate: true, timeoutMs: 15_000, maxResponseBytes: 2 * 1024 * 1024 });
+
+/** GET a JSON document over http(s), bounded in time and size. */
+export async function fetchJson(url: string): Promise<unknown> {
+  const response = await cliFetch(url, { headers: { accept: 'application/json, application/ld+json, application/did+json' } });
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  return JSON.parse(await response.text());
+}
 
 function readInput(file: string): Buffer {
   try {
@@ -78,7 +92,7 @@ export function register(program: Command): void {
         }
       }
       // The same code as the verifier page's (src/verifier): the two must agree on every credential.
-      const report = await verifyWithoutSello({ credential, rpcUrl: options.rpc, didDocument, trustLists });
+      const report = await verifyWithoutSello({ credential, rpcUrl: options.rpc, didDocument, trustLists, fetchDocument: fetchJson });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       process.exitCode = report.verified ? 0 : 1;
     });
