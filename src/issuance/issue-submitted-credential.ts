@@ -167,7 +167,7 @@ async function signSubmitted(params: IssueSubmittedCredentialParameters): Promis
   if (achievementOption && achievementOption.issuerId !== issuer.id) {
     refuse('credential_issuer_forbidden', 'The achievement belongs to another issuer than the credential names', { issuer: named, achievementId: achievementOption.id });
   }
-  await keys.ensureKey(issuer.id);
+  const currentKey = await keys.ensureKey(issuer.id);
 
   return params.db.transaction(async (tx) => {
     const key = await keys.currentSigningKey(issuer.id, { db: tx, issuer });
@@ -209,6 +209,14 @@ async function signSubmitted(params: IssueSubmittedCredentialParameters): Promis
     const validFrom = parseDateTimeStamp(unsigned.validFrom);
     const validUntil = parseDateTimeStamp(unsigned.validUntil);
     if (validFrom && validUntil && validUntil < validFrom) refuse('invalid_credential_validity_period', 'validUntil must not be before validFrom', { path: 'validUntil' });
+    // A did:web key publishes its validity, and verifiers (Sello's `issuer_key` check) want
+    // it valid at validFrom: a credential dated before its signing key would never verify.
+    if (issuer.didMethod === 'web' && validFrom && validFrom < currentKey.validFrom) {
+      refuse('invalid_credential_date', `validFrom is before the issuer's current key became valid (${currentKey.validFrom.toISOString()}); such a credential would not verify`, {
+        path: 'validFrom',
+        keyValidFrom: currentKey.validFrom.toISOString(),
+      });
+    }
 
     let counted: (() => Promise<void>) | null = null;
     if (unsigned.credentialStatus === undefined) {
