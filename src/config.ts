@@ -5,6 +5,7 @@
  * Every setting has an embedded default so that `npm start` runs with no configuration;
  * production deployments set `NODE_ENV=production`, which makes secrets mandatory.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
@@ -14,6 +15,45 @@ const booleanString = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const positiveInt = z.coerce.number().int().positive();
+
+/** express's names for address ranges (https://expressjs.com/en/guide/behind-proxies.html). */
+const proxyRangeNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One `TRUST_PROXY` list entry: a range name, an address, or an address/prefix-length. */
+function isProxyAddress(entry: string): boolean {
+  if (proxyRangeNames.has(entry)) return true;
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which peers may tell Sello the client's address (X-Forwarded-For), as express's
+ * `trust proxy`: `false` (none), a hop count, or addresses/CIDRs/range names. `true`
+ * (believe anyone) is refused: every client could then pick its own address.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, ctx): false | number | string[] => {
+    if (value === 'false' || value === '0') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    const bad = entries.filter((entry) => !isProxyAddress(entry));
+    if (value === 'true' || entries.length === 0 || bad.length > 0) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message:
+          value === 'true'
+            ? '`true` would let every client choose its own address; give the hop count or the proxies\' addresses'
+            : `must be false, a hop count, or a comma-separated list of addresses, CIDRs, loopback, linklocal or uniquelocal (bad: ${bad.join(', ') || value})`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 
 /** Each variable Sello reads, its validation and its default. README's table mirrors this. */
@@ -21,6 +61,7 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  TRUST_PROXY: trustProxy.optional(),
   PUBLIC_URL: z.string().url().optional(),
   SELLO_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
@@ -65,6 +106,13 @@ const schema = z.object({
   ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
 
   LTI_DYNREG_AUTO_APPROVE: booleanString.optional(),
+  // Origins (scheme, host, optional port; `*.` allowed first) that may frame the LMS pages
+  // besides the active platforms' own, e.g. a Canvas instance on a custom domain.
+  LTI_FRAME_ANCESTORS: z
+    .string()
+    .transform((value) => value.split(/[\s,]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i, 'must be origins such as https://canvas.uni.example, separated by spaces')))
+    .optional(),
   OUTBOUND_ALLOW_PRIVATE: booleanString.optional(),
   OUTCOMES_SYNC_INTERVAL_S: positiveInt.default(600),
   ISSUANCE_WORKERS: positiveInt.default(4),
@@ -101,6 +149,11 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
+  /**
+   * express's `trust proxy`: which peers' X-Forwarded-For names the client (`req.ip`, the
+   * rate limits' key). `false` unless set, so no client can choose its own address.
+   */
+  trustProxy: false | number | string[];
   /** Base of every absolute link Sello emits, without a trailing slash. */
   publicUrl: string;
   dataDir: string;
@@ -125,7 +178,7 @@ export interface Config {
     anchorBatchSize: number;
     anchorBatchMaxWaitS: number;
   };
-  lti: { dynamicRegistrationAutoApprove: boolean };
+  lti: { dynamicRegistrationAutoApprove: boolean; frameAncestors: string[] };
   /**
    * Sello's outbound HTTP (src/outbound): whether loopback and private addresses may be
    * reached. Link-local (cloud metadata), multicast and reserved addresses never are.
@@ -175,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
+    trustProxy: e.TRUST_PROXY ?? false,
     publicUrl,
     dataDir,
     database: e.DATABASE_URL
@@ -214,7 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     },
     // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
     // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
-    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false },
+    lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false, frameAncestors: e.LTI_FRAME_ANCESTORS ?? [] },
     // A first trial (embedded database, not production) talks to an LMS on the same
     // machine or network; any other deployment reaches only public addresses unless told.
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? (embeddedDb && !production) },

@@ -12,13 +12,15 @@ import { resolveSecrets } from './storage/secrets.ts';
 import { sealLegacyOutcomeSecrets } from './storage/outcome-secret-repository.ts';
 import { createIssuerRepository, defaultIssuerProfile } from './storage/issuer-repository.ts';
 import { buildApp } from './web/app.ts';
-import { openChain, type ChainService } from './chain/open-chain.ts';
-import { createAnchorBatcher } from './chain/anchor-batcher.ts';
+import type { ChainService } from './chain/open-chain.ts';
+import { connectChain } from './chain/chain-connection.ts';
+import { ChainError } from './chain/chain-error.ts';
+import { createAnchorBatcher, type AnchorBatcher } from './chain/anchor-batcher.ts';
 import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
 import { claimIssuerDids } from './chain/issuer-directory.ts';
 import { didWebFromUrl } from './credentials/did.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
-import { createAnchorChecker } from './chain/anchor-checker.ts';
+import { createAnchorChecker, type AnchorChecker } from './chain/anchor-checker.ts';
 import { credentialsRouter } from './web/routes/credentials.ts';
 import { createVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/routes/did.ts';
@@ -45,8 +47,13 @@ export interface RunningSello {
   port: number;
   db: Database;
   log: Logger;
-  /** The chain Sello anchors on (its `chainReference` goes into every credential). */
-  chain: ChainService;
+  /**
+   * The chain Sello anchors on (its `chainReference` goes into every credential).
+   * @throws ChainError `chain_unreachable` while an RPC that was down at start has not answered (see `chainReady`).
+   */
+  readonly chain: ChainService;
+  /** Resolves once the chain is open (at once unless its RPC was down at start). */
+  chainReady: Promise<ChainService>;
   /** Stops taking requests, lets in-flight ones finish, stops workers, closes the database. */
   close(): Promise<void>;
 }
@@ -55,6 +62,8 @@ export interface StartParameters {
   config: Readonly<Config>;
   /** Where start-up messages for a person go (the URL, generated secrets). */
   announce?: (line: string) => void;
+  /** Waits between attempts to reach a chain RPC that was down at start (tests shorten them). */
+  chainRetry?: { firstMs?: number; maxMs?: number };
 }
 
 /**
@@ -62,7 +71,7 @@ export interface StartParameters {
  *
  * @throws StorageError `database_unreachable` / `database_locked`, ConfigError.
  */
-export async function startSello({ config, announce = (line) => console.log(line) }: StartParameters): Promise<RunningSello> {
+export async function startSello({ config, announce = (line) => console.log(line), chainRetry = {} }: StartParameters): Promise<RunningSello> {
   const log = createLogger({ level: config.logLevel });
   const secrets = resolveSecrets(config);
   if (secrets.generated.length > 0) {
@@ -85,20 +94,28 @@ export async function startSello({ config, announce = (line) => console.log(line
     // Issuer keys: the default issuer always has a current signing key (and so a DID
     // document) before anything is issued or registered on-chain.
     // The DID document names the registry (CAIP-10) once the chain is open.
-    let registryReference: string | null = null;
+    // The registry the DID document names: the chain's, once known (see connectChain).
+    let registryReference: () => string | null = () => null;
     const issuerKeys = createIssuerKeyProvider({
       db,
       kek: secrets.keyEncryptionKey,
       publicUrl: config.publicUrl,
-      registries: () => (registryReference ? [registryReference] : []),
+      registries: () => {
+        const reference = registryReference();
+        return reference ? [reference] : [];
+      },
     });
     await issuerKeys.ensureKey(defaultIssuer.id);
 
     // Chain: replays the embedded journal (or checks the RPC endpoint), deploys the
-    // registry at first start, then anchors every credential in the background.
-    const chain = await openChain({ config, db, log });
-    stops.push(() => chain.close());
-    registryReference = chain.chainReference;
+    // registry at first start, then anchors every credential in the background. An RPC
+    // endpoint that is down does not hold start-up: anchoring begins when it answers.
+    const chainConnection = await connectChain({ config, db, log, firstRetryMs: chainRetry.firstMs, maxRetryMs: chainRetry.maxMs });
+    stops.push(() => chainConnection.close());
+    registryReference = () => {
+      const reference = chainConnection.reference();
+      return reference ? `eip155:${reference.chainId}:${reference.contract}` : null;
+    };
     // One pass at a time: the anchoring loop and key changes both ask for one, and two
     // passes reading the same chain state would send the same revocation twice.
     let keySync: Promise<void> = Promise.resolve();
@@ -106,6 +123,8 @@ export async function startSello({ config, announce = (line) => console.log(line
       (keySync = keySync
         .catch(() => {})
         .then(async () => {
+          const chain = chainConnection.current();
+          if (!chain) return;
           const keys = await listAllIssuerKeys({ db, publicUrl: config.publicUrl });
           await registerIssuerKeys({ chain, keys, log });
           // The issuer directory binds each DID to this registry; failing to claim never holds anchoring up.
@@ -114,17 +133,40 @@ export async function startSello({ config, announce = (line) => console.log(line
           );
         }));
     stops.push(() => keySync.catch(() => {}));
-    await syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer keys not yet registered on chain; retried before each anchor'));
-    const anchorBatcher = createAnchorBatcher({
-      db,
-      chain,
-      batchSize: config.chain.anchorBatchSize,
-      maxWaitS: config.chain.anchorBatchMaxWaitS,
-      log,
-      syncIssuerKeys,
+    let anchorBatcher: AnchorBatcher | null = null;
+    let stopping = false;
+    stops.push(async () => {
+      stopping = true;
+      await anchorBatcher?.stop();
     });
-    anchorBatcher.start();
-    stops.push(() => anchorBatcher.stop());
+    const chainAtWork = chainConnection.ready.then(async (chain) => {
+      if (stopping) return;
+      await syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer keys not yet registered on chain; retried before each anchor'));
+      if (stopping) return;
+      anchorBatcher = createAnchorBatcher({
+        db,
+        chain,
+        batchSize: config.chain.anchorBatchSize,
+        maxWaitS: config.chain.anchorBatchMaxWaitS,
+        log,
+        syncIssuerKeys,
+      });
+      anchorBatcher.start();
+    });
+    // Connected now: keys registered and the batcher running before the first request.
+    if (chainConnection.current()) await chainAtWork;
+    let anchorChecker: AnchorChecker | null = null;
+    const checkAnchor: AnchorChecker = async (query) => {
+      const chain = chainConnection.current();
+      if (!chain) return { valid: false, error: 'chain_unreachable', details: { message: 'The chain RPC has not answered since Sello started' } };
+      anchorChecker ??= createAnchorChecker({ provider: chain.provider });
+      return anchorChecker(query);
+    };
+    const chainReference = () => {
+      const reference = chainConnection.reference();
+      if (!reference) throw new ChainError('chain_unavailable', 'Sello has not reached its chain yet; credentials are issued once it answers');
+      return reference;
+    };
 
     // LTI: ltijs on Sello's database, mounted before the body parsers. `hooks.onLaunch`
     // is where the issuance capability syncs a course's outcomes at each launch.
@@ -153,7 +195,8 @@ export async function startSello({ config, announce = (line) => console.log(line
       kek: secrets.keyEncryptionKey,
       publicUrl: config.publicUrl,
       defaultLocale: config.defaultLocale,
-      chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
+      chainReference: () => chainConnection.reference(),
+      chainReady: chainConnection.reference() ? undefined : chainConnection.ready,
       ltiServices: lti.services,
       workers: config.issuance.workers,
       maxAttempts: config.issuance.maxAttempts,
@@ -177,7 +220,7 @@ export async function startSello({ config, announce = (line) => console.log(line
       log,
       secrets,
       version: VERSION,
-      chainHealth: () => chain.health(),
+      chainHealth: () => chainConnection.health(),
       earlyMounts: [
         { path: '/lti', handler: lti.router },
         // The webhook's signature covers the raw body: mounted before the body parsers.
@@ -191,7 +234,12 @@ export async function startSello({ config, announce = (line) => console.log(line
         adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
-        chainRpcRouter({ db, rpc: chain.rpc, publicUrl: config.publicUrl }),
+        chainRpcRouter({
+          db,
+          rpc: async (call) =>
+            chainConnection.current()?.rpc(call) ?? { error: { code: -32603, message: 'chain_unreachable: the chain RPC has not answered since Sello started' } },
+          publicUrl: config.publicUrl,
+        }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
         didRouter({
           db,
@@ -208,8 +256,8 @@ export async function startSello({ config, announce = (line) => console.log(line
           publicUrl: config.publicUrl,
           adminToken: secrets.adminToken,
           defaultIssuerId: defaultIssuer.id,
-          chainReference: () => ({ chainId: chain.chainId, contract: chain.contractAddress }),
-          anchorChecker: createAnchorChecker({ provider: chain.provider }),
+          chainReference,
+          anchorChecker: checkAnchor,
           verificationPool,
         }),
       ],
@@ -221,7 +269,8 @@ export async function startSello({ config, announce = (line) => console.log(line
     });
     const port = (server.address() as AddressInfo).port;
     const url = config.port === 0 ? config.publicUrl.replace(/:\d+$/, `:${port}`) : config.publicUrl;
-    announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${config.chain.kind})`);
+    const chainState = chainConnection.current() ? config.chain.kind : `${config.chain.kind}, unreachable: anchoring waits for it`;
+    announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${chainState})`);
     if (/^http:\/\/(?!localhost[:/]|localhost$|127\.|\[::1\])/.test(config.publicUrl)) {
       // Cross-site LMS launches need Sello's state cookie back on a form post: HTTPS only.
       announce('Note: PUBLIC_URL is plain http. An LMS on another site cannot launch Sello (browsers drop its login cookie); serve Sello over HTTPS, or run the LMS on this same host for a trial.');
@@ -237,7 +286,19 @@ export async function startSello({ config, announce = (line) => console.log(line
         for (const stop of stops.reverse()) await stop();
         await db.close();
       })());
-    return { url, port, db, log, chain, close };
+    return {
+      url,
+      port,
+      db,
+      log,
+      get chain() {
+        const chain = chainConnection.current();
+        if (!chain) throw new ChainError('chain_unreachable', 'The chain RPC has not answered since Sello started');
+        return chain;
+      },
+      chainReady: chainConnection.ready,
+      close,
+    };
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     await db.close().catch(() => {});

@@ -110,10 +110,9 @@ export async function openChain(params: OpenChainParameters): Promise<ChainServi
     const key = readSignerKey(settings);
     const fetchRequest = new FetchRequest(url);
     fetchRequest.timeout = params.rpcTimeoutMs ?? 15_000;
-    const probe = new JsonRpcProvider(fetchRequest, undefined, { staticNetwork: true, cacheTimeout: -1, batchMaxCount: 1 });
     let reported: number;
     try {
-      reported = Number(await probe.send('eth_chainId', []));
+      reported = await probeChainId(url, fetchRequest.timeout);
     } catch (cause) {
       throw new ChainError(
         'chain_unreachable',
@@ -121,8 +120,6 @@ export async function openChain(params: OpenChainParameters): Promise<ChainServi
         { url: redact(url) },
         { cause },
       );
-    } finally {
-      probe.destroy();
     }
     if (settings.chainId !== null && settings.chainId !== reported) {
       throw new ChainError(
@@ -240,7 +237,25 @@ export async function openChain(params: OpenChainParameters): Promise<ChainServi
   };
 }
 
-function readSignerKey(settings: { signerKey: string | null; signerKeyFile: string | null }): string {
+/**
+ * `eth_chainId` in one plain request. An ethers provider would do, but one that cannot
+ * reach its node keeps retrying and printing on its own until destroyed, which start-up
+ * (and its retries while the RPC is down) does not want.
+ */
+async function probeChainId(url: string, timeoutMs: number): Promise<number> {
+  const request = new FetchRequest(url);
+  request.timeout = timeoutMs;
+  request.setHeader('content-type', 'application/json');
+  request.body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] });
+  const response = await request.send();
+  response.assertOk();
+  const answer = response.bodyJson as { result?: unknown; error?: { message?: string } } | null;
+  if (typeof answer?.result !== 'string') throw new Error(answer?.error?.message ?? 'the endpoint did not answer eth_chainId');
+  return Number(answer.result);
+}
+
+/** The signer's private key, 0x-prefixed, from CHAIN_SIGNER_KEY or CHAIN_SIGNER_KEY_FILE. */
+export function readSignerKey(settings: { signerKey: string | null; signerKeyFile: string | null }): string {
   if (settings.signerKey) return settings.signerKey.startsWith('0x') ? settings.signerKey : `0x${settings.signerKey}`;
   const content = fs.readFileSync(settings.signerKeyFile!, 'utf8').trim();
   if (!/^(0x)?[0-9a-fA-F]{64}$/.test(content)) {

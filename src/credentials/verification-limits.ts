@@ -8,7 +8,7 @@
  * and keep the worst accepted request around a second of one worker's time.
  *
  * The request body itself is capped by `BODY_LIMIT` (2 MB by default) and its nesting
- * by the door check of `src/web/untrusted-input.ts`.
+ * by the door check of `src/untrusted-input.ts`.
  */
 export interface VerificationLimits {
   /** JSON values (objects, arrays, strings, numbers, booleans, nulls) in the whole request. */

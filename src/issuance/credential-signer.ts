@@ -12,7 +12,8 @@ import type { AwardCredentialSigner } from './ports.ts';
 export interface CreateIssueCredentialSignerParameters {
   keys: IssuerKeyProvider;
   publicUrl: string;
-  chainReference: ChainReference | null;
+  /** The chain credentials name; a function when it is learnt after start-up (RPC down then). */
+  chainReference: ChainReference | null | (() => ChainReference | null);
 }
 
 /**
@@ -50,7 +51,7 @@ export function createIssueCredentialSigner({ keys, publicUrl, chainReference }:
         db: tx,
         keys,
         publicUrl,
-        chainReference,
+        chainReference: typeof chainReference === 'function' ? chainReference() : chainReference,
         now: () => now,
         issuerId: achievement.issuerId,
         achievement,

@@ -35,6 +35,11 @@ export interface StartIssuanceParameters {
   publicUrl: string;
   defaultLocale: CommentLocale;
   chainReference: () => ChainReference | null;
+  /**
+   * Resolves once `chainReference` is known; the worker (which signs) starts then. Given
+   * when Sello started while the chain RPC was down; outcomes are still synced and queued.
+   */
+  chainReady?: Promise<unknown>;
   /** The LTI capability's AGS/NRPS clients; without them nothing is posted or read over AGS. */
   ltiServices: Pick<LtiServices, 'ags' | 'nrps'> | null;
   workers: number;
@@ -242,8 +247,8 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
         }
       }
     : undefined;
-  // The chain is open before issuance starts, so its reference is known once and for all.
-  const signer = createIssueCredentialSigner({ keys: parameters.keys, publicUrl: parameters.publicUrl, chainReference: parameters.chainReference() });
+  // Read at each signing: the worker starts only once the reference is known (chainReady).
+  const signer = createIssueCredentialSigner({ keys: parameters.keys, publicUrl: parameters.publicUrl, chainReference: parameters.chainReference });
   const worker = createIssuanceWorker({
     db,
     signer,
@@ -267,7 +272,13 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
   };
 
   const scheduler = createSyncScheduler({ db, intervalS: parameters.syncIntervalS, sync: (id) => syncNow(id), log });
-  worker.start();
+  let stopped = false;
+  if (parameters.chainReady) {
+    log.warn('issuance waits for the chain: outcomes are synced and queued, credentials are signed once the chain answers');
+    void parameters.chainReady.then(() => {
+      if (!stopped) worker.start();
+    });
+  } else worker.start();
   scheduler.start();
 
   return {
@@ -276,6 +287,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
     syncNow,
     onLaunch: createLaunchSync({ db, log, refreshActivities, syncNow: (contextId, options) => syncNow(contextId, undefined, options) }),
     async stop() {
+      stopped = true;
       await scheduler.stop();
       await worker.stop();
     },

@@ -31,8 +31,12 @@ export const ltiErrorStatus = {
   invalid_openid_configuration: 400,
   lti_registration_unreachable: 502,
   lti_registration_rejected: 502,
-  /** What an anonymous caller is told of any registration that failed on its target. */
-  lti_registration_failed: 502,
+  /**
+   * What an anonymous caller is told of any registration that failed on its target: a 4xx,
+   * because the request named that target. A 5xx would let anyone raise Sello's server-error
+   * alarms at will, and the fuzzing of the public endpoints requires none (issue 10).
+   */
+  lti_registration_failed: 400,
   lti_platform_conflict: 409,
   lti_invite_invalid: 400,
   invalid_invite: 400,

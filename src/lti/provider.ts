@@ -38,6 +38,7 @@ import { launchErrorFor, oidcLaunchHandler, oidcLoginHandler, type OidcRouteDepe
 import type { ServiceClientOptions } from './service-client.ts';
 import { createRegistrationFailureLog, type RegistrationFailure, type RegistrationFailureLog } from './registration-failures.ts';
 import { createOutboundFetch, type OutboundFetch, type OutboundPolicy } from '../outbound/outbound-fetch.ts';
+import { refuseUnsafeBody } from '../untrusted-input.ts';
 
 /** What a launch tells other capabilities (issuance syncs outcomes at each launch). */
 export interface LaunchEvent extends Omit<Launch, 'ltik'> {
@@ -305,7 +306,9 @@ export async function createLti({
   provider.onDeepLinking(onLaunch);
 
   const ltijsApp = provider.app;
-  const form = express.urlencoded({ extended: false, limit: '256kb' });
+  // This router parses its own forms (it is mounted before the app's parsers): the same
+  // refusal of NUL and lone surrogates as every other body, before ltijs stores any of it.
+  const form = [express.urlencoded({ extended: false, limit: '256kb' }), refuseUnsafeBody()];
   // ltijs parses bodies again with body-parser 1, which skips a request marked parsed.
   // Express 5's `req.query` is a prototype getter that vanishes when ltijs's express 4
   // swaps the prototype, so it is pinned as an own property first.

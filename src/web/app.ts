@@ -15,11 +15,13 @@ import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { Secrets } from '../storage/secrets.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { refuseMalformedUrl, refuseUnsafeBody } from './untrusted-input.ts';
+import { refuseMalformedUrl, refuseUnsafeBody } from '../untrusted-input.ts';
+import { securityHeaders } from './security-headers.ts';
 import { negotiateLocale } from './i18n.ts';
 import { createPageRenderer, type PageRenderer } from './views.ts';
 import { healthRouter, type ChainHealth } from './routes/health.ts';
 import { homeRouter } from './routes/home.ts';
+import { classifyAddress } from '../outbound/address-policy.ts';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'public');
 
@@ -48,9 +50,14 @@ export function buildApp(deps: AppDependencies): Express {
   const app = express();
   const pages = createPageRenderer();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Never `true`: X-Forwarded-For is believed only from the proxies TRUST_PROXY names, or
+  // any client could pick its own rate-limit bucket and logged address.
+  app.set('trust proxy', deps.config.trustProxy);
   app.locals.pages = pages;
+  if (deps.config.trustProxy === false) app.use(warnOfUntrustedProxy(deps.log));
 
+  // First of all, so that every answer has them, ltijs's and the URL guard's included.
+  app.use(securityHeaders({ db: deps.db, log: deps.log, extraFrameAncestors: deps.config.lti.frameAncestors }));
   // Before ltijs too: no route, theirs included, sees an undecodable URL or a NUL in it.
   app.use(refuseMalformedUrl());
   for (const mount of deps.earlyMounts ?? []) app.use(mount.path, mount.handler);
@@ -85,4 +92,24 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(notFoundHandler());
   app.use(errorHandler({ log: deps.log, pages, defaultLocale: deps.config.defaultLocale }));
   return app;
+}
+
+/**
+ * Says once that requests arrive through a proxy on this machine or network while
+ * TRUST_PROXY is unset: every client then shares the proxy's address, and so its
+ * rate-limit bucket. A direct client sending the header from a public address is not a proxy.
+ */
+function warnOfUntrustedProxy(log: Logger): RequestHandler {
+  let warned = false;
+  return (req, _res, next) => {
+    if (!warned && req.headers['x-forwarded-for'] !== undefined) {
+      const peer = req.socket.remoteAddress ?? '';
+      const kind = classifyAddress(peer);
+      if (kind === 'loopback' || kind === 'private') {
+        warned = true;
+        log.warn({ peer }, 'Requests carry X-Forwarded-For from a local proxy but TRUST_PROXY is unset: all its clients share one address and one rate limit (set TRUST_PROXY, e.g. loopback)');
+      }
+    }
+    next();
+  };
 }

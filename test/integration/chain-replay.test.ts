@@ -9,6 +9,9 @@ import { createAnchorBatcher } from '../../src/chain/anchor-batcher.ts';
 import { createAnchorChecker } from '../../src/chain/anchor-checker.ts';
 import type { ChainService } from '../../src/chain/open-chain.ts';
 import { registerIssuerKeys } from '../../src/chain/register-issuer-keys.ts';
+import { claimIssuerDids } from '../../src/chain/issuer-directory.ts';
+import { createChainReader } from '../../src/chain/chain-reader.ts';
+import { DEPLOYMENT_PROXY, ISSUER_DIRECTORY_ADDRESS } from '../../src/chain/registry-contract.ts';
 import { revokeCredentialOnChain } from '../../src/chain/revoke-on-chain.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { chainTestConfig, createCredentials, createIssuer, createUser, openTestChain, silentLog, type TestCredential } from './chain-support.ts';
@@ -83,6 +86,23 @@ describe('restarting the embedded chain', () => {
     const thirdChecker = createAnchorChecker({ provider: third.provider });
     for (const credential of [...anchored.slice(1), ...later]) expect(await thirdChecker(query(credential))).toMatchObject({ valid: true });
     await third.close();
+  });
+
+  it('replays the deployment proxy, the issuer directory and its claims, keyless transaction included', async () => {
+    const first = await openTestChain({ db, config });
+    expect(await claimIssuerDids({ chain: first, dids: [DID], tokenIssuer: DID })).toMatchObject({ claimed: [DID] });
+    expect(await claimIssuerDids({ chain: first, dids: [DID], tokenIssuer: DID })).toMatchObject({ claimed: [], unchanged: [DID] });
+    const before = await snapshot(first);
+    const binding = await createChainReader({ provider: first.provider }).issuerBinding({ chainId: first.chainId, did: DID });
+    await first.close();
+
+    const second = await openTestChain({ db, config });
+    expect(await snapshot(second)).toEqual(before);
+    expect(await second.provider.getCode(DEPLOYMENT_PROXY.address)).not.toBe('0x');
+    expect(await second.provider.getCode(ISSUER_DIRECTORY_ADDRESS)).not.toBe('0x');
+    expect(await createChainReader({ provider: second.provider }).issuerBinding({ chainId: second.chainId, did: DID })).toEqual(binding);
+    expect(await second.registry.getFunction('tokenIssuer')()).toBe(DID);
+    await second.close();
   });
 
   it('refuses to start from a journal that no longer replays to the recorded hashes', async () => {

@@ -18,8 +18,8 @@ export interface RpcNode {
   close(): Promise<void>;
 }
 
-export async function startRpcNode(): Promise<RpcNode> {
-  const chain = await startEmbeddedChain();
+export async function startRpcNode(params: { fundedAccounts?: string[] } = {}): Promise<RpcNode> {
+  const chain = await startEmbeddedChain({ fundedAccounts: params.fundedAccounts });
   let server: http.Server | null = null;
   let port = 0;
   const listen = () =>

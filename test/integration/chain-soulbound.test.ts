@@ -120,4 +120,11 @@ describe('soulbound credential tokens', () => {
     expect(metadata.body).toMatchObject({ external_url: `${config.publicUrl}/credentials/${encodeURIComponent(credential!.id)}` });
     expect((await request(app).get(`/chain/tokens/0x${'00'.repeat(32)}`)).status).toBe(404);
   });
+
+  it("sends a browser following the token's external_url to the credential's page", async () => {
+    const [credential] = await createCredentials(db, { issuerId, count: 1 });
+    const page = await request(app).get(`/chain/tokens/${credential!.hash}`).set('accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe(`${config.publicUrl}/credentials/${encodeURIComponent(credential!.id)}`);
+  });
 });

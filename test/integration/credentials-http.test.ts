@@ -97,12 +97,12 @@ describe('credentials over HTTP', () => {
   it('answers 422 with the full report when a credential fails a check, 200 when it passes (VC API, issue 14.2)', async () => {
     const expired = { ...structuredClone(credential), validUntil: '2020-01-01T00:00:00Z' };
     const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: expired }).expect(422);
-    expect(res.body.verified).toBe(false);
+    expect(res.body).toMatchObject({ code: 'credential_not_verified', verified: false });
     expect(res.body.checks.map((c: { id: string }) => c.id)).toEqual(['schema', 'signature', 'issuer_key', 'status', 'validity_period', 'anchored_on_chain', 'issuer_registered']);
     expect(res.body.checks.find((c: { id: string }) => c.id === 'validity_period')).toMatchObject({ valid: false, error: 'expired' });
     const unsignedVp = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [expired] };
     const vp = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: unsignedVp }).expect(422);
-    expect(vp.body).toMatchObject({ verified: false, presentation: { valid: true, skipped: true }, credentials: [{ verified: false }] });
+    expect(vp.body).toMatchObject({ code: 'presentation_not_verified', verified: false, presentation: { valid: true, skipped: true }, credentials: [{ verified: false }] });
     const notAVp = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: { type: ['VerifiableCredential'] } }).expect(400);
     expect(notAVp.body.code).toBe('invalid_presentation');
   });

@@ -166,12 +166,25 @@ describe('verification deadline', () => {
 
 describe('verification rate limit', () => {
   let t: App;
+  let direct: App;
   beforeAll(async () => {
-    t = await makeCredentialsApp({ env: { VERIFY_RATE_LIMIT: '3' } });
+    // supertest connects from 127.0.0.1: with TRUST_PROXY=loopback it plays a local reverse proxy.
+    t = await makeCredentialsApp({ env: { VERIFY_RATE_LIMIT: '3', TRUST_PROXY: 'loopback' } });
+    direct = await makeCredentialsApp({ env: { VERIFY_RATE_LIMIT: '3' } });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await direct.close();
+  });
 
-  it('answers 429 rate_limited with Retry-After once a client passes VERIFY_RATE_LIMIT a minute, other clients unaffected', async () => {
+  it('does not let a client escape its limit by sending a new X-Forwarded-For each time (TRUST_PROXY unset)', async () => {
+    const notACredential = { verifiableCredential: { name: 'x' } };
+    for (let i = 0; i < 3; i++) await request(direct.app).post('/credentials/verify').set('x-forwarded-for', `203.0.113.${i}`).send(notACredential).expect(400);
+    const limited = await request(direct.app).post('/credentials/verify').set('x-forwarded-for', '198.51.100.77').send(notACredential).expect(429);
+    expect(limited.body.code).toBe('rate_limited');
+  });
+
+  it('answers 429 rate_limited with Retry-After once a client passes VERIFY_RATE_LIMIT a minute, other clients behind a trusted proxy unaffected', async () => {
     const notACredential = { verifiableCredential: { name: 'x' } };
     for (let i = 0; i < 3; i++) await request(t.app).post('/credentials/verify').set('x-forwarded-for', '203.0.113.7').send(notACredential).expect(400);
     const limited = await request(t.app).post('/presentations/verify').set('x-forwarded-for', '203.0.113.7').send({ verifiablePresentation: {} }).expect(429);

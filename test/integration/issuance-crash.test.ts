@@ -72,6 +72,8 @@ function childEnv(crashAt: string | null, fixedPort: boolean): NodeJS.ProcessEnv
     ISSUANCE_WORKERS: String(workers),
     ANCHOR_BATCH_MAX_WAIT_S: '1',
     OUTCOMES_SYNC_INTERVAL_S: '3600',
+    // The sandbox LMS listens on 127.0.0.1; on PostgreSQL Sello refuses private addresses by default.
+    OUTBOUND_ALLOW_PRIVATE: 'true',
   };
   if (fixedPort) env.PUBLIC_URL = publicUrl;
   if (crashAt) env.SELLO_TEST_CRASH_AT = crashAt;

@@ -100,7 +100,7 @@ describe('the anonymous registration endpoint', () => {
         answers.push({ status: response.status, type: response.headers.get('content-type'), body: await response.text(), ms: Date.now() - started });
       }
       const [first] = answers;
-      expect(first!.status).toBe(502);
+      expect(first!.status).toBe(400);
       if (accept === 'application/json') {
         expect(JSON.parse(first!.body)).toEqual({ code: 'lti_registration_failed', message: expect.stringContaining('could not register with this platform') });
       } else {
@@ -136,7 +136,7 @@ describe('the anonymous registration endpoint', () => {
     });
     const guarded = await sello({ env: { OUTBOUND_ALLOW_PRIVATE: 'false' } });
     const response = await register(guarded.url, `${internal.url}/openid`, 'application/json');
-    expect(response.status).toBe(502);
+    expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'lti_registration_failed' });
     expect(internal.hits).toEqual([]);
     expect(await guarded.lti.registry.list()).toEqual([]);

@@ -118,7 +118,7 @@ describe('Dynamic Registration of an LMS Sello already knows', () => {
     impostor.clientId = known.clientId;
     const page = await createBrowser().get(registerUrl(sello, `${impostor.url}/openid`));
     // Anonymous callers get one answer for every failed target (issue 10, finding 3); the admin sees why.
-    expect(page.status).toBe(502);
+    expect(page.status).toBe(400);
     expect(codeOf(page)).toBe('lti_registration_failed');
     expect(sello.lti.registrationFailures.list()[0]).toMatchObject({ code: 'invalid_openid_configuration' });
     expect(impostor.registrations).toBe(0);
@@ -147,7 +147,8 @@ describe('Dynamic Registration of an LMS Sello already knows', () => {
     const page = await createBrowser().get(registerUrl(sello, `${impostor.url}/openid`));
     expect(page.status).toBe(200);
     expect(page.text).toContain('already knows this LMS');
-    expect(page.text).toContain('org.imsglobal.lti.close');
+    expect(page.text).toContain('<script src="/static/js/lti-registered.js"></script>');
+    expect((await createBrowser().get(`${sello.url}/static/js/lti-registered.js`)).text).toContain('org.imsglobal.lti.close');
     expect(await createPlatformRepository(sello.db).findById(original.id)).toMatchObject({
       status: 'active',
       jwksUrl: `${impostor.url}/old-jwks`,

@@ -52,7 +52,7 @@ describe('registering platforms', () => {
   it('refuses a malformed openid_configuration URL and registers nothing', async () => {
     const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=not-a-url`);
     // Every failed target gets the same answer (issue 10, finding 3); the reason is kept for the admin.
-    expect(page.status).toBe(502);
+    expect(page.status).toBe(400);
     expect(codeOf(page)).toBe('lti_registration_failed');
     expect(lastFailure()).toMatchObject({ code: 'invalid_openid_configuration' });
     expect(await storedPlatforms()).toBe(0);
@@ -62,7 +62,7 @@ describe('registering platforms', () => {
     const gone = await serveJson({});
     await gone.close();
     const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(`${gone.url}/openid`)}`);
-    expect(page.status).toBe(502);
+    expect(page.status).toBe(400);
     expect(codeOf(page)).toBe('lti_registration_failed');
     expect(lastFailure()).toMatchObject({ code: 'lti_registration_unreachable', reason: expect.stringContaining('ECONNREFUSED') });
     expect(await storedPlatforms()).toBe(0);
@@ -75,7 +75,7 @@ describe('registering platforms', () => {
     try {
       for (const server of [notJson, partial]) {
         const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(`${server.url}/openid`)}`);
-        expect(page.status).toBe(502);
+        expect(page.status).toBe(400);
         expect(codeOf(page)).toBe('lti_registration_failed');
         expect(lastFailure()).toMatchObject({ code: 'invalid_openid_configuration' });
       }
@@ -97,7 +97,7 @@ describe('registering platforms', () => {
     });
     try {
       const page = await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(`${elsewhere.url}/openid`)}`);
-      expect(page.status).toBe(502);
+      expect(page.status).toBe(400);
       expect(codeOf(page)).toBe('lti_registration_failed');
       expect(lastFailure()).toMatchObject({ code: 'invalid_openid_configuration' });
       expect(await storedPlatforms()).toBe(0);
@@ -110,7 +110,7 @@ describe('registering platforms', () => {
     const page = await createBrowser().get(
       `${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=expired`,
     );
-    expect(page.status).toBe(502);
+    expect(page.status).toBe(400);
     expect(codeOf(page)).toBe('lti_registration_failed');
     expect(page.text).not.toContain('401');
     expect(lastFailure()).toMatchObject({ code: 'lti_registration_unreachable', reason: expect.stringContaining('401') });
@@ -123,7 +123,8 @@ describe('registering platforms', () => {
       `${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${token}`,
     );
     expect(page.status).toBe(200);
-    expect(page.text).toContain('org.imsglobal.lti.close');
+    expect(page.text).toContain('<script src="/static/js/lti-registered.js"></script>');
+    expect((await createBrowser().get(`${sello.url}/static/js/lti-registered.js`)).text).toContain('org.imsglobal.lti.close');
     const [platform] = await createPlatformRepository(sello.db).list();
     expect(platform).toMatchObject({ status: 'active', product: 'canvas', iss: lms.issuer });
     const body = [...lms.registrations.values()][0]!.body;

@@ -68,6 +68,17 @@ describe('LTI launches that must be refused', () => {
     expect(new URL(landed.url).pathname).toBe('/app/instructor');
   });
 
+  it('refuses a login or launch form holding a NUL or a lone surrogate with 400 invalid_text, before ltijs stores it', async () => {
+    const form = (path: string, fields: Record<string, string>) =>
+      fetch(`${sello.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(fields).toString() });
+    const login = await form('/lti/login', { iss: lms.issuer, login_hint: 'a\u0000b', target_link_uri: `${sello.url}/lti/launch`, client_id: registration.clientId, lti_deployment_id: 'dep-1' });
+    expect(login.status).toBe(400);
+    expect(((await login.json()) as { code: string }).code).toBe('invalid_text');
+    const launchForm = await form('/lti/launch', { id_token: 'x.y.z', state: 's\u0000' });
+    expect(launchForm.status).toBe(400);
+    expect(((await launchForm.json()) as { code: string }).code).toBe('invalid_text');
+  });
+
   it('fetches the platform key set once for many launches, and again when the platform rotates its key', async () => {
     const before = lms.log.filter((entry) => entry.path === '/jwks').length;
     for (let i = 0; i < 3; i += 1) expect((await launch({ userSub: 'teacher-a', courseId: 'course-a' })).landed.status).toBe(200);

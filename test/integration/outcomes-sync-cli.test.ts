@@ -33,6 +33,8 @@ function env(): NodeJS.ProcessEnv {
     SELLO_KEK: testKek.toString('hex'),
     // Nothing listens there: the command works on the database itself.
     PUBLIC_URL: 'http://127.0.0.1:9',
+    // The fake Moodle listens on 127.0.0.1; on PostgreSQL Sello refuses private addresses by default.
+    OUTBOUND_ALLOW_PRIVATE: 'true',
     ...(shared ? { DATABASE_URL: `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${shared.schema}`)}` } : {}),
   };
 }

@@ -35,6 +35,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OUTBOUND_ALLOW_PRIVATE: 'maybe' })).toThrowError(/OUTBOUND_ALLOW_PRIVATE/);
   });
 
+  it('believes X-Forwarded-For from no one unless TRUST_PROXY names a hop count or the proxies', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toEqual(['loopback']);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, 192.0.2.7, fd00::/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrowError(/TRUST_PROXY: `true` would let every client/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrowError(/TRUST_PROXY: .*bad: 10\.0\.0\.0\/33/);
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy.example.org' })).toThrowError(/TRUST_PROXY/);
+  });
+
   it('names the bad variable and the reason', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(/PORT: Expected number/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL: must start with postgres/);

@@ -17,7 +17,7 @@ import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../..
 import { CredentialError } from '../../credentials/errors.ts';
 import { parseCaip10 } from '../../credentials/chain-reference.ts';
 import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport } from '../../credentials/verify.ts';
-import { assertSafeInput } from '../../web/untrusted-input.ts';
+import { assertSafeInput } from '../../untrusted-input.ts';
 
 const FETCH_TIMEOUT_MS = 15_000;
 const MAX_FETCH_BYTES = 2 * 1024 * 1024;

@@ -5,8 +5,9 @@
  *   wallets and `sello verify --rpc <url>/chain/rpc` can check credentials against the
  *   embedded chain. Anything that writes or administers (`eth_sendRawTransaction`,
  *   `evm_*`, `hardhat_*`, `debug_*`) is refused.
- * - `GET /chain/tokens/:hash`: ERC-721 metadata of a soulbound credential token (the
- *   contract's tokenURI is this base + the credential hash).
+ * - `GET /chain/tokens/:hash`: Sello's richer ERC-721 metadata of a soulbound credential
+ *   token, the `external_url` of the metadata the contract builds on chain (browsers
+ *   asking for HTML are sent to the credential's page).
  *
  * @see https://www.jsonrpc.org/specification
  * @see https://eips.ethereum.org/EIPS/eip-721 (metadata JSON schema)
@@ -111,11 +112,18 @@ export function chainRpcRouter(deps: ChainRpcDependencies): Router {
         credentialSubject?: { achievement?: { name?: string; description?: string; image?: { id?: string } } };
       };
       const achievement = document.credentialSubject?.achievement;
+      const page = `${deps.publicUrl}/credentials/${encodeURIComponent(credential.id)}`;
+      // The token's on-chain metadata names this URL as its external_url: people get the
+      // credential's page, wallets and marketplaces the JSON.
+      if (req.accepts(['application/json', 'text/html']) === 'text/html') {
+        res.redirect(303, page);
+        return;
+      }
       res.json({
         name: achievement?.name ?? document.name ?? 'Sello credential',
         description: achievement?.description ?? document.description ?? '',
         ...(achievement?.image?.id ? { image: achievement.image.id } : {}),
-        external_url: `${deps.publicUrl}/credentials/${encodeURIComponent(credential.id)}`,
+        external_url: page,
         attributes: [{ trait_type: 'credential_hash', value: hash }],
       });
     } catch (error) {

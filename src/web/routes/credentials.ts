@@ -294,7 +294,8 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       }
       refuseOversized(credential, 'credential');
       const report = await withAnchoringPending(deps.db, await inPool(res, () => verifier().verifyCredential(credential, localVerifySources(deps))));
-      res.status(report.verified ? 200 : 422).json(report);
+      // A 422 carries a code like every other 4xx of Sello, beside the report.
+      res.status(report.verified ? 200 : 422).json(report.verified ? report : { code: 'credential_not_verified', message: 'A check failed; see checks', ...report });
     });
 
     router.post('/presentations/verify', limitRate, async (req, res) => {
@@ -315,7 +316,7 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       );
       const credentials = await Promise.all(report.credentials.map((inner) => withAnchoringPending(deps.db, inner)));
       const verified = report.presentation.valid && credentials.length > 0 && credentials.every((inner) => inner.verified);
-      res.status(verified ? 200 : 422).json({ ...report, verified, credentials });
+      res.status(verified ? 200 : 422).json({ ...(verified ? {} : { code: 'presentation_not_verified', message: 'The holder proof or a credential failed; see presentation and credentials' }), ...report, verified, credentials });
     });
 
     router.post('/admin/api/credentials/:ref/status', admin, async (req, res) => {

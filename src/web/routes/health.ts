@@ -19,8 +19,11 @@ export interface HealthDependencies {
 }
 
 /**
- * `GET /health`: 200 `{status:"ok", …}` when every part answers, 503 with
- * `status:"degraded"` and the failing part's `error` otherwise.
+ * `GET /health`: `{status, version, database: {kind, ok}, chain: {kind, chainId, contract,
+ * ok, error?, …}}`. 200 `ok` when every part answers; 200 `degraded` when only the chain
+ * does not (Sello still serves LTI, pages and verification, and anchors once the chain
+ * is back, so a load balancer must keep sending traffic); 503 `degraded` when the
+ * database does not answer, as nothing works without it.
  */
 export function healthRouter(deps: HealthDependencies): Router {
   const router = Router();
@@ -41,7 +44,7 @@ export function healthRouter(deps: HealthDependencies): Router {
       }
     }
     const ok = database.ok && chain.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', version: deps.version, database, chain });
+    res.status(database.ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', version: deps.version, database, chain });
   });
   return router;
 }

@@ -24,7 +24,7 @@ import {
   TIMESTAMP_HEADER,
   verifyWebhookSignature,
 } from '../../outcomes/webhook-signature.ts';
-import { assertSafeInput } from '../untrusted-input.ts';
+import { assertSafeInput } from '../../untrusted-input.ts';
 
 export interface OutcomesWebhookParameters {
   db: Database;

@@ -34,6 +34,15 @@ describe('verifying presentations', () => {
     expect(report.verified).toBe(true);
   });
 
+  it('fails, instead of throwing, a holder proof that names no challenge when the verifier gives none', async () => {
+    const presentation = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [credential] };
+    for (const proof of [{}, { type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'authentication', verificationMethod: holder.verificationMethod, proofValue: 'zabc' }]) {
+      const report = await verifyPresentation({ ...presentation, proof }, await verifyOptions(issuer));
+      expect(report.verified).toBe(false);
+      expect(report.presentation).toMatchObject({ valid: false, error: 'invalid_presentation_proof' });
+    }
+  });
+
   it('fails the presentation when the challenge differs (replay)', async () => {
     const vp = await signedPresentation(holder, credential, 'challenge-123');
     const report = await verifyPresentation(vp, { ...(await verifyOptions(issuer)), challenge: 'another' });

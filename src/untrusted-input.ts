@@ -16,7 +16,7 @@
  * is refused once, at the door, with a 400 and a code.
  */
 import type { RequestHandler } from 'express';
-import { HttpError } from '../errors.ts';
+import { HttpError } from './errors.ts';
 
 /**
  * The deepest JSON nesting accepted. A signed Open Badges 3.0 credential nests about 7
