@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateOb3Schema } from '../../src/credentials/schema.ts';
 import { hashedEmailIdentity } from '../../src/credentials/recipient-identifier.ts';
 import { CHAIN_REFERENCE_IDENTIFIER_TYPE } from '../../src/credentials/chain-reference.ts';
+import { credentialHash } from '../../src/credentials/credential-hash.ts';
+import { createAnchorBatch, listBatchLeaves } from '../../src/storage/anchor-batch-repository.ts';
 import { makeDidKeyIssuer } from '../unit/credentials/fixtures.ts';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 
@@ -156,6 +158,14 @@ for (const method of ['key', 'web'] as const) {
       expect(subject).toMatchObject({ name: 'Ana Pérez', achievement: { id: `${t.config.publicUrl}/achievements/${t.achievement.id}`, name: 'Python Basics' } });
       expect(subject.identifier[0]).toMatchObject({ type: 'IdentityObject', hashed: true, identityType: 'emailAddress' });
       expect((await verify(res.body.verifiableCredential)).status).toBe(200);
+    });
+
+    it('puts a submitted credential in the next anchoring batch, like every credential Sello issues', async () => {
+      const plain = (await issue(plainCredential())).body.verifiableCredential as Json;
+      const badge = (await issue(openBadge())).body.verifiableCredential as Json;
+      const batch = await t.db.transaction((tx) => createAnchorBatch(tx, { chainId: CHAIN.chainId, contractAddress: CHAIN.contract, size: 10_000 }));
+      expect(batch).not.toBeNull();
+      expect(await listBatchLeaves(t.db, batch!.id)).toEqual(expect.arrayContaining([credentialHash(plain), credentialHash(badge)]));
     });
 
     it('refuses a credential naming another issuer with 403 credential_issuer_forbidden, storing nothing', async () => {
