@@ -18,6 +18,8 @@ import { ChainError } from './chain/chain-error.ts';
 import { createAnchorBatcher, type AnchorBatcher } from './chain/anchor-batcher.ts';
 import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
 import { claimIssuerDids } from './chain/issuer-directory.ts';
+import { createChainReader } from './chain/chain-reader.ts';
+import type { ChainReader } from './credentials/chain-reader.ts';
 import { didWebFromUrl } from './credentials/did.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { createAnchorChecker, type AnchorChecker } from './chain/anchor-checker.ts';
@@ -162,6 +164,22 @@ export async function startSello({ config, announce = (line) => console.log(line
       anchorChecker ??= createAnchorChecker({ provider: chain.provider });
       return anchorChecker(query);
     };
+    // The chain for the other checks (issuer_registered, keys and status from the chain),
+    // over whichever connection is current.
+    let chainReaderOver: { provider: unknown; reader: ChainReader } | null = null;
+    const currentChainReader = (): ChainReader => {
+      const chain = chainConnection.current();
+      if (!chain) throw new ChainError('chain_unreachable', 'The chain RPC has not answered since Sello started');
+      if (chainReaderOver?.provider !== chain.provider) chainReaderOver = { provider: chain.provider, reader: createChainReader({ provider: chain.provider }) };
+      return chainReaderOver.reader;
+    };
+    const chainReader: ChainReader = {
+      chainId: () => currentChainReader().chainId(),
+      issuerKey: (query) => currentChainReader().issuerKey(query),
+      credentialStatus: (query) => currentChainReader().credentialStatus(query),
+      issuerBinding: (query) => currentChainReader().issuerBinding(query),
+      trustListEntry: (query) => currentChainReader().trustListEntry(query),
+    };
     const chainReference = () => {
       const reference = chainConnection.reference();
       if (!reference) throw new ChainError('chain_unavailable', 'Sello has not reached its chain yet; credentials are issued once it answers');
@@ -258,6 +276,7 @@ export async function startSello({ config, announce = (line) => console.log(line
           defaultIssuerId: defaultIssuer.id,
           chainReference,
           anchorChecker: checkAnchor,
+          chainReader,
           verificationPool,
         }),
       ],

@@ -19,6 +19,7 @@ import { mergeBadgeColumns } from './badge-columns.ts';
 import { syncConnectorRoster } from '../outcomes/connector-roster.ts';
 import { refreshCourseActivities, type CourseActivitiesReport } from '../outcomes/course-activities.ts';
 import { createAchievementRepository } from '../storage/achievement-repository.ts';
+import { activitiesOf, renderNarratives, validateCriteria, type Criteria } from '../criteria/index.ts';
 import { createIssuanceWorker, type IssuanceWorker } from './issuance-worker.ts';
 import { createIssueCredentialSigner } from './credential-signer.ts';
 import { createAgsGradebook } from './ags-gradebook.ts';
@@ -106,10 +107,35 @@ export function createActivityRefresh({
       fetch: fetchImpl,
     });
     const achievements = createAchievementRepository(db);
+    await renameActivitiesInNarratives(db, contextId);
     await achievements.confirmAll(report.lineItems.map((item) => item.resourceId).filter((id): id is string => typeof id === 'string' && UUID.test(id)));
     await achievements.purgeDrafts(new Date(now().getTime() - DRAFT_TTL_MS), contextId);
     return report;
   };
+}
+
+/**
+ * Narratives written while an activity's name was unknown show its key ("Score at least
+ * 80% in moodle:cm:3"); once the name is known they are written again, so credentials
+ * issued from now on say "Quiz 3". Library achievements shared by several courses are
+ * left alone (one course's names are not another's).
+ */
+async function renameActivitiesInNarratives(db: Database, contextId: string): Promise<void> {
+  const names = new Map((await createOutcomeRepository(db).listActivities(contextId)).map((a) => [a.activity, a.name]));
+  if (names.size === 0) return;
+  const achievements = createAchievementRepository(db);
+  for (const achievement of await achievements.listForContext(contextId)) {
+    if (achievement.contextId !== contextId) continue;
+    let criteria: Criteria;
+    try {
+      criteria = validateCriteria({ criteria: achievement.criteria });
+    } catch {
+      continue;
+    }
+    const named = activitiesOf(criteria).filter((key) => names.has(key));
+    const stale = Object.values(achievement.criteriaNarrative ?? {}).some((narrative) => named.some((key) => narrative.includes(key)));
+    if (stale) await achievements.update(achievement.id, { criteriaNarrative: renderNarratives({ criteria, activityNames: names }) });
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -131,6 +131,51 @@ describe('activities by name in a Moodle course', () => {
   });
 });
 
+describe('narratives written before the names were known', () => {
+  let lms: Sandbox;
+  let moodle: FakeMoodle;
+  let sello: RunningTestSello;
+
+  beforeAll(async () => {
+    lms = await startSandboxLms({ productFamily: 'moodle' });
+    moodle = await startFakeMoodle();
+    sello = await selloReadingActivities();
+    lms.addUser({ sub: '2', name: 'Profesora', locale: 'en' });
+    lms.addCourse({ id: '43', title: 'Física' });
+    lms.enroll('43', '2', [ROLE.instructor]);
+    moodle.courses.set(43, { id: 43, activities: [{ cmid: 3, name: 'Quiz 3', modname: 'quiz', grademax: 10 }], users: [], grades: new Map(), completed: new Map(), courseTotals: new Map() });
+  }, 60_000);
+  afterAll(async () => {
+    await sello?.close();
+    await moodle?.close();
+    await lms?.close();
+  });
+
+  it('are written again with the names at the next instructor launch, so later credentials never say moodle:cm:3', async () => {
+    const { registration, platformId } = await install(lms, sello, { kind: 'moodle', baseUrl: moodle.url, token: moodle.token });
+    // First launch records the course; then an achievement saved back when only keys were known.
+    const launch = async () => {
+      const browser = createBrowser();
+      await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: '2', courseId: '43' }).url));
+    };
+    await launch();
+    const context = (await createOutcomeRepository(sello.db).findContextByLmsId(platformId, '43'))!;
+    const issuerId = (await sello.db.query<{ issuer_id: string }>('SELECT issuer_id FROM platforms WHERE id = $1', [platformId])).rows[0]!.issuer_id;
+    const old = await createAchievementRepository(sello.db).create({
+      issuerId,
+      contextId: context.id,
+      name: 'Física I',
+      criteria: { kind: 'all', rules: [{ kind: 'score', activity: 'moodle:cm:3', minPercent: 80 }] },
+      criteriaNarrative: { en: 'All of the following:\n- Score at least 80% in moodle:cm:3', es: 'Todo lo siguiente:\n- Obtener al menos 80% en moodle:cm:3' },
+    });
+    await launch();
+    expect((await createAchievementRepository(sello.db).findById(old.id))!.criteriaNarrative).toEqual({
+      en: 'All of the following:\n- Score at least 80% in Quiz 3',
+      es: 'Todo lo siguiente:\n- Obtener al menos 80% en Quiz 3',
+    });
+  });
+});
+
 describe('activities by name in a Canvas course', () => {
   let lms: Sandbox;
   let canvas: FakeCanvas;

@@ -119,5 +119,11 @@ describe('starting while the chain RPC is down', () => {
     await node.start();
     expect(await waitFor(async () => (await findCredentialAnchor(sello.db, hash))?.status === 'anchored' && true)).toBe(true);
     expect(sello.chain.contractAddress).toBe(health.chain.contract);
+    await sello.close();
   }, 120_000);
+
+  it('still refuses to start on a chain other than CHAIN_ID: only an unreachable endpoint is waited out', async () => {
+    const node = running.find((resource): resource is RpcNode => 'chain' in resource && 'start' in resource)!;
+    await expect(startAgainst(node, { CHAIN_ID: '1' })).rejects.toMatchObject({ code: 'chain_id_mismatch' });
+  }, 60_000);
 });

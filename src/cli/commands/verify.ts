@@ -18,19 +18,21 @@ import { CredentialError } from '../../credentials/errors.ts';
 import { parseCaip10 } from '../../credentials/chain-reference.ts';
 import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport } from '../../credentials/verify.ts';
 import { assertSafeInput } from '../../untrusted-input.ts';
+import { createOutboundFetch } from '../../outbound/outbound-fetch.ts';
 
-const FETCH_TIMEOUT_MS = 15_000;
-const MAX_FETCH_BYTES = 2 * 1024 * 1024;
+/**
+ * The command's own outbound client: the URLs come from the credential file, so the
+ * answer is bounded in time and size while it is read, and redirects stay on the origin.
+ * Private addresses are allowed: this runs on the verifier's own machine, where a
+ * credential of a local trial Sello (`did:web:localhost%3A3000`) is a normal case.
+ */
+const cliFetch = createOutboundFetch({ allowPrivate: true, timeoutMs: 15_000, maxResponseBytes: 2 * 1024 * 1024 });
 
 /** GET a JSON document over http(s), bounded in time and size. */
 export async function fetchJson(url: string): Promise<unknown> {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error(`refusing to fetch ${parsed.protocol} URL`);
-  const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json, application/ld+json, application/did+json' } });
+  const response = await cliFetch(url, { headers: { accept: 'application/json, application/ld+json, application/did+json' } });
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
-  const text = await response.text();
-  if (text.length > MAX_FETCH_BYTES) throw new Error(`${url} is too large`);
-  return JSON.parse(text);
+  return JSON.parse(await response.text());
 }
 
 function readInput(file: string): Buffer {

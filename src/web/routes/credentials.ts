@@ -13,7 +13,7 @@ import { createIssuerRepository } from '../../storage/issuer-repository.ts';
 import { findCredentialAnchor } from '../../storage/anchor-batch-repository.ts';
 import { HttpError } from '../../errors.ts';
 import { CredentialError } from '../../credentials/errors.ts';
-import { verifyCredential, type AnchorChecker, type VerificationReport, type VerifyCredentialOptions } from '../../credentials/verify.ts';
+import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport, type VerifyCredentialOptions } from '../../credentials/verify.ts';
 import { createVerificationPool, type VerificationPool, type VerificationSources } from '../../credentials/verification-pool.ts';
 import { exceededVerificationLimit } from '../../credentials/verification-limits.ts';
 import { AppError } from '../../errors.ts';
@@ -39,6 +39,12 @@ export interface CredentialRoutesDependencies {
   /** Where new credentials are anchored; null when no chain is configured. */
   chainReference: () => ChainReference | null;
   anchorChecker?: AnchorChecker;
+  /**
+   * Reads the chain for the checks that need it beyond the anchor (`issuer_registered`;
+   * keys and status of credentials whose issuer's DID or status list this server cannot
+   * read). Without it those checks are skipped.
+   */
+  chainReader?: ChainReader;
   now?: () => Date;
   /**
    * Where submitted credentials and presentations are verified; by default a pool
@@ -68,7 +74,9 @@ export function credentialPageUrl(publicUrl: string, credentialId: string): stri
  * its database; other issuers' did:web and status lists are not fetched by the server
  * (that would let anyone make it call arbitrary URLs); `sello verify` does that.
  */
-export function localVerifyOptions(deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'now'>): VerifyCredentialOptions {
+export function localVerifyOptions(
+  deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'chainReader' | 'now'>,
+): VerifyCredentialOptions {
   const { resolveDid, ...sources } = localVerifySources(deps);
   return { ...sources, documentLoader: createDocumentLoader({ resolveDid }) };
 }
@@ -78,12 +86,15 @@ export function localVerifyOptions(deps: Pick<CredentialRoutesDependencies, 'db'
  * resolver instead of a document loader (the worker builds its own loader from the
  * bundled contexts and asks this thread for DIDs, status lists and the chain).
  */
-export function localVerifySources(deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'now'>): VerificationSources {
+export function localVerifySources(
+  deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'chainReader' | 'now'>,
+): VerificationSources {
   const prefix = `${deps.publicUrl}/status/`;
   return {
     resolveDid: deps.keys.resolveDid,
     now: deps.now,
     anchorChecker: deps.anchorChecker,
+    ...(deps.chainReader ? { chainReader: deps.chainReader } : {}),
     statusListLoader: async (url) => {
       if (!url.startsWith(prefix)) {
         throw new Error(`this server reads only its own status lists (${prefix}…); use "sello verify" for other issuers`);
