@@ -28,6 +28,7 @@ import { createVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/routes/did.ts';
 import { statusRouter } from './web/routes/status.ts';
 import { chainRpcRouter } from './web/routes/chain-rpc.ts';
+import { verifierRouter } from './web/routes/verifier.ts';
 import { chainWalletRouter } from './web/routes/chain-wallet.ts';
 import { createLti } from './lti/provider.ts';
 import { createPageRenderer } from './web/views.ts';
@@ -258,6 +259,8 @@ export async function startSello({ config, announce = (line) => console.log(line
             chainConnection.current()?.rpc(call) ?? { error: { code: -32603, message: 'chain_unreachable: the chain RPC has not answered since Sello started' } },
           publicUrl: config.publicUrl,
         }),
+        // The deployment's chain, offered by the page for credentials of that chain (once known).
+        verifierRouter({ publicUrl: config.publicUrl, chainId: () => chainConnection.reference()?.chainId ?? null }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
         didRouter({
           db,

@@ -94,7 +94,9 @@ export async function connectChain({ config, db, log, open = openChain, firstRet
     const recorded = rpcSettings.chainId !== null ? (rpcSettings.contractAddress ?? (await getDeployment(db, rpcSettings.chainId))?.contractAddress ?? null) : null;
     const provisional: ChainReference | null = recorded ? { chainId: rpcSettings.chainId!, contract: recorded } : null;
     const signer = new Wallet(readSignerKey(rpcSettings)).address;
-    let lastError = (first as Error).message;
+    // As /health shows it: `<code>: <message>`, chain_unreachable unless the chain answered wrongly.
+    const described = (error: unknown) => `${error instanceof AppError ? error.code : 'chain_unreachable'}: ${(error as Error).message}`;
+    let lastError = described(first);
     let nextAttemptAt = Date.now() + firstRetryMs;
     let closed = false;
     let wake = null as (() => void) | null;
@@ -130,7 +132,7 @@ export async function connectChain({ config, db, log, open = openChain, firstRet
           connected(opened);
           return;
         } catch (error) {
-          lastError = (error as Error).message;
+          lastError = described(error);
           // A wrong chain or contract needs the operator, but they may fix the node rather
           // than Sello: keep trying, slowly, and say it at error level.
           const level = isUnreachable(error) ? 'warn' : 'error';
@@ -151,7 +153,7 @@ export async function connectChain({ config, db, log, open = openChain, firstRet
           chainId: provisional?.chainId ?? rpcSettings.chainId,
           contract: provisional?.contract ?? null,
           ok: false,
-          error: `chain_unreachable: ${lastError}`,
+          error: lastError,
           connected: false,
           nextAttemptInMs: Math.max(0, nextAttemptAt - Date.now()),
           signer,

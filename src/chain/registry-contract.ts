@@ -2,26 +2,27 @@
  * The compiled `SelloRegistry` (contracts/SelloRegistry.sol, built by
  * scripts/build-contracts.mjs) and what a client needs to recognise one.
  */
-import { createRequire } from 'node:module';
 import { Interface, getCreate2Address, id, keccak256, type InterfaceAbi } from 'ethers';
+// Imported (not read from disk) so that the verifier page's bundle carries them too.
+import registryArtifactFile from '../../contracts/artifacts/SelloRegistry.json' with { type: 'json' };
+import directoryArtifactFile from '../../contracts/artifacts/IssuerDirectory.json' with { type: 'json' };
+import trustListArtifactFile from '../../contracts/artifacts/TrustList.json' with { type: 'json' };
 
-const require = createRequire(import.meta.url);
-const artifact = require('../../contracts/artifacts/SelloRegistry.json') as { abi: InterfaceAbi; bytecode: string };
+const artifact = registryArtifactFile as { abi: InterfaceAbi; bytecode: string };
 
 /** ABI and creation bytecode of the registry. */
 export const registryArtifact: { abi: InterfaceAbi; bytecode: string } = artifact;
 
 export const registryInterface = new Interface(artifact.abi);
 
-const directoryArtifact = require('../../contracts/artifacts/IssuerDirectory.json') as { abi: InterfaceAbi; bytecode: string };
-const trustListArtifactFile = require('../../contracts/artifacts/TrustList.json') as { abi: InterfaceAbi; bytecode: string };
+const directoryArtifact = directoryArtifactFile as { abi: InterfaceAbi; bytecode: string };
 
 /** ABI and creation bytecode of the chain-wide issuer directory (contracts/IssuerDirectory.sol). */
 export const issuerDirectoryArtifact: { abi: InterfaceAbi; bytecode: string } = directoryArtifact;
 export const issuerDirectoryInterface = new Interface(directoryArtifact.abi);
 
 /** ABI and creation bytecode of a consortium trust list (contracts/TrustList.sol). */
-export const trustListArtifact: { abi: InterfaceAbi; bytecode: string } = trustListArtifactFile;
+export const trustListArtifact: { abi: InterfaceAbi; bytecode: string } = trustListArtifactFile as { abi: InterfaceAbi; bytecode: string };
 export const trustListInterface = new Interface(trustListArtifact.abi);
 
 /**

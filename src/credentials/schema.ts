@@ -20,12 +20,22 @@ type AjvLike = { compile(schema: object): Validate };
 const Ajv2019 = ((Ajv2019Module as unknown as { default?: unknown }).default ?? Ajv2019Module) as new (options: object) => AjvLike;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: AjvLike) => void;
 
+/**
+ * ajv's options for the schema. The verifier page's bundle compiles the schema with the
+ * same ones at build time (ajv's standalone code), since a page under a strict
+ * Content-Security-Policy may not compile code at run time.
+ */
+export const OB3_SCHEMA_AJV_OPTIONS = { strict: false, allErrors: true } as const;
+
+/** The official schema, as compiled here. */
+export const OB3_SCHEMA: object = officialSchema;
+
 let compiled: Validate | null = null;
 
 /** Compiled once per process: compiling the schema costs ~100 ms, validating ~0.1 ms. */
 function validator(): Validate {
   if (!compiled) {
-    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    const ajv = new Ajv2019({ ...OB3_SCHEMA_AJV_OPTIONS });
     addFormats(ajv);
     compiled = ajv.compile(officialSchema);
   }

@@ -267,7 +267,11 @@ interface KeyValidity {
  * standing is closed by rotation instead, which keeps its credentials verifying. The
  * chain registry agrees (`isIssuerKeyValidAt` is false at every moment for a revoked key).
  *
- * Errors: `missing_proof`, `issuer_mismatch`, `key_revoked`, `key_not_authorized`,
+ * The key comes from the DID document, or from the credential's registry when the
+ * document cannot be had (`details.keySource`); when both exist they must hold the same
+ * public key (`key_mismatch`), and a revocation in either counts.
+ *
+ * Errors: `missing_proof`, `issuer_mismatch`, `key_mismatch`, `key_revoked`, `key_not_authorized`,
  * `key_not_valid_at_issuance`, and the document loader's codes.
  */
 async function checkIssuerKey(credential: Record<string, unknown>, resolution: IssuerResolution): Promise<VerificationCheck> {

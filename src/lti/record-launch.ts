@@ -113,7 +113,16 @@ export async function recordLaunch({
     const achievementId = str(custom.achievement_id);
     if (messageType === 'LtiResourceLinkRequest' && achievementId && uuidPattern.test(achievementId)) {
       const achievements = createAchievementRepository(tx);
-      if (await achievements.findById(achievementId)) {
+      const named = await achievements.findById(achievementId);
+      // Teachers can edit an activity's custom parameters, and achievement ids are public
+      // (every credential names one): a link may only name this course's own achievement,
+      // one of its issuer's library, or one already attached here. Anything else would
+      // hand this course's instructors another course's achievement (its editor, its awards).
+      const allowed =
+        named !== null &&
+        named.issuerId === platform.issuerId &&
+        (named.contextId === course.id || named.contextId === null || (await achievements.findLink(named.id, course.id)) !== null);
+      if (named && allowed) {
         await achievements.link({
           achievementId,
           contextId: course.id,

@@ -3,6 +3,8 @@
  * site, where its cookies do not reach the launch: the LTI platform-storage pages
  * (postMessage to the LMS's storage frame) must complete the launch on their own.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
@@ -79,6 +81,31 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
     expect(await page.frame({ name: 'tool' })!.textContent('body')).toContain('Content added');
     expect(lms.deepLinkReturns.at(-1)!.items[0]).toMatchObject({ title: 'Insignia en marco', lineItem: { label: 'Badge: Insignia en marco', scoreMaximum: 100 } });
     await page.close();
+  });
+
+  it('runs the LMS pages under their Content-Security-Policy without a violation, and lets no other site frame them', async () => {
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    const { url: login } = lms.initiateLaunch({ clientId: registration.clientId, userSub: 'learner-iframe', courseId: 'course-i', storageTarget: 'lti-storage' });
+    await page.goto(`${lms.url}/course-page?launch=${encodeURIComponent(login)}`);
+    await expect.poll(() => page.frame({ name: 'tool' })?.url() ?? '', { timeout: 40_000 }).toContain('/app/learner');
+    const landed = page.frame({ name: 'tool' })!.url();
+    expect(violations).toEqual([]);
+    // The same page inside a site that is no platform of Sello's: the browser refuses it.
+    const stranger = http.createServer((_req, res) => res.setHeader('content-type', 'text/html').end(`<!doctype html><iframe name="tool" src="${landed}"></iframe>`));
+    await new Promise<void>((resolve) => stranger.listen(0, 'localhost', () => resolve()));
+    try {
+      await page.goto(`http://localhost:${(stranger.address() as AddressInfo).port}/`);
+      await expect.poll(() => violations.join('\n'), { timeout: 20_000 }).toMatch(/frame-ancestors/);
+      expect(await page.frame({ name: 'tool' })?.textContent('body').catch(() => '')).not.toContain('My badges');
+    } finally {
+      stranger.closeAllConnections();
+      await new Promise<void>((resolve) => stranger.close(() => resolve()));
+      await page.close();
+    }
   });
 
   it('lets an administrator approve a pending platform from the admin page', async () => {

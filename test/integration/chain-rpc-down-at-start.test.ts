@@ -113,11 +113,30 @@ describe('starting while the chain RPC is down', () => {
     const { verifiableCredential } = (await issued.json()) as { verifiableCredential: { issuer: { otherIdentifier: Array<{ identifier: string }> } } };
     expect(verifiableCredential.issuer.otherIdentifier[0]!.identifier).toBe(`eip155:31337:${health.chain.contract}`);
     const hash = credentialHash(verifiableCredential);
+    // Checked meanwhile on everything that does not need the chain; the anchor check says why it fails.
+    const verified = await fetch(`${sello.url}/credentials/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ verifiableCredential }),
+    });
+    expect(verified.status).toBe(422);
+    const report = (await verified.json()) as { checks: Array<{ id: string; valid: boolean; error?: string }> };
+    const check = (id: string) => report.checks.find((one) => one.id === id);
+    expect(check('signature')).toMatchObject({ valid: true });
+    expect(check('schema')).toMatchObject({ valid: true });
+    expect(check('status')).toMatchObject({ valid: true });
+    expect(check('anchored_on_chain')).toMatchObject({ valid: false, error: 'chain_unreachable' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await findCredentialAnchor(sello.db, hash))?.status ?? 'unbatched').not.toBe('anchored');
 
     await node.start();
     expect(await waitFor(async () => (await findCredentialAnchor(sello.db, hash))?.status === 'anchored' && true)).toBe(true);
     expect(sello.chain.contractAddress).toBe(health.chain.contract);
+    await sello.close();
   }, 120_000);
+
+  it('still refuses to start on a chain other than CHAIN_ID: only an unreachable endpoint is waited out', async () => {
+    const node = running.find((resource): resource is RpcNode => 'chain' in resource && 'start' in resource)!;
+    await expect(startAgainst(node, { CHAIN_ID: '1', SELLO_DATA_DIR: makeTempDir() })).rejects.toMatchObject({ code: 'chain_id_mismatch' });
+  }, 60_000);
 });

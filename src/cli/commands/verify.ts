@@ -11,13 +11,11 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { readCredentialFile } from '../../credentials/bake.ts';
-import { createDocumentLoader } from '../../credentials/document-loader.ts';
-import { didOf, didWebDocumentUrl, resolveDidKey, type DidDocument } from '../../credentials/did.ts';
+import type { DidDocument } from '../../credentials/did.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import { parseCaip10 } from '../../credentials/chain-reference.ts';
-import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport } from '../../credentials/verify.ts';
-import { assertSafeInput } from '../../untrusted-input.ts';
+import type { VerificationReport } from '../../credentials/verify.ts';
+import { credentialFromFile, verifyWithoutSello } from '../../verifier/verify-without-sello.ts';
 import { createOutboundFetch } from '../../outbound/outbound-fetch.ts';
 
 /**
@@ -41,30 +39,6 @@ function readInput(file: string): Buffer {
   } catch (cause) {
     throw new CredentialError('invalid_credential', `Cannot read ${file}: ${(cause as Error).message}`, undefined, { cause });
   }
-}
-
-interface ChainModules {
-  anchorChecker: AnchorChecker;
-  chainReader: ChainReader;
-}
-
-async function loadChain(rpcUrl: string): Promise<ChainModules> {
-  // The chain capability is optional for this command; import it only when asked.
-  const checkerPath = '../../chain/anchor-checker.ts';
-  const readerPath = '../../chain/chain-reader.ts';
-  let checker: { createAnchorChecker?: (params: { provider: unknown }) => AnchorChecker };
-  let reader: { createChainReader?: (params: { provider: unknown }) => ChainReader; verifierProvider?: (url: string) => unknown };
-  try {
-    [checker, reader] = await Promise.all([import(checkerPath), import(readerPath)]);
-  } catch (cause) {
-    throw new CredentialError('anchor_checker_unavailable', `--rpc needs the chain capability (src/chain/), which is not available: ${(cause as Error).message}`);
-  }
-  if (typeof checker.createAnchorChecker !== 'function' || typeof reader.createChainReader !== 'function' || typeof reader.verifierProvider !== 'function') {
-    throw new CredentialError('anchor_checker_unavailable', '--rpc needs createAnchorChecker and createChainReader from src/chain/, which this build lacks');
-  }
-  // One provider for both: the chain id is asked once.
-  const provider = reader.verifierProvider(rpcUrl);
-  return { anchorChecker: checker.createAnchorChecker({ provider }), chainReader: reader.createChainReader({ provider }) };
 }
 
 /** Prints the report as ✓/✗ lines. */
@@ -107,45 +81,18 @@ export function register(program: Command): void {
         return parsed;
       });
       if (trustLists.length > 0 && !options.rpc) throw new CredentialError('invalid_credential', '--trust-list needs --rpc');
-      const credential = readCredentialFile(readInput(file));
-      if (!credential || typeof credential !== 'object' || Array.isArray(credential)) {
-        throw new CredentialError('invalid_credential', 'The file does not hold a credential object');
-      }
       // Bad input (exit 2), refused before any verifier recurses into it.
-      assertSafeInput(credential, 'The credential file');
-      let given: DidDocument | null = null;
+      const credential = credentialFromFile(readInput(file));
+      let didDocument: DidDocument | null = null;
       if (options.didDocument) {
         try {
-          given = JSON.parse(fs.readFileSync(options.didDocument, 'utf8')) as DidDocument;
+          didDocument = JSON.parse(fs.readFileSync(options.didDocument, 'utf8')) as DidDocument;
         } catch (cause) {
           throw new CredentialError('invalid_did', `Cannot read the DID document ${options.didDocument}`, undefined, { cause });
         }
       }
-      const resolveDid = async (didUrl: string): Promise<DidDocument | null> => {
-        const did = didOf(didUrl);
-        if (did.startsWith('did:key:')) return resolveDidKey(did);
-        if (given && given.id === did) return given;
-        if (did.startsWith('did:web:')) {
-          let document: DidDocument;
-          try {
-            document = (await fetchJson(didWebDocumentUrl(did))) as DidDocument;
-          } catch (cause) {
-            // The domain is gone or answers no DID document: a named reason, not the
-            // network stack's "fetch failed" (with --rpc the key then comes from the chain).
-            throw new CredentialError('did_not_found', `Cannot resolve ${did}: ${(cause as Error).message}`, { did }, { cause });
-          }
-          return document && document.id === did ? document : null;
-        }
-        return null;
-      };
-      const chain = options.rpc ? await loadChain(options.rpc) : null;
-      const report = await verifyCredential(credential, {
-        documentLoader: createDocumentLoader({ resolveDid }),
-        statusListLoader: fetchJson,
-        anchorChecker: chain?.anchorChecker,
-        chainReader: chain?.chainReader,
-        trustLists,
-      });
+      // The same code as the verifier page's (src/verifier): the two must agree on every credential.
+      const report = await verifyWithoutSello({ credential, rpcUrl: options.rpc, didDocument, trustLists, fetchDocument: fetchJson });
       console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report));
       process.exitCode = report.verified ? 0 : 1;
     });

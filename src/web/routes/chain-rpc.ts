@@ -77,7 +77,16 @@ async function answer(rpc: RpcRequestFunction, call: RpcCall): Promise<Record<st
 
 export function chainRpcRouter(deps: ChainRpcDependencies): Router {
   const router = Router();
+  // Read-only and credential-free: verifier pages on any origin (or opened from disk) may
+  // call it, as they call public RPC endpoints. A JSON POST needs the preflight answered.
+  router.options('/chain/rpc', (_req, res) => {
+    res
+      .set({ 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' })
+      .status(204)
+      .end();
+  });
   router.post('/chain/rpc', async (req, res, next) => {
+    res.set('access-control-allow-origin', '*');
     try {
       if (!deps.rpc) {
         res.status(503).json({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'The chain is not running' } });

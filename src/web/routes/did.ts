@@ -66,7 +66,9 @@ export function didRouter(deps: DidRouterDependencies): Router {
       throw new CredentialError('did_not_found', `No did:web issuer ${slug} on this deployment`, { slug });
     }
     const document = await deps.keys.didDocument(issuer.id);
-    res.set('cache-control', 'public, max-age=300').type('application/did+json').send(JSON.stringify(document, null, 2));
+    // Public, credential-free documents: any verifier page (another origin, or a file on
+    // disk) may read them, as it may read status lists.
+    res.set({ 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' }).type('application/did+json').send(JSON.stringify(document, null, 2));
   };
   router.get('/.well-known/did.json', serve(DEFAULT_ISSUER_SLUG));
   router.get('/issuers/:slug/did.json', (req, res, next) => serve(String(req.params.slug))(req, res, next));

@@ -13,7 +13,8 @@ export function statusRouter(deps: { db: Queryable; keys: IssuerKeyProvider; pub
   router.get('/status/:id', async (req, res) => {
     const list = await getStatusListCredential({ db: deps.db, keys: deps.keys, publicUrl: deps.publicUrl, listId: String(req.params.id), now: deps.now });
     // Short cache: a revocation must show within a minute, and verifiers poll.
-    res.set('cache-control', 'public, max-age=60').type('application/vc+ld+json').send(JSON.stringify(list));
+    // Readable by verifier pages anywhere (the downloadable verifier runs from a file).
+    res.set({ 'cache-control': 'public, max-age=60', 'access-control-allow-origin': '*' }).type('application/vc+ld+json').send(JSON.stringify(list));
   });
   return router;
 }
