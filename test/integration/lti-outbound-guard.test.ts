@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { generateKeyPair, exportJWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
+import { startSello } from '../../src/server.ts';
+import { makeTempDir, testConfig } from '../support/config.ts';
 
 interface Peer {
   url: string;
@@ -193,4 +195,18 @@ describe('the LTI key sets and services', () => {
     // One try and three retries, each cut at the timeout.
     expect(Date.now() - started).toBeLessThan(4000);
   }, 30_000);
+});
+
+describe('the server as composed by startSello', () => {
+  it('applies OUTBOUND_ALLOW_PRIVATE=false to Dynamic Registration, answering after the same delay as any failure', async () => {
+    const internal = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    const server = await startSello({ config: testConfig({ SELLO_DATA_DIR: makeTempDir(), PORT: '0', OUTBOUND_ALLOW_PRIVATE: 'false' }), announce: () => {} });
+    opened.push(server);
+    const started = Date.now();
+    const response = await register(server.url, `${internal.url}/openid`, 'application/json');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'lti_registration_failed' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(9_900);
+    expect(internal.hits).toEqual([]);
+  }, 60_000);
 });
