@@ -91,6 +91,37 @@ export function toXsdDateTime(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The OB 3.0 `Achievement` (https://www.imsglobal.org/spec/ob/v3p0/#achievement) as JSON-LD. */
+export function buildAchievement(achievement: AchievementInput): Record<string, unknown> {
+  return compact({
+    id: achievement.id,
+    type: ['Achievement'],
+    name: achievement.name,
+    description: achievement.description,
+    criteria: compact({ id: achievement.criteria.id, narrative: achievement.criteria.narrative }),
+    image: achievement.image ? { id: achievement.image, type: 'Image' } : undefined,
+    achievementType: achievement.achievementType,
+    alignment:
+      achievement.alignment && achievement.alignment.length > 0 ? achievement.alignment.map((a) => compact({ type: ['Alignment'], ...a })) : undefined,
+    tag: achievement.tag && achievement.tag.length > 0 ? achievement.tag : undefined,
+    inLanguage: achievement.inLanguage,
+  });
+}
+
+/** The issuer as an OB 3.0 `Profile` (https://www.imsglobal.org/spec/ob/v3p0/#profile), with the chain reference. */
+export function buildIssuerProfile(issuer: IssuerProfileInput, chainReference?: ChainReference | null): Record<string, unknown> {
+  return compact({
+    id: issuer.id,
+    type: ['Profile'],
+    name: issuer.name,
+    url: issuer.url,
+    email: issuer.email,
+    description: issuer.description,
+    image: issuer.image ? { id: issuer.image, type: 'Image' } : undefined,
+    otherIdentifier: chainReference ? [chainReferenceIdentifier(chainReference)] : undefined,
+  });
+}
+
 /**
  * Builds the unsigned credential.
  *
@@ -105,22 +136,12 @@ export function buildAchievementCredential(params: BuildCredentialParameters): R
   if (params.validUntil && params.validUntil.getTime() <= params.validFrom.getTime()) {
     throw new TypeError('validUntil must be after validFrom');
   }
-  const otherIdentifier = params.chainReference ? [chainReferenceIdentifier(params.chainReference)] : undefined;
   const credential: Record<string, unknown> = compact({
     '@context': [VC_V2_CONTEXT, OB_V3_CONTEXT, OB_V3_EXTENSIONS_CONTEXT],
     id: params.id ?? `urn:uuid:${crypto.randomUUID()}`,
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     name: achievement.name,
-    issuer: compact({
-      id: issuer.id,
-      type: ['Profile'],
-      name: issuer.name,
-      url: issuer.url,
-      email: issuer.email,
-      description: issuer.description,
-      image: issuer.image ? { id: issuer.image, type: 'Image' } : undefined,
-      otherIdentifier,
-    }),
+    issuer: buildIssuerProfile(issuer, params.chainReference),
     validFrom: toXsdDateTime(params.validFrom),
     validUntil: params.validUntil ? toXsdDateTime(params.validUntil) : undefined,
     credentialSubject: compact({
@@ -128,21 +149,7 @@ export function buildAchievementCredential(params: BuildCredentialParameters): R
       type: ['AchievementSubject'],
       name: recipient.name,
       identifier: recipient.email ? [hashedEmailIdentity({ email: recipient.email, salt: params.salt })] : undefined,
-      achievement: compact({
-        id: achievement.id,
-        type: ['Achievement'],
-        name: achievement.name,
-        description: achievement.description,
-        criteria: compact({ id: achievement.criteria.id, narrative: achievement.criteria.narrative }),
-        image: achievement.image ? { id: achievement.image, type: 'Image' } : undefined,
-        achievementType: achievement.achievementType,
-        alignment:
-          achievement.alignment && achievement.alignment.length > 0
-            ? achievement.alignment.map((a) => compact({ type: ['Alignment'], ...a }))
-            : undefined,
-        tag: achievement.tag && achievement.tag.length > 0 ? achievement.tag : undefined,
-        inLanguage: achievement.inLanguage,
-      }),
+      achievement: buildAchievement(achievement),
     }),
     evidence:
       params.evidence && params.evidence.length > 0 ? params.evidence.map((e) => compact({ type: ['Evidence'], ...e })) : undefined,

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts';
+import type { VcDataModelProblemCode } from './vc-data-model.ts';
 
 /**
  * Codes of the credentials capability. Names follow the HTTP mapping convention of
@@ -26,7 +27,18 @@ export type CredentialErrorCode =
   | 'anchor_checker_unavailable'
   | 'verification_input_too_large'
   | 'verification_timeout'
-  | 'verification_unavailable';
+  | 'verification_unavailable'
+  // POST /credentials/issue: the credential breaks a VC Data Model 2.0 rule (vc-data-model.ts) …
+  | VcDataModelProblemCode
+  | 'invalid_open_badge_credential'
+  // … uses a term or type its contexts do not define, or a context Sello does not have (400) …
+  | 'credential_jsonld_invalid'
+  // … names an issuer that is not this deployment's (or its tenant's) current DID (403) …
+  | 'credential_issuer_forbidden'
+  // … carries the id of a credential Sello already issued (409) …
+  | 'credential_id_conflict'
+  // … or comes with VC API options Sello cannot honour (400).
+  | 'invalid_issue_options';
 
 /** Errors of `src/credentials/` and its storage and HTTP faces. */
 export class CredentialError extends AppError<CredentialErrorCode> {}

@@ -47,8 +47,9 @@ function signerFor(key: SigningKey): Promise<Signer> {
 /**
  * Signs `credential` (not modified) and returns the signed copy with `proof: [ … ]`.
  *
- * @throws CredentialError `signing_failed` with the JSON-LD processor's reason (for
- *   example a property no context defines).
+ * @throws CredentialError `credential_jsonld_invalid` (a property or type no context
+ *   defines, a context Sello does not have: the document's fault, `details.problem` and
+ *   `details.term` say which), `signing_failed` (anything else).
  */
 export async function signCredential(params: {
   credential: Record<string, unknown>;
@@ -68,6 +69,46 @@ export async function signCredential(params: {
     const proof = signed.proof;
     return { ...signed, proof: Array.isArray(proof) ? proof : [proof] };
   } catch (cause) {
+    const problem = jsonLdProblem(cause);
+    if (problem) {
+      throw new CredentialError('credential_jsonld_invalid', `The credential is not valid JSON-LD for its contexts: ${problem.message}`, problem.details, { cause });
+    }
     throw new CredentialError('signing_failed', `Could not sign the credential: ${(cause as Error).message}`, undefined, { cause });
   }
+}
+
+/**
+ * The caller's part in a signing failure, when the JSON-LD processor caused it: a term or
+ * type no context defines (safe mode, https://www.w3.org/TR/vc-data-integrity/#securing-data-losslessly),
+ * a context Sello does not have, malformed JSON-LD. Null for anything else (a key problem
+ * is Sello's, not the credential's).
+ */
+function jsonLdProblem(error: unknown): { message: string; details: Record<string, unknown> } | null {
+  type Node = { name?: unknown; message?: unknown; details?: Record<string, unknown>; cause?: unknown };
+  const chain: Node[] = [];
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const current = queue.shift() as Node | null;
+    if (!current || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    chain.push(current);
+    queue.push(current.cause, current.details?.cause);
+  }
+  for (const current of chain) {
+    if (current instanceof CredentialError && current.code === 'remote_document_refused') {
+      return { message: `Sello has no JSON-LD context ${String(current.details?.url)}`, details: { problem: 'unknown_context', url: current.details?.url } };
+    }
+    const event = current.details?.event as { code?: unknown; details?: Record<string, unknown> } | undefined;
+    if (current.name === 'jsonld.ValidationError' && event) {
+      const about = event.details ?? {};
+      const term = about.property ?? about.type ?? about.id ?? about.value;
+      return {
+        message: `${String(event.code)}${term === undefined ? '' : ` (${JSON.stringify(term)})`}: every property and type must be defined by the credential's @context`,
+        details: { problem: String(event.code).replace(/\s+/g, '_'), ...(term === undefined ? {} : { term }) },
+      };
+    }
+  }
+  const jsonLdError = chain.find((current) => typeof current.name === 'string' && current.name.startsWith('jsonld.'));
+  return jsonLdError ? { message: String(jsonLdError.message), details: { problem: String(jsonLdError.name).slice('jsonld.'.length) } } : null;
 }

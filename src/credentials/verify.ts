@@ -4,7 +4,8 @@
  * of the DCC verifier: a log of named checks, each `{id, valid, error?}`, returned and
  * never thrown.
  *
- * Checks, in order: `schema` (official OB 3.0 JSON Schema), `signature` (Data
+ * Checks, in order: `schema` (official OB 3.0 JSON Schema for an Open Badges credential,
+ * the VC Data Model 2.0 rules for any other), `signature` (Data
  * Integrity proof, https://www.w3.org/TR/vc-data-integrity/#verify-proof), `issuer_key`
  * (the signing key belongs to the issuer, was valid at `validFrom` and is not revoked;
  * see `checkIssuerKey`), `status`
@@ -30,6 +31,7 @@ import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { AppError } from '../errors.ts';
 import { validateOb3Schema } from './schema.ts';
+import { isOpenBadgeCredential, vcDataModelProblems } from './vc-data-model.ts';
 import { credentialHash } from './credential-hash.ts';
 import { readChainReference } from './chain-reference.ts';
 import { didOf, withRevokedKeys, type DidDocument } from './did.ts';
@@ -689,6 +691,17 @@ async function checkTrustLists(credential: Record<string, unknown>, options: Ver
 }
 
 /**
+ * The `schema` check: the official OB 3.0 JSON Schema for an Open Badges credential
+ * (`OpenBadgeCredential` / `AchievementCredential`); the VC Data Model 2.0 rules
+ * (`vc-data-model.ts`) for any other credential, which no OB schema describes.
+ */
+function credentialSchemaResult(doc: Record<string, unknown>): ReturnType<typeof validateOb3Schema> {
+  if (isOpenBadgeCredential(doc)) return validateOb3Schema(doc);
+  const problems = vcDataModelProblems(doc, { signed: true });
+  return { valid: problems.length === 0, errors: problems.map((problem) => `${problem.path || '/'}: ${problem.message}`) };
+}
+
+/**
  * Verifies a credential. Never throws: anything wrong, input included, is a failing
  * check. `verified` is true only when every check that applies passes; skipped checks
  * (no chain configured, no status declared) do not count.
@@ -704,7 +717,7 @@ export async function verifyCredential(credential: unknown, options: VerifyCrede
   let schema: ReturnType<typeof validateOb3Schema>;
   try {
     hash = credentialHash(doc);
-    schema = validateOb3Schema(doc);
+    schema = credentialSchemaResult(doc);
   } catch (error) {
     // Input no verifier can walk (nesting deep enough to overflow the stack): every check fails by name.
     const { code, message } = describeError(error);

@@ -12,7 +12,7 @@ import { createUserRepository } from '../storage/user-repository.ts';
 import { createCredentialRepository, type StoredCredential } from '../storage/credential-repository.ts';
 import { createStatusListRepository } from '../storage/status-list-repository.ts';
 import { CredentialError } from '../credentials/errors.ts';
-import { buildAchievementCredential, type EvidenceInput } from '../credentials/build-credential.ts';
+import { buildAchievementCredential, type AchievementInput, type EvidenceInput, type StatusEntryInput } from '../credentials/build-credential.ts';
 import { signCredential } from '../credentials/sign-credential.ts';
 import { credentialHash } from '../credentials/credential-hash.ts';
 import { createDocumentLoader } from '../credentials/document-loader.ts';
@@ -104,37 +104,17 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
 
   const id = params.credentialId ?? `urn:uuid:${crypto.randomUUID()}`;
   const key = await params.keys.currentSigningKey(issuer.id, { db, issuer });
-  const statusLists = createStatusListRepository(db);
-  // The lists of the DID the credential carries: they must be issued by it too, and a
-  // did:key issuer's DID changes at every rotation.
-  const group = await statusLists.findOpenGroup({ issuerId: issuer.id, issuerDid: key.controller, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
-  let index: number | null = null;
-  for (let attempt = 0; attempt < MAX_INDEX_ATTEMPTS && index === null; attempt += 1) {
-    // Random, so a list position says nothing about issuance order.
-    const candidate = crypto.randomInt(group.length);
-    if (await statusLists.claimIndex({ groupId: group.id, index: candidate, credentialId: id })) index = candidate;
-  }
-  if (index === null) throw new CredentialError('status_list_full_conflict', 'Could not allocate a status list index', { groupId: group.id });
+  const status = await allocateRevocationEntry({ db, issuerId: issuer.id, issuerDid: key.controller, credentialId: id, publicUrl: params.publicUrl });
 
   const unsigned = buildAchievementCredential({
     id,
     issuer: { id: key.controller, name: issuer.name, url: issuer.url, email: issuer.email, image: issuer.imageUrl, description: issuer.description },
-    achievement: {
-      id: `${params.publicUrl}/achievements/${achievement.id}`,
-      name: achievement.name,
-      description: achievement.description || achievement.name,
-      criteria: { narrative: narrativeOf(achievement) ?? achievement.description ?? achievement.name },
-      image: achievementImage(achievement, issuer.name),
-      achievementType: achievement.achievementType,
-      alignment: achievement.alignments,
-      tag: achievement.tags,
-      inLanguage: achievement.inLanguage,
-    },
+    achievement: achievementInput(achievement, issuer.name, params.publicUrl),
     recipient,
     validFrom,
     validUntil,
     evidence: params.evidence,
-    status: { statusListCredential: statusListUrl(params.publicUrl, group.id, 'revocation'), statusListIndex: index, statusPurpose: 'revocation' },
+    status: status.entry,
     chainReference: params.chainReference,
   });
   const document = await signCredential({ credential: unsigned, key, documentLoader: sharedLoader, now: now() });
@@ -148,9 +128,63 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
     validFrom,
     validUntil: validUntil ?? null,
   });
-  if (stored) await statusLists.countAllocation(group.id);
+  if (stored) await status.counted();
   return stored ?? (await credentials.findById(id))!;
 }
 
+/** A stored achievement as the credential's `Achievement` describes it (`buildAchievement`'s input). */
+export function achievementInput(achievement: Achievement, issuerName: string, publicUrl: string): AchievementInput {
+  return {
+    id: `${publicUrl}/achievements/${achievement.id}`,
+    name: achievement.name,
+    description: achievement.description || achievement.name,
+    criteria: { narrative: narrativeOf(achievement) ?? achievement.description ?? achievement.name },
+    image: achievementImage(achievement, issuerName),
+    achievementType: achievement.achievementType,
+    alignment: achievement.alignments,
+    tag: achievement.tags,
+    inLanguage: achievement.inLanguage,
+  };
+}
+
+/**
+ * Claims a random index in an open status list group of the DID the credential carries
+ * (its lists must be issued by that DID too, and a did:key issuer's DID changes at every
+ * rotation) and returns the credential's `BitstringStatusListEntry` input. Call
+ * `counted()` once the credential row is inserted.
+ *
+ * @see https://www.w3.org/TR/vc-bitstring-status-list/#bitstringstatuslistentry
+ * @throws CredentialError `status_list_full_conflict`
+ */
+export async function allocateRevocationEntry(params: { db: Queryable; issuerId: string; issuerDid: string; credentialId: string; publicUrl: string }): Promise<{
+  entry: StatusEntryInput;
+  counted: () => Promise<void>;
+}> {
+  const statusLists = createStatusListRepository(params.db);
+  const group = await statusLists.findOpenGroup({ issuerId: params.issuerId, issuerDid: params.issuerDid, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
+  let index: number | null = null;
+  for (let attempt = 0; attempt < MAX_INDEX_ATTEMPTS && index === null; attempt += 1) {
+    // Random, so a list position says nothing about issuance order.
+    const candidate = crypto.randomInt(group.length);
+    if (await statusLists.claimIndex({ groupId: group.id, index: candidate, credentialId: params.credentialId })) index = candidate;
+  }
+  if (index === null) throw new CredentialError('status_list_full_conflict', 'Could not allocate a status list index', { groupId: group.id });
+  return {
+    entry: { statusListCredential: statusListUrl(params.publicUrl, group.id, 'revocation'), statusListIndex: index, statusPurpose: 'revocation' },
+    counted: () => statusLists.countAllocation(group.id),
+  };
+}
+
+/** The `credentialStatus` entry of `buildAchievementCredential`, for credentials built elsewhere. */
+export function statusEntryJson(entry: StatusEntryInput): Record<string, unknown> {
+  return {
+    id: `${entry.statusListCredential}#${entry.statusListIndex}`,
+    type: 'BitstringStatusListEntry',
+    statusPurpose: entry.statusPurpose,
+    statusListIndex: String(entry.statusListIndex),
+    statusListCredential: entry.statusListCredential,
+  };
+}
+
 // Signing loads contexts only (never DIDs), so one loader serves every issuance.
-const sharedLoader = createDocumentLoader();
+export const sharedLoader = createDocumentLoader();

@@ -99,6 +99,12 @@ export interface AchievementRepository {
   purgeDrafts(before: Date, contextId?: string): Promise<number>;
   /** Achievements of the course (own, attached, or drafts) with this name, case and spacing ignored. */
   findByNameInContext(contextId: string, name: string): Promise<Achievement[]>;
+  /**
+   * The issuer's achievement that a VC API caller described with this `id` (migration
+   * 0440); created from `input` the first time, found again (unchanged) afterwards, also
+   * when two requests race.
+   */
+  findOrCreateByExternalId(externalId: string, input: AchievementInput): Promise<Achievement>;
 }
 
 const fieldColumns: Record<string, [column: string, json: boolean]> = {
@@ -116,6 +122,31 @@ const fieldColumns: Record<string, [column: string, json: boolean]> = {
   validForDays: ['valid_for_days', false],
   createdBy: ['created_by', false],
 };
+
+/** Inserts an achievement; with an external id, null when the issuer already has one with it. */
+async function insertAchievement(db: Queryable, input: AchievementInput, externalId: string | null): Promise<Achievement | null> {
+  const names = ['issuer_id'];
+  const values: unknown[] = [input.issuerId];
+  const placeholders = ['$1'];
+  for (const [field, [column, json]] of Object.entries(fieldColumns)) {
+    const value = (input as Record<string, unknown>)[field];
+    if (value === undefined) continue;
+    names.push(column);
+    values.push(json ? JSON.stringify(value) : value);
+    placeholders.push(json ? `$${values.length}::jsonb` : `$${values.length}`);
+  }
+  if (externalId !== null) {
+    names.push('external_id');
+    values.push(externalId);
+    placeholders.push(`$${values.length}`);
+  }
+  const { rows } = await db.query<Achievement>(
+    `INSERT INTO achievements (${names.join(', ')}) VALUES (${placeholders.join(', ')})
+     ${externalId !== null ? 'ON CONFLICT (issuer_id, external_id) WHERE external_id IS NOT NULL DO NOTHING' : ''} RETURNING ${columns}`,
+    values,
+  );
+  return rows[0] ?? null;
+}
 
 export function createAchievementRepository(db: Queryable): AchievementRepository {
   return {
@@ -141,21 +172,7 @@ export function createAchievementRepository(db: Queryable): AchievementRepositor
       return rows;
     },
     async create(input) {
-      const names = ['issuer_id'];
-      const values: unknown[] = [input.issuerId];
-      const placeholders = ['$1'];
-      for (const [field, [column, json]] of Object.entries(fieldColumns)) {
-        const value = (input as Record<string, unknown>)[field];
-        if (value === undefined) continue;
-        names.push(column);
-        values.push(json ? JSON.stringify(value) : value);
-        placeholders.push(json ? `$${values.length}::jsonb` : `$${values.length}`);
-      }
-      const { rows } = await db.query<Achievement>(
-        `INSERT INTO achievements (${names.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING ${columns}`,
-        values,
-      );
-      return rows[0]!;
+      return (await insertAchievement(db, input, null))!;
     },
     async update(id, changes) {
       const sets: string[] = [];
@@ -198,6 +215,13 @@ export function createAchievementRepository(db: Queryable): AchievementRepositor
         [before.toISOString(), contextId ?? null],
       );
       return rowCount;
+    },
+    async findOrCreateByExternalId(externalId, input) {
+      const inserted = await insertAchievement(db, input, externalId);
+      if (inserted) return inserted;
+      // Already there (or a concurrent request just created it): the first one stays.
+      const { rows } = await db.query<Achievement>(`SELECT ${columns} FROM achievements WHERE issuer_id = $1 AND external_id = $2`, [input.issuerId, externalId]);
+      return rows[0]!;
     },
     async findByNameInContext(contextId, name) {
       const { rows } = await db.query<Achievement>(

@@ -26,7 +26,7 @@ import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { bakePng, bakeSvg } from '../../credentials/bake.ts';
 import { generateBadgePng, generateBadgeSvg } from '../../credentials/badge-image.ts';
 import { readChainReference, type ChainReference } from '../../credentials/chain-reference.ts';
-import { issueCredential } from '../../issuance/issue-credential.ts';
+import { issueSubmittedCredential } from '../../issuance/issue-submitted-credential.ts';
 import { getStatusListCredential, setCredentialStatus } from '../../issuance/credential-status.ts';
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import { requireAdminToken } from '../admin-auth.ts';
@@ -114,36 +114,28 @@ const recipientSchema = z
   .object({ userId: z.string().uuid().optional(), email: z.string().email().optional(), name: z.string().min(1).max(200).optional(), did: z.string().regex(/^did:[a-z0-9]+:.+/).optional() })
   .strict();
 
+const dateTimeStamp = z.string().datetime({ offset: true });
+
+/**
+ * The request body. The credential is checked by `issueSubmittedCredential` (VC Data
+ * Model rules, each with its own code); `options` are the VC API's
+ * (https://w3c-ccg.github.io/vc-api/#issue-credential) plus Sello's, and nothing else,
+ * so a misspelt option is refused rather than ignored.
+ */
 const issueBodySchema = z.object({
-  credential: z
-    .object({
-      credentialSubject: z
-        .object({
-          id: z.string().optional(),
-          name: z.string().optional(),
-          achievement: z
-            .object({
-              name: z.string().min(1).max(300),
-              description: z.string().max(5000).optional(),
-              criteria: z.object({ narrative: z.string().max(10000).optional() }).passthrough().optional(),
-              image: z.union([z.string().url(), z.object({ id: z.string().url() }).passthrough()]).optional(),
-              achievementType: z.string().optional(),
-            })
-            .passthrough()
-            .optional(),
-        })
-        .passthrough()
-        .optional(),
-    })
-    .passthrough()
-    .optional(),
+  credential: z.record(z.string(), z.unknown()).optional(),
   options: z
     .object({
+      created: dateTimeStamp.optional(),
+      credentialId: z.string().url().max(2000).optional(),
+      challenge: z.string().max(1000).optional(),
+      domain: z.string().max(1000).optional(),
+      mandatoryPointers: z.array(z.string().max(1000)).max(100).optional(),
+      credentialStatus: z.object({ type: z.string().min(1).max(200) }).passthrough().optional(),
       achievementId: z.string().uuid().optional(),
       recipient: recipientSchema.optional(),
-      validFrom: z.string().datetime({ offset: true }).optional(),
-      validUntil: z.string().datetime({ offset: true }).optional(),
-      credentialId: z.string().regex(/^urn:uuid:[0-9a-f-]{36}$/i).optional(),
+      validFrom: dateTimeStamp.optional(),
+      validUntil: dateTimeStamp.optional(),
       evidence: z.array(z.object({ id: z.string().url().optional(), name: z.string().optional(), narrative: z.string().optional(), description: z.string().optional() }).strict()).max(20).optional(),
     })
     .strict()
@@ -270,53 +262,22 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
     router.post('/credentials/issue', admin, async (req, res) => {
       const parsed = issueBodySchema.safeParse(req.body ?? {});
       if (!parsed.success) {
-        throw new HttpError('invalid_request', 'The body must be {credential, options} as described in the README', {
+        throw new HttpError('invalid_request', 'The body must be {credential, options} (VC API) as described in the README', {
           problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
         });
       }
-      const { credential, options = {} } = parsed.data;
-      const achievements = createAchievementRepository(deps.db);
-      let achievement = options.achievementId ? await achievements.findById(options.achievementId) : null;
-      if (options.achievementId && !achievement) throw new CredentialError('achievement_not_found', 'No achievement with this id', { achievementId: options.achievementId });
-      const described = credential?.credentialSubject?.achievement;
-      if (!achievement && !described) {
-        throw new HttpError('invalid_request', 'Give options.achievementId or credential.credentialSubject.achievement');
-      }
-      const subject = credential?.credentialSubject;
-      const recipient = { ...(options.recipient ?? {}) };
-      if (subject?.id && !recipient.did) recipient.did = subject.id;
-      if (subject?.name && !recipient.name) recipient.name = subject.name;
-      if (!recipient.email && !recipient.did) throw new HttpError('invalid_request', 'The recipient needs an email (options.recipient.email) or a DID');
-      const validFrom = options.validFrom ? new Date(options.validFrom) : undefined;
-      const validUntil = options.validUntil ? new Date(options.validUntil) : undefined;
-      const stored = await deps.db.transaction(async (tx) => {
-        if (!achievement) {
-          const image = described!.image;
-          achievement = await createAchievementRepository(tx).create({
-            issuerId: deps.defaultIssuerId,
-            name: described!.name,
-            description: described!.description ?? '',
-            imageUrl: typeof image === 'string' ? image : (image?.id ?? null),
-            criteriaNarrative: described!.criteria?.narrative ? { en: described!.criteria.narrative } : {},
-            achievementType: described!.achievementType ?? 'Badge',
-            createdBy: 'admin:vc-api',
-          });
-        }
-        return issueCredential({
-          db: tx,
-          keys: deps.keys,
-          publicUrl: deps.publicUrl,
-          chainReference: deps.chainReference(),
-          now: deps.now,
-          issuerId: achievement.issuerId,
-          achievement,
-          recipient,
-          evidence: options.evidence,
-          validFrom,
-          validUntil,
-          credentialId: options.credentialId,
-        });
+      const { credential = {}, options = {} } = parsed.data;
+      const stored = await issueSubmittedCredential({
+        db: deps.db,
+        keys: deps.keys,
+        publicUrl: deps.publicUrl,
+        chainReference: deps.chainReference(),
+        defaultIssuerId: deps.defaultIssuerId,
+        now: deps.now,
+        credential,
+        options,
       });
+      res.location(credentialPageUrl(deps.publicUrl, stored.id));
       res.status(201).json({ verifiableCredential: stored.document });
     });
 
@@ -447,7 +408,8 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       const purpose = state === 'revoked' ? 'revocation' : 'suspension';
       const event = [...events].reverse().find((e) => e.purpose === purpose && e.value) ?? null;
       const linkedIn = new URL('https://www.linkedin.com/profile/add');
-      const validFrom = new Date(String(stored.document.validFrom));
+      // A VC 2.0 credential may have no validFrom; Sello's record has its issuance time then.
+      const validFrom = stored.document.validFrom === undefined ? stored.validFrom : new Date(String(stored.document.validFrom));
       linkedIn.search = new URLSearchParams({
         startTask: 'CERTIFICATION_NAME',
         name: content.achievementName,
@@ -495,8 +457,8 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
             checks: explainChecks(report, locale, anchoringPending),
             credentialId: stored.id,
             hash: stored.hash,
-            validFrom: stored.document.validFrom,
-            validFromText: formatDate(stored.document.validFrom, locale),
+            validFrom: validFrom.toISOString(),
+            validFromText: formatDate(validFrom, locale),
             validUntil: stored.document.validUntil ?? null,
             validUntilText: formatDate(stored.document.validUntil, locale),
             anchor: anchor ?? null,
