@@ -52,6 +52,20 @@ describe('switching language inside the LMS', () => {
     expect(back.text).toContain('<html lang="es">');
   });
 
+  it('leads the language link of a form answer to a page that exists (the picker, not the POST-only path)', async () => {
+    const browser = createBrowser();
+    const picker = await browser.submit(
+      await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'prof', courseId: 'course-l', messageType: 'LtiDeepLinkingRequest' }).url),
+    );
+    const ltik = new URL(picker.url).searchParams.get('ltik')!;
+    const refused = await browser.post(`${sello.url}/app/deep-link/create`, { ltik, name: ' ' });
+    expect(refused.status).toBe(400);
+    const switched = await browser.get(new URL(languageLink(refused), refused.url).href);
+    expect(switched.status).toBe(200);
+    expect(new URL(switched.url).pathname).toBe('/app/deep-link');
+    expect(switched.text).toContain('<html lang="en">');
+  });
+
   it("speaks the LMS's language at a new launch, whatever a sello_lang cookie says", async () => {
     const browser = createBrowser();
     browser.jar.set(new URL(sello.url).host, new Map([['sello_lang', 'en']]));

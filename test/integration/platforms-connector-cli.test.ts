@@ -67,6 +67,20 @@ describe('sello platforms connector', () => {
     expect(stored.rows[0]!.encrypted).not.toContain('f2d9c0ffee');
   }, CLI_TIMEOUT);
 
+  it('sets it directly in the database when no Sello answers', async () => {
+    const env = { SELLO_DATA_DIR: makeTempDir(), PUBLIC_URL: 'http://127.0.0.1:9' };
+    const added = await sello(
+      ['platforms', 'add', '--issuer', 'https://canvas.instructure.com', '--client-id', '10000000000001', '--auth-url', 'https://sso.canvaslms.com/api/lti/authorize_redirect', '--token-url', 'https://sso.canvaslms.com/login/oauth2/token', '--jwks-url', 'https://sso.canvaslms.com/api/lti/security/jwks'],
+      env,
+    );
+    expect(added.code).toBe(0);
+    const id = /^([0-9a-f-]{36}) /m.exec(added.stdout)![1]!;
+    const set = await sello(['platforms', 'connector', id, '--kind', 'canvas', '--base-url', 'https://canvas.uni.example', '--token', '7~canvas-token-0123456789'], env);
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toContain(`Set directly in the database: canvas connector https://canvas.uni.example for platform ${id}`);
+    fs.rmSync(env.SELLO_DATA_DIR, { recursive: true, force: true });
+  }, CLI_TIMEOUT);
+
   it('refuses a bad kind or URL with exit code 2 naming the option, and an unknown platform with 1', async () => {
     const badKind = await sello(['platforms', 'connector', platformId, '--kind', 'blackboard', '--base-url', 'https://lms.example', '--token', 'x'.repeat(20), '--url', running.url], {
       SELLO_DATA_DIR: dataDir,

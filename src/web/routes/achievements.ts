@@ -151,6 +151,8 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
             ltik: launch.ltik,
             achievement: data.achievement ?? null,
             action: data.achievement ? `/app/achievements/${data.achievement.id}/edit` : '/app/achievements/new',
+            // The language link leads to the editor, also from the award and revoke forms' answers.
+            langPath: data.achievement ? `/app/achievements/${data.achievement.id}/edit` : '/app/achievements/new',
             form: { ...data.form, keep: data.form.policy === 'keep', revoke: data.form.policy === 'revoke' },
             problems: data.problems ?? [],
             message: data.message ?? null,

@@ -51,7 +51,8 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
       .send(
         pages.render(
           'instructor-deep-link',
-          { title: translate(res.locals.locale, 'lti.deeplink.title'), course, courseAchievements: inCourse, library, ltik: launch.ltik, ...extra },
+          // The language link leads to the picker, also from a form's answer (POST-only paths).
+          { title: translate(res.locals.locale, 'lti.deeplink.title'), course, courseAchievements: inCourse, library, ltik: launch.ltik, langPath: '/app/deep-link', ...extra },
           res.locals.locale,
         ),
       );

@@ -52,6 +52,8 @@ export function learnerRouter({ db, lti, pages, learnerProgress }: LearnerRouter
           'learner-home',
           {
             title: translate(res.locals.locale, 'lti.learner.title'),
+            // The language link must lead to a page, also from the wallet form's answer.
+            langPath: '/app/learner',
             course,
             ltik: launch.ltik,
             wallet: user?.walletAddress ?? '',
