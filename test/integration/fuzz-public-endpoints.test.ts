@@ -20,7 +20,7 @@ import { startSello, type RunningSello } from '../../src/server.ts';
 import { READ_ONLY_RPC_METHODS } from '../../src/web/routes/chain-rpc.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
-import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
 
