@@ -13,6 +13,7 @@ import { hashedEmailIdentity } from '../../src/credentials/recipient-identifier.
 import { CHAIN_REFERENCE_IDENTIFIER_TYPE } from '../../src/credentials/chain-reference.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { createAnchorBatch, listBatchLeaves } from '../../src/storage/anchor-batch-repository.ts';
+import { createIssuerRepository } from '../../src/storage/issuer-repository.ts';
 import { makeDidKeyIssuer } from '../unit/credentials/fixtures.ts';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 
@@ -187,6 +188,34 @@ for (const method of ['key', 'web'] as const) {
       const asProfile = await issue(openBadge({ issuer: { id: did, type: ['Profile'], name: 'Escuela de Datos' } }));
       expect(asProfile.status, JSON.stringify(asProfile.body)).toBe(201);
       expect(asProfile.body.verifiableCredential.issuer).toMatchObject({ id: did, name: 'Escuela de Datos', url: 'https://uni.example' });
+    });
+
+    it("signs as a tenant of the deployment when the credential names the tenant's DID", async () => {
+      const tenant = await createIssuerRepository(t.db).upsert({
+        slug: `escuela-${method}`,
+        name: 'Escuela de Datos',
+        url: 'https://escuela.example',
+        email: null,
+        imageUrl: null,
+        description: null,
+        didMethod: method,
+      });
+      const tenantDid = await t.keys.issuerDid(tenant);
+      expect(tenantDid).not.toBe(did);
+      const res = await issue(openBadge({ issuer: { id: tenantDid, type: ['Profile'] } }));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.verifiableCredential.issuer).toMatchObject({ id: tenantDid, name: 'Escuela de Datos' });
+      const stored = await t.db.query<{ issuer_id: string }>('SELECT issuer_id FROM credentials WHERE id = $1', [res.body.verifiableCredential.id]);
+      expect(stored.rows[0]!.issuer_id).toBe(tenant.id);
+      const verified = await verify(res.body.verifiableCredential);
+      expect(verified.status, JSON.stringify(verified.body.checks)).toBe(200);
+    });
+
+    it('serves the verification page and baked badge of a credential that is not an Open Badge', async () => {
+      const res = await issue(plainCredential({ name: 'Bachelor degree' }));
+      const page = await request(t.app).get(`${new URL(res.headers.location).pathname}?lang=en`).expect(200);
+      expect(page.text).toContain('Verified credential');
+      await request(t.app).get(`${new URL(res.headers.location).pathname}/badge.svg`).expect(200);
     });
 
     const violations: Array<[string, () => Json, string]> = [

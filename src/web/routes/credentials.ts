@@ -217,7 +217,8 @@ function namesOf(document: Record<string, unknown>) {
 }
 
 /**
- * The router (built with the app's page renderer). Errors: `invalid_request`,
+ * The router (built with the app's page renderer). Errors: those of
+ * `issueSubmittedCredential` for `POST /credentials/issue`, and `invalid_request`,
  * `invalid_credential`, `invalid_presentation`, `unauthorized`, `credential_not_found`,
  * `achievement_not_found`, `status_change_conflict`, `payload_too_large`, `invalid_json`.
  */
