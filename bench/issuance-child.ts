@@ -4,7 +4,7 @@
  * cross the threshold at once. Timed: from the AGS sync starting to every badge score
  * posted to the sandbox gradebook. Prints one JSON line.
  */
-import { startSandboxLms, ROLE } from '../test/support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE } from '../src/sandbox-lms/index.ts';
 import { createBrowser } from '../test/support/sandbox-lms/browser.ts';
 import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
 import { createPlatformRepository } from '../src/storage/platform-repository.ts';

@@ -4,7 +4,7 @@
  * platform auth → id_token check → recorded → landing page), a Deep Linking response,
  * and an AGS score post + read back.
  */
-import { startSandboxLms, ROLE } from '../test/support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE } from '../src/sandbox-lms/index.ts';
 import { createBrowser } from '../test/support/sandbox-lms/browser.ts';
 import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
 import { createPlatformRepository } from '../src/storage/platform-repository.ts';

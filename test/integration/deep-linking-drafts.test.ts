@@ -4,7 +4,7 @@
  * leaves nothing behind, and a second achievement with the same name is flagged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml, parseForm, type Page } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { testKek } from '../support/config.ts';

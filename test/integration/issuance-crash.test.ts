@@ -18,7 +18,7 @@ import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
 import { seedCourse } from '../support/issuance/course-fixture.ts';
-import { startSandboxLms, ROLE, type ResultRecord, type Sandbox } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type ResultRecord, type Sandbox } from '../../src/sandbox-lms/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const adminToken = 'test-admin-token-0123456789abcdef';

@@ -4,7 +4,7 @@
  * its verification link lands in the LMS gradebook on the achievement's own line item.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createPlatformRepository, type Platform } from '../../src/storage/platform-repository.ts';

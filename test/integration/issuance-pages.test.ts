@@ -3,7 +3,7 @@
  * launches from the sandbox LMS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';

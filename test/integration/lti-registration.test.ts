@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxLms, ROLE, type Sandbox } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type Sandbox } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml, type Page, jsonOf } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';

@@ -3,7 +3,7 @@
  * app pages keep roles and courses apart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxLms, ROLE, type LaunchOptions, type Sandbox, type ToolRegistration } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type LaunchOptions, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, parseForm, type Page, jsonOf } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createContextRepository } from '../../src/storage/context-repository.ts';
@@ -77,6 +77,19 @@ describe('LTI launches that must be refused', () => {
     const launchForm = await form('/lti/launch', { id_token: 'x.y.z', state: 's\u0000' });
     expect(launchForm.status).toBe(400);
     expect(((await launchForm.json()) as { code: string }).code).toBe('invalid_text');
+  });
+
+  it('refuses a signed launch whose claims hold a NUL or a lone surrogate with lti_claims_invalid, storing nothing', async () => {
+    for (const tamper of [
+      (claims: Record<string, unknown>) => void (claims.name = 'Ana\u0000'),
+      (claims: Record<string, unknown>) => void (claims['https://purl.imsglobal.org/spec/lti/claim/context'] = { id: 'course-a', title: 'Curso \ud800' }),
+    ]) {
+      const { landed } = await launch({ userSub: 'teacher-a', courseId: 'course-a', tamper });
+      expect(landed.status).toBe(400);
+      expect(landed.text).toContain('lti_claims_invalid');
+    }
+    const { rows } = await sello.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE name LIKE '%' || chr(65533) || '%'`);
+    expect(rows[0]!.n).toBe(0);
   });
 
   it('fetches the platform key set once for many launches, and again when the platform rotates its key', async () => {

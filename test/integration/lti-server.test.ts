@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeTempDir } from '../support/config.ts';
-import { startSandboxLms, ROLE } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 
 const dataDir = makeTempDir();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 import { issueCredential } from '../../src/issuance/issue-credential.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
-import { startSandboxLms, ROLE, type Sandbox } from '../support/sandbox-lms/index.ts';
+import { startSandboxLms, ROLE, type Sandbox } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { loadConfig } from '../../src/config.ts';

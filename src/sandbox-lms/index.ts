@@ -1,7 +1,7 @@
 /**
- * The sandbox LMS: a faithful LTI 1.3 platform for Sello's integration tests, an express
- * app on an ephemeral port. It is strict on purpose: when it accepts something, a real
- * Moodle or Canvas should too.
+ * The sandbox LMS: a faithful LTI 1.3 platform peer for Sello's integration tests and its
+ * `/demo`: an express app, mounted in Sello or on an ephemeral port. It is strict on
+ * purpose: when it accepts something, a real Moodle or Canvas should too.
  *
  * - its own RSA keys and JWKS (with rotation), OIDC auth endpoint, RS256 id_tokens;
  * - Dynamic Registration (openid-configuration + registration endpoint, registration
@@ -138,6 +138,11 @@ export interface Sandbox {
   tokensIssued: number;
   /** Page size of every paged answer. */
   pageSize: number;
+  /**
+   * The origin its AGS/NRPS `next` and `differences` links name; null: its own, as
+   * platforms do. Set to play a platform (or a proxy) that pages elsewhere.
+   */
+  linkOrigin: string | null;
   /** A one-time registration token for Dynamic Registration. */
   newRegistrationToken(): string;
   /** The URL an LMS would give to the tool's Dynamic Registration page. */
@@ -173,11 +178,15 @@ export interface Sandbox {
 const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function autoPostForm(action: string, fields: Record<string, string>): string {
+/**
+ * The OIDC form_post page: submitted by a script the sandbox serves itself (no inline
+ * script, so it runs under Sello's Content-Security-Policy when mounted as the demo).
+ */
+function autoPostForm(baseUrl: string, action: string, fields: Record<string, string>): string {
   const inputs = Object.entries(fields)
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('');
-  return `<!doctype html><html><body><form method="post" action="${escapeHtml(action)}">${inputs}</form><script>document.forms[0].submit()</script></body></html>`;
+  return `<!doctype html><html><body><form method="post" action="${escapeHtml(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form><script src="${escapeHtml(baseUrl)}/auto-post.js"></script></body></html>`;
 }
 
 const isoTimestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -194,20 +203,21 @@ class SandboxError extends Error {
   }
 }
 
-export async function startSandboxLms(
-  options: {
-    productFamily?: 'moodle' | 'canvas';
-    pageSize?: number;
-    /** `localhost` puts the LMS on another site than a Sello on 127.0.0.1 (browser tests). */
-    hostname?: '127.0.0.1' | 'localhost';
-  } = {},
-): Promise<Sandbox> {
+export interface SandboxLmsOptions {
+  productFamily?: 'moodle' | 'canvas';
+  pageSize?: number;
+}
+
+/**
+ * A sandbox LMS answering at `url` (its issuer too), as an express app that does not
+ * listen: Sello's demo mounts it under `/demo/lms`; `startSandboxLms` gives it a port.
+ * `close()` of the result closes nothing (the caller owns the server).
+ */
+export async function createSandboxLms(
+  options: SandboxLmsOptions & { url: string },
+): Promise<{ sandbox: Sandbox; app: express.Express }> {
   const app = express();
-  const server = http.createServer(app);
-  const hostname = options.hostname ?? '127.0.0.1';
-  // `localhost` may resolve to ::1 or 127.0.0.1: listen on both then.
-  await new Promise<void>((resolve) => (hostname === 'localhost' ? server.listen(0, () => resolve()) : server.listen(0, '127.0.0.1', () => resolve())));
-  const url = `http://${hostname}:${(server.address() as AddressInfo).port}`;
+  const url = options.url.replace(/\/+$/, '');
   const issuer = url;
   const productFamily = options.productFamily ?? 'moodle';
 
@@ -248,6 +258,7 @@ export async function startSandboxLms(
     log: [],
     tokensIssued: 0,
     pageSize: options.pageSize ?? 2,
+    linkOrigin: null,
     newRegistrationToken() {
       const token = crypto.randomBytes(16).toString('hex');
       registrationTokens.add(token);
@@ -341,10 +352,7 @@ export async function startSandboxLms(
       await addKey();
       keys = keys.slice(-1).concat(keys.slice(0, -1));
     },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    async close() {},
   };
   const signingKey = () => keys[0]!;
 
@@ -456,23 +464,28 @@ export async function startSandboxLms(
     res
       .type('html')
       .send(
-        `<!doctype html><html><body><h1>Course</h1><iframe name="lti-storage" src="/storage-frame" style="display:none"></iframe>` +
+        `<!doctype html><html><body><h1>Course</h1><iframe name="lti-storage" src="${escapeHtml(url)}/storage-frame" hidden></iframe>` +
           `<iframe name="tool" id="tool" src="${escapeHtml(launch)}" width="900" height="700"></iframe></body></html>`,
       );
   });
   app.get('/storage-frame', (_req, res) => {
-    res.type('html').send(`<!doctype html><script>
-      var store = {};
-      window.addEventListener('message', function (event) {
-        var m = event.data || {};
-        if (m.subject === 'lti.put_data') {
-          store[event.origin + ' ' + m.key] = m.value;
-          event.source.postMessage({ subject: 'lti.put_data.response', message_id: m.message_id, key: m.key, value: m.value }, event.origin);
-        } else if (m.subject === 'lti.get_data') {
-          event.source.postMessage({ subject: 'lti.get_data.response', message_id: m.message_id, key: m.key, value: store[event.origin + ' ' + m.key] }, event.origin);
-        }
-      });
-    </script>`);
+    res.type('html').send(`<!doctype html><script src="${escapeHtml(url)}/storage-frame.js"></script>`);
+  });
+  app.get('/storage-frame.js', (_req, res) => {
+    res.type('text/javascript').send(`var store = {};
+window.addEventListener('message', function (event) {
+  var m = event.data || {};
+  if (m.subject === 'lti.put_data') {
+    store[event.origin + ' ' + m.key] = m.value;
+    event.source.postMessage({ subject: 'lti.put_data.response', message_id: m.message_id, key: m.key, value: m.value }, event.origin);
+  } else if (m.subject === 'lti.get_data') {
+    event.source.postMessage({ subject: 'lti.get_data.response', message_id: m.message_id, key: m.key, value: store[event.origin + ' ' + m.key] }, event.origin);
+  }
+});
+`);
+  });
+  app.get('/auto-post.js', (_req, res) => {
+    res.type('text/javascript').send('document.forms[0].submit();\n');
   });
 
   // ---- OIDC launch ----------------------------------------------------------------
@@ -553,7 +566,7 @@ export async function startSandboxLms(
           .setProtectedHeader({ alg: header.alg, kid: header.kid, typ: 'JWT' })
           .sign(mode === 'foreign-key' ? foreignKey : signingKey().privateKey);
       }
-      res.type('html').send(autoPostForm(p.redirect_uri!, { id_token: idToken, state: p.state! }));
+      res.type('html').send(autoPostForm(url, p.redirect_uri!, { id_token: idToken, state: p.state! }));
     }),
   );
 
@@ -660,7 +673,7 @@ export async function startSandboxLms(
     const offset = Number(req.query.page ?? 0) * limit;
     const links = [...extraLinks];
     if (offset + limit < all.length) {
-      const next = new URL(`${url}${req.originalUrl}`);
+      const next = new URL(`${sandbox.linkOrigin ?? url}${req.originalUrl}`);
       next.searchParams.set('page', String(Number(req.query.page ?? 0) + 1));
       next.searchParams.set('limit', String(limit));
       links.push(`<${next.href}>; rel="next"`);
@@ -816,7 +829,7 @@ export async function startSandboxLms(
           : [...changes.entries()]
               .filter(([, change]) => change.at > since)
               .map(([sub, change]) => member(sub, course.members.get(sub) ?? [], change.deleted ? 'Deleted' : 'Active'));
-      const differences = `<${url}/courses/${course.id}/memberships?since=${lastChange}>; rel="differences"`;
+      const differences = `<${sandbox.linkOrigin ?? url}/courses/${course.id}/memberships?since=${lastChange}>; rel="differences"`;
       const shown = page(req, res, members);
       const isLast = !(res.get('link') ?? '').includes('rel="next"');
       if (isLast) res.set('link', [res.get('link'), differences].filter(Boolean).join(', '));
@@ -831,5 +844,29 @@ export async function startSandboxLms(
     else res.status(500).json({ error: 'server_error', error_description: (error as Error).message });
   });
 
+  return { sandbox, app };
+}
+
+/** A sandbox LMS on its own ephemeral port (tests, benchmarks). */
+export async function startSandboxLms(
+  options: SandboxLmsOptions & {
+    /** `localhost` puts the LMS on another site than a Sello on 127.0.0.1 (browser tests). */
+    hostname?: '127.0.0.1' | 'localhost';
+  } = {},
+): Promise<Sandbox> {
+  let handler: http.RequestListener = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const server = http.createServer((req, res) => handler(req, res));
+  const hostname = options.hostname ?? '127.0.0.1';
+  // `localhost` may resolve to ::1 or 127.0.0.1: listen on both then.
+  await new Promise<void>((resolve) => (hostname === 'localhost' ? server.listen(0, () => resolve()) : server.listen(0, '127.0.0.1', () => resolve())));
+  const { sandbox, app } = await createSandboxLms({ ...options, url: `http://${hostname}:${(server.address() as AddressInfo).port}` });
+  handler = app;
+  sandbox.close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   return sandbox;
 }
