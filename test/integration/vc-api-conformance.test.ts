@@ -6,6 +6,7 @@
  * MUST statements: a valid credential is signed as given (only what the issuer may add is
  * added) and verifies; each violation is a 400 naming it, and nothing is stored.
  */
+import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateOb3Schema } from '../../src/credentials/schema.ts';
@@ -211,6 +212,16 @@ for (const method of ['key', 'web'] as const) {
       expect(verified.status, JSON.stringify(verified.body.checks)).toBe(200);
     });
 
+    it('revokes a submitted credential through its status entry like any other', async () => {
+      const res = await issue(plainCredential({ id: 'https://uni.example/credentials/3732' }));
+      expect(res.status).toBe(201);
+      const uuid = new URL(res.headers.location).pathname.split('/').pop()!;
+      await request(t.app).post(`/admin/api/credentials/${uuid}/status`).set('authorization', `Bearer ${ADMIN}`).send({ action: 'revoke', reason: 'Issued in error' }).expect(200);
+      const revoked = await verify(res.body.verifiableCredential);
+      expect(revoked.status).toBe(422);
+      expect(revoked.body.checks.find((check: { id: string }) => check.id === 'status')).toMatchObject({ valid: false, error: 'revoked' });
+    });
+
     it('serves the verification page and baked badge of a credential that is not an Open Badge', async () => {
       const res = await issue(plainCredential({ name: 'Bachelor degree' }));
       const page = await request(t.app).get(`${new URL(res.headers.location).pathname}?lang=en`).expect(200);
@@ -323,3 +334,59 @@ for (const method of ['key', 'web'] as const) {
     });
   });
 }
+
+describe('the VC API issuer under arbitrary input', () => {
+  let t: App;
+  beforeAll(async () => {
+    t = await makeCredentialsApp({ env: { ISSUER_DID_METHOD: 'key' } });
+  });
+  afterAll(() => t.close());
+
+  const json = fc.jsonValue({ maxDepth: 3 });
+  const keys = ['@context', 'id', 'type', 'issuer', 'name', 'description', 'validFrom', 'validUntil', 'credentialSubject', 'credentialStatus', 'credentialSchema', 'evidence', 'proof', 'relatedResource'];
+  const subjectKeys = ['id', 'type', 'name', 'identifier', 'achievement', 'degree'];
+  /** A valid credential with some properties (top level or in the subject) replaced by arbitrary JSON or removed. */
+  const mutated = fc
+    .record({
+      base: fc.constantFrom('plain', 'badge'),
+      top: fc.dictionary(fc.constantFrom(...keys), fc.option(json, { nil: undefined }), { maxKeys: 3 }),
+      subject: fc.dictionary(fc.constantFrom(...subjectKeys), fc.option(json, { nil: undefined }), { maxKeys: 2 }),
+    })
+    .map(({ base, top, subject }) => {
+      const credential = base === 'plain' ? plainCredential() : openBadge();
+      const withSubject = { ...credential, credentialSubject: { ...(credential.credentialSubject as Json), ...subject } };
+      return JSON.parse(JSON.stringify({ ...withSubject, ...top })) as Json;
+    });
+
+  const achievementKeys = ['id', 'name', 'description', 'criteria', 'image', 'achievementType'];
+  /** Sello's own request shape with a described achievement, some of its fields arbitrary. */
+  const selloShape = fc.dictionary(fc.constantFrom(...achievementKeys), fc.option(json, { nil: undefined }), { maxKeys: 3 }).map(
+    (fields) => JSON.parse(JSON.stringify({ credentialSubject: { achievement: { name: 'Taller de Git', criteria: { narrative: 'Asistir' }, ...fields } } })) as Json,
+  );
+
+  it("answers any described achievement in Sello's own shape with 201 or a 4xx and a code, never a 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(selloShape, async (credential) => {
+        const res = await request(t.app)
+          .post('/credentials/issue')
+          .set('authorization', `Bearer ${ADMIN}`)
+          .set('accept', 'application/json')
+          .send({ credential, options: { recipient: { email: 'ana@example.edu' } } });
+        expect(res.status, `${JSON.stringify(credential)} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
+        if (res.status !== 201) expect(res.body.code).toEqual(expect.any(String));
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+
+  it('answers any mutation of a valid credential with 201 or a 4xx and a code, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(mutated, async (credential) => {
+        const res = await request(t.app).post('/credentials/issue').set('authorization', `Bearer ${ADMIN}`).set('accept', 'application/json').send({ credential });
+        expect(res.status, `${JSON.stringify(credential)} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
+        if (res.status !== 201) expect(res.body.code).toEqual(expect.any(String));
+      }),
+      { numRuns: 150 },
+    );
+  }, 120_000);
+});

@@ -24,7 +24,7 @@ import { AppError } from '../../errors.ts';
 import { rateLimit } from '../rate-limit.ts';
 import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { bakePng, bakeSvg } from '../../credentials/bake.ts';
-import { generateBadgePng, generateBadgeSvg } from '../../credentials/badge-image.ts';
+import { generateBadgeSvg, renderBadgePng } from '../../credentials/badge-image.ts';
 import { readChainReference, type ChainReference } from '../../credentials/chain-reference.ts';
 import { issueSubmittedCredential } from '../../issuance/issue-submitted-credential.ts';
 import { getStatusListCredential, setCredentialStatus } from '../../issuance/credential-status.ts';
@@ -372,10 +372,8 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
 
     router.get('/credentials/:ref/badge.png', async (req, res) => {
       const stored = await load(String(req.params.ref));
-      const image = badgeImageOf(stored.document);
-      const png = image?.startsWith('data:image/png;base64,')
-        ? Buffer.from(image.slice('data:image/png;base64,'.length), 'base64')
-        : generateBadgePng({ achievementName: namesOf(stored.document).achievementName });
+      const names = namesOf(stored.document);
+      const png = renderBadgePng({ achievementName: names.achievementName, issuerName: names.issuerName, image: badgeImageOf(stored.document) });
       res.type('image/png').set('content-disposition', `inline; filename="badge.png"`).send(bakePng({ png, credential: stored.document }));
     });
 
