@@ -102,6 +102,8 @@ const schema = z.object({
   CHAIN_CONFIRMATIONS: nonNegativeInt.optional(),
   CHAIN_MAX_GAS_PRICE_GWEI: z.coerce.number().positive().default(200),
   CHAIN_LOW_BALANCE_ETH: z.coerce.number().nonnegative().default(0.05),
+  /** A block explorer's base URL (`https://sepolia.etherscan.io`): the credential page links `…/tx/<hash>`. */
+  CHAIN_EXPLORER_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
   ANCHOR_BATCH_SIZE: z.coerce.number().int().min(1).max(2000).default(100),
   ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
 
@@ -177,6 +179,8 @@ export interface Config {
     confirmations: number;
     maxGasPriceGwei: number;
     lowBalanceEth: number;
+    /** Base URL of a block explorer for transaction links; null when none is configured. */
+    explorerUrl: string | null;
     anchorBatchSize: number;
     anchorBatchMaxWaitS: number;
   };
@@ -271,6 +275,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
       confirmations: e.CHAIN_CONFIRMATIONS ?? (e.CHAIN_RPC_URL ? 2 : 0),
       maxGasPriceGwei: e.CHAIN_MAX_GAS_PRICE_GWEI,
       lowBalanceEth: e.CHAIN_LOW_BALANCE_ETH,
+      explorerUrl: e.CHAIN_EXPLORER_URL ? e.CHAIN_EXPLORER_URL.replace(/\/+$/, '') : null,
       anchorBatchSize: e.ANCHOR_BATCH_SIZE,
       anchorBatchMaxWaitS: e.ANCHOR_BATCH_MAX_WAIT_S,
     },

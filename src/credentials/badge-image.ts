@@ -1,10 +1,16 @@
 /**
- * The badge image Sello draws when an achievement has none: a clean SVG medal with the
- * achievement and issuer names, and a simple PNG (a coloured medal, no text: Sello
- * does not rasterise fonts) for PNG baking.
+ * The badge image Sello draws when an achievement has none (a clean SVG medal with the
+ * achievement and issuer names), and the PNG that baked badges carry: the badge's own
+ * image and the achievement's name, 600×600, rasterised with resvg (a prebuilt binary in
+ * an npm package: no native build, no canvas). Should resvg be unavailable on a platform,
+ * the PNG falls back to a plain medal without text.
  */
 import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { encodeRgbaPng } from './png.ts';
+
+/** Side of the baked PNG: 600 px is what LinkedIn and Open Graph previews expect at least. */
+export const BADGE_PNG_SIZE = 600;
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -80,4 +86,65 @@ export function generateBadgePng(params: { achievementName: string }): Buffer {
     }
   }
   return encodeRgbaPng({ width: size, height: size, rgba });
+}
+
+type ResvgClass = new (svg: string, options: Record<string, unknown>) => { render(): { asPng(): Buffer } };
+let resvg: ResvgClass | null | undefined;
+/** resvg, loaded on first use; null when its binary is missing for this platform. */
+function loadResvg(): ResvgClass | null {
+  if (resvg === undefined) {
+    try {
+      resvg = (createRequire(import.meta.url)('@resvg/resvg-js') as { Resvg: ResvgClass }).Resvg;
+    } catch {
+      resvg = null;
+    }
+  }
+  return resvg;
+}
+
+/**
+ * References to anything but inline data or the document itself are dropped before
+ * rasterising: the renderer must never read a file or a URL named by a badge image.
+ */
+function withoutExternalReferences(svg: string): string {
+  return svg.replace(/\s(?:xlink:)?href\s*=\s*(["'])(?!data:image\/|#)[^"']*\1/gi, '');
+}
+
+const DATA_IMAGE = /^data:image\/(png|svg\+xml|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+$/;
+
+/**
+ * The baked PNG's picture, 600×600: the badge's image (an inline PNG or SVG; Sello does
+ * not fetch remote images) with the achievement's name beneath it, or Sello's medal, which
+ * carries the name itself, when the image is that medal or is not inline.
+ */
+export function renderBadgePng(params: { achievementName: string; issuerName: string; image?: string | null }): Buffer {
+  const Resvg = loadResvg();
+  if (!Resvg) return generateBadgePng({ achievementName: params.achievementName });
+  const size = BADGE_PNG_SIZE;
+  const image = params.image && DATA_IMAGE.test(params.image) ? params.image : null;
+  const svgImage = image?.startsWith('data:image/svg+xml;base64,') ? Buffer.from(image.slice(26), 'base64').toString('utf8') : null;
+  const namesItself = svgImage !== null && svgImage.includes(`>${escapeXml(wrap(params.achievementName, 18, 3)[0] ?? '')}<`);
+  let svg: string;
+  if (!image || namesItself) {
+    svg = svgImage ?? generateBadgeSvg(params);
+  } else {
+    const href = svgImage ? `data:image/svg+xml;base64,${Buffer.from(withoutExternalReferences(svgImage)).toString('base64')}` : image;
+    const title = wrap(params.achievementName, 34, 2);
+    const lines = title.map((line, i) => `<text x="300" y="${528 + i * 34 - (title.length - 1) * 17}" font-size="30" font-weight="700">${escapeXml(line)}</text>`).join('');
+    svg = [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 600 600">`,
+      '<rect width="600" height="600" rx="36" fill="#fff"/>',
+      `<image href="${href}" x="100" y="24" width="400" height="400" preserveAspectRatio="xMidYMid meet"/>`,
+      `<g fill="#1b1f24" text-anchor="middle" font-family="DejaVu Sans,Liberation Sans,Helvetica,Arial,sans-serif">${lines}</g>`,
+      '</svg>',
+    ].join('');
+  }
+  try {
+    return new Resvg(withoutExternalReferences(svg), {
+      fitTo: { mode: 'width', value: size },
+      font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    }).render().asPng();
+  } catch {
+    return generateBadgePng({ achievementName: params.achievementName });
+  }
 }

@@ -49,6 +49,8 @@ export const ltiErrorStatus = {
   lti_service_unavailable: 503,
   lti_service_failed: 502,
   lti_service_unauthorized: 502,
+  /** A platform's paging or differences link to an origin other than its service's. */
+  lti_service_link_refused: 502,
 } as const;
 
 export type LtiErrorCode = keyof typeof ltiErrorStatus;

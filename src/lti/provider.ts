@@ -250,7 +250,7 @@ export async function createLti({
     fetch: fetchImpl,
     timeoutMs: registrationTimeoutMs,
   });
-  const services = createLtiServices({ db, toolKeys, fetch: fetchImpl, ...serviceOptions });
+  const services = createLtiServices({ db, toolKeys, fetch: fetchImpl, log, ...serviceOptions });
   const requireLaunch = createRequireLaunch({ db, ltikSecret: secret });
 
   const fail = (req: express.Request, res: express.Response, error: LtiError) => {

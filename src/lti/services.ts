@@ -5,6 +5,7 @@
  * https://www.imsglobal.org/spec/lti-ags/v2p0
  * https://www.imsglobal.org/spec/lti-nrps/v2p0
  */
+import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import type { LtiStore } from '../storage/lti-store.ts';
 import { createPlatformRepository, type Platform } from '../storage/platform-repository.ts';
@@ -114,8 +115,13 @@ export interface AgsClient {
 }
 
 export interface NrpsClient {
-  /** The whole roster, every page; `differencesUrl` when the platform offers one. */
-  getMembers(membershipsUrl: string): Promise<Membership>;
+  /**
+   * The whole roster, every page; `differencesUrl` when the platform offers one.
+   * `serviceUrl`: the launch's memberships URL when `membershipsUrl` is a differences link
+   * kept from an earlier sync (links must stay on its origin).
+   * @throws LtiError `lti_service_link_refused`, and the service errors.
+   */
+  getMembers(membershipsUrl: string, options?: { serviceUrl?: string }): Promise<Membership>;
 }
 
 export interface LtiServices {
@@ -154,17 +160,28 @@ function checkScore(score: Score): void {
 /** How long a platform registration read is reused by the service clients. */
 const PLATFORM_REUSE_MS = 5_000;
 
+const originOf = (url: string): string | null => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+};
+
 export function createLtiServices({
   db,
   store,
   encryptionKey,
   toolKeys,
+  log,
   ...clientOptions
 }: {
   db: Database;
   store?: LtiStore;
   encryptionKey?: string;
   toolKeys?: ToolKeys;
+  /** Where refused service links are reported. */
+  log?: Pick<Logger, 'warn'>;
 } & Omit<ServiceClientOptions, 'toolKeys'>): LtiServices {
   const keys = toolKeys ?? createToolKeys({ store: store!, encryptionKey: encryptionKey! });
   const client = createServiceClient({ ...clientOptions, toolKeys: keys });
@@ -185,17 +202,47 @@ export function createLtiServices({
     return platform;
   };
 
-  async function* pages(platformId: string, scope: string, firstUrl: string, accept: string) {
+  /**
+   * Every page of an AGS or NRPS list. Each request carries the platform's access token,
+   * so a `rel="next"` (or `rel="differences"`) link is used only on the origin of the
+   * service URL the platform named in its signed launch, or of its issuer: the specs
+   * leave the link to the platform, and platforms page on the host of the service itself.
+   * A link elsewhere is refused rather than handed the token.
+   * https://www.imsglobal.org/spec/lti-nrps/v2p0#limit-query-parameter
+   * https://www.imsglobal.org/spec/lti-ags/v2p0#container-request-filters
+   */
+  async function* pages(platformId: string, scope: string, firstUrl: string, accept: string, serviceUrl: string = firstUrl) {
     const platform = await platformOf(platformId);
+    const origins = new Set([originOf(serviceUrl), originOf(platform.iss)]);
     const seen = new Set<string>();
-    let url: string | undefined = firstUrl;
+    let url: string | undefined = checkedLink(firstUrl, firstUrl, origins, platform, 'service');
     while (url && !seen.has(url)) {
       seen.add(url);
       const response = await client.request({ platform, scope, url, accept });
       const links = parseLinkHeader(response.headers.get('link'));
+      if (links.differences) links.differences = checkedLink(links.differences, url, origins, platform, 'differences');
+      const next: string | undefined = links.next ? checkedLink(links.next, url, origins, platform, 'next') : undefined;
       yield { body: (await response.json()) as unknown, links };
-      url = links.next ? new URL(links.next, url).href : undefined;
+      url = next;
     }
+  }
+
+  /** `link` made absolute; refused (logged) when it is not on one of `origins`. */
+  function checkedLink(link: string, current: string, origins: Set<string | null>, platform: Platform, rel: string): string {
+    let target: URL | null = null;
+    try {
+      target = new URL(link, current);
+    } catch {
+      target = null;
+    }
+    if (target && origins.has(target.origin)) return target.href;
+    const linkOrigin = target?.origin ?? null;
+    log?.warn({ platformId: platform.id, rel, linkOrigin, allowed: [...origins].filter(Boolean) }, 'platform service link to another origin refused; its access token was not sent there');
+    throw new LtiError(
+      'lti_service_link_refused',
+      `The platform's ${rel} link leads to ${linkOrigin ?? 'no valid URL'}, not to its service's origin; Sello sends the platform's access token nowhere else`,
+      { platformId: platform.id, rel, linkOrigin },
+    );
   }
 
   return {
@@ -280,9 +327,9 @@ export function createLtiServices({
     },
     nrps(platformId) {
       return {
-        async getMembers(membershipsUrl) {
+        async getMembers(membershipsUrl, options = {}) {
           const membership: Membership = { context: null, members: [], differencesUrl: null };
-          for await (const page of pages(platformId, SCOPE.nrps, membershipsUrl, MEMBERSHIP_CONTAINER)) {
+          for await (const page of pages(platformId, SCOPE.nrps, membershipsUrl, MEMBERSHIP_CONTAINER, options.serviceUrl ?? membershipsUrl)) {
             const body = page.body as { context?: Membership['context']; members?: Member[] };
             membership.context ??= body.context ?? null;
             membership.members.push(...(body.members ?? []));

@@ -54,11 +54,12 @@ export async function syncRoster({
   let differences = false;
   if (context.nrpsDifferencesUrl) {
     try {
-      roster = await nrps.getMembers(context.nrpsDifferencesUrl);
+      roster = await nrps.getMembers(context.nrpsDifferencesUrl, { serviceUrl: context.nrpsUrl });
       differences = true;
     } catch (error) {
-      // A differences link may expire; the whole roster always answers.
-      if (!(error instanceof LtiError) || error.code !== 'lti_service_failed') throw error;
+      // A differences link may expire; the whole roster always answers. One kept from
+      // before links were checked may lead elsewhere: refused, and the roster read instead.
+      if (!(error instanceof LtiError) || (error.code !== 'lti_service_failed' && error.code !== 'lti_service_link_refused')) throw error;
       log?.warn({ contextId, status: error.details?.status }, 'roster differences link refused; reading the whole roster');
     }
   }

@@ -12,13 +12,18 @@
  * Canvas's LTI 1.3 `sub` is not its REST user id, so students are matched to Sello's
  * users by email (known from launches and rosters); unmatched students are skipped.
  */
+import type { Logger } from '../logger.ts';
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { OutcomeError } from './outcome-error.ts';
 import type { OutcomeEvent } from './outcome-event.ts';
 
 export interface CanvasClientParameters {
   baseUrl: string;
   token: string;
-  fetch: typeof fetch;
+  /** Sello's outbound client (src/outbound): address policy, timeouts, same-origin redirects. */
+  fetch: OutboundFetch;
+  /** Where a refused paging link is reported. */
+  log?: Pick<Logger, 'warn'>;
   /** Waits (tests shorten it). */
   sleep?: (ms: number) => Promise<void>;
   /** Below this remaining quota, wait before the next request. */
@@ -38,15 +43,21 @@ export function parseLinks(header: string | null): Record<string, string> {
 }
 
 /**
- * Every item of a paged Canvas list, page by page.
+ * Every item of a paged Canvas list, page by page. A `rel="next"` link is followed only
+ * on the configured base URL's origin: every request carries the API token, so a link
+ * elsewhere (a compromised or misconfigured Canvas, a proxy rewriting headers) would hand
+ * the token to whoever runs that origin. Canvas builds its links from the host it was
+ * asked on, so they never leave it.
  *
  * @throws OutcomeError `connector_unauthorized` (401, or 403 other than throttling),
- *   `connector_unavailable` (network, other HTTP errors, still throttled after retries).
+ *   `connector_unavailable` (network, other HTTP errors, still throttled after retries),
+ *   `connector_link_refused` (a paging link to another origin).
  */
 export async function* canvasPages<T>(client: CanvasClientParameters, path: string, query: Array<[string, string]> = []): AsyncGenerator<T[]> {
   const sleep = client.sleep ?? defaultSleep;
   const lowWater = client.lowWater ?? 100;
   const first = new URL(path, client.baseUrl.endsWith('/') ? client.baseUrl : `${client.baseUrl}/`);
+  const origin = first.origin;
   for (const [key, value] of query) first.searchParams.append(key, value);
   if (!first.searchParams.has('per_page')) first.searchParams.set('per_page', '100');
   let url: string | null = first.href;
@@ -74,8 +85,27 @@ export async function* canvasPages<T>(client: CanvasClientParameters, path: stri
     // Canvas's bucket refills over time: the lower it is, the longer to wait.
     if (Number.isFinite(remaining) && remaining < lowWater) await sleep(Math.ceil((lowWater - remaining) * 10));
     const next = parseLinks(response!.headers.get('link')).next;
-    url = next ? new URL(next, url).href : null;
+    url = next ? canvasNextPage(next, url, origin, client.log) : null;
   }
+}
+
+/** The next page's absolute URL, refused when it leaves `origin` (see `canvasPages`). */
+function canvasNextPage(link: string, current: string, origin: string, log: Pick<Logger, 'warn'> | undefined): string {
+  let next: URL;
+  try {
+    next = new URL(link, current);
+  } catch (cause) {
+    throw new OutcomeError('connector_link_refused', 'Canvas answered a paging link that is not a URL', { origin }, { cause });
+  }
+  if (next.origin !== origin) {
+    log?.warn({ connector: 'canvas', origin, linkOrigin: next.origin }, 'Canvas paging link to another origin refused; the API token was not sent there');
+    throw new OutcomeError(
+      'connector_link_refused',
+      `Canvas sent a paging link to ${next.origin}, not ${origin}; Sello sends the API token to the connector's base URL only (set the base URL to the host Canvas answers on)`,
+      { origin, linkOrigin: next.origin },
+    );
+  }
+  return next.href;
 }
 
 interface CanvasUser {

@@ -11,6 +11,7 @@ export type OutcomeErrorCode =
   | 'connector_not_found'
   | 'connector_unavailable'
   | 'connector_unauthorized'
+  | 'connector_link_refused'
   | 'context_not_found'
   | 'invalid_context';
 

@@ -138,6 +138,11 @@ export interface Sandbox {
   tokensIssued: number;
   /** Page size of every paged answer. */
   pageSize: number;
+  /**
+   * The origin its AGS/NRPS `next` and `differences` links name; null: its own, as
+   * platforms do. Set to play a platform (or a proxy) that pages elsewhere.
+   */
+  linkOrigin: string | null;
   /** A one-time registration token for Dynamic Registration. */
   newRegistrationToken(): string;
   /** The URL an LMS would give to the tool's Dynamic Registration page. */
@@ -259,6 +264,7 @@ export async function createSandboxLms(
     log: [],
     tokensIssued: 0,
     pageSize: options.pageSize ?? 2,
+    linkOrigin: null,
     newRegistrationToken() {
       const token = crypto.randomBytes(16).toString('hex');
       registrationTokens.add(token);
@@ -705,7 +711,7 @@ window.addEventListener('message', function (event) {
     const offset = Number(req.query.page ?? 0) * limit;
     const links = [...extraLinks];
     if (offset + limit < all.length) {
-      const next = new URL(`${url}${req.url}`);
+      const next = new URL(`${sandbox.linkOrigin ?? url}${req.url}`);
       next.searchParams.set('page', String(Number(req.query.page ?? 0) + 1));
       next.searchParams.set('limit', String(limit));
       links.push(`<${next.href}>; rel="next"`);
@@ -861,7 +867,7 @@ window.addEventListener('message', function (event) {
           : [...changes.entries()]
               .filter(([, change]) => change.at > since)
               .map(([sub, change]) => member(sub, course.members.get(sub) ?? [], change.deleted ? 'Deleted' : 'Active'));
-      const differences = `<${url}/courses/${course.id}/memberships?since=${lastChange}>; rel="differences"`;
+      const differences = `<${sandbox.linkOrigin ?? url}/courses/${course.id}/memberships?since=${lastChange}>; rel="differences"`;
       const shown = page(req, res, members);
       const isLast = !(res.get('link') ?? '').includes('rel="next"');
       if (isLast) res.set('link', [res.get('link'), differences].filter(Boolean).join(', '));

@@ -39,6 +39,8 @@ const explicitStatus: Record<string, number> = {
   database_unreachable: 503,
   database_locked: 503,
   chain_unavailable: 503,
+  // An LMS connector answered a paging link off its base URL's origin (src/outcomes/canvas-connector.ts).
+  connector_link_refused: 502,
 };
 
 /**

@@ -32,6 +32,11 @@ export function translate(locale: Locale, key: string, vars: Record<string, unkn
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
+/** True when English (the reference catalog) has `key`: lets a caller pick the most specific message. */
+export function hasTranslation(key: string): boolean {
+  return key in catalogs.en;
+}
+
 /** Every key of a catalog: tests use it to prove en and es have the same keys. */
 export function catalogKeys(locale: Locale): string[] {
   return Object.keys(catalogs[locale]).sort();

@@ -4,12 +4,16 @@
  * anchors; a second Sello under the same domain (same did:web) with its own signer and
  * registry issues a forged "Doctor of Medicine". Then both Sellos stop and their
  * databases are deleted, the domain answers nothing, and `sello verify --rpc` (another
- * process) must tell every credential apart with the chain alone.
+ * process) must tell every credential apart with the chain alone, and so must the
+ * verifier page opened from disk in Chromium (screenshots in test-results/verifier/).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Contract, ContractFactory, JsonRpcProvider, Wallet } from 'ethers';
 import { createAnchorChecker } from '../../src/chain/anchor-checker.ts';
@@ -212,10 +216,14 @@ describe('verifiable when the institution is gone', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
+  /** The CLI's reports with `--rpc` alone, by file: the verifier page must give the same. */
+  const cliReports: Record<string, Report> = {};
+
   async function verify(name: string, extra: string[] = []): Promise<{ code: number | null; report: Report; check: (id: string) => Report['checks'][number] | undefined }> {
     const result = await run(['verify', files[name]!, '--rpc', rpcUrl, '--json', ...extra]);
     expect(result.stderr).toBe('');
     const report = JSON.parse(result.stdout) as Report;
+    if (extra.length === 0) cliReports[name] = report;
     return { code: result.code, report, check: (id) => report.checks.find((check) => check.id === id) };
   }
 
@@ -285,5 +293,58 @@ describe('verifiable when the institution is gone', () => {
     const elsewhere = await verify('valid', ['--trust-list', emptyTrustList]);
     expect(elsewhere.code).toBe(1);
     expect(elsewhere.check('trust_list')).toMatchObject({ valid: false, error: 'not_on_trust_list' });
+  });
+
+  it('the verifier page, opened from disk in Chromium, gives every credential the verdict and checks of sello verify', async () => {
+    const built = path.join(work, 'verifier');
+    const shots = path.join(root, 'test-results', 'verifier');
+    fs.mkdirSync(shots, { recursive: true });
+    await promisify(execFile)(process.execPath, [path.join(root, 'scripts', 'build-verifier.mjs'), '--out', built], { cwd: root });
+    const outcome = (report: Report) => ({
+      verified: report.verified,
+      checks: report.checks.map((check) => ({
+        id: check.id,
+        valid: check.valid,
+        error: check.error ?? null,
+        skipped: (check as { skipped?: boolean }).skipped ?? false,
+        // Where the key and the status came from: the chain, for both.
+        keySource: check.details?.keySource ?? null,
+        source: check.details?.source ?? null,
+      })),
+    });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ locale: 'en-US' });
+      await page.goto(pathToFileURL(path.join(built, 'sello-verifier.html')).href);
+      await page.fill('#rpc-url', rpcUrl);
+      const verifyOnPage = async (file: string): Promise<Report> => {
+        const before = await page.textContent('#report-json');
+        await page.setInputFiles('#credential-file', file);
+        await page.waitForFunction(
+          (previous) => {
+            const doc = (globalThis as unknown as { document: { body: { dataset: { state?: string } }; getElementById(id: string): { textContent: string } } }).document;
+            return doc.body.dataset.state === 'done' && doc.getElementById('report-json').textContent !== previous;
+          },
+          before,
+          { timeout: 60_000 },
+        );
+        return JSON.parse((await page.textContent('#report-json'))!) as Report;
+      };
+      const cases = ['valid', 'revoked', 'suspended', 'tampered', 'forged', 'sameSecond', 'byRevokedKey'];
+      for (const name of cases) {
+        cliReports[name] ??= (await verify(name)).report;
+        expect(outcome(await verifyOnPage(files[name]!)), name).toEqual(outcome(cliReports[name]!));
+        await page.screenshot({ path: path.join(shots, `story-${name}.png`), fullPage: true });
+      }
+      expect(cases.map((name) => cliReports[name]!.verified)).toEqual([true, false, false, false, false, true, false]);
+      // With the consortium's lists: "Member of" on the page as in the CLI.
+      await page.click('#more summary');
+      await page.fill('#trust-lists', `${trustList}\n${emptyTrustList}`);
+      const listed = await verifyOnPage(files.valid!);
+      expect(listed.checks.find((check) => check.id === 'trust_list')).toMatchObject({ valid: true, details: { message: 'Member of: Regional Council of Universities' } });
+      expect(await page.textContent('#checks li[data-check-id="trust_list"]')).toContain('Member of: Regional Council of Universities');
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -25,6 +25,12 @@ export async function startRpcNode(params: { fundedAccounts?: string[] } = {}): 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       server = http.createServer((req, res) => {
+        // As geth (--http.corsdomain), Hardhat and Anvil answer browsers: a verifier page may call it.
+        res.setHeader('access-control-allow-origin', '*');
+        if (req.method === 'OPTIONS') {
+          res.writeHead(204, { 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type' }).end();
+          return;
+        }
         let body = '';
         req.on('data', (chunk) => (body += chunk));
         req.on('end', async () => {

@@ -10,13 +10,14 @@ import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
 import { credentialsRouter } from '../../src/web/routes/credentials.ts';
 import { didRouter } from '../../src/web/routes/did.ts';
 import { statusRouter } from '../../src/web/routes/status.ts';
-import type { AnchorChecker } from '../../src/credentials/verify.ts';
+import type { AnchorChecker, VerificationReport } from '../../src/credentials/verify.ts';
+import type { VerificationCache } from '../../src/credentials/verification-cache.ts';
 
 export const ADMIN = 'test-admin-token-0123456789abcdef';
 export const CHAIN = { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
 
 export async function makeCredentialsApp(
-  options: { env?: Record<string, string>; anchorChecker?: AnchorChecker; now?: () => Date; onKeysChanged?: () => void } = {},
+  options: { env?: Record<string, string>; anchorChecker?: AnchorChecker; now?: () => Date; onKeysChanged?: () => void; verificationCache?: VerificationCache<VerificationReport> } = {},
 ) {
   const base = await makeTestApp({ env: options.env });
   const { config, db } = base;
@@ -49,6 +50,7 @@ export async function makeCredentialsApp(
     chainReference: () => CHAIN,
     anchorChecker: options.anchorChecker,
     now: options.now,
+    verificationCache: options.verificationCache,
   };
   const { app } = await (async () => {
     const { buildApp } = await import('../../src/web/app.ts');

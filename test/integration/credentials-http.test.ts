@@ -246,7 +246,9 @@ describe('credentials over HTTP', () => {
     expect(revoked.body.verified).toBe(false);
     expect(revoked.body.checks.find((c: { id: string }) => c.id === 'status')).toMatchObject({ valid: false, error: 'revoked' });
     const page = await request(t.app).get(`/credentials/${uuid}?lang=en`).expect(200);
-    expect(page.text).toContain('This credential did not pass verification');
+    // The page names the state (issue 13), not a generic "did not pass verification".
+    expect(page.text).toContain('This credential has been revoked');
+    expect(page.text).toContain('Reason: Issued in error');
     expect(page.text).toContain('the issuer revoked it');
     const again = await request(t.app).post(`/admin/api/credentials/${uuid}/status`).set('authorization', `Bearer ${ADMIN}`).send({ purpose: 'revocation', value: false, reason: 'undo' }).expect(409);
     expect(again.body.code).toBe('status_change_conflict');

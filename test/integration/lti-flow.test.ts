@@ -3,6 +3,8 @@
  * instructor launch, Deep Linking accepted by the platform, learner launch, a score the
  * platform accepts and reads back with its comment, the roster across pages.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, parseForm, decodeHtml, type Page, jsonOf } from '../support/sandbox-lms/browser.ts';
@@ -16,6 +18,21 @@ import { hasCode } from '../../src/errors.ts';
 import { syncRoster } from '../../src/lti/sync-roster.ts';
 
 const ltikOf = (page: Page) => new URL(page.url).searchParams.get('ltik')!;
+
+/** Another origin, recording the Authorization header of every request it gets. */
+async function startRecordingServer() {
+  const authorizations: string[] = [];
+  const server = http.createServer((req, res) => {
+    authorizations.push(req.headers.authorization ?? '');
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"members":[]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    authorizations,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 describe('Sello in a Moodle-like LMS, end to end', () => {
   let lms: Sandbox;
@@ -276,6 +293,49 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     const rosters = await Promise.all([1, 2, 3, 4].map(() => nrps.getMembers(context.nrpsUrl!)));
     expect(rosters.map((roster) => roster.members.length)).toEqual([7, 7, 7, 7]);
     expect(lms.tokensIssued).toBe(tokensBefore + 1);
+  });
+
+  it('refuses roster and line item pages linked to another origin, and never sends the access token there', async () => {
+    const elsewhere = await startRecordingServer();
+    const context = (await createContextRepository(sello.db).findByLmsId(platform.id, 'course-a'))!;
+    lms.linkOrigin = elsewhere.url;
+    try {
+      await expect(sello.lti.services.nrps(platform.id).getMembers(context.nrpsUrl!)).rejects.toMatchObject({
+        code: 'lti_service_link_refused',
+        details: { rel: 'next', linkOrigin: elsewhere.url },
+      });
+      await expect(sello.lti.services.ags(platform.id).listLineItems(`${lms.url}/courses/course-a/lineitems`)).rejects.toMatchObject({
+        code: 'lti_service_link_refused',
+        details: { rel: 'next' },
+      });
+      // One page: no next link, only the differences link, and it leads elsewhere too.
+      lms.pageSize = 100;
+      await expect(sello.lti.services.nrps(platform.id).getMembers(context.nrpsUrl!)).rejects.toMatchObject({
+        code: 'lti_service_link_refused',
+        details: { rel: 'differences', linkOrigin: elsewhere.url },
+      });
+      expect(elsewhere.authorizations).toEqual([]);
+    } finally {
+      lms.linkOrigin = null;
+      lms.pageSize = 2;
+      await elsewhere.close();
+    }
+  });
+
+  it('reads the whole roster when a kept differences link leads to another origin', async () => {
+    const elsewhere = await startRecordingServer();
+    const contexts = createContextRepository(sello.db);
+    const context = (await contexts.findByLmsId(platform.id, 'course-a'))!;
+    // As one stored before links were checked.
+    await contexts.setNrpsDifferencesUrl(context.id, `${elsewhere.url}/courses/course-a/memberships?since=0`);
+    try {
+      const report = await syncRoster({ db: sello.db, services: sello.lti.services, contextId: context.id });
+      expect(report).toMatchObject({ members: 7, differences: false });
+      expect(report.differencesUrl!.startsWith(`${lms.url}/`)).toBe(true);
+      expect(elsewhere.authorizations).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('saves a learner wallet given as a checksummed address and refuses anything else with a clear message', async () => {

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startFakeCanvas, type FakeCanvas } from '../support/canvas-fake/index.ts';
@@ -10,6 +12,21 @@ import { canvasPages } from '../../src/outcomes/canvas-connector.ts';
 import { createOutcomeRepository, setConnectorCourseId } from '../../src/storage/outcome-repository.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { testKek } from '../support/config.ts';
+
+/** Another origin, recording the Authorization header of every request it gets. */
+async function startRecordingServer() {
+  const authorizations: string[] = [];
+  const server = http.createServer((req, res) => {
+    authorizations.push(req.headers.authorization ?? '');
+    res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    authorizations,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 let db: TestDatabase;
 let canvas: FakeCanvas;
@@ -100,6 +117,32 @@ describe('Canvas REST connector', () => {
     // Two 403 "Rate Limit Exceeded" answers: 1 s then 2 s; then a wait for the low bucket.
     expect(sleeps.slice(0, 2)).toEqual([1000, 2000]);
     expect(sleeps[2]).toBeGreaterThan(0);
+  });
+
+  it('refuses a rel="next" link to another origin, logs it, and never sends the API token there', async () => {
+    const elsewhere = await startRecordingServer();
+    const warnings: Array<Record<string, unknown>> = [];
+    const log = { warn: (fields: Record<string, unknown>) => void warnings.push(fields) };
+    canvas.linkOrigin = elsewhere.url;
+    try {
+      const pages: number[] = [];
+      const read = async () => {
+        for await (const page of canvasPages<{ id: number }>({ baseUrl: canvas.url, token: canvas.token, fetch, sleep, log }, 'api/v1/courses/1234/users', [
+          ['enrollment_type[]', 'student'],
+          ['per_page', '5'],
+        ])) {
+          pages.push(page.length);
+        }
+      };
+      await expect(read()).rejects.toMatchObject({ code: 'connector_link_refused', details: { origin: canvas.url, linkOrigin: elsewhere.url } });
+      expect(elsewhere.authorizations).toEqual([]);
+      // The first page came from Canvas itself; the link to the second is where it stops.
+      expect(pages).toEqual([5]);
+      expect(warnings).toEqual([expect.objectContaining({ connector: 'canvas', origin: canvas.url, linkOrigin: elsewhere.url })]);
+    } finally {
+      canvas.linkOrigin = null;
+      await elsewhere.close();
+    }
   });
 
   it('reports a bad token as connector_unauthorized', async () => {

@@ -67,12 +67,17 @@ describe('the Sello server on the embedded database', () => {
         },
       );
       req.on('error', reject);
-      // Half the body now, the rest only after shutdown has begun.
+      // Half the body now, the rest only after shutdown has begun. The clock starts once the
+      // connection is up: on a loaded machine connecting alone can take longer than 200 ms.
       req.write(body.slice(0, 10));
-      setTimeout(() => {
-        closing = sello.close();
-        setTimeout(() => req.end(body.slice(10)), 200);
-      }, 200);
+      req.on('socket', (socket) =>
+        socket.once('connect', () =>
+          setTimeout(() => {
+            closing = sello.close();
+            setTimeout(() => req.end(body.slice(10)), 200);
+          }, 200),
+        ),
+      );
     });
     let closing: Promise<void> | null = null;
     const result = await answered;

@@ -6,6 +6,7 @@
  * MUST statements: a valid credential is signed as given (only what the issuer may add is
  * added) and verifies; each violation is a 400 naming it, and nothing is stored.
  */
+import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateOb3Schema } from '../../src/credentials/schema.ts';
@@ -13,6 +14,7 @@ import { hashedEmailIdentity } from '../../src/credentials/recipient-identifier.
 import { CHAIN_REFERENCE_IDENTIFIER_TYPE } from '../../src/credentials/chain-reference.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { createAnchorBatch, listBatchLeaves } from '../../src/storage/anchor-batch-repository.ts';
+import { createIssuerRepository } from '../../src/storage/issuer-repository.ts';
 import { makeDidKeyIssuer } from '../unit/credentials/fixtures.ts';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 
@@ -189,6 +191,34 @@ for (const method of ['key', 'web'] as const) {
       expect(asProfile.body.verifiableCredential.issuer).toMatchObject({ id: did, name: 'Escuela de Datos', url: 'https://uni.example' });
     });
 
+    it("signs as a tenant of the deployment when the credential names the tenant's DID", async () => {
+      const tenant = await createIssuerRepository(t.db).upsert({
+        slug: `escuela-${method}`,
+        name: 'Escuela de Datos',
+        url: 'https://escuela.example',
+        email: null,
+        imageUrl: null,
+        description: null,
+        didMethod: method,
+      });
+      const tenantDid = await t.keys.issuerDid(tenant);
+      expect(tenantDid).not.toBe(did);
+      const res = await issue(openBadge({ issuer: { id: tenantDid, type: ['Profile'] } }));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.verifiableCredential.issuer).toMatchObject({ id: tenantDid, name: 'Escuela de Datos' });
+      const stored = await t.db.query<{ issuer_id: string }>('SELECT issuer_id FROM credentials WHERE id = $1', [res.body.verifiableCredential.id]);
+      expect(stored.rows[0]!.issuer_id).toBe(tenant.id);
+      const verified = await verify(res.body.verifiableCredential);
+      expect(verified.status, JSON.stringify(verified.body.checks)).toBe(200);
+    });
+
+    it('serves the verification page and baked badge of a credential that is not an Open Badge', async () => {
+      const res = await issue(plainCredential({ name: 'Bachelor degree' }));
+      const page = await request(t.app).get(`${new URL(res.headers.location).pathname}?lang=en`).expect(200);
+      expect(page.text).toContain('Verified credential');
+      await request(t.app).get(`${new URL(res.headers.location).pathname}/badge.svg`).expect(200);
+    });
+
     const violations: Array<[string, () => Json, string]> = [
       ['no @context (§4.3)', () => { const { ['@context']: _c, ...rest } = plainCredential(); return { ...rest, type: ['VerifiableCredential'] }; }, 'invalid_credential_context'],
       ['a first @context other than the VC v2 URL (§4.3)', () => plainCredential({ '@context': [OB_V3, VC_V2] }), 'invalid_credential_context'],
@@ -294,3 +324,59 @@ for (const method of ['key', 'web'] as const) {
     });
   });
 }
+
+describe('the VC API issuer under arbitrary input', () => {
+  let t: App;
+  beforeAll(async () => {
+    t = await makeCredentialsApp({ env: { ISSUER_DID_METHOD: 'key' } });
+  });
+  afterAll(() => t.close());
+
+  const json = fc.jsonValue({ maxDepth: 3 });
+  const keys = ['@context', 'id', 'type', 'issuer', 'name', 'description', 'validFrom', 'validUntil', 'credentialSubject', 'credentialStatus', 'credentialSchema', 'evidence', 'proof', 'relatedResource'];
+  const subjectKeys = ['id', 'type', 'name', 'identifier', 'achievement', 'degree'];
+  /** A valid credential with some properties (top level or in the subject) replaced by arbitrary JSON or removed. */
+  const mutated = fc
+    .record({
+      base: fc.constantFrom('plain', 'badge'),
+      top: fc.dictionary(fc.constantFrom(...keys), fc.option(json, { nil: undefined }), { maxKeys: 3 }),
+      subject: fc.dictionary(fc.constantFrom(...subjectKeys), fc.option(json, { nil: undefined }), { maxKeys: 2 }),
+    })
+    .map(({ base, top, subject }) => {
+      const credential = base === 'plain' ? plainCredential() : openBadge();
+      const withSubject = { ...credential, credentialSubject: { ...(credential.credentialSubject as Json), ...subject } };
+      return JSON.parse(JSON.stringify({ ...withSubject, ...top })) as Json;
+    });
+
+  const achievementKeys = ['id', 'name', 'description', 'criteria', 'image', 'achievementType'];
+  /** Sello's own request shape with a described achievement, some of its fields arbitrary. */
+  const selloShape = fc.dictionary(fc.constantFrom(...achievementKeys), fc.option(json, { nil: undefined }), { maxKeys: 3 }).map(
+    (fields) => JSON.parse(JSON.stringify({ credentialSubject: { achievement: { name: 'Taller de Git', criteria: { narrative: 'Asistir' }, ...fields } } })) as Json,
+  );
+
+  it("answers any described achievement in Sello's own shape with 201 or a 4xx and a code, never a 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(selloShape, async (credential) => {
+        const res = await request(t.app)
+          .post('/credentials/issue')
+          .set('authorization', `Bearer ${ADMIN}`)
+          .set('accept', 'application/json')
+          .send({ credential, options: { recipient: { email: 'ana@example.edu' } } });
+        expect(res.status, `${JSON.stringify(credential)} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
+        if (res.status !== 201) expect(res.body.code).toEqual(expect.any(String));
+      }),
+      { numRuns: 60 },
+    );
+  }, 120_000);
+
+  it('answers any mutation of a valid credential with 201 or a 4xx and a code, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(mutated, async (credential) => {
+        const res = await request(t.app).post('/credentials/issue').set('authorization', `Bearer ${ADMIN}`).set('accept', 'application/json').send({ credential });
+        expect(res.status, `${JSON.stringify(credential)} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
+        if (res.status !== 201) expect(res.body.code).toEqual(expect.any(String));
+      }),
+      { numRuns: 150 },
+    );
+  }, 120_000);
+});

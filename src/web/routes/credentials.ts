@@ -10,7 +10,11 @@ import type { Database } from '../../storage/database.ts';
 import { createCredentialRepository, type StoredCredential } from '../../storage/credential-repository.ts';
 import { createAchievementRepository } from '../../storage/achievement-repository.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
-import { findCredentialAnchor } from '../../storage/anchor-batch-repository.ts';
+import { findCredentialAnchor, type CredentialAnchorRecord } from '../../storage/anchor-batch-repository.ts';
+import { createContextRepository } from '../../storage/context-repository.ts';
+import { createStatusListRepository } from '../../storage/status-list-repository.ts';
+import { createVerificationCache, type VerificationCache } from '../../credentials/verification-cache.ts';
+import { credentialContent, credentialState, explainChecks, formatDate, safeUrl } from './credential-page.ts';
 import { HttpError } from '../../errors.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import { verifyCredential, type AnchorChecker, type ChainReader, type VerificationReport, type VerifyCredentialOptions } from '../../credentials/verify.ts';
@@ -20,7 +24,7 @@ import { AppError } from '../../errors.ts';
 import { rateLimit } from '../rate-limit.ts';
 import { createDocumentLoader } from '../../credentials/document-loader.ts';
 import { bakePng, bakeSvg } from '../../credentials/bake.ts';
-import { generateBadgePng, generateBadgeSvg } from '../../credentials/badge-image.ts';
+import { generateBadgeSvg, renderBadgePng } from '../../credentials/badge-image.ts';
 import { readChainReference, type ChainReference } from '../../credentials/chain-reference.ts';
 import { issueSubmittedCredential } from '../../issuance/issue-submitted-credential.ts';
 import { getStatusListCredential, setCredentialStatus } from '../../issuance/credential-status.ts';
@@ -52,6 +56,8 @@ export interface CredentialRoutesDependencies {
    * request (`src/server.ts` passes one it warms and closes).
    */
   verificationPool?: VerificationPool;
+  /** Where the public page keeps verification reports between views; one per router by default. */
+  verificationCache?: VerificationCache<VerificationReport>;
 }
 
 /**
@@ -136,30 +142,6 @@ const issueBodySchema = z.object({
     .optional(),
 });
 
-function checkMark(check: { valid: boolean; skipped?: boolean }): string {
-  return check.skipped ? '–' : check.valid ? '✓' : '✗';
-}
-
-/**
- * The checks as the page shows them. `anchoringPending`: Sello's own records say the
- * credential waits in an anchoring batch, so a missing anchor is shown as pending, not
- * as a failure (the JSON verification API and `sello verify` stay strict).
- */
-function reportForPage(report: VerificationReport, locale: Locale, anchoringPending: boolean) {
-  return report.checks.map((check) => {
-    if (anchoringPending && check.id === 'anchored_on_chain') {
-      return { ...check, mark: '⏳', state: 'pending', label: translate(locale, `cred.check.${check.id}`), explanation: translate(locale, 'cred.anchor.pending_check') };
-    }
-    return {
-      ...check,
-      mark: checkMark(check),
-      state: check.skipped ? 'skipped' : check.valid ? 'ok' : 'bad',
-      label: translate(locale, `cred.check.${check.id}`),
-      explanation: check.error ? translate(locale, `cred.error.${check.error}`) : '',
-    };
-  });
-}
-
 /**
  * True when the only thing missing is the anchor of a credential that Sello has queued
  * (no batch yet, or its batch not yet anchored): the first minutes after issuance.
@@ -235,7 +217,8 @@ function namesOf(document: Record<string, unknown>) {
 }
 
 /**
- * The router (built with the app's page renderer). Errors: `invalid_request`,
+ * The router (built with the app's page renderer). Errors: those of
+ * `issueSubmittedCredential` for `POST /credentials/issue`, and `invalid_request`,
  * `invalid_credential`, `invalid_presentation`, `unauthorized`, `credential_not_found`,
  * `achievement_not_found`, `status_change_conflict`, `payload_too_large`, `invalid_json`.
  */
@@ -250,6 +233,31 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       const found = id ? await credentials.findById(id) : null;
       if (!found) throw new CredentialError('credential_not_found', 'No credential with this id', { id: segment });
       return found;
+    };
+
+    // Page views reuse a report while nothing it depends on has changed (see
+    // verification-cache.ts): the status bits, the anchoring batch, the issuer's DID
+    // document (a revoked or rotated key) and the clock against validFrom/validUntil.
+    const cache = deps.verificationCache ?? createVerificationCache<VerificationReport>({ now: deps.now });
+    const now = () => deps.now?.() ?? new Date();
+    const verifyStored = async (stored: StoredCredential, anchor: CredentialAnchorRecord | null): Promise<VerificationReport> => {
+      const status = await credentials.findStatus(stored.id);
+      const issuerDid = credentialContent(stored.document).issuerId;
+      const didDocument = issuerDid.startsWith('did:') ? await deps.keys.resolveDid(issuerDid.split('#')[0]!).catch(() => null) : null;
+      const fingerprint = JSON.stringify({
+        status: status ? [status.revoked, status.suspended] : null,
+        anchor: anchor ? [anchor.status, anchor.txHash, anchor.blockNumber] : null,
+        did: didDocument,
+      });
+      const cached = cache.get(stored.id, fingerprint);
+      if (cached) return cached;
+      const report = await verifyCredential(stored.document, localVerifyOptions(deps));
+      const instants = [stored.document.validFrom, stored.document.validUntil]
+        .map((value) => (typeof value === 'string' ? new Date(value) : null))
+        .filter((date): date is Date => date !== null && !Number.isNaN(date.getTime()) && date.getTime() > now().getTime());
+      const until = instants.length > 0 ? new Date(Math.min(...instants.map((date) => date.getTime()))) : null;
+      cache.set(stored.id, fingerprint, report, until);
+      return report;
     };
 
     router.post('/credentials/issue', admin, async (req, res) => {
@@ -364,10 +372,8 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
 
     router.get('/credentials/:ref/badge.png', async (req, res) => {
       const stored = await load(String(req.params.ref));
-      const image = badgeImageOf(stored.document);
-      const png = image?.startsWith('data:image/png;base64,')
-        ? Buffer.from(image.slice('data:image/png;base64,'.length), 'base64')
-        : generateBadgePng({ achievementName: namesOf(stored.document).achievementName });
+      const names = namesOf(stored.document);
+      const png = renderBadgePng({ achievementName: names.achievementName, issuerName: names.issuerName, image: badgeImageOf(stored.document) });
       res.type('image/png').set('content-disposition', `inline; filename="badge.png"`).send(bakePng({ png, credential: stored.document }));
     });
 
@@ -380,48 +386,91 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       }
       const stored = await load(ref);
       const locale = res.locals.locale as Locale;
-      const report = await verifyCredential(stored.document, localVerifyOptions(deps));
-      const names = namesOf(stored.document);
-      const pageUrl = credentialPageUrl(deps.publicUrl, stored.id);
-      // A VC 2.0 credential may have no validFrom; Sello's record has its issuance time then.
-      const validFrom = stored.document.validFrom === undefined ? stored.validFrom : new Date(String(stored.document.validFrom));
       const anchor = await findCredentialAnchor(deps.db, stored.hash).catch(() => null);
+      const report = await verifyStored(stored, anchor);
+      const content = credentialContent(stored.document);
+      const pageUrl = credentialPageUrl(deps.publicUrl, stored.id);
       const reference = readChainReference(stored.document);
       const anchoringPending = isAnchoringPending(report, anchor, reference !== null);
+      const state = credentialState(report, anchoringPending);
+      const shareable = state === 'valid' || state === 'pending';
+      const issuer = await createIssuerRepository(deps.db).findById(stored.issuerId);
+      const achievement = stored.achievementId ? await createAchievementRepository(deps.db).findById(stored.achievementId) : null;
+      const course = achievement?.contextId ? await createContextRepository(deps.db).findById(achievement.contextId) : null;
+      const institution = {
+        name: issuer?.name || content.issuerName,
+        url: safeUrl(issuer?.url) ?? content.issuerUrl,
+        image: issuer?.imageUrl ?? content.issuerImage,
+      };
+      // The reason and date of the status change the banner names.
+      const events = state === 'revoked' || state === 'suspended' ? await createStatusListRepository(deps.db).listEvents(stored.id) : [];
+      const purpose = state === 'revoked' ? 'revocation' : 'suspension';
+      const event = [...events].reverse().find((e) => e.purpose === purpose && e.value) ?? null;
       const linkedIn = new URL('https://www.linkedin.com/profile/add');
+      // A VC 2.0 credential may have no validFrom; Sello's record has its issuance time then.
+      const validFrom = stored.document.validFrom === undefined ? stored.validFrom : new Date(String(stored.document.validFrom));
       linkedIn.search = new URLSearchParams({
         startTask: 'CERTIFICATION_NAME',
-        name: names.achievementName,
-        organizationName: names.issuerName,
+        name: content.achievementName,
+        organizationName: institution.name,
         issueYear: String(validFrom.getUTCFullYear()),
         issueMonth: String(validFrom.getUTCMonth() + 1),
         certUrl: pageUrl,
         certId: stored.id,
       }).toString();
-      const issuer = await createIssuerRepository(deps.db).findById(stored.issuerId);
+      const explorer = context.config.chain.explorerUrl;
+      const txHash = anchor?.txHash ?? null;
+      const pngUrl = `${pageUrl}/badge.png`;
+      const description = translate(locale, 'cred.og.description', { achievement: content.achievementName, issuer: institution.name });
       res.type('html').send(
         context.pages.render(
           'credential',
           {
-            title: names.achievementName,
-            ...names,
-            image: badgeImageOf(stored.document),
-            verified: report.verified || anchoringPending,
-            anchoringPending,
-            checks: reportForPage(report, locale, anchoringPending),
+            title: content.achievementName,
+            meta: [
+              { property: 'og:type', content: 'website' },
+              { property: 'og:title', content: content.achievementName },
+              { property: 'og:description', content: description },
+              { property: 'og:image', content: pngUrl },
+              { property: 'og:image:alt', content: content.achievementName },
+              { property: 'og:url', content: pageUrl },
+              { property: 'og:site_name', content: institution.name },
+              { name: 'twitter:card', content: 'summary_large_image' },
+              { name: 'twitter:title', content: content.achievementName },
+              { name: 'twitter:description', content: description },
+              { name: 'twitter:image', content: pngUrl },
+              { name: 'description', content: description },
+            ],
+            ...content,
+            institution,
+            course: course?.title ?? null,
+            state,
+            stateBanner: translate(locale, `cred.banner.${state}`),
+            stateDetail: event
+              ? translate(locale, `cred.banner.${state}_detail`, { date: formatDate(event.at, locale) ?? '', reason: event.reason ?? '' })
+              : state === 'expired'
+                ? translate(locale, 'cred.banner.expired_detail', { date: formatDate(stored.document.validUntil, locale) ?? '' })
+                : null,
+            verified: state === 'valid' || state === 'pending',
+            shareable,
+            checks: explainChecks(report, locale, anchoringPending),
             credentialId: stored.id,
             hash: stored.hash,
-            validFrom: stored.document.validFrom,
+            validFrom: validFrom.toISOString(),
+            validFromText: formatDate(validFrom, locale),
             validUntil: stored.document.validUntil ?? null,
-            issuerImage: issuer?.imageUrl ?? null,
+            validUntilText: formatDate(stored.document.validUntil, locale),
             anchor: anchor ?? null,
+            anchorStatusText: anchor ? translate(locale, `cred.anchor.state.${anchor.status}`) : null,
+            txUrl: explorer && txHash ? `${explorer}/tx/${txHash}` : null,
+            contractUrl: explorer && anchor ? `${explorer}/address/${anchor.contractAddress}` : null,
             chainReference: reference ? `eip155:${reference.chainId}:${reference.contract}` : null,
             pageUrl,
             jsonUrl: `${pageUrl}.json`,
-            pngUrl: `${pageUrl}/badge.png`,
+            pngUrl,
             svgUrl: `${pageUrl}/badge.svg`,
             linkedInUrl: linkedIn.toString(),
-            qrSvg: await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }),
+            qrSvg: shareable ? await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : null,
           },
           locale,
         ),

@@ -30,6 +30,11 @@ export interface FakeCanvas {
   requests: string[];
   /** Remaining rate-limit quota reported; each request costs `costPerRequest`. */
   quota: { remaining: number; costPerRequest: number; throttleNext: number };
+  /**
+   * The origin its `Link` headers name; null: the host it was asked on, as Canvas does.
+   * Set to play a Canvas (or a proxy in front of it) that pages elsewhere.
+   */
+  linkOrigin: string | null;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,7 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
   const courses = new Map<number, FakeCanvasCourse>();
   const requests: string[] = [];
   const quota = { remaining: 700, costPerRequest: 1, throttleNext: 0 };
+  const settings = { linkOrigin: null as string | null };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -69,7 +75,7 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
         const target = new URL(url.href);
         target.searchParams.set('page', String(n));
         target.searchParams.set('per_page', String(perPage));
-        return `<http://${req.headers.host}${target.pathname}${target.search}>; rel="${rel}"`;
+        return `<${settings.linkOrigin ?? `http://${req.headers.host}`}${target.pathname}${target.search}>; rel="${rel}"`;
       };
       const links = [link(page, 'current'), ...(page < last ? [link(page + 1, 'next')] : []), ...(page > 1 ? [link(page - 1, 'prev')] : []), link(1, 'first'), link(last, 'last')];
       json(200, all.slice((page - 1) * perPage, page * perPage), { link: links.join(',') });
@@ -162,6 +168,12 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
     courses,
     requests,
     quota,
+    get linkOrigin() {
+      return settings.linkOrigin;
+    },
+    set linkOrigin(origin: string | null) {
+      settings.linkOrigin = origin;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
