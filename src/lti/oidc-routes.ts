@@ -21,6 +21,7 @@ import { LtiError, type PageRenderer } from './errors.ts';
 import type { PlatformKeySets } from './platform-jwks.ts';
 import { toolEndpoints } from './tool-configuration.ts';
 import { MAX_ID_TOKEN_LENGTH, validateIdTokenClaims } from './validate-id-token.ts';
+import { findUnsafeInput } from '../untrusted-input.ts';
 
 export interface OidcRouteDependencies {
   config: Readonly<Config>;
@@ -209,6 +210,10 @@ export function oidcLaunchHandler(deps: OidcRouteDependencies): RequestHandler {
       // What ltijs lets through (no exp, iat in the future, aud arrays without azp, roles
       // as a text, identifiers of any size) is refused before it verifies anything.
       validateIdTokenClaims({ claims, clientIds: ofIssuer.map((p) => p.clientId) });
+      // Names, course titles and ids go to PostgreSQL, which refuses NUL; a lone surrogate
+      // would be stored changed. Refused by name instead of failing in ltijs's storage.
+      const unsafe = findUnsafeInput(claims);
+      if (unsafe) throw new LtiError('lti_claims_invalid', `The launch token's ${unsafe.path || 'claims'} is not storable text (${unsafe.problem})`, { path: unsafe.path, problem: unsafe.problem });
       const state = body.state;
       if (!state) throw new LtiError('lti_state_missing', 'The launch has no state; open Sello again from the course');
       const addressed = ofIssuer.find((p) => audiences.includes(p.clientId))!;

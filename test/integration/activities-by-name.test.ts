@@ -64,8 +64,8 @@ describe('activities by name in a Moodle course', () => {
       id: 42,
       activities: [
         { cmid: 301, name: 'Lectura: Introducción', modname: 'page' },
-        { cmid: 302, name: 'Quiz 3', modname: 'quiz', grademax: 10 },
-        { cmid: 303, name: 'Welcome text', modname: 'label' },
+        { cmid: 302, name: 'Quiz 3', modname: 'quiz', grademax: 10, section: 2 },
+        { cmid: 303, name: 'Welcome text', modname: 'label', section: 1 },
       ],
       users: [7],
       grades: new Map(),

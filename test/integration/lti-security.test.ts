@@ -79,6 +79,19 @@ describe('LTI launches that must be refused', () => {
     expect(((await launchForm.json()) as { code: string }).code).toBe('invalid_text');
   });
 
+  it('refuses a signed launch whose claims hold a NUL or a lone surrogate with lti_claims_invalid, storing nothing', async () => {
+    for (const tamper of [
+      (claims: Record<string, unknown>) => void (claims.name = 'Ana\u0000'),
+      (claims: Record<string, unknown>) => void (claims['https://purl.imsglobal.org/spec/lti/claim/context'] = { id: 'course-a', title: 'Curso \ud800' }),
+    ]) {
+      const { landed } = await launch({ userSub: 'teacher-a', courseId: 'course-a', tamper });
+      expect(landed.status).toBe(400);
+      expect(landed.text).toContain('lti_claims_invalid');
+    }
+    const { rows } = await sello.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE name LIKE '%' || chr(65533) || '%'`);
+    expect(rows[0]!.n).toBe(0);
+  });
+
   it('fetches the platform key set once for many launches, and again when the platform rotates its key', async () => {
     const before = lms.log.filter((entry) => entry.path === '/jwks').length;
     for (let i = 0; i < 3; i += 1) expect((await launch({ userSub: 'teacher-a', courseId: 'course-a' })).landed.status).toBe(200);

@@ -212,6 +212,16 @@ for (const method of ['key', 'web'] as const) {
       expect(verified.status, JSON.stringify(verified.body.checks)).toBe(200);
     });
 
+    it('revokes a submitted credential through its status entry like any other', async () => {
+      const res = await issue(plainCredential({ id: 'https://uni.example/credentials/3732' }));
+      expect(res.status).toBe(201);
+      const uuid = new URL(res.headers.location).pathname.split('/').pop()!;
+      await request(t.app).post(`/admin/api/credentials/${uuid}/status`).set('authorization', `Bearer ${ADMIN}`).send({ action: 'revoke', reason: 'Issued in error' }).expect(200);
+      const revoked = await verify(res.body.verifiableCredential);
+      expect(revoked.status).toBe(422);
+      expect(revoked.body.checks.find((check: { id: string }) => check.id === 'status')).toMatchObject({ valid: false, error: 'revoked' });
+    });
+
     it('serves the verification page and baked badge of a credential that is not an Open Badge', async () => {
       const res = await issue(plainCredential({ name: 'Bachelor degree' }));
       const page = await request(t.app).get(`${new URL(res.headers.location).pathname}?lang=en`).expect(200);

@@ -16,6 +16,8 @@ export interface FakeMoodleActivity {
   modname: string;
   /** Grade item, when the activity is graded. */
   grademax?: number;
+  /** Course section (0, "General", by default); Moodle lists every section with its modules. */
+  section?: number;
 }
 
 export interface FakeMoodleCourse {
@@ -55,37 +57,36 @@ export async function startFakeMoodle({ token = 'moodle-ws-token-1' }: { token?:
     core_course_get_contents(params) {
       const course = courses.get(Number(params.courseid));
       if (!course) return exception('invalidrecord', "Can't find data record in database table course.", 'dml_missing_record_exception');
-      return [
-        {
-          id: course.id * 10,
-          name: 'General',
+      const sections = [...new Set([0, ...course.activities.map((activity) => activity.section ?? 0)])].sort((x, y) => x - y);
+      return sections.map((number) => ({
+        id: course.id * 10 + number,
+        name: number === 0 ? 'General' : `Topic ${number}`,
+        visible: 1,
+        summary: '',
+        summaryformat: 1,
+        section: number,
+        hiddenbynumsections: 0,
+        uservisible: true,
+        modules: course.activities.filter((activity) => (activity.section ?? 0) === number).map((activity) => ({
+          id: activity.cmid,
+          url: `https://moodle.example/mod/${activity.modname}/view.php?id=${activity.cmid}`,
+          name: activity.name,
+          instance: activity.cmid + 1000,
+          contextid: activity.cmid + 5000,
           visible: 1,
-          summary: '',
-          summaryformat: 1,
-          section: 0,
-          hiddenbynumsections: 0,
           uservisible: true,
-          modules: course.activities.map((activity) => ({
-            id: activity.cmid,
-            url: `https://moodle.example/mod/${activity.modname}/view.php?id=${activity.cmid}`,
-            name: activity.name,
-            instance: activity.cmid + 1000,
-            contextid: activity.cmid + 5000,
-            visible: 1,
-            uservisible: true,
-            visibleoncoursepage: 1,
-            modicon: '',
-            modname: activity.modname,
-            modplural: `${activity.modname}s`,
-            indent: 0,
-            onclick: '',
-            afterlink: null,
-            customdata: '""',
-            noviewlink: false,
-            completion: 1,
-          })),
-        },
-      ];
+          visibleoncoursepage: 1,
+          modicon: '',
+          modname: activity.modname,
+          modplural: `${activity.modname}s`,
+          indent: 0,
+          onclick: '',
+          afterlink: null,
+          customdata: '""',
+          noviewlink: false,
+          completion: 1,
+        })),
+      }));
     },
     gradereport_user_get_grade_items(params) {
       const course = courses.get(Number(params.courseid));

@@ -1,6 +1,9 @@
-import { PNG } from 'pngjs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { generateBadgePng, generateBadgeSvg, renderBadgePng } from '../../../src/credentials/badge-image.ts';
+
+/** pngjs (qrcode's own PNG codec) ships no types: only its synchronous reader is used here. */
+const { PNG } = createRequire(import.meta.url)('pngjs') as { PNG: { sync: { read(png: Buffer): { width: number; height: number; data: Buffer } } } };
 
 /** Counts near-black pixels in a horizontal band: the achievement's name is drawn in dark ink. */
 function darkPixels(png: Buffer, fromY: number, toY: number): number {
