@@ -22,7 +22,12 @@ import { startSello, type RunningSello } from '../../src/server.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
 
 // The page's own globals, as the callbacks below see them in the browser (this project's types are Node's).
-declare const document: { body: { dataset: Record<string, string | undefined> }; getElementById(id: string): { textContent: string | null } | null };
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  documentElement: { scrollWidth: number };
+  getElementById(id: string): { textContent: string | null } | null;
+};
+declare const innerWidth: number;
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const shots = path.join(root, 'test-results', 'verifier');
@@ -211,6 +216,10 @@ describe('the verifier page, opened from disk, agrees with sello verify', () => 
     expect(await page.getAttribute('#verdict', 'data-verified')).toBe('true');
     await page.screenshot({ path: path.join(shots, 'served.png'), fullPage: true });
     expect(errors).toEqual([]);
+    // On a phone (360 px) the result, hashes and addresses included, wraps instead of scrolling sideways.
+    await page.setViewportSize({ width: 360, height: 800 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBe(0);
+    await page.screenshot({ path: path.join(shots, 'served-360px.png'), fullPage: true });
 
     const download = await fetch(`${url}/verifier/download`);
     expect(download.headers.get('content-disposition')).toBe('attachment; filename="sello-verifier.html"');
