@@ -3,6 +3,7 @@
  * the scheduled sync of active courses, the launch hook and the
  * "sync this course now" verb used by the CLI and the instructor pages.
  */
+import { assertOutboundFetch, type OutboundFetch } from '../outbound/outbound-fetch.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import { createOutcomeRepository, setConnectorCourseId, type OutcomeContext } from '../storage/outcome-repository.ts';
@@ -50,8 +51,8 @@ export interface StartIssuanceParameters {
   syncIntervalS: number;
   /** Test mode only: the step at which to kill this process (SELLO_TEST_CRASH_AT). */
   crashAt?: CrashPoint | null;
-  /** Outgoing HTTP of the Moodle and Canvas connectors. */
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound): outgoing HTTP of the Moodle and Canvas connectors. */
+  fetch: OutboundFetch;
   /** Overrides the gradebook port (the bench posts to the sandbox through it). */
   gradebook?: GradebookPoster;
 }
@@ -86,15 +87,17 @@ export function createActivityRefresh({
   db,
   kek,
   ltiServices,
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   now = () => new Date(),
 }: {
   db: Database;
   kek: Buffer;
   ltiServices: Pick<LtiServices, 'ags'> | null;
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound), for the Moodle and Canvas connectors. */
+  fetch: OutboundFetch;
   now?: () => Date;
 }): (contextId: string) => Promise<CourseActivitiesReport | null> {
+  assertOutboundFetch(fetchImpl, 'The activity refresh');
   const secrets = createOutcomeSecretRepository({ db, kek });
   return async (contextId) => {
     const context = await createOutcomeRepository(db).findContext(contextId);
@@ -152,16 +155,18 @@ export function createCourseSync({
   db,
   kek,
   ltiServices,
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   log,
 }: {
   db: Database;
   /** Decrypts the platforms' connector tokens (`secrets.keyEncryptionKey`). */
   kek: Buffer;
   ltiServices: Pick<LtiServices, 'ags'> | Pick<LtiServices, 'ags' | 'nrps'> | null;
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound), for the Moodle and Canvas connectors. */
+  fetch: OutboundFetch;
   log?: Logger;
 }): (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => Promise<SyncContextReport> {
+  assertOutboundFetch(fetchImpl, 'The course sync');
   const secrets = createOutcomeSecretRepository({ db, kek });
   const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
     const readers: Record<string, OutcomeReader> = {};

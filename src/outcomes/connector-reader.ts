@@ -1,6 +1,7 @@
 /**
  * The configured LMS REST connector of a platform as an outcome reader.
  */
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import type { Queryable } from '../storage/database.ts';
 import { findConnectorCourseId, findLearnersByEmail } from '../storage/outcome-repository.ts';
 import type { OutcomeConnector } from '../storage/outcome-secret-repository.ts';
@@ -17,7 +18,8 @@ export function connectorReader({
 }: {
   db: Queryable;
   connector: OutcomeConnector;
-  fetch: typeof globalThis.fetch;
+  /** Sello's outbound client (src/outbound). */
+  fetch: OutboundFetch;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }): OutcomeReader {

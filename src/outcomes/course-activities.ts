@@ -10,6 +10,7 @@
  *
  * Each source that fails is reported and the others still count.
  */
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import type { AgsClient, LineItem } from '../lti/services.ts';
 import type { Queryable } from '../storage/database.ts';
 import { createOutcomeRepository, findConnectorCourseId, type OutcomeActivity, type OutcomeContext } from '../storage/outcome-repository.ts';
@@ -81,7 +82,8 @@ export async function refreshCourseActivities({
   /** The platform's AGS client, when the course has a line items service. */
   ags: Pick<AgsClient, 'listLineItems'> | null;
   connector: OutcomeConnector | null;
-  fetch: typeof globalThis.fetch;
+  /** Sello's outbound client (src/outbound). */
+  fetch: OutboundFetch;
 }): Promise<CourseActivitiesReport> {
   const report: CourseActivitiesReport = { sources: {}, lineItems: [] };
   const found: Activity[] = [];
