@@ -21,6 +21,10 @@ import { createLogger } from '../src/logger.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createOutboundFetch } from '../src/outbound/outbound-fetch.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 const learners = Number(process.env.SELLO_BENCH_LEARNERS ?? 1000);
 const concurrency = Number(process.env.SELLO_BENCH_CONCURRENCY ?? 8);
@@ -124,7 +128,7 @@ try {
   }
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
-  const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services })(context.id);
+  const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: outboundFetch })(context.id);
   const syncedS = (performance.now() - started) / 1000;
   await worker.runUntilIdle();
   // Other processes may still be finishing the jobs they claimed.

@@ -108,6 +108,8 @@ const schema = z.object({
   ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
 
   LTI_DYNREG_AUTO_APPROVE: booleanString.optional(),
+  // The demo at /demo (a sandbox LMS inside Sello): on by default only for a first trial.
+  DEMO: booleanString.optional(),
   // Origins (scheme, host, optional port; `*.` allowed first) that may frame the LMS pages
   // besides the active platforms' own, e.g. a Canvas instance on a custom domain.
   LTI_FRAME_ANCESTORS: z
@@ -183,6 +185,12 @@ export interface Config {
     anchorBatchMaxWaitS: number;
   };
   lti: { dynamicRegistrationAutoApprove: boolean; frameAncestors: string[] };
+  /**
+   * `/demo`: a sandbox LMS mounted in Sello, registered as an active platform, with one
+   * course to try the whole flow in a browser. On by default with the embedded database
+   * and chain in development; `DEMO=1` elsewhere (production included), `DEMO=0` off.
+   */
+  demo: boolean;
   /**
    * Sello's outbound HTTP (src/outbound): whether loopback and private addresses may be
    * reached. Link-local (cloud metadata), multicast and reserved addresses never are.
@@ -274,6 +282,9 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
     // an administrator. One-time invite links (`sello platforms invite`) are the quick path.
     lti: { dynamicRegistrationAutoApprove: e.LTI_DYNREG_AUTO_APPROVE ?? false, frameAncestors: e.LTI_FRAME_ANCESTORS ?? [] },
+    // Only the embedded defaults of `npm start` (development, embedded database and chain)
+    // show the demo unasked: a deployment has real platforms and must not grow a fake one.
+    demo: e.DEMO ?? (e.NODE_ENV === 'development' && embeddedDb && !e.CHAIN_RPC_URL),
     // A first trial (embedded database, not production) talks to an LMS on the same
     // machine or network; any other deployment reaches only public addresses unless told.
     outbound: { allowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? (embeddedDb && !production) },

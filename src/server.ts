@@ -45,6 +45,7 @@ import { achievementPublicRouter } from './web/routes/achievement-public.ts';
 import { adminContextsRouter } from './web/routes/admin-contexts.ts';
 import { VERSION } from './version.ts';
 import { createOutboundFetch } from './outbound/outbound-fetch.ts';
+import { startDemo, DEMO_LMS_PATH, type Demo } from './demo/demo.ts';
 
 export interface RunningSello {
   url: string;
@@ -234,6 +235,11 @@ export async function startSello({ config, announce = (line) => console.log(line
     verificationPool.warm();
     stops.push(() => verificationPool.close());
 
+    // The demo: a sandbox LMS in this Sello, registered as an active platform (DEMO).
+    const demo: Demo | null = config.demo
+      ? await startDemo({ db, lti, pages, publicUrl: config.publicUrl, syncNow: (contextId) => runningIssuance.syncNow(contextId) })
+      : null;
+
     const app = buildApp({
       config,
       db,
@@ -245,6 +251,8 @@ export async function startSello({ config, announce = (line) => console.log(line
         { path: '/lti', handler: lti.router },
         // The webhook's signature covers the raw body: mounted before the body parsers.
         { path: '/api/outcomes', handler: outcomesWebhookRouter({ db, kek: secrets.keyEncryptionKey, bodyLimit: config.bodyLimit, onQueued: () => runningIssuance.worker.poke() }) },
+        // The demo LMS parses its own bodies, as a separate LMS would.
+        ...(demo ? [{ path: DEMO_LMS_PATH, handler: demo.lmsHandler }] : []),
       ],
       routers: [
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
@@ -265,6 +273,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         // The deployment's chain, offered by the page for credentials of that chain (once known).
         verifierRouter({ publicUrl: config.publicUrl, chainId: () => chainConnection.reference()?.chainId ?? null }),
         chainWalletRouter({ db, adminToken: secrets.adminToken }),
+        ...(demo ? [demo.router] : []),
         didRouter({
           db,
           keys: issuerKeys,
@@ -296,6 +305,7 @@ export async function startSello({ config, announce = (line) => console.log(line
     const url = config.port === 0 ? config.publicUrl.replace(/:\d+$/, `:${port}`) : config.publicUrl;
     const chainState = chainConnection.current() ? config.chain.kind : `${config.chain.kind}, unreachable: anchoring waits for it`;
     announce(`Sello ${VERSION} is running at ${url} (database: ${db.kind}, chain: ${chainState})`);
+    if (demo) announce(`Try it: ${url}/demo (a demo LMS inside Sello; DEMO=0 turns it off)`);
     if (/^http:\/\/(?!localhost[:/]|localhost$|127\.|\[::1\])/.test(config.publicUrl)) {
       // Cross-site LMS launches need Sello's state cookie back on a form post: HTTPS only.
       announce('Note: PUBLIC_URL is plain http. An LMS on another site cannot launch Sello (browsers drop its login cookie); serve Sello over HTTPS, or run the LMS on this same host for a trial.');

@@ -3,6 +3,7 @@
  * the scheduled sync of active courses, the launch hook and the
  * "sync this course now" verb used by the CLI and the instructor pages.
  */
+import { assertOutboundFetch, type OutboundFetch } from '../outbound/outbound-fetch.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import { createOutcomeRepository, setConnectorCourseId, type OutcomeContext } from '../storage/outcome-repository.ts';
@@ -50,8 +51,8 @@ export interface StartIssuanceParameters {
   syncIntervalS: number;
   /** Test mode only: the step at which to kill this process (SELLO_TEST_CRASH_AT). */
   crashAt?: CrashPoint | null;
-  /** Outgoing HTTP of the Moodle and Canvas connectors. */
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound): outgoing HTTP of the Moodle and Canvas connectors. */
+  fetch: OutboundFetch;
   /** Overrides the gradebook port (the bench posts to the sandbox through it). */
   gradebook?: GradebookPoster;
 }
@@ -86,15 +87,20 @@ export function createActivityRefresh({
   db,
   kek,
   ltiServices,
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   now = () => new Date(),
+  log,
 }: {
   db: Database;
   kek: Buffer;
   ltiServices: Pick<LtiServices, 'ags'> | null;
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound), for the Moodle and Canvas connectors. */
+  fetch: OutboundFetch;
   now?: () => Date;
+  /** Where a connector's refused paging link is reported. */
+  log?: Pick<Logger, 'warn'>;
 }): (contextId: string) => Promise<CourseActivitiesReport | null> {
+  assertOutboundFetch(fetchImpl, 'The activity refresh');
   const secrets = createOutcomeSecretRepository({ db, kek });
   return async (contextId) => {
     const context = await createOutcomeRepository(db).findContext(contextId);
@@ -105,6 +111,7 @@ export function createActivityRefresh({
       ags: ltiServices ? ltiServices.ags(context.platformId) : null,
       connector: await secrets.findConnector(context.platformId),
       fetch: fetchImpl,
+      log,
     });
     const achievements = createAchievementRepository(db);
     await renameActivitiesInNarratives(db, contextId);
@@ -152,16 +159,18 @@ export function createCourseSync({
   db,
   kek,
   ltiServices,
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   log,
 }: {
   db: Database;
   /** Decrypts the platforms' connector tokens (`secrets.keyEncryptionKey`). */
   kek: Buffer;
   ltiServices: Pick<LtiServices, 'ags'> | Pick<LtiServices, 'ags' | 'nrps'> | null;
-  fetch?: typeof fetch;
+  /** Sello's outbound client (src/outbound), for the Moodle and Canvas connectors. */
+  fetch: OutboundFetch;
   log?: Logger;
 }): (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => Promise<SyncContextReport> {
+  assertOutboundFetch(fetchImpl, 'The course sync');
   const secrets = createOutcomeSecretRepository({ db, kek });
   const readersFor = async (context: OutcomeContext): Promise<Record<string, OutcomeReader>> => {
     const readers: Record<string, OutcomeReader> = {};
@@ -169,7 +178,7 @@ export function createCourseSync({
       readers.ags = (ctx) => readAgsResults({ ags: ltiServices.ags(ctx.platformId), context: ctx, now: () => new Date() });
     }
     const connector = await secrets.findConnector(context.platformId);
-    if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl });
+    if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl, log });
     return readers;
   };
   const before = async (context: OutcomeContext, roster: boolean): Promise<SyncContextReport['sources']> => {
@@ -201,7 +210,7 @@ export function createCourseSync({
     }
     return sources;
   };
-  const refreshActivities = createActivityRefresh({ db, kek, ltiServices, fetch: fetchImpl });
+  const refreshActivities = createActivityRefresh({ db, kek, ltiServices, fetch: fetchImpl, log });
   return async (contextId, onProgress, options = {}) => {
     // Names first: criteria and narratives need them even for activities nobody has a grade in.
     await refreshActivities(contextId).catch(() => null);
@@ -289,7 +298,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
   });
 
   const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch, log });
-  const refreshActivities = createActivityRefresh({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
+  const refreshActivities = createActivityRefresh({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch, log });
   const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => {
     const report = await courseSync(contextId, onProgress, options);
     // Roster syncs and merged columns may have queued parked or moved awards too.

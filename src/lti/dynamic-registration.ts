@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import type { Platform } from '../storage/platform-repository.ts';
 import type { RegistrationRequest } from '../storage/registration-request-repository.ts';
-import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
+import { assertOutboundFetch, type OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { LtiError } from './errors.ts';
 import { guessProduct, type PlatformRegistry } from './platform-registry.ts';
 import { hashInviteToken, type RegistrationInvites } from './registration-invites.ts';
@@ -83,7 +83,7 @@ export function createDynamicRegistrar({
   toolDescription,
   autoApprove,
   invites,
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   timeoutMs = 10_000,
 }: {
   registry: PlatformRegistry;
@@ -94,9 +94,10 @@ export function createDynamicRegistrar({
   autoApprove: boolean;
   invites: RegistrationInvites;
   /** Sello's outbound client (src/outbound): address policy, timeouts, size limit. */
-  fetch?: OutboundFetch;
+  fetch: OutboundFetch;
   timeoutMs?: number;
 }): DynamicRegistrar {
+  assertOutboundFetch(fetchImpl, 'Dynamic Registration');
   async function call(target: string, init: RequestInit, what: string): Promise<Response> {
     try {
       // An OpenID configuration and a registration answer are a few kilobytes.

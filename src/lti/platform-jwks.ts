@@ -7,7 +7,7 @@
  * https://www.imsglobal.org/spec/security/v1p0#h_key-set-url
  */
 import type { JWK } from 'jose';
-import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
+import { assertOutboundFetch, type OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { LtiError } from './errors.ts';
 
 export interface PlatformKeySets {
@@ -22,11 +22,12 @@ export interface PlatformKeySets {
 }
 
 export function createPlatformKeySets({
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   ttlMs = 10 * 60_000,
   cooldownMs = 30_000,
   now = () => Date.now(),
-}: { fetch?: OutboundFetch; ttlMs?: number; cooldownMs?: number; now?: () => number } = {}): PlatformKeySets {
+}: { fetch: OutboundFetch; ttlMs?: number; cooldownMs?: number; now?: () => number }): PlatformKeySets {
+  assertOutboundFetch(fetchImpl, 'The platform key sets');
   const cache = new Map<string, { keys: JWK[]; fetchedAt: number }>();
   let fetches = 0;
 

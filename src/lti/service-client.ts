@@ -10,14 +10,14 @@ import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Platform } from '../storage/platform-repository.ts';
 import { OutboundError } from '../outbound/outbound-error.ts';
-import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
+import { assertOutboundFetch, type OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { LtiError } from './errors.ts';
 import type { ToolKeys } from './tool-keys.ts';
 
 export interface ServiceClientOptions {
   toolKeys: ToolKeys;
   /** Sello's outbound client (src/outbound). */
-  fetch?: OutboundFetch;
+  fetch: OutboundFetch;
   /** Waits between retries; tests pass a recorder. */
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -52,11 +52,12 @@ export function retryAfterMs(header: string | null, now: number): number | null 
 
 export function createServiceClient({
   toolKeys,
-  fetch: fetchImpl = fetch,
+  fetch: fetchImpl,
   sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now = () => Date.now(),
   maxRetries = 3,
 }: ServiceClientOptions): ServiceClient {
+  assertOutboundFetch(fetchImpl, 'The LTI service client');
   const tokens = new Map<string, { token: string; expiresAt: number }>();
   // Requests that need a token at the same moment (a worker's parallel jobs, or several
   // 401s after the platform revoked one) share one token request.

@@ -49,8 +49,33 @@ export interface OutboundRequestInit extends RequestInit {
   maxResponseBytes?: number;
 }
 
-/** `fetch`, guarded. Assignable wherever a capability takes `typeof fetch`. */
-export type OutboundFetch = (input: string | URL | Request, init?: OutboundRequestInit) => Promise<Response>;
+/** Marks the functions `createOutboundFetch` made; nothing else carries it. */
+const GUARDED = Symbol('sello.outboundFetch');
+
+/**
+ * `fetch`, guarded. Branded: a plain `fetch` (or any other function) does not type-check
+ * where a capability asks for this, and `assertOutboundFetch` refuses it at run time, so
+ * no request to an LMS can leave Sello unguarded by omission or by a default.
+ */
+export type OutboundFetch = ((input: string | URL | Request, init?: OutboundRequestInit) => Promise<Response>) & { readonly [GUARDED]: true };
+
+/** True for a client made by `createOutboundFetch`. */
+export function isOutboundFetch(candidate: unknown): candidate is OutboundFetch {
+  return typeof candidate === 'function' && (candidate as { [GUARDED]?: unknown })[GUARDED] === true;
+}
+
+/**
+ * Refuses anything but Sello's outbound client where requests to LMS hosts are made
+ * (programmer misuse, hence a `TypeError`): JavaScript callers and casts get past the
+ * type, not past this.
+ *
+ * @throws TypeError when `candidate` was not made by `createOutboundFetch`.
+ */
+export function assertOutboundFetch(candidate: unknown, who: string): asserts candidate is OutboundFetch {
+  if (!isOutboundFetch(candidate)) {
+    throw new TypeError(`${who} sends requests to LMS hosts only through Sello's outbound client (createOutboundFetch), not a plain fetch`);
+  }
+}
 
 export const OUTBOUND_DEFAULTS = {
   connectTimeoutMs: 5_000,
@@ -251,7 +276,7 @@ export function createOutboundFetch(policy: OutboundPolicy): OutboundFetch {
     return response;
   }
 
-  return async function outboundFetch(input, init = {}) {
+  const outboundFetch = async (input: string | URL | Request, init: OutboundRequestInit = {}): Promise<Response> => {
     if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError('The outbound client takes a URL, not a Request');
     const timeoutMs = Math.min(init.timeoutMs ?? defaultTimeoutMs, defaultTimeoutMs);
     const maxBytes = Math.min(init.maxResponseBytes ?? defaultMaxBytes, defaultMaxBytes);
@@ -303,4 +328,6 @@ export function createOutboundFetch(policy: OutboundPolicy): OutboundFetch {
       init.signal?.removeEventListener('abort', onCallerAbort);
     }
   };
+  Object.defineProperty(outboundFetch, GUARDED, { value: true });
+  return outboundFetch as OutboundFetch;
 }

@@ -13,7 +13,7 @@
  * users by email (known from launches and rosters); unmatched students are skipped.
  */
 import type { Logger } from '../logger.ts';
-import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
+import { assertOutboundFetch, type OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { OutcomeError } from './outcome-error.ts';
 import type { OutcomeEvent } from './outcome-event.ts';
 
@@ -54,6 +54,7 @@ export function parseLinks(header: string | null): Record<string, string> {
  *   `connector_link_refused` (a paging link to another origin).
  */
 export async function* canvasPages<T>(client: CanvasClientParameters, path: string, query: Array<[string, string]> = []): AsyncGenerator<T[]> {
+  assertOutboundFetch(client.fetch, 'The Canvas connector');
   const sleep = client.sleep ?? defaultSleep;
   const lowWater = client.lowWater ?? 100;
   const first = new URL(path, client.baseUrl.endsWith('/') ? client.baseUrl : `${client.baseUrl}/`);
@@ -84,7 +85,7 @@ export async function* canvasPages<T>(client: CanvasClientParameters, path: stri
     yield (await response!.json()) as T[];
     // Canvas's bucket refills over time: the lower it is, the longer to wait.
     if (Number.isFinite(remaining) && remaining < lowWater) await sleep(Math.ceil((lowWater - remaining) * 10));
-    const next = parseLinks(response!.headers.get('link')).next;
+    const next: string | undefined = parseLinks(response!.headers.get('link')).next;
     url = next ? canvasNextPage(next, url, origin, client.log) : null;
   }
 }

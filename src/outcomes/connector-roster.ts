@@ -8,6 +8,7 @@
  * Canvas's REST user ids are not its LTI `sub`s (Canvas users are matched by email),
  * so for Canvas the roster is NRPS, which Canvas always offers to LTI 1.3 tools.
  */
+import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import { createEnrollmentRepository } from '../storage/enrollment-repository.ts';
@@ -35,7 +36,8 @@ export async function syncConnectorRoster({
   db: Database;
   connector: OutcomeConnector;
   context: Pick<OutcomeContext, 'id' | 'platformId' | 'lmsContextId'>;
-  fetch: typeof globalThis.fetch;
+  /** Sello's outbound client (src/outbound). */
+  fetch: OutboundFetch;
   log?: Pick<Logger, 'info'>;
 }): Promise<ConnectorRosterReport | null> {
   if (connector.kind !== 'moodle') return null;

@@ -9,13 +9,18 @@
  * Moodle's LTI 1.3 `sub` is the Moodle user id, and its context id the course id, so
  * events carry them as they are.
  */
+import { assertOutboundFetch, type OutboundFetch } from '../outbound/outbound-fetch.ts';
 import { OutcomeError } from './outcome-error.ts';
 import type { OutcomeEvent } from './outcome-event.ts';
 
 export interface MoodleClientParameters {
   baseUrl: string;
   token: string;
-  fetch: typeof fetch;
+  /**
+   * Sello's outbound client (src/outbound). It follows no redirect to another origin: a
+   * plain fetch re-posts the form, token included, wherever a 307 points.
+   */
+  fetch: OutboundFetch;
 }
 
 /** Moodle answers errors with HTTP 200 and this body. */
@@ -46,6 +51,7 @@ function encodeParams(params: Record<string, unknown>, prefix = '', out = new UR
  *   `connector_unavailable` (network, HTTP error, any other Moodle exception).
  */
 export async function callMoodle<T>({ baseUrl, token, fetch }: MoodleClientParameters, wsfunction: string, params: Record<string, unknown>): Promise<T> {
+  assertOutboundFetch(fetch, 'The Moodle connector');
   const url = new URL('webservice/rest/server.php', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   // Everything goes in the form body, the token included: Moodle's REST server reads
   // wstoken from POST as well as GET, and a query string ends up in Moodle's and every

@@ -148,7 +148,7 @@ export interface Sandbox {
   /** The URL an LMS would give to the tool's Dynamic Registration page. */
   openIdConfigurationUrl(): string;
   /** Registers the tool by hand (what an admin does in the LMS). */
-  registerToolManually(tool: { loginUrl: string; launchUrl: string; jwksUrl: string; deploymentId?: string }): ToolRegistration;
+  registerToolManually(tool: { loginUrl: string; launchUrl: string; jwksUrl: string; deploymentId?: string; clientId?: string }): ToolRegistration;
   addUser(user: Partial<SandboxUser> & { sub: string }): SandboxUser;
   addCourse(course: { id: string; title: string; label?: string }): SandboxCourse;
   enroll(courseId: string, sub: string, roles: string[]): void;
@@ -158,6 +158,10 @@ export interface Sandbox {
   addGradeItem(item: { courseId: string; id: string; name: string; max: number }): void;
   /** An instructor grades a learner on a course grade item. */
   setGrade(itemId: string, sub: string, grade: number): void;
+  /** A gradebook column the LMS lists through AGS (as one a tool created), e.g. a final exam. */
+  addLineItem(item: { courseId: string; label: string; scoreMaximum: number; resourceId?: string; tag?: string }): LineItemRecord;
+  /** An instructor grades a learner on an AGS line item in the LMS's gradebook (AGS results then show it). */
+  setLineItemGrade(lineItemId: string, sub: string, score: number): ResultRecord;
   /**
    * The learner's course total as Moodle's natural aggregation with "exclude empty grades"
    * computes it: the sum of the grades of every grade item (AGS line items included) that
@@ -206,6 +210,8 @@ class SandboxError extends Error {
 export interface SandboxLmsOptions {
   productFamily?: 'moodle' | 'canvas';
   pageSize?: number;
+  /** Where the LMS sends the instructor after a Deep Linking return (the course page); a short page otherwise. */
+  deepLinkDoneUrl?: (courseId: string) => string;
 }
 
 /**
@@ -269,7 +275,7 @@ export async function createSandboxLms(
     },
     registerToolManually(tool) {
       const registration: ToolRegistration = {
-        clientId: crypto.randomBytes(8).toString('hex'),
+        clientId: tool.clientId ?? crypto.randomBytes(8).toString('hex'),
         deploymentId: tool.deploymentId ?? String(sandbox.registrations.size + 1),
         initiateLoginUri: tool.loginUrl,
         redirectUris: [tool.launchUrl],
@@ -311,6 +317,33 @@ export async function createSandboxLms(
     },
     setGrade(itemId, sub, grade) {
       sandbox.gradeItems.get(itemId)!.grades.set(sub, grade);
+    },
+    addLineItem(item) {
+      const id = `${url}/courses/${item.courseId}/lineitems/${sandbox.lineItems.size + 1}`;
+      const record: LineItemRecord = { id, ...item };
+      sandbox.lineItems.set(id, record);
+      return record;
+    },
+    setLineItemGrade(lineItemId, sub, score) {
+      const item = sandbox.lineItems.get(lineItemId);
+      if (!item) throw new Error(`no line item ${lineItemId}`);
+      if (!(score >= 0 && score <= item.scoreMaximum)) throw new Error(`a grade must be between 0 and ${item.scoreMaximum}`);
+      const now = Date.now();
+      const result: ResultRecord = {
+        id: `${item.id}/results/${encodeURIComponent(sub)}`,
+        scoreOf: item.id,
+        userId: sub,
+        resultScore: score,
+        resultMaximum: item.scoreMaximum,
+        timestamp: new Date(now).toISOString(),
+        timeModified: now,
+        activityProgress: 'Completed',
+        gradingProgress: 'FullyGraded',
+        extensions: {},
+      };
+      sandbox.results.set(result.id, result);
+      sandbox.scores.push(result);
+      return result;
     },
     courseTotal(courseId, sub) {
       const graded: Array<{ grade: number; max: number }> = [];
@@ -357,7 +390,11 @@ export async function createSandboxLms(
   const signingKey = () => keys[0]!;
 
   app.use((req, res, next) => {
-    res.on('finish', () => sandbox.log.push({ method: req.method, path: req.path, status: res.statusCode }));
+    res.on('finish', () => {
+      sandbox.log.push({ method: req.method, path: req.path, status: res.statusCode });
+      // Mounted as Sello's demo the LMS runs for weeks: the log keeps the recent requests only.
+      if (sandbox.log.length > 20_000) sandbox.log.splice(0, 10_000);
+    });
     const failure = failures.find((f) => f.pattern.test(req.path) && f.count > 0);
     if (failure) {
       failure.count -= 1;
@@ -628,7 +665,8 @@ window.addEventListener('message', function (event) {
         items,
         message: payload!['https://purl.imsglobal.org/spec/lti-dl/claim/msg'] as string | undefined,
       });
-      res.type('html').send('<!doctype html><p>Content added to the course.</p>');
+      if (options.deepLinkDoneUrl) res.redirect(303, options.deepLinkDoneUrl(courseId));
+      else res.type('html').send('<!doctype html><p>Content added to the course.</p>');
     }),
   );
 
@@ -673,7 +711,7 @@ window.addEventListener('message', function (event) {
     const offset = Number(req.query.page ?? 0) * limit;
     const links = [...extraLinks];
     if (offset + limit < all.length) {
-      const next = new URL(`${sandbox.linkOrigin ?? url}${req.originalUrl}`);
+      const next = new URL(`${sandbox.linkOrigin ?? url}${req.url}`);
       next.searchParams.set('page', String(Number(req.query.page ?? 0) + 1));
       next.searchParams.set('limit', String(limit));
       links.push(`<${next.href}>; rel="next"`);
@@ -835,10 +873,12 @@ window.addEventListener('message', function (event) {
       if (isLast) res.set('link', [res.get('link'), differences].filter(Boolean).join(', '));
       res
         .type('application/vnd.ims.lti-nrps.v2.membershipcontainer+json')
-        .send(JSON.stringify({ id: `${url}${req.originalUrl}`, context: { id: course.id, label: course.label, title: course.title }, members: shown }));
+        .send(JSON.stringify({ id: `${url}${req.url}`, context: { id: course.id, label: course.label, title: course.title }, members: shown }));
     }),
   );
 
+  // Answered here, mounted or not: a request the LMS does not know never reaches Sello's routes.
+  app.use((_req, _res, next) => next(new SandboxError(404, 'no such endpoint', 'not_found')));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof SandboxError) res.status(error.status).json({ error: error.code, error_description: error.message });
     else res.status(500).json({ error: 'server_error', error_description: (error as Error).message });

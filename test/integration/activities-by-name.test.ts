@@ -17,13 +17,17 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 /** A Sello whose launches do what production's issuance does: read activities (instructors), then sync (here: nothing). */
 const selloReadingActivities = () =>
   startTestSello({
     env: { LTI_DYNREG_AUTO_APPROVE: 'true' },
     onLaunch: ({ db, lti }) =>
-      createLaunchSync({ db, log: createLogger({ level: 'silent' }), refreshActivities: createActivityRefresh({ db, kek: testKek, ltiServices: lti.services }), syncNow: async () => {} }),
+      createLaunchSync({ db, log: createLogger({ level: 'silent' }), refreshActivities: createActivityRefresh({ db, kek: testKek, ltiServices: lti.services, fetch: outboundFetch }), syncNow: async () => {} }),
   });
 
 async function install(lms: Sandbox, sello: RunningTestSello, connector: { kind: 'moodle' | 'canvas'; baseUrl: string; token: string }) {

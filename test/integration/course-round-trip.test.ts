@@ -22,6 +22,10 @@ import { createAgsGradebook } from '../../src/issuance/ags-gradebook.ts';
 import { createCourseSync } from '../../src/issuance/start-issuance.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
 import { badgeAchievementOf } from '../../src/lti/badge-line-item.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 /** A logger that keeps what it was told, to check what reaches the logs. */
 function recordingLogger() {
@@ -41,7 +45,7 @@ describe('the course round trip', () => {
   let badge: Achievement;
   let teacherLtik: string;
   const logs = recordingLogger();
-  const courseSync = () => createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, log: logs.log });
+  const courseSync = () => createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: outboundFetch, log: logs.log });
 
   const launch = async (sub: string, extra: { messageType?: 'LtiDeepLinkingRequest'; resourceLinkId?: string; custom?: Record<string, string> } = {}): Promise<Page> => {
     const browser = createBrowser();

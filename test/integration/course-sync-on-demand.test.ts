@@ -16,6 +16,10 @@ import { createCourseSync } from '../../src/issuance/start-issuance.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const CLI_TIMEOUT = 120_000;
@@ -45,7 +49,7 @@ describe('syncing a course on demand', () => {
     moodle = await startFakeMoodle();
     running = await startTestSello({
       env: { LTI_DYNREG_AUTO_APPROVE: 'true' },
-      syncNow: ({ db, lti }) => createCourseSync({ db, kek: testKek, ltiServices: lti.services }),
+      syncNow: ({ db, lti }) => createCourseSync({ db, kek: testKek, ltiServices: lti.services, fetch: outboundFetch }),
     });
     // Moodle's LTI context id is its course id; its LTI sub is the user id.
     lms.addUser({ sub: '2', name: 'Profesora', locale: 'en' });

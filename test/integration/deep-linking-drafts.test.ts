@@ -13,6 +13,10 @@ import { createLogger } from '../../src/logger.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 describe('Deep Linking drafts', () => {
   let lms: Sandbox;
@@ -45,7 +49,7 @@ describe('Deep Linking drafts', () => {
     sello = await startTestSello({
       env: { LTI_DYNREG_AUTO_APPROVE: 'true' },
       onLaunch: ({ db, lti }) =>
-        createLaunchSync({ db, log: createLogger({ level: 'silent' }), refreshActivities: createActivityRefresh({ db, kek: testKek, ltiServices: lti.services }), syncNow: async () => {} }),
+        createLaunchSync({ db, log: createLogger({ level: 'silent' }), refreshActivities: createActivityRefresh({ db, kek: testKek, ltiServices: lti.services, fetch: outboundFetch }), syncNow: async () => {} }),
     });
     lms.addUser({ sub: 'prof', name: 'Profesora', locale: 'en' });
     lms.addCourse({ id: 'course-d', title: 'Ética' });

@@ -13,6 +13,10 @@ import { testKek } from '../support/config.ts';
 import { createCourseSync } from '../../src/issuance/start-issuance.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { canvasGuide, moodleGuide } from '../../src/lti/install-guides.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -32,7 +36,7 @@ describe('the install guides', () => {
       courseTotals: new Map(),
     });
     await createOutcomeSecretRepository({ db, kek: testKek }).setConnector({ platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: moodle.token });
-    await createCourseSync({ db, kek: testKek, ltiServices: null })(course.contextId);
+    await createCourseSync({ db, kek: testKek, ltiServices: null, fetch: outboundFetch })(course.contextId);
   });
   afterAll(async () => {
     await moodle?.close();

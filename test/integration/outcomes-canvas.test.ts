@@ -9,9 +9,15 @@ import { testPipelineWorker } from '../support/issuance/pipeline.ts';
 import { syncContext } from '../../src/outcomes/sync-context.ts';
 import { connectorReader } from '../../src/outcomes/connector-reader.ts';
 import { canvasPages } from '../../src/outcomes/canvas-connector.ts';
+import { createCourseSync } from '../../src/issuance/start-issuance.ts';
+import type { Logger } from '../../src/logger.ts';
 import { createOutcomeRepository, setConnectorCourseId } from '../../src/storage/outcome-repository.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { testKek } from '../support/config.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 /** Another origin, recording the Authorization header of every request it gets. */
 async function startRecordingServer() {
@@ -80,7 +86,7 @@ describe('Canvas REST connector', () => {
     const report = await syncContext({
       db,
       contextId: course.contextId,
-      readers: { canvas: connectorReader({ db, connector, fetch, sleep }) },
+      readers: { canvas: connectorReader({ db, connector, fetch: outboundFetch, sleep }) },
       now: () => new Date('2026-05-02T00:00:00Z'),
     });
     expect(report.sources.canvas!.error).toBeUndefined();
@@ -94,7 +100,7 @@ describe('Canvas REST connector', () => {
 
   it('reads every page of a list through rel="next"', async () => {
     const pages: number[] = [];
-    for await (const page of canvasPages<{ id: number }>({ baseUrl: canvas.url, token: canvas.token, fetch, sleep }, 'api/v1/courses/1234/users', [
+    for await (const page of canvasPages<{ id: number }>({ baseUrl: canvas.url, token: canvas.token, fetch: outboundFetch, sleep }, 'api/v1/courses/1234/users', [
       ['enrollment_type[]', 'student'],
       ['per_page', '5'],
     ])) {
@@ -108,7 +114,7 @@ describe('Canvas REST connector', () => {
     canvas.quota.remaining = 60;
     canvas.quota.throttleNext = 2;
     const ids: number[] = [];
-    for await (const page of canvasPages<{ id: number }>({ baseUrl: canvas.url, token: canvas.token, fetch, sleep }, 'api/v1/courses/1234/users', [
+    for await (const page of canvasPages<{ id: number }>({ baseUrl: canvas.url, token: canvas.token, fetch: outboundFetch, sleep }, 'api/v1/courses/1234/users', [
       ['enrollment_type[]', 'student'],
     ])) {
       ids.push(...page.map((user) => user.id));
@@ -127,7 +133,7 @@ describe('Canvas REST connector', () => {
     try {
       const pages: number[] = [];
       const read = async () => {
-        for await (const page of canvasPages<{ id: number }>({ baseUrl: canvas.url, token: canvas.token, fetch, sleep, log }, 'api/v1/courses/1234/users', [
+        for await (const page of canvasPages<{ id: number }>({ baseUrl: canvas.url, token: canvas.token, fetch: outboundFetch, sleep, log }, 'api/v1/courses/1234/users', [
           ['enrollment_type[]', 'student'],
           ['per_page', '5'],
         ])) {
@@ -145,9 +151,29 @@ describe('Canvas REST connector', () => {
     }
   });
 
+  it('reports and logs a refused paging link when the course sync reads Canvas', async () => {
+    const elsewhere = await startRecordingServer();
+    const warnings: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const quiet = () => {};
+    const log = { warn: (fields: Record<string, unknown>, message: string) => void warnings.push({ fields, message }), info: quiet, error: quiet, debug: quiet } as unknown as Logger;
+    canvas.linkOrigin = elsewhere.url;
+    // Five students a page: the students list has a next page, and its link leads elsewhere.
+    canvas.maxPerPage = 5;
+    try {
+      const report = await createCourseSync({ db, kek: testKek, ltiServices: null, fetch: outboundFetch, log })(course.contextId);
+      expect(report.sources.canvas!.error).toMatch(/paging link/);
+      expect(warnings.map((warning) => warning.fields)).toContainEqual(expect.objectContaining({ connector: 'canvas', linkOrigin: elsewhere.url }));
+      expect(elsewhere.authorizations).toEqual([]);
+    } finally {
+      canvas.linkOrigin = null;
+      canvas.maxPerPage = 100;
+      await elsewhere.close();
+    }
+  });
+
   it('reports a bad token as connector_unauthorized', async () => {
     const read = async () => {
-      for await (const _ of canvasPages({ baseUrl: canvas.url, token: 'nope', fetch, sleep }, 'api/v1/courses/1234/users')) {
+      for await (const _ of canvasPages({ baseUrl: canvas.url, token: 'nope', fetch: outboundFetch, sleep }, 'api/v1/courses/1234/users')) {
         // draining
       }
     };

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startFakeMoodle, type FakeMoodle } from '../support/moodle-ws-fake/index.ts';
@@ -14,6 +16,11 @@ import { OutcomeError } from '../../src/outcomes/outcome-error.ts';
 import { syncConnectorRoster } from '../../src/outcomes/connector-roster.ts';
 import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createEnrollmentRepository } from '../../src/storage/enrollment-repository.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+import { createCourseSync } from '../../src/issuance/start-issuance.ts';
+
+/** Sello's outbound client; the fakes listen on 127.0.0.1. */
+const outboundFetch = createOutboundFetch({ allowPrivate: true });
 
 let db: TestDatabase;
 let moodle: FakeMoodle;
@@ -65,7 +72,7 @@ describe('Moodle web services connector', () => {
     const report = await syncContext({
       db,
       contextId: course.contextId,
-      readers: { moodle: connectorReader({ db, connector, fetch }) },
+      readers: { moodle: connectorReader({ db, connector, fetch: outboundFetch }) },
       now: () => new Date('2026-05-02T00:00:00Z'),
     });
     expect(report.sources.moodle).toEqual({ batches: 3 });
@@ -97,13 +104,13 @@ describe('Moodle web services connector', () => {
 
   it('changes nothing when the same course is synced again', async () => {
     const connector = (await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId))!;
-    const report = await syncContext({ db, contextId: course.contextId, readers: { moodle: connectorReader({ db, connector, fetch }) }, now: () => new Date() });
+    const report = await syncContext({ db, contextId: course.contextId, readers: { moodle: connectorReader({ db, connector, fetch: outboundFetch }) }, now: () => new Date() });
     expect(report.total).toMatchObject({ changed: 0, queued: 0 });
   });
 
   it('sends the web services token in the form body of a POST, never in the URL an access log records', async () => {
     const before = moodle.calls.length;
-    await callMoodle({ baseUrl: moodle.url, token: moodle.token, fetch }, 'core_course_get_contents', { courseid: 42 });
+    await callMoodle({ baseUrl: moodle.url, token: moodle.token, fetch: outboundFetch }, 'core_course_get_contents', { courseid: 42 });
     const [call] = moodle.calls.slice(before);
     expect(call).toMatchObject({ method: 'POST', url: '/webservice/rest/server.php', wsfunction: 'core_course_get_contents' });
     expect(call!.params).toMatchObject({ wstoken: moodle.token, moodlewsrestformat: 'json', courseid: '42' });
@@ -112,7 +119,7 @@ describe('Moodle web services connector', () => {
   });
 
   it("turns Moodle's exception JSON for a bad token into connector_unauthorized", async () => {
-    const call = callMoodle({ baseUrl: moodle.url, token: 'wrong', fetch }, 'core_course_get_contents', { courseid: 42 });
+    const call = callMoodle({ baseUrl: moodle.url, token: 'wrong', fetch: outboundFetch }, 'core_course_get_contents', { courseid: 42 });
     await expect(call).rejects.toBeInstanceOf(OutcomeError);
     await expect(call).rejects.toMatchObject({ code: 'connector_unauthorized', message: expect.stringContaining('Invalid token - token not found') });
   });
@@ -121,7 +128,7 @@ describe('Moodle web services connector', () => {
     const report = await syncContext({
       db,
       contextId: course.contextId,
-      readers: { moodle: connectorReader({ db, connector: { platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: 'revoked' }, fetch }) },
+      readers: { moodle: connectorReader({ db, connector: { platformId: course.platformId, kind: 'moodle', baseUrl: moodle.url, token: 'revoked' }, fetch: outboundFetch }) },
       now: () => new Date(),
     });
     expect(report.sources.moodle!.error).toMatch(/invalidtoken/);
@@ -133,7 +140,7 @@ describe('Moodle web services connector', () => {
     moodle.courses.get(42)!.profiles = new Map([[1001, { fullname: 'Nadia Quiet', email: 'nadia@moodle.example' }]]);
     const connector = (await createOutcomeSecretRepository({ db, kek: testKek }).findConnector(course.platformId))!;
     const before = moodle.calls.length;
-    const report = await syncConnectorRoster({ db, connector, context: { id: course.contextId, platformId: course.platformId, lmsContextId: '42' }, fetch });
+    const report = await syncConnectorRoster({ db, connector, context: { id: course.contextId, platformId: course.platformId, lmsContextId: '42' }, fetch: outboundFetch });
     expect(report).toEqual({ members: 250, requeued: 0 });
     expect(moodle.calls.slice(before).map((call) => [call.wsfunction, call.params['options[0][value]']])).toEqual([
       ['core_enrol_get_enrolled_users', '0'],
@@ -142,5 +149,48 @@ describe('Moodle web services connector', () => {
     const nadia = await createUserRepository(db).findBySub(course.platformId, '1001');
     expect(nadia).toMatchObject({ name: 'Nadia Quiet', email: 'nadia@moodle.example' });
     expect((await createEnrollmentRepository(db).find(course.contextId, nadia!.id))!.roles).toEqual(['http://purl.imsglobal.org/vocab/lis/v2/membership#Learner']);
+  });
+
+  it('never re-posts the token to another origin when the Moodle URL redirects there', async () => {
+    // A 307 keeps the method and the body: a plain fetch would send the form, wstoken
+    // included, to whoever the Location names.
+    const bodies: string[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+      });
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+    const redirecting = http.createServer((req, res) => res.writeHead(307, { location: `${elsewhereUrl}${req.url}` }).end());
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+      await expect(callMoodle({ baseUrl, token: moodle.token, fetch: outboundFetch }, 'core_course_get_contents', { courseid: 42 })).rejects.toMatchObject({
+        code: 'connector_unavailable',
+      });
+      expect(bodies).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
+  });
+
+  it('refuses a plain fetch wherever a connector token is sent, in the types and at run time', async () => {
+    expect(() =>
+      createCourseSync({
+        db,
+        kek: testKek,
+        ltiServices: null,
+        // @ts-expect-error: a plain fetch is not Sello's outbound client
+        fetch,
+      }),
+    ).toThrow(TypeError);
+    // @ts-expect-error: likewise one level down
+    const call = callMoodle({ baseUrl: moodle.url, token: moodle.token, fetch }, 'core_course_get_contents', { courseid: 42 });
+    await expect(call).rejects.toThrow(/outbound client/);
   });
 });

@@ -36,6 +36,13 @@ export function parseForm(html: string, id?: string): { action: string; method: 
     const name = /name="([^"]*)"/i.exec(input[1]!)?.[1];
     if (name) fields[decodeHtml(name)] = decodeHtml(/value="([^"]*)"/i.exec(input[1]!)?.[1] ?? '');
   }
+  // A select sends its selected option, or its first one, as a browser does.
+  for (const select of match[2]!.matchAll(/<select\b([^>]*)>([\s\S]*?)<\/select>/gi)) {
+    const name = /name="([^"]*)"/i.exec(select[1]!)?.[1];
+    const options = [...select[2]!.matchAll(/<option\b([^>]*)>/gi)].map((o) => o[1]!);
+    const chosen = options.find((o) => /\sselected\b/i.test(o)) ?? options[0];
+    if (name && chosen !== undefined) fields[decodeHtml(name)] = decodeHtml(/value="([^"]*)"/i.exec(chosen)?.[1] ?? '');
+  }
   return { action: attr('action'), method: (attr('method') || 'get').toLowerCase(), fields };
 }
 
