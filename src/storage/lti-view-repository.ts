@@ -7,6 +7,13 @@ export interface CredentialSummary {
   /** `credentialSubject.achievement.name` of the signed document, else the achievement's name. */
   name: string;
   validFrom: Date;
+  validUntil: Date | null;
+  /** Current status bits (false when the credential has no status entry). */
+  revoked: boolean;
+  suspended: boolean;
+  /** When and why the current revocation or suspension was recorded, if any. */
+  statusAt: Date | null;
+  statusReason: string | null;
 }
 
 /** Read-only queries behind the LMS app pages (instructor and learner homes). */
@@ -33,8 +40,19 @@ export function createLtiViewRepository(db: Queryable): LtiViewRepository {
       const { rows } = await db.query<CredentialSummary>(
         `SELECT c.id, c.achievement_id AS "achievementId",
            COALESCE(c.document #>> '{credentialSubject,achievement,name}', a.name, c.id) AS name,
-           c.valid_from AS "validFrom"
-         FROM credentials c LEFT JOIN achievements a ON a.id = c.achievement_id
+           c.valid_from AS "validFrom", c.valid_until AS "validUntil",
+           COALESCE(e.revoked, false) AS revoked, COALESCE(e.suspended, false) AS suspended,
+           ev.at AS "statusAt", ev.reason AS "statusReason"
+         FROM credentials c
+         LEFT JOIN achievements a ON a.id = c.achievement_id
+         LEFT JOIN status_list_entries e ON e.credential_id = c.id
+         -- The event that set the bit the learner sees (revocation wins over suspension).
+         LEFT JOIN LATERAL (
+           SELECT at, reason FROM credential_status_events s
+            WHERE s.credential_id = c.id AND s.value
+              AND s.purpose = CASE WHEN e.revoked THEN 'revocation' ELSE 'suspension' END
+            ORDER BY s.id DESC LIMIT 1
+         ) ev ON e.revoked OR e.suspended
          WHERE c.recipient_user_id = $1 ORDER BY c.valid_from DESC`,
         [userId],
       );

@@ -7,6 +7,7 @@ import type { Database } from '../../storage/database.ts';
 import { createAchievementRepository } from '../../storage/achievement-repository.ts';
 import { createAwardRepository } from '../../storage/award-repository.ts';
 import { createOutcomeRepository } from '../../storage/outcome-repository.ts';
+import { createCredentialRepository } from '../../storage/credential-repository.ts';
 import { describeProgress, evaluate, leafProgress, validateCriteria } from '../../criteria/index.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 
@@ -15,6 +16,7 @@ export interface LearnerProgressView {
     name: string;
     earned: boolean;
     revoked: boolean;
+    suspended: boolean;
     credentialUrl: string | null;
     /** Earned, credential not yet signed (e.g. waiting for the learner's email). */
     pending: boolean;
@@ -33,6 +35,14 @@ export function createLearnerProgress({ db, now = () => new Date() }: { db: Data
       outcomesRepository.listActivities(launch.contextId),
     ]);
     const activityNames = new Map(activities.map((activity) => [activity.activity, activity.name]));
+    // The credential's status bits, not only the award's state: an administrator can revoke
+    // or suspend a credential directly (API, CLI), leaving its award untouched.
+    const credentials = createCredentialRepository(db);
+    const statuses = new Map(
+      await Promise.all(
+        awards.filter((award) => award.credentialId).map(async (award) => [award.credentialId!, await credentials.findStatus(award.credentialId!)] as const),
+      ),
+    );
     return {
       achievements: achievements.map((achievement) => {
         const award = awards.find((candidate) => candidate.achievementId === achievement.id);
@@ -44,12 +54,16 @@ export function createLearnerProgress({ db, now = () => new Date() }: { db: Data
         } catch {
           lines = [];
         }
-        const earned = Boolean(award && award.state !== 'revoked' && award.state !== 'revoking');
+        const status = award?.credentialId ? statuses.get(award.credentialId) : null;
+        const revoked = award?.state === 'revoked' || award?.state === 'revoking' || Boolean(status?.revoked);
+        const suspended = !revoked && Boolean(status?.suspended);
+        const earned = Boolean(award) && !revoked && !suspended;
         return {
           name: achievement.name,
           earned,
-          revoked: award?.state === 'revoked',
-          credentialUrl: earned && award?.credentialId ? `/credentials/${encodeURIComponent(award.credentialId)}` : null,
+          revoked,
+          suspended,
+          credentialUrl: award?.credentialId ? `/credentials/${encodeURIComponent(award.credentialId)}` : null,
           pending: earned && !award?.credentialId,
           lines,
         };

@@ -17,7 +17,10 @@ import { ltiErrorHandler } from '../../lti/errors.ts';
 import { linkWallet } from '../../chain/link-wallet.ts';
 import { hasCode } from '../../errors.ts';
 import { translate } from '../i18n.ts';
+import type { Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
+import { formatDate } from './credential-page.ts';
+import type { CredentialSummary } from '../../storage/lti-view-repository.ts';
 
 const progressPartial = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'views', 'partials', 'learner-progress.hbs');
 
@@ -27,9 +30,40 @@ export interface LearnerRouterDependencies {
   pages: PageRenderer;
   /** Data for the progress partial (issuance capability); absent = no progress section. */
   learnerProgress?: (launch: Launch) => Promise<Record<string, unknown>>;
+  now?: () => Date;
 }
 
-export function learnerRouter({ db, lti, pages, learnerProgress }: LearnerRouterDependencies): Router {
+/** A credential as the learner pages show it: a state, and the localized why and when. */
+export interface LearnerCredentialView {
+  urlId: string;
+  name: string;
+  issuedOn: string;
+  state: 'valid' | 'revoked' | 'suspended' | 'expired';
+  stateLabel: string;
+  /** "Revoked on 3 May 2026. Reason: …", null when valid. */
+  stateDetail: string | null;
+}
+
+/**
+ * Sorts the learner's credentials into the ones they hold and the ones that were withdrawn
+ * or ran out: a revoked or suspended badge listed under "earned" tells the learner (and
+ * whoever they show the page to) something the issuer has taken back.
+ */
+export function splitCredentials(credentials: CredentialSummary[], locale: Locale, now: Date): { credentials: LearnerCredentialView[]; withdrawn: LearnerCredentialView[] } {
+  const all = credentials.map((c): LearnerCredentialView => {
+    const state = c.revoked ? 'revoked' : c.suspended ? 'suspended' : c.validUntil && new Date(c.validUntil) <= now ? 'expired' : 'valid';
+    const stateDetail =
+      state === 'revoked' || state === 'suspended'
+        ? translate(locale, `cred.banner.${state}_detail`, { date: formatDate(c.statusAt, locale) ?? '—', reason: c.statusReason ?? '—' })
+        : state === 'expired'
+          ? translate(locale, 'cred.banner.expired_detail', { date: formatDate(c.validUntil, locale) ?? '' })
+          : null;
+    return { urlId: encodeURIComponent(c.id), name: c.name, issuedOn: formatDate(c.validFrom, locale) ?? '', state, stateLabel: translate(locale, `lti.learner.state.${state}`), stateDetail };
+  });
+  return { credentials: all.filter((c) => c.state === 'valid'), withdrawn: all.filter((c) => c.state !== 'valid') };
+}
+
+export function learnerRouter({ db, lti, pages, learnerProgress, now = () => new Date() }: LearnerRouterDependencies): Router {
   const router = Router();
   const users = createUserRepository(db);
   const contexts = createContextRepository(db);
@@ -57,11 +91,7 @@ export function learnerRouter({ db, lti, pages, learnerProgress }: LearnerRouter
             course,
             ltik: launch.ltik,
             wallet: user?.walletAddress ?? '',
-            credentials: credentials.map((c) => ({
-              urlId: encodeURIComponent(c.id),
-              name: c.name,
-              issuedOn: new Date(c.validFrom).toISOString().slice(0, 10),
-            })),
+            ...splitCredentials(credentials, res.locals.locale as Locale, now()),
             hasProgress,
             progress: hasProgress ? await learnerProgress!(launch) : null,
             ...extra,

@@ -1,0 +1,136 @@
+/**
+ * The learner's pages (LTI launch from the sandbox LMS): what they hold, what was taken
+ * back, and what they share.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
+import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
+import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
+import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
+import { createAwardRepository } from '../../src/storage/award-repository.ts';
+import { createCredentialRepository } from '../../src/storage/credential-repository.ts';
+import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../src/storage/issuer-repository.ts';
+import { createStatusListRepository } from '../../src/storage/status-list-repository.ts';
+import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
+import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
+
+describe('learner pages', () => {
+  let lms: Sandbox;
+  let sello: SelloWithPages;
+  let registration: ToolRegistration;
+  let learnerLtik: string;
+  let teacherLtik: string;
+  let evaId: string;
+  let contextId: string;
+  let nextIndex = 0;
+
+  const launch = async (sub: string, courseId = 'course-l') => {
+    const browser = createBrowser();
+    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId }).url));
+    return new URL(page.url).searchParams.get('ltik')!;
+  };
+  const form = (path: string, ltik: string, fields: Record<string, string>) =>
+    fetch(`${sello.url}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams({ ltik, ...fields }).toString(),
+    });
+  /** A stored credential of Eva's with its status entry, as the signer leaves it. */
+  const credentialOfEva = async (name: string, achievementId: string | null = null) => {
+    const issuer = (await createIssuerRepository(sello.db).findBySlug(DEFAULT_ISSUER_SLUG))!;
+    const id = `urn:uuid:${randomUUID()}`;
+    await createCredentialRepository(sello.db).insert({
+      id,
+      hash: `0x${randomUUID().replaceAll('-', '').padEnd(64, '0')}`,
+      document: { id, credentialSubject: { achievement: { name } } },
+      issuerId: issuer.id,
+      achievementId,
+      recipientUserId: evaId,
+      validFrom: new Date('2026-03-02T10:00:00Z'),
+      validUntil: null,
+    });
+    const lists = createStatusListRepository(sello.db);
+    const group = await lists.findOpenGroup({ issuerId: issuer.id, issuerDid: 'did:web:example', length: 131072, maxFill: 1000 });
+    await lists.claimIndex({ groupId: group.id, index: nextIndex++, credentialId: id });
+    return id;
+  };
+  const learnerHome = async () => decodeHtml(await (await fetch(`${sello.url}/app/learner?ltik=${learnerLtik}`)).text());
+  /** The text of the page's section whose heading is `heading`. */
+  const section = (html: string, heading: string) => {
+    const start = html.indexOf(`<h2>${heading}</h2>`);
+    if (start < 0) return '';
+    const end = html.indexOf('</section>', start);
+    return html.slice(start, end);
+  };
+
+  beforeAll(async () => {
+    lms = await startSandboxLms({ productFamily: 'moodle' });
+    sello = await startSelloWithPages();
+    lms.addUser({ sub: 'prof', name: 'Profesora', locale: 'es-CR' });
+    lms.addUser({ sub: 'eva', name: 'Eva Estudiante', email: 'eva@uni.example', locale: 'es' });
+    lms.addCourse({ id: 'course-l', title: 'Química' });
+    lms.enroll('course-l', 'prof', [ROLE.instructor]);
+    lms.enroll('course-l', 'eva', [ROLE.learner]);
+    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
+    registration = [...lms.registrations.values()][0]!;
+    const platformId = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!.id;
+    teacherLtik = await launch('prof');
+    learnerLtik = await launch('eva');
+    contextId = (await createOutcomeRepository(sello.db).findContextByLmsId(platformId, 'course-l'))!.id;
+    await ingestOutcomes({
+      db: sello.db,
+      events: [{ platform: platformId, context: 'course-l', learner: 'eva', activity: 'quiz1', activityName: 'Quiz 1', score: 92, max: 100, completed: null, at: new Date(), source: 'webhook' }],
+    });
+    evaId = (await sello.db.query<{ id: string }>(`SELECT id FROM users WHERE sub = 'eva'`)).rows[0]!.id;
+  }, 120_000);
+  afterAll(async () => {
+    await sello?.close();
+    await lms?.close();
+  });
+
+  it('lists revoked and suspended credentials as such, with date and reason, never under earned', async () => {
+    await credentialOfEva('Valoración ácido-base');
+    const revoked = await credentialOfEva('Seguridad en el laboratorio');
+    const suspended = await credentialOfEva('Espectroscopía');
+    await setCredentialStatus({ db: sello.db, credentialId: revoked, purpose: 'revocation', value: true, reason: 'Emitida por error', actor: 'admin:test' });
+    await setCredentialStatus({ db: sello.db, credentialId: suspended, purpose: 'suspension', value: true, reason: 'Revisión de la nota', actor: 'admin:test' });
+    const html = await learnerHome();
+    const earned = section(html, 'Credenciales que has obtenido');
+    expect(earned).toContain('Valoración ácido-base');
+    expect(earned).not.toContain('Seguridad en el laboratorio');
+    expect(earned).not.toContain('Espectroscopía');
+    const withdrawn = section(html, 'Revocadas, suspendidas o vencidas');
+    expect(withdrawn).toContain('Seguridad en el laboratorio');
+    expect(withdrawn).toContain('Revocada');
+    expect(withdrawn).toContain('Motivo: Emitida por error');
+    expect(withdrawn).toContain('Espectroscopía');
+    expect(withdrawn).toContain('Suspendida');
+    expect(withdrawn).toContain('Motivo: Revisión de la nota');
+    expect(withdrawn).toMatch(/de 20\d\d/);
+  });
+
+  it('does not call a badge earned in the progress when its credential was revoked directly', async () => {
+    const created = await form('/app/achievements/new', teacherLtik, {
+      name: 'Titulación',
+      criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz1', minPercent: 80 }] }),
+      policy: 'keep',
+    });
+    expect(created.status).toBe(303);
+    const achievement = (await createAchievementRepository(sello.db).listForContext(contextId)).find((a) => a.name === 'Titulación')!;
+    const credentialId = await credentialOfEva('Titulación', achievement.id);
+    const awards = createAwardRepository(sello.db);
+    const { award } = await awards.createIfAbsent({ achievementId: achievement.id, userId: evaId, contextId, origin: 'manual', awardedBy: 'lti:prof', reason: 'Práctica' });
+    await awards.transition({ id: award.id, from: 'awarded', to: 'signed', actor: 'test', set: { credentialId } });
+    const before = section(await learnerHome(), 'Tu progreso');
+    expect(before).toContain('Obtenida');
+    await setCredentialStatus({ db: sello.db, credentialId, purpose: 'revocation', value: true, reason: 'Plagio', actor: 'admin:test' });
+    const after = section(await learnerHome(), 'Tu progreso');
+    expect(after).toContain('Titulación');
+    expect(after).toContain('Revocada');
+    expect(after).not.toContain('Obtenida');
+  });
+});
