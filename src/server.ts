@@ -259,7 +259,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
         instructorRouter({ db, lti, pages, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
-        learnerRouter({ db, lti, pages, learnerProgress: createLearnerProgress({ db }) }),
+        learnerRouter({ db, lti, pages, publicUrl: config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({
           db,

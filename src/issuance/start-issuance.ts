@@ -89,6 +89,7 @@ export function createActivityRefresh({
   ltiServices,
   fetch: fetchImpl,
   now = () => new Date(),
+  log,
 }: {
   db: Database;
   kek: Buffer;
@@ -96,6 +97,8 @@ export function createActivityRefresh({
   /** Sello's outbound client (src/outbound), for the Moodle and Canvas connectors. */
   fetch: OutboundFetch;
   now?: () => Date;
+  /** Where a connector's refused paging link is reported. */
+  log?: Pick<Logger, 'warn'>;
 }): (contextId: string) => Promise<CourseActivitiesReport | null> {
   assertOutboundFetch(fetchImpl, 'The activity refresh');
   const secrets = createOutcomeSecretRepository({ db, kek });
@@ -108,6 +111,7 @@ export function createActivityRefresh({
       ags: ltiServices ? ltiServices.ags(context.platformId) : null,
       connector: await secrets.findConnector(context.platformId),
       fetch: fetchImpl,
+      log,
     });
     const achievements = createAchievementRepository(db);
     await renameActivitiesInNarratives(db, contextId);
@@ -174,7 +178,7 @@ export function createCourseSync({
       readers.ags = (ctx) => readAgsResults({ ags: ltiServices.ags(ctx.platformId), context: ctx, now: () => new Date() });
     }
     const connector = await secrets.findConnector(context.platformId);
-    if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl });
+    if (connector) readers[connector.kind] = connectorReader({ db, connector, fetch: fetchImpl, log });
     return readers;
   };
   const before = async (context: OutcomeContext, roster: boolean): Promise<SyncContextReport['sources']> => {
@@ -206,7 +210,7 @@ export function createCourseSync({
     }
     return sources;
   };
-  const refreshActivities = createActivityRefresh({ db, kek, ltiServices, fetch: fetchImpl });
+  const refreshActivities = createActivityRefresh({ db, kek, ltiServices, fetch: fetchImpl, log });
   return async (contextId, onProgress, options = {}) => {
     // Names first: criteria and narratives need them even for activities nobody has a grade in.
     await refreshActivities(contextId).catch(() => null);
@@ -294,7 +298,7 @@ export function startIssuance(parameters: StartIssuanceParameters): RunningIssua
   });
 
   const courseSync = createCourseSync({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch, log });
-  const refreshActivities = createActivityRefresh({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch });
+  const refreshActivities = createActivityRefresh({ db, kek: parameters.kek, ltiServices, fetch: parameters.fetch, log });
   const syncNow = async (contextId: string, onProgress?: (progress: SyncProgress) => void, options?: CourseSyncOptions) => {
     const report = await courseSync(contextId, onProgress, options);
     // Roster syncs and merged columns may have queued parked or moved awards too.

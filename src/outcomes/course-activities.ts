@@ -10,6 +10,7 @@
  *
  * Each source that fails is reported and the others still count.
  */
+import type { Logger } from '../logger.ts';
 import type { OutboundFetch } from '../outbound/outbound-fetch.ts';
 import type { AgsClient, LineItem } from '../lti/services.ts';
 import type { Queryable } from '../storage/database.ts';
@@ -76,6 +77,7 @@ export async function refreshCourseActivities({
   ags,
   connector,
   fetch,
+  log,
 }: {
   db: Queryable;
   context: OutcomeContext;
@@ -84,6 +86,8 @@ export async function refreshCourseActivities({
   connector: OutcomeConnector | null;
   /** Sello's outbound client (src/outbound). */
   fetch: OutboundFetch;
+  /** Where a refused paging link is reported. */
+  log?: Pick<Logger, 'warn'>;
 }): Promise<CourseActivitiesReport> {
   const report: CourseActivitiesReport = { sources: {}, lineItems: [] };
   const found: Activity[] = [];
@@ -105,7 +109,7 @@ export async function refreshCourseActivities({
   if (connector) {
     // Moodle's LTI context id is its course id; Canvas needs the mapping (migration 0401).
     const courseId = (await findConnectorCourseId(db, context.id)) ?? context.lmsContextId;
-    const client = { baseUrl: connector.baseUrl, token: connector.token, fetch };
+    const client = { baseUrl: connector.baseUrl, token: connector.token, fetch, log };
     await attempt(connector.kind, () => (connector.kind === 'moodle' ? readMoodleActivities(client, courseId) : readCanvasActivities(client, courseId)));
   }
   await createOutcomeRepository(db).upsertActivities(found.map((activity) => ({ ...activity, contextId: context.id })));

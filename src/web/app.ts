@@ -85,7 +85,7 @@ export function buildApp(deps: AppDependencies): Express {
       chainKind: deps.config.chain.kind,
     }),
   );
-  app.use(homeRouter({ pages, publicUrl: deps.config.publicUrl }));
+  app.use(homeRouter({ pages, publicUrl: deps.config.publicUrl, demo: deps.config.demo }));
   const context: AppContext = { pages, config: deps.config, log: deps.log };
   for (const router of deps.routers ?? []) app.use(typeof router === 'function' && !('stack' in router) ? router(context) : router);
 

@@ -133,4 +133,48 @@ describe('learner pages', () => {
     expect(after).toContain('Revocada');
     expect(after).not.toContain('Obtenida');
   });
+
+  it("shows a valid badge's detail with LinkedIn (the institution as organization), copy link, QR code and downloads", async () => {
+    await createIssuerRepository(sello.db).upsert({ slug: DEFAULT_ISSUER_SLUG, name: 'Universidad del Valle', url: sello.url, email: null, imageUrl: null, description: null, didMethod: 'web' });
+    const id = await credentialOfEva('Química orgánica <script>');
+    const uuid = id.replace('urn:uuid:', '');
+    const res = await fetch(`${sello.url}/app/learner/credentials/${uuid}?ltik=${learnerLtik}`);
+    expect(res.status).toBe(200);
+    const raw = await res.text();
+    expect(raw).not.toContain('<script>');
+    expect(raw).not.toMatch(/<script>(?!<\/script>)|<script(?![^>]*src=)[^>]*>/);
+    const html = decodeHtml(raw);
+    const linkedIn = new URL(html.match(/href="(https:\/\/www\.linkedin\.com\/profile\/add\?[^"]+)"/)![1]!);
+    expect(Object.fromEntries(linkedIn.searchParams)).toEqual({
+      startTask: 'CERTIFICATION_NAME',
+      name: 'Química orgánica <script>',
+      organizationName: 'Universidad del Valle',
+      issueYear: '2026',
+      issueMonth: '3',
+      certUrl: `${sello.url}/credentials/${uuid}`,
+      certId: id,
+    });
+    expect(html).toContain('Copiar enlace');
+    expect(html).toContain(`value="${sello.url}/credentials/${uuid}"`);
+    expect(html).toContain('<script src="/static/js/copy-link.js"></script>');
+    expect(html).toMatch(/<svg[^>]*viewBox/);
+    for (const download of [`/credentials/${uuid}/badge.png`, `/credentials/${uuid}/badge.svg`, `/credentials/${uuid}.json`]) expect(html).toContain(`href="${sello.url}${download}"`);
+  });
+
+  it('offers no share action for a badge that is not valid, and no page for a badge of someone else', async () => {
+    const id = await credentialOfEva('Cromatografía');
+    await setCredentialStatus({ db: sello.db, credentialId: id, purpose: 'revocation', value: true, reason: 'Error de nota', actor: 'admin:test' });
+    const res = await fetch(`${sello.url}/app/learner/credentials/${id.replace('urn:uuid:', '')}?ltik=${learnerLtik}`);
+    expect(res.status).toBe(200);
+    const html = decodeHtml(await res.text());
+    expect(html).toContain('Revocada');
+    expect(html).toContain('Motivo: Error de nota');
+    expect(html).not.toContain('linkedin.com');
+    expect(html).not.toContain('Copiar enlace');
+    expect(html).not.toContain('badge.png');
+    expect(html).not.toContain('<svg');
+    const unknown = await fetch(`${sello.url}/app/learner/credentials/${randomUUID()}?ltik=${learnerLtik}`, { headers: { accept: 'application/json' } });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe('credential_not_found');
+  });
 });

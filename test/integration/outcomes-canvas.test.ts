@@ -9,6 +9,8 @@ import { testPipelineWorker } from '../support/issuance/pipeline.ts';
 import { syncContext } from '../../src/outcomes/sync-context.ts';
 import { connectorReader } from '../../src/outcomes/connector-reader.ts';
 import { canvasPages } from '../../src/outcomes/canvas-connector.ts';
+import { createCourseSync } from '../../src/issuance/start-issuance.ts';
+import type { Logger } from '../../src/logger.ts';
 import { createOutcomeRepository, setConnectorCourseId } from '../../src/storage/outcome-repository.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { testKek } from '../support/config.ts';
@@ -145,6 +147,26 @@ describe('Canvas REST connector', () => {
       expect(warnings).toEqual([expect.objectContaining({ connector: 'canvas', origin: canvas.url, linkOrigin: elsewhere.url })]);
     } finally {
       canvas.linkOrigin = null;
+      await elsewhere.close();
+    }
+  });
+
+  it('reports and logs a refused paging link when the course sync reads Canvas', async () => {
+    const elsewhere = await startRecordingServer();
+    const warnings: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const quiet = () => {};
+    const log = { warn: (fields: Record<string, unknown>, message: string) => void warnings.push({ fields, message }), info: quiet, error: quiet, debug: quiet } as unknown as Logger;
+    canvas.linkOrigin = elsewhere.url;
+    // Five students a page: the students list has a next page, and its link leads elsewhere.
+    canvas.maxPerPage = 5;
+    try {
+      const report = await createCourseSync({ db, kek: testKek, ltiServices: null, fetch: outboundFetch, log })(course.contextId);
+      expect(report.sources.canvas!.error).toMatch(/paging link/);
+      expect(warnings.map((warning) => warning.fields)).toContainEqual(expect.objectContaining({ connector: 'canvas', linkOrigin: elsewhere.url }));
+      expect(elsewhere.authorizations).toEqual([]);
+    } finally {
+      canvas.linkOrigin = null;
+      canvas.maxPerPage = 100;
       await elsewhere.close();
     }
   });

@@ -7,10 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Response } from 'express';
+import QRCode from 'qrcode';
 import type { Database } from '../../storage/database.ts';
 import { createContextRepository } from '../../storage/context-repository.ts';
 import { createLtiViewRepository } from '../../storage/lti-view-repository.ts';
 import { createUserRepository } from '../../storage/user-repository.ts';
+import { createCredentialRepository } from '../../storage/credential-repository.ts';
+import { createIssuerRepository } from '../../storage/issuer-repository.ts';
+import { CredentialError } from '../../credentials/errors.ts';
+import { credentialPageUrl } from './credentials.ts';
 import type { Lti } from '../../lti/provider.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { ltiErrorHandler } from '../../lti/errors.ts';
@@ -30,7 +35,28 @@ export interface LearnerRouterDependencies {
   pages: PageRenderer;
   /** Data for the progress partial (issuance capability); absent = no progress section. */
   learnerProgress?: (launch: Launch) => Promise<Record<string, unknown>>;
+  /** Sello's public base URL: the shared links and QR codes point at its credential pages. */
+  publicUrl: string;
   now?: () => Date;
+}
+
+/**
+ * LinkedIn's "Add to profile" link for a certification
+ * (https://addtoprofile.linkedin.com/): the institution is the organization, so a learner's
+ * profile names who vouches for the badge, not the software that signed it.
+ */
+export function linkedInAddUrl(p: { name: string; organizationName: string; issued: Date; certUrl: string; certId: string }): string {
+  const url = new URL('https://www.linkedin.com/profile/add');
+  url.search = new URLSearchParams({
+    startTask: 'CERTIFICATION_NAME',
+    name: p.name,
+    organizationName: p.organizationName,
+    issueYear: String(p.issued.getUTCFullYear()),
+    issueMonth: String(p.issued.getUTCMonth() + 1),
+    certUrl: p.certUrl,
+    certId: p.certId,
+  }).toString();
+  return url.toString();
 }
 
 /** A credential as the learner pages show it: a state, and the localized why and when. */
@@ -63,7 +89,7 @@ export function splitCredentials(credentials: CredentialSummary[], locale: Local
   return { credentials: all.filter((c) => c.state === 'valid'), withdrawn: all.filter((c) => c.state !== 'valid') };
 }
 
-export function learnerRouter({ db, lti, pages, learnerProgress, now = () => new Date() }: LearnerRouterDependencies): Router {
+export function learnerRouter({ db, lti, pages, learnerProgress, publicUrl, now = () => new Date() }: LearnerRouterDependencies): Router {
   const router = Router();
   const users = createUserRepository(db);
   const contexts = createContextRepository(db);
@@ -103,6 +129,45 @@ export function learnerRouter({ db, lti, pages, learnerProgress, now = () => new
 
   router.get('/app/learner', learnerOnly, async (_req, res) => {
     await render(res, 200);
+  });
+
+  // One of the learner's own badges: its state, and the ways to share it while it is valid.
+  router.get('/app/learner/credentials/:ref', learnerOnly, async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    const locale = res.locals.locale as Locale;
+    const ref = String(req.params.ref);
+    const id = ref.startsWith('urn:') ? ref : `urn:uuid:${ref}`;
+    const summary = (await views.listCredentialsOf(launch.userId)).find((c) => c.id === id);
+    // Someone else's credential answers as an unknown one: the id says nothing about who holds it.
+    const stored = summary ? await createCredentialRepository(db).findById(id) : null;
+    if (!summary || !stored) throw new CredentialError('credential_not_found', translate(locale, 'lti.learner.notFound'), { credentialId: id });
+    const split = splitCredentials([summary], locale, now());
+    const view = split.credentials[0] ?? split.withdrawn[0]!;
+    const issuer = await createIssuerRepository(db).findById(stored.issuerId);
+    const pageUrl = credentialPageUrl(publicUrl, stored.id);
+    const shareable = view.state === 'valid';
+    res.type('html').send(
+      pages.render(
+        'learner-credential',
+        {
+          title: translate(locale, 'lti.learner.credentialTitle', { name: summary.name }),
+          langPath: `/app/learner/credentials/${encodeURIComponent(ref)}`,
+          ltik: launch.ltik,
+          ...view,
+          institution: issuer?.name ?? '',
+          shareable,
+          pageUrl,
+          pngUrl: `${pageUrl}/badge.png`,
+          svgUrl: `${pageUrl}/badge.svg`,
+          jsonUrl: `${pageUrl}.json`,
+          linkedInUrl: shareable
+            ? linkedInAddUrl({ name: summary.name, organizationName: issuer?.name ?? '', issued: new Date(summary.validFrom), certUrl: pageUrl, certId: stored.id })
+            : null,
+          qrSvg: shareable ? await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : null,
+        },
+        locale,
+      ),
+    );
   });
 
   router.post('/app/learner/wallet', learnerOnly, async (req, res) => {

@@ -35,6 +35,8 @@ export interface FakeCanvas {
    * Set to play a Canvas (or a proxy in front of it) that pages elsewhere.
    */
   linkOrigin: string | null;
+  /** The largest `per_page` it honours (Canvas caps it; 100 by default). */
+  maxPerPage: number;
   close(): Promise<void>;
 }
 
@@ -42,7 +44,7 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
   const courses = new Map<number, FakeCanvasCourse>();
   const requests: string[] = [];
   const quota = { remaining: 700, costPerRequest: 1, throttleNext: 0 };
-  const settings = { linkOrigin: null as string | null };
+  const settings = { linkOrigin: null as string | null, maxPerPage: 100 };
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -68,7 +70,7 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
     if (!match || !course) return json(404, { errors: [{ message: 'The specified resource does not exist.' }] });
 
     const paged = (all: unknown[]) => {
-      const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 10)));
+      const perPage = Math.min(settings.maxPerPage, Math.max(1, Number(url.searchParams.get('per_page') ?? 10)));
       const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
       const last = Math.max(1, Math.ceil(all.length / perPage));
       const link = (n: number, rel: string) => {
@@ -173,6 +175,12 @@ export async function startFakeCanvas({ token = 'canvas-token-1' }: { token?: st
     },
     set linkOrigin(origin: string | null) {
       settings.linkOrigin = origin;
+    },
+    get maxPerPage() {
+      return settings.maxPerPage;
+    },
+    set maxPerPage(limit: number) {
+      settings.maxPerPage = limit;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

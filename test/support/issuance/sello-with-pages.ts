@@ -48,7 +48,7 @@ export async function startSelloWithPages(): Promise<SelloWithPages> {
     earlyMounts: [{ path: '/lti', handler: lti.router }],
     routers: [
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
-      (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, learnerProgress: createLearnerProgress({ db }) }),
+      (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, publicUrl: ctx.config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
     ],
   });

@@ -108,7 +108,7 @@ export async function startTestSello({
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
       ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
-      (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages }),
+      (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, publicUrl: ctx.config.publicUrl }),
     ],
   });
   handler = app;
