@@ -121,8 +121,10 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
               sub,
               name: lms.users.get(sub)!.name,
               grades: cols.map((col) => {
-                const score = lms.results.get(`${col.id}/results/${encodeURIComponent(sub)}`)?.resultScore;
-                return score === undefined ? '–' : `${Number(score.toFixed(2))} / ${col.scoreMaximum}`;
+                const result = lms.results.get(`${col.id}/results/${encodeURIComponent(sub)}`);
+                // Sello's post-back to a badge column is a comment without a score (the badge's link).
+                if (result?.resultScore === undefined) return result?.comment ?? '–';
+                return `${Number(result.resultScore.toFixed(2))} / ${col.scoreMaximum}`;
               }),
             })),
             columns: cols.map((col) => ({ id: col.id, label: col.label, max: col.scoreMaximum, isExam: col.id === exam.id })),

@@ -162,6 +162,8 @@ describe('the demo on the embedded defaults', () => {
     const credentialPath = /href="(\/credentials\/[^"]+)"/.exec(text)?.[1];
     expect(credentialPath).toBeDefined();
     expect((await browser.get(`${sello.url}${credentialPath}`)).status).toBe(200);
+    // The LMS's gradebook shows what Sello posted back to the badge's column: the badge's link.
+    expect(decodeHtml((await demoPage()).text)).toContain(`Badge earned: Statistics ready — ${sello.url}/credentials/`);
     // Ben, not graded, has no badge.
     expect((await createAwardRepository(sello.db).listForAchievement(badge.id)).map((a) => a.learnerSub)).toEqual(['demo-ana']);
   }, 120_000);
