@@ -198,5 +198,22 @@ describe('learner pages', () => {
     expect(decodeHtml(await on.text())).toContain('Tu nombre se muestra');
     expect((await users.findById(evaId))!.showNamePublicly).toBe(true);
   });
-});
+  it('gives the learner a wallet offer (OpenID4VCI) for a credential of theirs, and none for anyone else\'s', async () => {
+    const id = await credentialOfEva('Wallet badge');
+    const ask = (credentialId: string) =>
+      fetch(`${sello.url}/app/learner/credentials/${encodeURIComponent(credentialId)}/offer?ltik=${learnerLtik}`, { method: 'POST', headers: { accept: 'application/json' } });
+    const answer = await ask(id);
+    expect(answer.status).toBe(201);
+    const offer = (await answer.json()) as { offer_uri: string; credential_offer_uri: string };
+    expect(offer.offer_uri).toBe(`openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offer.credential_offer_uri)}`);
+    const json = (await (await fetch(offer.credential_offer_uri)).json()) as { credential_configuration_ids: string[] };
+    expect(json.credential_configuration_ids).toEqual(['OpenBadgeCredential_ldp_vc']);
 
+    const issuer = (await createIssuerRepository(sello.db).findBySlug(DEFAULT_ISSUER_SLUG))!;
+    const othersId = `urn:uuid:${randomUUID()}`;
+    await createCredentialRepository(sello.db).insert({
+      id: othersId, hash: `0x${'1'.repeat(64)}`, document: { id: othersId }, issuerId: issuer.id, achievementId: null, recipientUserId: null, validFrom: new Date(), validUntil: null,
+    });
+    expect((await ask(othersId)).status).toBe(404);
+  });
+});

@@ -14,6 +14,8 @@ import { instructorRouter } from '../../../src/web/routes/instructor.ts';
 import { learnerRouter } from '../../../src/web/routes/learner.ts';
 import { achievementPagesRouter } from '../../../src/web/routes/achievements.ts';
 import { createLearnerProgress } from '../../../src/web/routes/learner-progress.ts';
+import { openid4vciRouter } from '../../../src/web/wallet/openid4vci/routes.ts';
+import { createIssuerKeyProvider } from '../../../src/issuance/issuer-keys.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
 
@@ -50,6 +52,13 @@ export async function startSelloWithPages(): Promise<SelloWithPages> {
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, publicUrl: ctx.config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
+      openid4vciRouter({
+        db,
+        keys: createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: url }),
+        publicUrl: url,
+        chainReference: () => null,
+        requireLaunch: lti.requireLaunch,
+      }),
     ],
   });
   return {
