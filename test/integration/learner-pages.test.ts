@@ -198,6 +198,35 @@ describe('learner pages', () => {
     expect(decodeHtml(await on.text())).toContain('Tu nombre se muestra');
     expect((await users.findById(evaId))!.showNamePublicly).toBe(true);
   });
+
+  it('lists at /me, in the same LTI session, the badges of every course with their course', async () => {
+    const created = await form('/app/achievements/new', teacherLtik, {
+      name: 'Destilación',
+      criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz1', minPercent: 50 }] }),
+      policy: 'keep',
+    });
+    expect(created.status).toBe(303);
+    const achievement = (await createAchievementRepository(sello.db).listForContext(contextId)).find((a) => a.name === 'Destilación')!;
+    await credentialOfEva('Destilación', achievement.id);
+    lms.addCourse({ id: 'course-m', title: 'Física' });
+    lms.enroll('course-m', 'eva', [ROLE.learner]);
+    const otherCourseLtik = await launch('eva', 'course-m');
+    const res = await fetch(`${sello.url}/me?ltik=${otherCourseLtik}`);
+    expect(res.status).toBe(200);
+    const html = decodeHtml(await res.text());
+    expect(html).toContain('Todas mis insignias');
+    const earned = section(html, 'Credenciales que has obtenido');
+    expect(earned).toContain('Destilación');
+    expect(earned).toContain('· Química');
+    expect(earned).toContain('Valoración ácido-base');
+    expect(section(html, 'Revocadas, suspendidas o vencidas')).toContain('Titulación');
+    const home = decodeHtml(await (await fetch(`${sello.url}/app/learner?ltik=${otherCourseLtik}`)).text());
+    expect(home).toContain(`href="/me?ltik=${otherCourseLtik}"`);
+    const noSession = await fetch(`${sello.url}/me`, { headers: { accept: 'application/json' } });
+    expect(noSession.status).toBeGreaterThanOrEqual(400);
+    expect(noSession.status).toBeLessThan(500);
+  });
+
   it('gives the learner a wallet offer (OpenID4VCI) for a credential of theirs, and none for anyone else\'s', async () => {
     const id = await credentialOfEva('Wallet badge');
     const ask = (credentialId: string) =>
@@ -208,7 +237,6 @@ describe('learner pages', () => {
     expect(offer.offer_uri).toBe(`openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offer.credential_offer_uri)}`);
     const json = (await (await fetch(offer.credential_offer_uri)).json()) as { credential_configuration_ids: string[] };
     expect(json.credential_configuration_ids).toEqual(['OpenBadgeCredential_ldp_vc']);
-
     const issuer = (await createIssuerRepository(sello.db).findBySlug(DEFAULT_ISSUER_SLUG))!;
     const othersId = `urn:uuid:${randomUUID()}`;
     await createCredentialRepository(sello.db).insert({
