@@ -118,4 +118,17 @@ describe('the demo in Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('shows the demo page in Spanish on a 360 px phone without sideways scrolling or untranslated keys', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 }, locale: 'es-ES' });
+    watch(page);
+    await page.goto(`${sello.url}/demo`);
+    const text = (await page.textContent('main')) ?? '';
+    expect(text).toContain('Esto es una demostración.');
+    expect(text).not.toMatch(/\bdemo\.[a-z]/);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+    await shot(page, '09-demo-page-es-360px');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
