@@ -104,6 +104,13 @@ const schema = z.object({
   CHAIN_LOW_BALANCE_ETH: z.coerce.number().nonnegative().default(0.05),
   /** A block explorer's base URL (`https://sepolia.etherscan.io`): the credential page links `…/tx/<hash>`. */
   CHAIN_EXPLORER_URL: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
+  // Consortium trust lists (contracts/TrustList.sol) the admin page shows this deployment's
+  // issuer DIDs on: comma-separated CAIP-10 addresses `eip155:<chainId>:<0x address>`.
+  TRUST_LISTS: z
+    .string()
+    .transform((value) => [...new Set(value.split(',').map((entry) => entry.trim()).filter(Boolean))])
+    .pipe(z.array(z.string().regex(/^eip155:\d{1,18}:0x[0-9a-fA-F]{40}$/, 'must be comma-separated CAIP-10 addresses such as eip155:11155111:0x…(40 hex digits)')))
+    .optional(),
   ANCHOR_BATCH_SIZE: z.coerce.number().int().min(1).max(2000).default(100),
   ANCHOR_BATCH_MAX_WAIT_S: z.coerce.number().positive().default(60),
 
@@ -183,6 +190,8 @@ export interface Config {
     explorerUrl: string | null;
     anchorBatchSize: number;
     anchorBatchMaxWaitS: number;
+    /** `TRUST_LISTS`: CAIP-10 addresses of trust lists shown on /admin/trust-lists; empty when none. */
+    trustLists: string[];
   };
   lti: { dynamicRegistrationAutoApprove: boolean; frameAncestors: string[] };
   /**
@@ -278,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
       explorerUrl: e.CHAIN_EXPLORER_URL ? e.CHAIN_EXPLORER_URL.replace(/\/+$/, '') : null,
       anchorBatchSize: e.ANCHOR_BATCH_SIZE,
       anchorBatchMaxWaitS: e.ANCHOR_BATCH_MAX_WAIT_S,
+      trustLists: e.TRUST_LISTS ?? [],
     },
     // Off everywhere: /lti/register needs no login, so an anonymous registration must wait for
     // an administrator. One-time invite links (`sello platforms invite`) are the quick path.

@@ -33,6 +33,7 @@ import { chainWalletRouter } from './web/routes/chain-wallet.ts';
 import { createLti } from './lti/provider.ts';
 import { createPageRenderer } from './web/views.ts';
 import { adminPlatformsRouter } from './web/routes/admin-platforms.ts';
+import { adminTrustListsRouter } from './web/routes/admin-trust-lists.ts';
 import { instructorRouter } from './web/routes/instructor.ts';
 import { learnerRouter } from './web/routes/learner.ts';
 import { startIssuance, type RunningIssuance } from './issuance/start-issuance.ts';
@@ -256,6 +257,14 @@ export async function startSello({ config, announce = (line) => console.log(line
       routers: [
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
+        adminTrustListsRouter({
+          db,
+          keys: issuerKeys,
+          adminToken: secrets.adminToken,
+          trustLists: config.chain.trustLists,
+          provider: () => chainConnection.current()?.provider ?? null,
+          pages,
+        }),
         adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
         instructorRouter({ db, lti, pages, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),

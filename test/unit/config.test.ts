@@ -47,6 +47,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'proxy.example.org' })).toThrowError(/TRUST_PROXY/);
   });
 
+  it('watches no trust list unless TRUST_LISTS names CAIP-10 addresses, and refuses anything else', () => {
+    const list = 'eip155:11155111:0x5FbDB2315678afecb367f032d93F642f64180aa3';
+    expect(loadConfig({}).chain.trustLists).toEqual([]);
+    expect(loadConfig({ TRUST_LISTS: ` ${list}, eip155:1:0x0000000000000000000000000000000000000001,${list}` }).chain.trustLists).toEqual([
+      list,
+      'eip155:1:0x0000000000000000000000000000000000000001',
+    ]);
+    expect(() => loadConfig({ TRUST_LISTS: '0x5FbDB2315678afecb367f032d93F642f64180aa3' })).toThrowError(/TRUST_LISTS.*CAIP-10/);
+    expect(() => loadConfig({ TRUST_LISTS: `${list},eip155:1:0x123` })).toThrowError(/TRUST_LISTS/);
+  });
+
   it('names the bad variable and the reason', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(/PORT: Expected number/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL: must start with postgres/);
