@@ -15,6 +15,9 @@ import { startSello, type RunningSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeTempDir } from '../support/config.ts';
 
+/** The page's document, inside `page.evaluate` (the tests compile without the DOM library). */
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'test-results', 'demo');
 
