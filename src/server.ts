@@ -36,6 +36,7 @@ import { adminPlatformsRouter } from './web/routes/admin-platforms.ts';
 import { adminTrustListsRouter } from './web/routes/admin-trust-lists.ts';
 import { instructorRouter } from './web/routes/instructor.ts';
 import { learnerRouter } from './web/routes/learner.ts';
+import { openid4vciRouter } from './web/wallet/openid4vci/routes.ts';
 import { startIssuance, type RunningIssuance } from './issuance/start-issuance.ts';
 import { achievementPagesRouter, issuanceAdminRouter } from './web/routes/achievements.ts';
 import { createLearnerProgress } from './web/routes/learner-progress.ts';
@@ -269,6 +270,8 @@ export async function startSello({ config, announce = (line) => console.log(line
         instructorRouter({ db, lti, pages, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         learnerRouter({ db, lti, pages, publicUrl: config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
+        // OpenID4VCI 1.0: a learner's badge into their wallet (README, "Wallet protocols").
+        openid4vciRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl, chainReference, requireLaunch: lti.requireLaunch }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({
           db,

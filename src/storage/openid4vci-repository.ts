@@ -1,0 +1,97 @@
+import type { Queryable } from './database.ts';
+
+/** A credential offer (OpenID4VCI 1.0 §4.1) as stored: its secrets only as hashes. */
+export interface StoredOffer {
+  id: string;
+  credentialId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  redeemedAt: Date | null;
+}
+
+const offerColumns = `id, credential_id AS "credentialId", created_at AS "createdAt", expires_at AS "expiresAt", redeemed_at AS "redeemedAt"`;
+
+export interface Openid4vciRepository {
+  createOffer(input: { id: string; tokenHash: string; codeHash: string; credentialId: string; createdAt: Date; expiresAt: Date }): Promise<StoredOffer>;
+  /** The offer behind its URL token while it is unredeemed and unexpired at `now`. */
+  findOpenOffer(tokenHash: string, now: Date): Promise<StoredOffer | null>;
+  /**
+   * Redeems the pre-authorized code in one statement, so two token requests racing with
+   * one code cannot both succeed. Null when used already, expired or unknown.
+   */
+  redeemCode(codeHash: string, now: Date): Promise<StoredOffer | null>;
+  saveAccessToken(input: { tokenHash: string; offerId: string; expiresAt: Date }): Promise<void>;
+  /** The offer an unexpired access token was issued for, or null. */
+  findOfferByAccessToken(tokenHash: string, now: Date): Promise<StoredOffer | null>;
+  saveNonce(input: { nonceHash: string; expiresAt: Date }): Promise<void>;
+  /** Consumes a c_nonce (single use); false when unknown, used or expired. */
+  consumeNonce(nonceHash: string, now: Date): Promise<boolean>;
+  recordBoundCredential(input: { credentialId: string; sourceCredentialId: string; offerId: string; holderDid: string }): Promise<void>;
+  /** The DID-bound credentials delivered for an award's credential, oldest first. */
+  listBoundCredentials(sourceCredentialId: string): Promise<Array<{ credentialId: string; holderDid: string; createdAt: Date }>>;
+}
+
+/** SQL of the OpenID4VCI pre-authorized code flow (`0470_openid4vci.sql`). */
+export function createOpenid4vciRepository(db: Queryable): Openid4vciRepository {
+  return {
+    async createOffer({ id, tokenHash, codeHash, credentialId, createdAt, expiresAt }) {
+      const { rows } = await db.query<StoredOffer>(
+        `INSERT INTO openid4vci_offers (id, token_hash, code_hash, credential_id, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${offerColumns}`,
+        [id, tokenHash, codeHash, credentialId, createdAt, expiresAt],
+      );
+      return rows[0]!;
+    },
+    async findOpenOffer(tokenHash, now) {
+      const { rows } = await db.query<StoredOffer>(
+        `SELECT ${offerColumns} FROM openid4vci_offers WHERE token_hash = $1 AND redeemed_at IS NULL AND expires_at > $2`,
+        [tokenHash, now],
+      );
+      return rows[0] ?? null;
+    },
+    async redeemCode(codeHash, now) {
+      const { rows } = await db.query<StoredOffer>(
+        `UPDATE openid4vci_offers SET redeemed_at = $2
+         WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2 RETURNING ${offerColumns}`,
+        [codeHash, now],
+      );
+      return rows[0] ?? null;
+    },
+    async saveAccessToken({ tokenHash, offerId, expiresAt }) {
+      await db.query(`INSERT INTO openid4vci_access_tokens (token_hash, offer_id, expires_at) VALUES ($1, $2, $3)`, [tokenHash, offerId, expiresAt]);
+    },
+    async findOfferByAccessToken(tokenHash, now) {
+      const { rows } = await db.query<StoredOffer>(
+        `SELECT o.id, o.credential_id AS "credentialId", o.created_at AS "createdAt", o.expires_at AS "expiresAt", o.redeemed_at AS "redeemedAt"
+         FROM openid4vci_access_tokens t JOIN openid4vci_offers o ON o.id = t.offer_id
+         WHERE t.token_hash = $1 AND t.expires_at > $2`,
+        [tokenHash, now],
+      );
+      return rows[0] ?? null;
+    },
+    async saveNonce({ nonceHash, expiresAt }) {
+      // Expired nonces are dropped as new ones are handed out: the table stays small.
+      await db.query(`DELETE FROM openid4vci_nonces WHERE expires_at < $1`, [new Date(expiresAt.getTime() - 24 * 3600_000)]);
+      await db.query(`INSERT INTO openid4vci_nonces (nonce_hash, expires_at) VALUES ($1, $2)`, [nonceHash, expiresAt]);
+    },
+    async consumeNonce(nonceHash, now) {
+      const { rows } = await db.query(`DELETE FROM openid4vci_nonces WHERE nonce_hash = $1 RETURNING expires_at AS "expiresAt"`, [nonceHash]);
+      const row = rows[0] as { expiresAt: Date } | undefined;
+      return !!row && new Date(row.expiresAt) > now;
+    },
+    async recordBoundCredential({ credentialId, sourceCredentialId, offerId, holderDid }) {
+      await db.query(
+        `INSERT INTO openid4vci_bound_credentials (credential_id, source_credential_id, offer_id, holder_did) VALUES ($1, $2, $3, $4)`,
+        [credentialId, sourceCredentialId, offerId, holderDid],
+      );
+    },
+    async listBoundCredentials(sourceCredentialId) {
+      const { rows } = await db.query<{ credentialId: string; holderDid: string; createdAt: Date }>(
+        `SELECT credential_id AS "credentialId", holder_did AS "holderDid", created_at AS "createdAt"
+         FROM openid4vci_bound_credentials WHERE source_credential_id = $1 ORDER BY created_at, credential_id`,
+        [sourceCredentialId],
+      );
+      return rows;
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * OpenID4VCI 1.0, pre-authorized code flow
+ * (https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html), driven by
+ * an independent holder client (`@openid4vc/openid4vci`, the OpenWallet Foundation's
+ * library) over real HTTP: it resolves Sello's offer and metadata, redeems the code,
+ * proves a did:key and receives a new credential bound to that DID, which verifies in
+ * Sello and is queued for anchoring like every other.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import crypto from 'node:crypto';
+import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
+import { CompactSign, base64url, importJWK } from 'jose';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Openid4vciClient } from '@openid4vc/openid4vci';
+import { clientAuthenticationAnonymous, setGlobalConfig, type CallbackContext, type JwtSigner } from '@openid4vc/oauth2';
+import { buildApp } from '../../src/web/app.ts';
+import { createLogger } from '../../src/logger.ts';
+import { VERSION } from '../../src/version.ts';
+import { credentialsRouter } from '../../src/web/routes/credentials.ts';
+import { statusRouter } from '../../src/web/routes/status.ts';
+import { didRouter } from '../../src/web/routes/did.ts';
+import { openid4vciRouter } from '../../src/web/wallet/openid4vci/routes.ts';
+import { createCredentialOffer } from '../../src/wallet/openid4vci.ts';
+import { createOpenid4vciRepository } from '../../src/storage/openid4vci-repository.ts';
+import { credentialHash } from '../../src/credentials/credential-hash.ts';
+import { testSecrets } from '../support/config.ts';
+import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
+
+type Json = Record<string, unknown>;
+
+/** A wallet's did:key (Ed25519) and a JWS signer for it. */
+async function walletKey() {
+  const pair = await Ed25519Multikey.generate();
+  const raw = await pair.export({ publicKey: true, secretKey: true, raw: true, canonicalize: true });
+  const did = `did:key:${pair.publicKeyMultibase}`;
+  const publicJwk = { kty: 'OKP', crv: 'Ed25519', x: base64url.encode(raw.publicKey!) };
+  const privateKey = await importJWK({ ...publicJwk, d: base64url.encode(raw.secretKey!) }, 'EdDSA');
+  return { did, kid: `${did}#${pair.publicKeyMultibase}`, publicJwk, privateKey };
+}
+
+describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
+  let t: Awaited<ReturnType<typeof makeCredentialsApp>>;
+  let server: Server;
+  let client: Openid4vciClient;
+  let wallet: Awaited<ReturnType<typeof walletKey>>;
+  let source: Json;
+  let sourceId: string;
+
+  beforeAll(async () => {
+    t = await makeCredentialsApp();
+    const app = buildApp({
+      config: t.config,
+      db: t.db,
+      log: createLogger({ level: 'silent' }),
+      secrets: testSecrets(t.config),
+      version: VERSION,
+      routers: [
+        didRouter({ db: t.db, keys: t.keys, adminToken: ADMIN }),
+        statusRouter({ db: t.db, keys: t.keys, publicUrl: t.config.publicUrl }),
+        credentialsRouter(t.deps),
+        openid4vciRouter({ db: t.db, keys: t.keys, publicUrl: t.config.publicUrl, chainReference: () => CHAIN }),
+      ],
+    });
+    t = { ...t, app };
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The wallet reaches Sello at its PUBLIC_URL; here that host is this test's server.
+    const fetchSello: typeof fetch = (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      return fetch(url.replace(t.config.publicUrl, local), init);
+    };
+    setGlobalConfig({ allowInsecureUrls: true });
+    wallet = await walletKey();
+    const callbacks: Omit<CallbackContext, 'verifyJwt' | 'decryptJwe' | 'encryptJwe'> = {
+      fetch: fetchSello,
+      hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+      generateRandom: (length) => new Uint8Array(crypto.randomBytes(length)),
+      clientAuthentication: clientAuthenticationAnonymous(),
+      signJwt: async (_signer: JwtSigner, { header, payload }) => ({
+        jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(wallet.privateKey),
+        signerJwk: wallet.publicJwk,
+      }),
+    };
+    client = new Openid4vciClient({ callbacks });
+
+    const issued = await request(t.app)
+      .post('/credentials/issue')
+      .set('authorization', `Bearer ${ADMIN}`)
+      .send({ options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana' } } });
+    expect(issued.status).toBe(201);
+    source = issued.body.verifiableCredential;
+    sourceId = source.id as string;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await t.close();
+  });
+
+  it('publishes credential issuer and authorization server metadata the client accepts', async () => {
+    const metadata = await client.resolveIssuerMetadata(t.config.publicUrl);
+    expect(metadata.credentialIssuer.credential_endpoint).toBe(`${t.config.publicUrl}/openid4vci/credential`);
+    expect(metadata.credentialIssuer.nonce_endpoint).toBe(`${t.config.publicUrl}/openid4vci/nonce`);
+    const configuration = metadata.credentialIssuer.credential_configurations_supported.OpenBadgeCredential_ldp_vc as Json;
+    expect(configuration.format).toBe('ldp_vc');
+    expect(configuration.cryptographic_binding_methods_supported).toEqual(['did:key', 'did:jwk']);
+    expect(metadata.authorizationServers[0]!.token_endpoint).toBe(`${t.config.publicUrl}/openid4vci/token`);
+  });
+
+  it('delivers a new credential of the same award bound to the wallet\'s did:key, which verifies in Sello and is queued for anchoring', async () => {
+    const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
+    expect(offer.offerUri).toMatch(/^openid-credential-offer:\/\/\?credential_offer_uri=/);
+
+    const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const proof = await client.createCredentialRequestJwtProof({
+      issuerMetadata,
+      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
+      nonce: c_nonce,
+      signer: { method: 'did', didUrl: wallet.kid, alg: 'EdDSA' },
+    });
+    const response = await client.retrieveCredentials({
+      issuerMetadata,
+      accessToken: accessTokenResponse.access_token,
+      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
+      proof: { proof_type: 'jwt', jwt: proof.jwt },
+    });
+    expect(response.ok).toBe(true);
+    const body = response.credentialResponse as { credentials: Array<{ credential: Json }> };
+    const bound = body.credentials[0]!.credential;
+
+    expect((bound.credentialSubject as Json).id).toBe(wallet.did);
+    expect(bound.id).not.toBe(sourceId);
+    expect((bound.credentialSubject as Json).achievement).toEqual((source.credentialSubject as Json).achievement);
+    expect([bound.proof].flat().map((proof) => (proof as Json).cryptosuite)).toEqual(['eddsa-rdfc-2022']);
+
+    const verified = await request(t.app).post('/credentials/verify').send({ verifiableCredential: bound });
+    expect(verified.status).toBe(200);
+    expect(verified.body.verified).toBe(true);
+
+    // The award keeps track of it, and it is in the credentials table the anchor batcher reads.
+    const tracked = await createOpenid4vciRepository(t.db).listBoundCredentials(sourceId);
+    expect(tracked).toEqual([expect.objectContaining({ credentialId: bound.id, holderDid: wallet.did })]);
+    const row = await t.db.query<{ hash: string; achievement_id: string }>('SELECT hash, achievement_id FROM credentials WHERE id = $1', [bound.id]);
+    expect(row.rows[0]).toEqual({ hash: credentialHash(bound), achievement_id: t.achievement.id });
+  });
+
+  it('returns the credential as issued when the wallet sends no proof', async () => {
+    const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
+    const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+    const response = await client.retrieveCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: 'OpenBadgeCredential_ldp_vc' });
+    expect((response.credentialResponse as { credentials: Array<{ credential: Json }> }).credentials[0]!.credential).toEqual(source);
+  });
+
+  it('answers invalid_grant to a replayed pre-authorized code, and the used offer is gone', async () => {
+    const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
+    const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
+    const code = (credentialOffer.grants!['urn:ietf:params:oauth:grant-type:pre-authorized_code'] as Json)['pre-authorized_code'];
+    const redeem = () => request(t.app).post('/openid4vci/token').type('form').send({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code });
+    expect((await redeem()).status).toBe(200);
+    const replay = await redeem();
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe('invalid_grant');
+    expect((await request(t.app).get(new URL(offer.credentialOfferUri).pathname)).status).toBe(404);
+  });
+
+  it('answers invalid_grant to the code of an expired offer', async () => {
+    const elevenMinutesAgo = new Date(Date.now() - 11 * 60_000);
+    const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId, now: elevenMinutesAgo });
+    expect((await request(t.app).get(new URL(offer.credentialOfferUri).pathname)).body.error).toBe('offer_not_found');
+    // The wallet scanned it in time but redeems it late: the same code, derived from the offer's token.
+    const fresh = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
+    const credentialOffer = await client.resolveCredentialOffer(fresh.offerUri);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    await t.db.query('UPDATE openid4vci_offers SET expires_at = $1 WHERE credential_id = $2 AND redeemed_at IS NULL', [elevenMinutesAgo, sourceId]);
+    await expect(client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata })).rejects.toMatchObject({
+      errorResponse: expect.objectContaining({ error: 'invalid_grant' }),
+    });
+  });
+});
