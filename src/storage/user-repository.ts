@@ -14,6 +14,8 @@ export interface User {
   /** EIP-55 checksummed address the learner linked, for soulbound tokens. */
   walletAddress: string | null;
   did: string | null;
+  /** Whether public credential pages show this learner's name (their choice). */
+  showNamePublicly: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -22,7 +24,8 @@ export type UserProfile = Pick<User, 'platformId' | 'sub'> &
   Partial<Pick<User, 'name' | 'givenName' | 'familyName' | 'email' | 'picture' | 'locale'>>;
 
 const columns = `id, platform_id AS "platformId", sub, name, given_name AS "givenName", family_name AS "familyName",
-  email, picture, locale, wallet_address AS "walletAddress", did, created_at AS "createdAt", updated_at AS "updatedAt"`;
+  email, picture, locale, wallet_address AS "walletAddress", did,
+  show_name_publicly AS "showNamePublicly", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export interface UserRepository {
   findById(id: string): Promise<User | null>;
@@ -31,10 +34,18 @@ export interface UserRepository {
   upsert(profile: UserProfile): Promise<User>;
   setWallet(userId: string, walletAddress: string | null): Promise<User | null>;
   setDid(userId: string, did: string | null): Promise<User | null>;
+  setShowNamePublicly(userId: string, show: boolean): Promise<User | null>;
 }
 
 export function createUserRepository(db: Queryable): UserRepository {
   return {
+    async setShowNamePublicly(userId, show) {
+      const { rows } = await db.query<User>(
+        `UPDATE users SET show_name_publicly = $2, updated_at = now() WHERE id = $1 RETURNING ${columns}`,
+        [userId, show],
+      );
+      return rows[0] ?? null;
+    },
     async findById(id) {
       const { rows } = await db.query<User>(`SELECT ${columns} FROM users WHERE id = $1`, [id]);
       return rows[0] ?? null;

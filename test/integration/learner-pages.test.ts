@@ -11,6 +11,7 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createAwardRepository } from '../../src/storage/award-repository.ts';
+import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createCredentialRepository } from '../../src/storage/credential-repository.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../src/storage/issuer-repository.ts';
 import { createStatusListRepository } from '../../src/storage/status-list-repository.ts';
@@ -177,4 +178,25 @@ describe('learner pages', () => {
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { code: string }).code).toBe('credential_not_found');
   });
+
+  it('lets the learner choose whether public pages show their name, and refuses a value that is not a checkbox', async () => {
+    const users = createUserRepository(sello.db);
+    expect((await users.findById(evaId))!.showNamePublicly).toBe(true);
+    expect(await learnerHome()).toMatch(/id="show-name"[^>]* checked/);
+    // An unticked checkbox sends nothing.
+    const off = await form('/app/learner/privacy', learnerLtik, {});
+    expect(off.status).toBe(200);
+    const offHtml = decodeHtml(await off.text());
+    expect(offHtml).toContain('Tu nombre ya no se muestra');
+    expect(offHtml).not.toMatch(/id="show-name"[^>]* checked/);
+    expect((await users.findById(evaId))!.showNamePublicly).toBe(false);
+    const bad = await form('/app/learner/privacy', learnerLtik, { showName: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(decodeHtml(await bad.text())).toContain('Marca la casilla o déjala vacía.');
+    expect((await users.findById(evaId))!.showNamePublicly).toBe(false);
+    const on = await form('/app/learner/privacy', learnerLtik, { showName: 'on' });
+    expect(decodeHtml(await on.text())).toContain('Tu nombre se muestra');
+    expect((await users.findById(evaId))!.showNamePublicly).toBe(true);
+  });
 });
+

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Database } from '../../storage/database.ts';
 import { createCredentialRepository, type StoredCredential } from '../../storage/credential-repository.ts';
 import { createAchievementRepository } from '../../storage/achievement-repository.ts';
+import { createUserRepository } from '../../storage/user-repository.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
 import { findCredentialAnchor, type CredentialAnchorRecord } from '../../storage/anchor-batch-repository.ts';
 import { createContextRepository } from '../../storage/context-repository.ts';
@@ -461,6 +462,9 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
       const shareable = state === 'valid' || state === 'pending';
       const issuer = await createIssuerRepository(deps.db).findById(stored.issuerId);
       const achievement = stored.achievementId ? await createAchievementRepository(deps.db).findById(stored.achievementId) : null;
+      // The learner decides whether this public page names them (their setting, /app/learner).
+      const recipient = stored.recipientUserId ? await createUserRepository(deps.db).findById(stored.recipientUserId) : null;
+      const showRecipientName = recipient?.showNamePublicly ?? true;
       const course = achievement?.contextId ? await createContextRepository(deps.db).findById(achievement.contextId) : null;
       const institution = {
         name: issuer?.name || content.issuerName,
@@ -507,6 +511,7 @@ export function credentialsRouter(deps: CredentialRoutesDependencies): (context:
               { name: 'description', content: description },
             ],
             ...content,
+            recipientName: showRecipientName ? content.recipientName : null,
             institution,
             course: course?.title ?? null,
             state,

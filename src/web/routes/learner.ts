@@ -117,6 +117,7 @@ export function learnerRouter({ db, lti, pages, learnerProgress, publicUrl, now 
             course,
             ltik: launch.ltik,
             wallet: user?.walletAddress ?? '',
+            showName: user?.showNamePublicly ?? true,
             ...splitCredentials(credentials, res.locals.locale as Locale, now()),
             hasProgress,
             progress: hasProgress ? await learnerProgress!(launch) : null,
@@ -168,6 +169,32 @@ export function learnerRouter({ db, lti, pages, learnerProgress, publicUrl, now 
         locale,
       ),
     );
+  });
+
+  router.post('/app/learner/privacy', learnerOnly, async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    // A checkbox sends its value only when ticked; JSON callers send a boolean.
+    const raw = req.body?.showName;
+    const show = raw === true || raw === 'on' || raw === 'true' || raw === '1';
+    if (raw !== undefined && typeof raw !== 'boolean' && !['on', 'true', '1', 'false', '0', ''].includes(String(raw))) {
+      const message = translate(res.locals.locale, 'lti.learner.privacyInvalid');
+      if (req.accepts(['html', 'json']) === 'json') {
+        res.status(400).json({ code: 'invalid_request', message, details: { showName: raw } });
+        return;
+      }
+      await render(res, 400, { privacyMessage: message, privacyClass: 'bad' });
+      return;
+    }
+    await users.setShowNamePublicly(launch.userId, show);
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json({ showName: show });
+      return;
+    }
+    await render(res, 200, {
+      showName: show,
+      privacyMessage: translate(res.locals.locale, show ? 'lti.learner.privacyShown' : 'lti.learner.privacyHidden'),
+      privacyClass: 'ok',
+    });
   });
 
   router.post('/app/learner/wallet', learnerOnly, async (req, res) => {

@@ -1,0 +1,36 @@
+/**
+ * The public credential page names the learner only if they allow it (their setting on
+ * the learner page, `users.show_name_publicly`).
+ */
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
+import { createUserRepository } from '../../src/storage/user-repository.ts';
+import { ADMIN, makeCredentialsApp } from './credentials-fixture.ts';
+
+describe('the public credential page and the learner name', () => {
+  let t: Awaited<ReturnType<typeof makeCredentialsApp>>;
+  beforeAll(async () => {
+    t = await makeCredentialsApp();
+  });
+  afterAll(() => t.close());
+
+  it("shows the learner's name by default and hides it once the learner chooses so", async () => {
+    const issued = await request(t.app)
+      .post('/credentials/issue')
+      .set('authorization', `Bearer ${ADMIN}`)
+      .send({ options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana Pérez' } } })
+      .expect(201);
+    const uuid = String(issued.body.verifiableCredential.id).replace('urn:uuid:', '');
+    const platform = await createPlatformRepository(t.db).upsert({ issuerId: t.issuer.id, iss: 'https://lms.example', clientId: 'c1' });
+    const users = createUserRepository(t.db);
+    const ana = await users.upsert({ platformId: platform.id, sub: 'ana', name: 'Ana Pérez' });
+    // The learner the credential was issued to, as the issuance pipeline records it.
+    await t.db.query('UPDATE credentials SET recipient_user_id = $1 WHERE id = $2', [ana.id, `urn:uuid:${uuid}`]);
+    expect((await request(t.app).get(`/credentials/${uuid}`).expect(200)).text).toContain('Ana Pérez');
+    await users.setShowNamePublicly(ana.id, false);
+    const hidden = await request(t.app).get(`/credentials/${uuid}?lang=es`).expect(200);
+    expect(hidden.text).not.toContain('Ana Pérez');
+    expect(hidden.text).toContain('Credencial verificada');
+  });
+});
