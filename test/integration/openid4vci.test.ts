@@ -184,4 +184,63 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
       errorResponse: expect.objectContaining({ error: 'invalid_grant' }),
     });
   });
+  describe('the credential endpoint\'s errors (OpenID4VCI 1.0 §8.3.1.2, RFC 6750 §3.1)', () => {
+    const grant = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+    const accessToken = async () => {
+      const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
+      const json = (await request(t.app).get(new URL(offer.credentialOfferUri).pathname)).body as Json;
+      const code = ((json.grants as Json)[grant] as Json)['pre-authorized_code'];
+      return (await request(t.app).post('/openid4vci/token').type('form').send({ grant_type: grant, 'pre-authorized_code': code })).body.access_token as string;
+    };
+    const nonce = async () => (await request(t.app).post('/openid4vci/nonce')).body.c_nonce as string;
+    const proofJwt = async (payload: Json, header: Json = {}) =>
+      new CompactSign(new TextEncoder().encode(JSON.stringify({ aud: t.config.publicUrl, iat: Math.floor(Date.now() / 1000), ...payload })))
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'openid4vci-proof+jwt', kid: wallet.kid, ...header } as { alg: string })
+        .sign(wallet.privateKey);
+    const ask = (token: string, jwt: string) =>
+      request(t.app).post('/openid4vci/credential').set('authorization', `Bearer ${token}`).send({ credential_configuration_id: 'OpenBadgeCredential_ldp_vc', proofs: { jwt: [jwt] } });
+
+    it('answers invalid_token (401, WWW-Authenticate) to a missing or unknown access token', async () => {
+      const answer = await request(t.app).post('/openid4vci/credential').set('authorization', 'Bearer unknown-token-0123456789abcdef').send({ credential_configuration_id: 'OpenBadgeCredential_ldp_vc' });
+      expect(answer.status).toBe(401);
+      expect(answer.body.error).toBe('invalid_token');
+      expect(answer.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    });
+
+    it('answers invalid_proof to a proof for another audience, of the wrong typ, or signed by a key other than its kid, and issues nothing', async () => {
+      const token = await accessToken();
+      const before = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials')).rows[0]!.n;
+      const other = await walletKey();
+      for (const jwt of [
+        await proofJwt({ nonce: await nonce(), aud: 'https://evil.example' }),
+        await proofJwt({ nonce: await nonce() }, { typ: 'JWT' }),
+        await proofJwt({ nonce: await nonce() }, { kid: other.kid }),
+      ]) {
+        const answer = await ask(token, jwt);
+        expect(answer.status).toBe(400);
+        expect(answer.body.error).toBe('invalid_proof');
+      }
+      expect((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials')).rows[0]!.n).toBe(before);
+    });
+
+    it('answers invalid_nonce to a proof without a c_nonce, with an unknown one, or with one already used', async () => {
+      const token = await accessToken();
+      expect((await ask(token, await proofJwt({}))).body.error).toBe('invalid_nonce');
+      expect((await ask(token, await proofJwt({ nonce: 'never-handed-out' }))).body.error).toBe('invalid_nonce');
+      const used = await nonce();
+      expect((await ask(token, await proofJwt({ nonce: used }))).status).toBe(200);
+      const replayed = await ask(token, await proofJwt({ nonce: used }));
+      expect(replayed.status).toBe(400);
+      expect(replayed.body.error).toBe('invalid_nonce');
+    });
+
+    it('answers unsupported_grant_type to another grant and unknown_credential_configuration to another configuration', async () => {
+      const wrongGrant = await request(t.app).post('/openid4vci/token').type('form').send({ grant_type: 'authorization_code', code: 'x' });
+      expect(wrongGrant.status).toBe(400);
+      expect(wrongGrant.body.error).toBe('unsupported_grant_type');
+      const wrongConfiguration = await request(t.app).post('/openid4vci/credential').set('authorization', `Bearer ${await accessToken()}`).send({ credential_configuration_id: 'mso_mdoc' });
+      expect(wrongConfiguration.status).toBe(400);
+      expect(wrongConfiguration.body.error).toBe('unknown_credential_configuration');
+    });
+  });
 });
