@@ -112,6 +112,9 @@ describe('the trust lists on the admin page', () => {
       const html = await res.text();
       expect(html).toContain(`<h1>${title}</h1>`);
       expect(html).toContain('<script src="/static/js/admin-trust-lists.js"></script>');
+      // Content-Security-Policy allows no inline code, and the page needs none.
+      expect(res.headers.get('content-security-policy')).not.toMatch(/unsafe-inline/);
+      expect(html).not.toMatch(/<script>|<style|\sstyle=|\son[a-z]+=/i);
     }
     const script = await fetch(`${base}/static/js/admin-trust-lists.js`);
     expect(script.status).toBe(200);
