@@ -7,6 +7,8 @@ export interface CredentialSummary {
   /** `credentialSubject.achievement.name` of the signed document, else the achievement's name. */
   name: string;
   validFrom: Date;
+  /** Title of the course the achievement belongs to, null for credentials from elsewhere (VC API). */
+  courseTitle: string | null;
   validUntil: Date | null;
   /** Current status bits (false when the credential has no status entry). */
   revoked: boolean;
@@ -40,11 +42,12 @@ export function createLtiViewRepository(db: Queryable): LtiViewRepository {
       const { rows } = await db.query<CredentialSummary>(
         `SELECT c.id, c.achievement_id AS "achievementId",
            COALESCE(c.document #>> '{credentialSubject,achievement,name}', a.name, c.id) AS name,
-           c.valid_from AS "validFrom", c.valid_until AS "validUntil",
+           c.valid_from AS "validFrom", NULLIF(ctx.title, '') AS "courseTitle", c.valid_until AS "validUntil",
            COALESCE(e.revoked, false) AS revoked, COALESCE(e.suspended, false) AS suspended,
            ev.at AS "statusAt", ev.reason AS "statusReason"
          FROM credentials c
          LEFT JOIN achievements a ON a.id = c.achievement_id
+         LEFT JOIN contexts ctx ON ctx.id = a.context_id
          LEFT JOIN status_list_entries e ON e.credential_id = c.id
          -- The event that set the bit the learner sees (revocation wins over suspension).
          LEFT JOIN LATERAL (

@@ -198,5 +198,33 @@ describe('learner pages', () => {
     expect(decodeHtml(await on.text())).toContain('Tu nombre se muestra');
     expect((await users.findById(evaId))!.showNamePublicly).toBe(true);
   });
+
+  it('lists at /me, in the same LTI session, the badges of every course with their course', async () => {
+    const created = await form('/app/achievements/new', teacherLtik, {
+      name: 'Destilación',
+      criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz1', minPercent: 50 }] }),
+      policy: 'keep',
+    });
+    expect(created.status).toBe(303);
+    const achievement = (await createAchievementRepository(sello.db).listForContext(contextId)).find((a) => a.name === 'Destilación')!;
+    await credentialOfEva('Destilación', achievement.id);
+    lms.addCourse({ id: 'course-m', title: 'Física' });
+    lms.enroll('course-m', 'eva', [ROLE.learner]);
+    const otherCourseLtik = await launch('eva', 'course-m');
+    const res = await fetch(`${sello.url}/me?ltik=${otherCourseLtik}`);
+    expect(res.status).toBe(200);
+    const html = decodeHtml(await res.text());
+    expect(html).toContain('Todas mis insignias');
+    const earned = section(html, 'Credenciales que has obtenido');
+    expect(earned).toContain('Destilación');
+    expect(earned).toContain('· Química');
+    expect(earned).toContain('Valoración ácido-base');
+    expect(section(html, 'Revocadas, suspendidas o vencidas')).toContain('Titulación');
+    const home = decodeHtml(await (await fetch(`${sello.url}/app/learner?ltik=${otherCourseLtik}`)).text());
+    expect(home).toContain(`href="/me?ltik=${otherCourseLtik}"`);
+    const noSession = await fetch(`${sello.url}/me`, { headers: { accept: 'application/json' } });
+    expect(noSession.status).toBeGreaterThanOrEqual(400);
+    expect(noSession.status).toBeLessThan(500);
+  });
 });
 

@@ -68,6 +68,7 @@ export interface LearnerCredentialView {
   stateLabel: string;
   /** "Revoked on 3 May 2026. Reason: …", null when valid. */
   stateDetail: string | null;
+  courseTitle: string | null;
 }
 
 /**
@@ -84,7 +85,7 @@ export function splitCredentials(credentials: CredentialSummary[], locale: Local
         : state === 'expired'
           ? translate(locale, 'cred.banner.expired_detail', { date: formatDate(c.validUntil, locale) ?? '' })
           : null;
-    return { urlId: encodeURIComponent(c.id), name: c.name, issuedOn: formatDate(c.validFrom, locale) ?? '', state, stateLabel: translate(locale, `lti.learner.state.${state}`), stateDetail };
+    return { urlId: encodeURIComponent(c.id), name: c.name, issuedOn: formatDate(c.validFrom, locale) ?? '', state, stateLabel: translate(locale, `lti.learner.state.${state}`), stateDetail, courseTitle: c.courseTitle };
   });
   return { credentials: all.filter((c) => c.state === 'valid'), withdrawn: all.filter((c) => c.state !== 'valid') };
 }
@@ -166,6 +167,21 @@ export function learnerRouter({ db, lti, pages, learnerProgress, publicUrl, now 
             : null,
           qrSvg: shareable ? await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : null,
         },
+        locale,
+      ),
+    );
+  });
+
+  // Every badge of the person behind this launch, across all the courses of this Sello
+  // (same LTI session: the ltik). Any role: instructors earn badges in other courses too.
+  router.get('/me', lti.requireLaunch({ roles: 'any' }), async (_req, res) => {
+    const launch = res.locals.launch as Launch;
+    const locale = res.locals.locale as Locale;
+    const credentials = await views.listCredentialsOf(launch.userId);
+    res.type('html').send(
+      pages.render(
+        'learner-me',
+        { title: translate(locale, 'lti.me.title'), langPath: '/me', ltik: launch.ltik, ...splitCredentials(credentials, locale, now()) },
         locale,
       ),
     );
