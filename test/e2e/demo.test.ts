@@ -15,6 +15,9 @@ import { startSello, type RunningSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeTempDir } from '../support/config.ts';
 
+/** The page's document, inside `page.evaluate` (the tests compile without the DOM library). */
+declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'test-results', 'demo');
 
@@ -118,4 +121,17 @@ describe('the demo in Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('shows the demo page in Spanish on a 360 px phone without sideways scrolling or untranslated keys', async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 }, locale: 'es-ES' });
+    watch(page);
+    await page.goto(`${sello.url}/demo`);
+    const text = (await page.textContent('main')) ?? '';
+    expect(text).toContain('Esto es una demostración.');
+    expect(text).not.toMatch(/\bdemo\.[a-z]/);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+    await shot(page, '09-demo-page-es-360px');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
