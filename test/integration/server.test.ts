@@ -16,7 +16,9 @@ describe('the Sello server on the embedded database', () => {
     const first = await startSello({ config, announce: (line) => lines.push(line) });
     try {
       expect(lines.join('\n')).toMatch(/Generated ADMIN_TOKEN and SELLO_KEK/);
-      expect(lines.at(-1)).toMatch(new RegExp(`is running at http://localhost:${first.port} \\(database: embedded`));
+      expect(lines.join('\n')).toMatch(new RegExp(`is running at http://localhost:${first.port} \\(database: embedded`));
+      // The embedded defaults of npm start turn the demo on, and the last line says where it is.
+      expect(lines.at(-1)).toMatch(new RegExp(`^Try it: http://localhost:${first.port}/demo`));
       const health = await fetch(`${first.url}/health`).then((res) => res.json());
       expect(health).toMatchObject({ status: 'ok', database: { kind: 'embedded' }, chain: { kind: 'embedded' } });
       await createSettingsRepository(first.db).set('survives', 'restart');
