@@ -70,7 +70,7 @@ describe('the /verify page', () => {
     const plainSvg = await request(t.app).post('/verify?lang=en').attach('file', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'), 'x.svg').expect(400);
     expect(plainSvg.text).toContain('This image carries no credential');
     const empty = await request(t.app).post('/verify?lang=es').field('credential', '').expect(400);
-    expect(empty.text).toContain('Primero elija un archivo o pegue una credencial.');
+    expect(empty.text).toContain('Primero elige un archivo o pega una credencial.');
     const notCredential = await request(t.app).post('/verify?lang=en').field('credential', '{"type":"Nope"}').expect(400);
     expect(notCredential.text).toContain('This is not a credential');
     const broken = await request(t.app).post('/verify').set('content-type', 'multipart/form-data; boundary=zzz').send('--zzz\r\nbroken').expect(400);
