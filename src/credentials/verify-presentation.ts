@@ -9,6 +9,7 @@ import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { AppError } from '../errors.ts';
 import { eddsaRdfc2022 } from './cryptosuite.ts';
 import { didOf } from './did.ts';
+import { messageOf, nestedErrors } from './nested-errors.ts';
 import { verifyCredential, type VerificationReport, type VerifyCredentialOptions } from './verify.ts';
 
 /** The VC data model contexts a presentation may start with (2.0, and 1.1 for older wallets). */
@@ -45,19 +46,10 @@ function holderIdOf(vp: Record<string, unknown>): string | null {
 
 /** The most specific message in the nested errors the JSON-LD stack reports, and an AppError's code if any. */
 function reasonOf(error: unknown): { code?: string; message: string } {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
   let first = '';
-  while (queue.length > 0) {
-    const current = queue.shift();
-    if (!current || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
+  for (const current of nestedErrors(error)) {
     if (current instanceof AppError) return { code: current.code, message: current.message };
-    const message = (current as { message?: unknown }).message;
-    if (typeof message === 'string' && !first) first = message;
-    const nested = current as { errors?: unknown; cause?: unknown };
-    if (Array.isArray(nested.errors)) queue.push(...nested.errors);
-    queue.push(nested.cause);
+    first ||= messageOf(current) ?? '';
   }
   return { message: first || String(error) };
 }

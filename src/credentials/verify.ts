@@ -39,6 +39,7 @@ import { DID_V1_CONTEXT, MULTIKEY_V1_CONTEXT } from './contexts.ts';
 import type { ChainContractRef, ChainIssuerKey, ChainReader } from './chain-reader.ts';
 import { createDocumentLoader } from './document-loader.ts';
 import { readStatusBit } from './status-list.ts';
+import { messageOf, nestedErrors } from './nested-errors.ts';
 import { eddsaRdfc2022 } from './cryptosuite.ts';
 import type { DocumentLoader } from './document-loader.ts';
 
@@ -113,20 +114,13 @@ const verifySuite = () => new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 })
 
 /** Finds the most specific code or message in the nested errors the JSON-LD stack reports. */
 function describeError(error: unknown): { code: string; message: string } {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
   let firstMessage = '';
-  while (queue.length > 0) {
-    const current = queue.shift();
-    if (!current || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
+  for (const current of nestedErrors(error)) {
     if (current instanceof AppError) return { code: current.code, message: current.message };
-    const message = (current as { message?: unknown }).message;
-    if (typeof message === 'string' && !firstMessage) firstMessage = message;
-    if (typeof message === 'string' && /invalid signature/i.test(message)) return { code: 'invalid_signature', message };
-    const nested = current as { errors?: unknown; cause?: unknown; details?: { cause?: unknown } };
-    if (Array.isArray(nested.errors)) queue.push(...nested.errors);
-    queue.push(nested.cause, nested.details?.cause);
+    const message = messageOf(current);
+    if (message === null) continue;
+    firstMessage ||= message;
+    if (/invalid signature/i.test(message)) return { code: 'invalid_signature', message };
   }
   return { code: 'signature_error', message: firstMessage || String(error) };
 }
