@@ -11,6 +11,7 @@
  * operator.
  */
 import { Wallet } from 'ethers';
+import { createWakeableSleep } from '../wakeable-sleep.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -99,19 +100,7 @@ export async function connectChain({ config, db, log, open = openChain, firstRet
     let lastError = described(first);
     let nextAttemptAt = Date.now() + firstRetryMs;
     let closed = false;
-    let wake = null as (() => void) | null;
-    const sleep = (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          wake = null;
-          resolve();
-        }, ms);
-        wake = () => {
-          clearTimeout(timer);
-          wake = null;
-          resolve();
-        };
-      });
+    const { sleep, wake } = createWakeableSleep();
 
     const retrying = (async () => {
       for (let delay = firstRetryMs; !closed; delay = Math.min(delay * 2, maxRetryMs)) {
@@ -166,7 +155,7 @@ export async function connectChain({ config, db, log, open = openChain, firstRet
       },
       async close() {
         closed = true;
-        wake?.();
+        wake();
         await retrying;
         await chain?.close();
       },

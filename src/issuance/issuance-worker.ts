@@ -6,6 +6,7 @@
  * admin page) after `maxAttempts`.
  */
 import crypto from 'node:crypto';
+import { createWakeableSleep } from '../wakeable-sleep.ts';
 import os from 'node:os';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
@@ -77,7 +78,7 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
   const jobs = createJobRepository(db);
   let running = false;
   let loop: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
+  const { sleep, wake } = createWakeableSleep();
 
   const runJob = async (job: Job, lookups: RoundLookups) => {
     if (job.kind === 'evaluate') {
@@ -145,18 +146,6 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
     return claimed.length;
   };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        wake = null;
-        resolve();
-      }, ms);
-      wake = () => {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      };
-    });
 
   return {
     workerId,
@@ -179,12 +168,12 @@ export function createIssuanceWorker(parameters: IssuanceWorkerParameters): Issu
     },
     async stop() {
       running = false;
-      wake?.();
+      wake();
       await loop;
       loop = null;
     },
     poke() {
-      wake?.();
+      wake();
     },
     async runUntilIdle() {
       let total = 0;
