@@ -19,8 +19,8 @@ import { refuseMalformedUrl, refuseUnsafeBody } from '../untrusted-input.ts';
 import { securityHeaders } from './security-headers.ts';
 import { negotiateLocale } from './i18n.ts';
 import { createPageRenderer, type PageRenderer } from './views.ts';
-import { healthRouter, type ChainHealth } from './routes/health.ts';
-import { homeRouter } from './routes/home.ts';
+import { healthRouter, type ChainHealth } from './public/health.ts';
+import { homeRouter } from './public/home.ts';
 import { classifyAddress } from '../outbound/address-policy.ts';
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'public');

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminOutcomeSourcesRouter } from '../../src/web/routes/admin-outcome-sources.ts';
-import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
+import { adminOutcomeSourcesRouter } from '../../src/web/admin/outcome-sources.ts';
+import { outcomesWebhookRouter } from '../../src/web/lms/outcomes-webhook.ts';
 import { deliverOutcome, quizGradeBody } from '../support/issuance/webhook-delivery.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { testConfig, testKek, testSecrets } from '../support/config.ts';

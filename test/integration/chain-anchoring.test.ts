@@ -15,7 +15,7 @@ import type { ChainService } from '../../src/chain/open-chain.ts';
 import { RequestProvider } from '../../src/chain/request-provider.ts';
 import { findCredentialAnchor } from '../../src/storage/anchor-batch-repository.ts';
 import { buildApp } from '../../src/web/app.ts';
-import { chainRpcRouter } from '../../src/web/routes/chain-rpc.ts';
+import { chainRpcRouter } from '../../src/web/public/chain-rpc.ts';
 import { VERSION } from '../../src/version.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testSecrets } from '../support/config.ts';

@@ -7,9 +7,9 @@ import { makeTestApp } from '../support/app.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../src/storage/issuer-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
-import { credentialsRouter } from '../../src/web/routes/credentials.ts';
-import { didRouter } from '../../src/web/routes/did.ts';
-import { statusRouter } from '../../src/web/routes/status.ts';
+import { credentialsRouter } from '../../src/web/credentials.ts';
+import { didRouter } from '../../src/web/public/did.ts';
+import { statusRouter } from '../../src/web/public/status.ts';
 import type { AnchorChecker, VerificationReport } from '../../src/credentials/verify.ts';
 import type { VerificationCache } from '../../src/credentials/verification-cache.ts';
 

@@ -6,7 +6,7 @@ import { validateOb3Schema } from '../../src/credentials/schema.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { readChainReference } from '../../src/credentials/chain-reference.ts';
 import { CredentialError } from '../../src/credentials/errors.ts';
-import { localVerifyOptions } from '../../src/web/routes/credentials.ts';
+import { localVerifyOptions } from '../../src/web/credential-routes.ts';
 import { createAuditRepository } from '../../src/storage/audit-repository.ts';
 import { createStatusListRepository } from '../../src/storage/status-list-repository.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from '../../src/issuance/issuer-keys.ts';

@@ -16,7 +16,7 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAwardRepository } from '../../src/storage/award-repository.ts';
-import { DEMO_CLIENT_ID, DEMO_COURSE_ID, DEMO_LMS_PATH } from '../../src/demo/demo.ts';
+import { DEMO_CLIENT_ID, DEMO_COURSE_ID, DEMO_LMS_PATH } from '../../src/web/demo/demo.ts';
 
 const dataDirs: string[] = [];
 afterAll(() => {

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSello, type RunningSello } from '../../src/server.ts';
-import { READ_ONLY_RPC_METHODS } from '../../src/web/routes/chain-rpc.ts';
+import { READ_ONLY_RPC_METHODS } from '../../src/web/public/chain-rpc.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';

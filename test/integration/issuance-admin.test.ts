@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { buildApp } from '../../src/web/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
-import { issuanceAdminRouter } from '../../src/web/routes/achievements.ts';
+import { issuanceAdminRouter } from '../../src/web/instructor/achievements.ts';
 import { createAuditRepository } from '../../src/storage/audit-repository.ts';
 import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createCredentialRepository } from '../../src/storage/credential-repository.ts';

@@ -18,9 +18,9 @@ import { clientAuthenticationAnonymous, setGlobalConfig, type CallbackContext, t
 import { buildApp } from '../../src/web/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
-import { credentialsRouter } from '../../src/web/routes/credentials.ts';
-import { statusRouter } from '../../src/web/routes/status.ts';
-import { didRouter } from '../../src/web/routes/did.ts';
+import { credentialsRouter } from '../../src/web/credentials.ts';
+import { statusRouter } from '../../src/web/public/status.ts';
+import { didRouter } from '../../src/web/public/did.ts';
 import { openid4vciRouter } from '../../src/web/wallet/openid4vci/routes.ts';
 import { createCredentialOffer } from '../../src/wallet/openid4vci.ts';
 import { createOpenid4vciRepository } from '../../src/storage/openid4vci-repository.ts';

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
 import { StorageError } from '../../src/errors.ts';
 import { startSello, type RunningSello } from '../../src/server.ts';
-import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
+import { outcomesWebhookRouter } from '../../src/web/lms/outcomes-webhook.ts';
 import { listMigrations, migrate } from '../../src/storage/migrate.ts';
 import { openDatabase, type Database, type Queryable } from '../../src/storage/database.ts';
 import { createOutcomeSecretRepository, sealLegacyOutcomeSecrets } from '../../src/storage/outcome-secret-repository.ts';

@@ -9,7 +9,7 @@ import type { Express } from 'express';
 import { buildApp } from '../../src/web/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
-import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
+import { outcomesWebhookRouter } from '../../src/web/lms/outcomes-webhook.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';
 import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createAwardRepository } from '../../src/storage/award-repository.ts';

@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import { buildApp } from '../../src/web/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
-import { outcomesWebhookRouter } from '../../src/web/routes/outcomes-webhook.ts';
+import { outcomesWebhookRouter } from '../../src/web/lms/outcomes-webhook.ts';
 import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
 import { signWebhookBody, signWebhookDelivery } from '../../src/outcomes/webhook-signature.ts';
 import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-repository.ts';

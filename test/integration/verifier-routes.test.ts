@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedChain, type EmbeddedChain } from '../../src/chain/embedded-chain.ts';
 import { createLogger } from '../../src/logger.ts';
 import { buildApp } from '../../src/web/app.ts';
-import { chainRpcRouter } from '../../src/web/routes/chain-rpc.ts';
-import { VERIFIER_PAGE_CSP, verifierRouter } from '../../src/web/routes/verifier.ts';
+import { chainRpcRouter } from '../../src/web/public/chain-rpc.ts';
+import { VERIFIER_PAGE_CSP, verifierRouter } from '../../src/web/public/verifier.ts';
 import { makeTempDir } from '../support/config.ts';
 import { ADMIN, makeCredentialsApp } from './credentials-fixture.ts';
 

@@ -19,7 +19,7 @@ import { DEFAULT_INVITE_HOURS, type RegistrationInviteLink } from '../../lti/reg
 import type { RegistrationRequest } from '../../storage/registration-request-repository.ts';
 import { createPlatformRepository, type Platform } from '../../storage/platform-repository.ts';
 import { createPageRenderer } from '../../web/views.ts';
-import { connectorSchema } from '../../web/routes/admin-outcome-sources.ts';
+import { connectorSchema } from '../../web/admin/outcome-sources.ts';
 import { callAdminApi, type AdminApiAnswer } from '../admin-api.ts';
 
 interface AddOptions {

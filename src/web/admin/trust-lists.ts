@@ -6,7 +6,7 @@
  */
 import { Router } from 'express';
 import type { Provider } from 'ethers';
-import { requireAdminToken } from '../admin-auth.ts';
+import { requireAdminToken } from './auth.ts';
 import { readTrustListMemberships } from '../../chain/trust-list-memberships.ts';
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import type { Queryable } from '../../storage/database.ts';

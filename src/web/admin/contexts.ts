@@ -16,7 +16,7 @@ import { createJobRepository } from '../../storage/job-repository.ts';
 import type { OutcomeContext } from '../../storage/outcome-repository.ts';
 import type { SyncContextReport } from '../../outcomes/sync-context.ts';
 import { resolveCourse } from '../../outcomes/resolve-course.ts';
-import { requireAdminToken } from '../admin-auth.ts';
+import { requireAdminToken } from './auth.ts';
 
 export interface AdminContextsRouterDependencies {
   db: Database;

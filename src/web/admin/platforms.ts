@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireAdminToken } from '../admin-auth.ts';
+import { requireAdminToken } from './auth.ts';
 import type { Lti } from '../../lti/provider.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
 import { manualRegistration, platformInputSchema } from '../../lti/platform-registry.ts';

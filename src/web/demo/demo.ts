@@ -16,13 +16,13 @@
  * https://www.imsglobal.org/spec/lti-ags/v2p0
  */
 import { Router, type RequestHandler } from 'express';
-import { createSandboxLms, ROLE, type Sandbox } from '../sandbox-lms/index.ts';
-import type { Lti } from '../lti/provider.ts';
-import type { Platform } from '../storage/platform-repository.ts';
-import type { Database } from '../storage/database.ts';
-import { createOutcomeRepository } from '../storage/outcome-repository.ts';
-import type { PageRenderer } from '../web/views.ts';
-import { translate, type Locale } from '../web/i18n.ts';
+import { createSandboxLms, ROLE, type Sandbox } from '../../sandbox-lms/index.ts';
+import type { Lti } from '../../lti/provider.ts';
+import type { Platform } from '../../storage/platform-repository.ts';
+import type { Database } from '../../storage/database.ts';
+import { createOutcomeRepository } from '../../storage/outcome-repository.ts';
+import type { PageRenderer } from '../views.ts';
+import { translate, type Locale } from '../i18n.ts';
 
 /** Where the demo LMS answers, under Sello's own URL. */
 export const DEMO_LMS_PATH = '/demo/lms';

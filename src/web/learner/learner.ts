@@ -15,7 +15,7 @@ import { createUserRepository } from '../../storage/user-repository.ts';
 import { createCredentialRepository } from '../../storage/credential-repository.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
 import { CredentialError } from '../../credentials/errors.ts';
-import { credentialPageUrl } from './credentials.ts';
+import { credentialPageUrl } from '../credential-routes.ts';
 import type { Lti } from '../../lti/provider.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { ltiErrorHandler } from '../../lti/errors.ts';
@@ -24,7 +24,7 @@ import { hasCode } from '../../errors.ts';
 import { translate } from '../i18n.ts';
 import type { Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
-import { formatDate } from './credential-page.ts';
+import { formatDate } from '../public/credential-view.ts';
 import type { CredentialSummary } from '../../storage/lti-view-repository.ts';
 
 const progressPartial = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'views', 'partials', 'learner-progress.hbs');

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { HttpError } from '../errors.ts';
+import { HttpError } from '../../errors.ts';
 
 /**
  * Guards admin routes with the deployment's bearer token (`Authorization: Bearer …`),

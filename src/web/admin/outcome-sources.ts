@@ -19,7 +19,7 @@ import { HttpError } from '../../errors.ts';
 import type { Database } from '../../storage/database.ts';
 import { createOutcomeSecretRepository } from '../../storage/outcome-secret-repository.ts';
 import { createPlatformRepository } from '../../storage/platform-repository.ts';
-import { requireAdminToken } from '../admin-auth.ts';
+import { requireAdminToken } from './auth.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

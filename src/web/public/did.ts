@@ -10,7 +10,7 @@ import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../storage/issue
 import { CredentialError } from '../../credentials/errors.ts';
 import { HttpError } from '../../errors.ts';
 import { issuerKeyJson, type IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
-import { requireAdminToken } from '../admin-auth.ts';
+import { requireAdminToken } from '../admin/auth.ts';
 
 export interface DidRouterDependencies {
   db: Queryable;

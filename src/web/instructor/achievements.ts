@@ -20,7 +20,7 @@ import { createJobRepository } from '../../storage/job-repository.ts';
 import { awardManually, revokeManually } from '../../issuance/manual-award.ts';
 import { queueCourseEvaluation } from '../../issuance/evaluate-course.ts';
 import { IssuanceError } from '../../issuance/issuance-error.ts';
-import { requireAdminToken } from '../admin-auth.ts';
+import { requireAdminToken } from '../admin/auth.ts';
 import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
 import { createOutcomeRepository, listCourseLearners } from '../../storage/outcome-repository.ts';
 import { CriteriaError, renderNarratives, resolveActivityNames, validateCriteria, type Criteria, type CriteriaProblem } from '../../criteria/index.ts';

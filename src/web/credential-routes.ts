@@ -1,0 +1,189 @@
+/**
+ * What the credentials' HTTP faces share: the VC API (`vc-api/credentials.ts`), the public
+ * credential page (`public/credential-page.ts`) and the `/verify` page
+ * (`public/verify-page.ts`). Verification on this server reads this deployment's DIDs and
+ * status lists from its database, and what anyone submits is verified in one worker pool
+ * behind one rate limit, whichever page or API it came through.
+ */
+import type express from 'express';
+import type { Database } from '../storage/database.ts';
+import { createCredentialRepository, type StoredCredential } from '../storage/credential-repository.ts';
+import { findCredentialAnchor } from '../storage/anchor-batch-repository.ts';
+import { CredentialError } from '../credentials/errors.ts';
+import type { AnchorChecker, ChainReader, VerificationReport, VerifyCredentialOptions } from '../credentials/verify.ts';
+import { createVerificationPool, type VerificationPool, type VerificationSources } from '../credentials/verification-pool.ts';
+import type { VerificationCache } from '../credentials/verification-cache.ts';
+import { exceededVerificationLimit } from '../credentials/verification-limits.ts';
+import { createDocumentLoader } from '../credentials/document-loader.ts';
+import type { ChainReference } from '../credentials/chain-reference.ts';
+import { getStatusListCredential } from '../issuance/credential-status.ts';
+import type { IssuerKeyProvider } from '../issuance/issuer-keys.ts';
+import { AppError } from '../errors.ts';
+import type { Config } from '../config.ts';
+import { rateLimit } from './rate-limit.ts';
+
+export interface CredentialRoutesDependencies {
+  db: Database;
+  keys: IssuerKeyProvider;
+  publicUrl: string;
+  adminToken: string;
+  /** Issuer used by `POST /credentials/issue` when the request names none. */
+  defaultIssuerId: string;
+  /** Where new credentials are anchored; null when no chain is configured. */
+  chainReference: () => ChainReference | null;
+  anchorChecker?: AnchorChecker;
+  /**
+   * Reads the chain for the checks that need it beyond the anchor (`issuer_registered`;
+   * keys and status of credentials whose issuer's DID or status list this server cannot
+   * read). Without it those checks are skipped.
+   */
+  chainReader?: ChainReader;
+  now?: () => Date;
+  /**
+   * Where submitted credentials and presentations are verified; by default a pool
+   * started with the app's `verification` settings, its workers started at the first
+   * request (`src/server.ts` passes one it warms and closes).
+   */
+  verificationPool?: VerificationPool;
+  /** Where the public page keeps verification reports between views; one per router by default. */
+  verificationCache?: VerificationCache<VerificationReport>;
+}
+
+/**
+ * `urn:uuid:<uuid>` from a route parameter holding either the bare uuid or the full id.
+ * Express has already percent-decoded it once; decoding again would read `%25` as an
+ * escape (and throw on a bare `%`).
+ */
+export function credentialIdFromPath(segment: string): string | null {
+  const uuid = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(segment)?.[1];
+  return uuid ? `urn:uuid:${uuid.toLowerCase()}` : null;
+}
+
+/** The page URL of a credential (what the gradebook comment and the QR code link to). */
+export function credentialPageUrl(publicUrl: string, credentialId: string): string {
+  return `${publicUrl}/credentials/${credentialId.replace(/^urn:uuid:/, '')}`;
+}
+
+/** The stored credential a route parameter names, or `credential_not_found`. */
+export async function loadCredential(db: Database, segment: string): Promise<StoredCredential> {
+  const id = credentialIdFromPath(segment);
+  const found = id ? await createCredentialRepository(db).findById(id) : null;
+  if (!found) throw new CredentialError('credential_not_found', 'No credential with this id', { id: segment });
+  return found;
+}
+
+/**
+ * Verification options for this server: DIDs and status lists of this deployment from
+ * its database; other issuers' did:web and status lists are not fetched by the server
+ * (that would let anyone make it call arbitrary URLs); `sello verify` does that.
+ */
+export function localVerifyOptions(
+  deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'chainReader' | 'now'>,
+): VerifyCredentialOptions {
+  const { resolveDid, ...sources } = localVerifySources(deps);
+  return { ...sources, documentLoader: createDocumentLoader({ resolveDid }) };
+}
+
+/**
+ * The same as `localVerifyOptions`, in the form a verification worker takes: the DID
+ * resolver instead of a document loader (the worker builds its own loader from the
+ * bundled contexts and asks this thread for DIDs, status lists and the chain).
+ */
+export function localVerifySources(
+  deps: Pick<CredentialRoutesDependencies, 'db' | 'keys' | 'publicUrl' | 'anchorChecker' | 'chainReader' | 'now'>,
+): VerificationSources {
+  const prefix = `${deps.publicUrl}/status/`;
+  return {
+    resolveDid: deps.keys.resolveDid,
+    now: deps.now,
+    anchorChecker: deps.anchorChecker,
+    ...(deps.chainReader ? { chainReader: deps.chainReader } : {}),
+    statusListLoader: async (url) => {
+      if (!url.startsWith(prefix)) {
+        throw new Error(`this server reads only its own status lists (${prefix}…); use "sello verify" for other issuers`);
+      }
+      return getStatusListCredential({ db: deps.db, keys: deps.keys, publicUrl: deps.publicUrl, listId: url.slice(prefix.length), now: deps.now });
+    },
+  };
+}
+
+function hasType(value: unknown, type: string): value is Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const types = (value as { type?: unknown }).type;
+  return Array.isArray(types) ? types.includes(type) : types === type;
+}
+
+/** An object that says it is a credential: anything less is not one at all (400), not a failed check (422). */
+export const isCredentialShaped = (value: unknown) => hasType(value, 'VerifiableCredential');
+export const isPresentationShaped = (value: unknown) => hasType(value, 'VerifiablePresentation');
+
+/**
+ * On Sello's own server, a credential that Sello's records show queued for anchoring
+ * (issued here, its batch not yet anchored) is reported as pending rather than failing:
+ * that is the first minutes of every credential, and the page says the same. Only the
+ * `not_anchored` answer is softened, and only for a credential with this exact hash in
+ * Sello's records; `sello verify`, which has no records, stays strict.
+ */
+export async function withAnchoringPending(db: Database, report: VerificationReport): Promise<VerificationReport> {
+  const anchorCheck = report.checks.find((check) => check.id === 'anchored_on_chain');
+  if (!anchorCheck || anchorCheck.valid || anchorCheck.error !== 'not_anchored' || !report.credentialHash) return report;
+  const stored = await createCredentialRepository(db).findByHash(report.credentialHash);
+  if (!stored) return report;
+  const anchor = await findCredentialAnchor(db, report.credentialHash);
+  if (anchor?.status === 'anchored') return report;
+  const pending: VerificationReport['checks'][number] = {
+    id: 'anchored_on_chain',
+    valid: true,
+    skipped: true,
+    error: 'anchoring_pending',
+    details: {
+      ...anchorCheck.details,
+      pending: true,
+      countsTowardVerified: false,
+      batch: anchor ? { id: anchor.batchId, status: anchor.status } : null,
+      message: 'Sello has queued this credential for anchoring; its batch is not on chain yet',
+    },
+  };
+  const checks = report.checks.map((check) => (check === anchorCheck ? pending : check));
+  return { ...report, checks, verified: checks.every((check) => check.valid) };
+}
+
+/**
+ * Verification of submitted input, shared by the VC API and the `/verify` page: one
+ * worker pool (started at the first request unless the server passes one), one
+ * per-client rate limit, the size limits, and `retry-after` on a busy or timed-out pool.
+ */
+export interface SubmittedVerification {
+  verifier: () => VerificationPool;
+  limitRate: express.RequestHandler;
+  refuseOversized: (input: unknown, kind: 'credential' | 'presentation') => void;
+  inPool: <T>(res: express.Response, run: () => Promise<T>) => Promise<T>;
+  retryAfterSeconds: number;
+}
+
+export function createSubmittedVerification(deps: Pick<CredentialRoutesDependencies, 'verificationPool'>, config: Readonly<Config>): SubmittedVerification {
+  const settings = config.verification;
+  let pool = deps.verificationPool ?? null;
+  const retryAfterSeconds = Math.max(1, Math.ceil(settings.timeoutMs / 1000));
+  return {
+    verifier: () => (pool ??= createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs })),
+    limitRate: rateLimit({ perMinute: settings.rateLimitPerMinute }),
+    refuseOversized: (input, kind) => {
+      const exceeded = exceededVerificationLimit(input, kind);
+      if (exceeded) throw new CredentialError('verification_input_too_large', exceeded.message, { ...exceeded });
+    },
+    inPool: async (res, run) => {
+      try {
+        return await run();
+      } catch (error) {
+        if (isPoolBusy(error)) res.set('retry-after', String(retryAfterSeconds));
+        throw error;
+      }
+    },
+    retryAfterSeconds,
+  };
+}
+
+/** The pool's own refusals: a deadline passed or no worker free. */
+export const isPoolBusy = (error: unknown): boolean =>
+  error instanceof AppError && (error.code === 'verification_timeout' || error.code === 'verification_unavailable');
