@@ -34,6 +34,7 @@ export type HttpErrorCode =
   | 'invalid_request'
   | 'unauthorized'
   | 'forbidden'
+  | 'csrf_failed'
   | 'rate_limited'
   | 'internal_error'
   | 'service_unavailable';

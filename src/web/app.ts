@@ -17,6 +17,7 @@ import type { Secrets } from '../storage/secrets.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { refuseMalformedUrl, refuseUnsafeBody } from '../untrusted-input.ts';
 import { securityHeaders } from './security-headers.ts';
+import { requireFormToken } from './form-protection.ts';
 import { negotiateLocale } from './i18n.ts';
 import { createPageRenderer, type PageRenderer } from './views.ts';
 import { healthRouter, type ChainHealth } from './public/health.ts';
@@ -66,6 +67,7 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
   app.use(refuseUnsafeBody());
   app.use(cookieParser());
+  app.use(requireFormToken({ secret: deps.secrets.keyEncryptionKey, publicUrl: deps.config.publicUrl }));
   app.use((req, res, next) => {
     res.locals.locale = negotiateLocale(req, deps.config.defaultLocale);
     // Inside the LMS (an ltik in the URL) the choice belongs to the LTI session, not to a
@@ -76,6 +78,8 @@ export function buildApp(deps: AppDependencies): Express {
     next();
   });
   app.use('/static', express.static(publicDir, { maxAge: '1h' }));
+  // Browsers and feed readers ask for /favicon.ico by themselves: the same self-hosted icon.
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
 
   app.use(
     healthRouter({

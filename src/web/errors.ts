@@ -6,7 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, HttpError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { negotiateLocale, translate, type Locale } from './i18n.ts';
+import { hasTranslation, negotiateLocale, translate, type Locale } from './i18n.ts';
 import type { PageRenderer } from './views.ts';
 import { ltiErrorStatus } from '../lti/errors.ts';
 
@@ -27,6 +27,7 @@ const explicitStatus: Record<string, number> = {
   invalid_config: 500,
   unauthorized: 401,
   forbidden: 403,
+  csrf_failed: 403,
   not_found: 404,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -107,7 +108,8 @@ export function errorHandler(options: { log: Logger; pages: PageRenderer; defaul
     const wantsHtml = req.accepts(['json', 'html']) === 'html' && !req.is('json');
     if (wantsHtml) {
       const locale = negotiateLocale(req, options.defaultLocale);
-      const message = appError.code === 'not_found' ? translate(locale, 'error.not_found') : appError.message;
+      // A code with its own sentence in the catalogs is said in the page's language.
+      const message = hasTranslation(`error.${appError.code}`) ? translate(locale, `error.${appError.code}`) : appError.message;
       res
         .status(status)
         .type('html')

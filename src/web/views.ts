@@ -3,12 +3,14 @@
  * with every partial in `views/partials/`. Templates are compiled once and cached.
  * The `t` helper translates with the page's locale: `{{t "home.title"}}`, with
  * placeholders as hash arguments: `{{t "home.install.moodle" url=registerUrl}}`.
+ * Forms that post to Sello get their CSRF token here (`form-protection.ts`).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { translate, type Locale } from './i18n.ts';
+import { addFormTokens, currentFormToken } from './form-protection.ts';
 
 const viewsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'views');
 
@@ -40,7 +42,9 @@ export function createPageRenderer(): PageRenderer {
   return {
     render(page, data, locale) {
       const context = { ...data, locale, otherLocale: locale === 'es' ? 'en' : 'es' };
-      const body = template(`pages/${page}.hbs`)(context);
+      let body = template(`pages/${page}.hbs`)(context);
+      // Every form that posts to Sello carries its CSRF token, without each view asking for it.
+      if (/<form\b[^>]*\bmethod="post"/i.test(body)) body = addFormTokens(body, currentFormToken(typeof data.ltik === 'string' ? data.ltik : null));
       return template('layouts/main.hbs')({ ...context, body });
     },
   };

@@ -74,6 +74,9 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
     const tool = page.frame({ name: 'tool' })!;
     await tool.waitForSelector('#dl-name');
     expect(await tool.textContent('h1')).toBe('Añadir una insignia a este curso');
+    // The form's CSRF token is bound to the ltik, not to a cookie the iframe may not get.
+    expect(await tool.locator('form[action="/app/deep-link/create"] input[name="_csrf"]').getAttribute('value')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await page.context().cookies(sello.url)).map((cookie) => cookie.name)).not.toContain('sello_form');
     await tool.fill('#dl-name', 'Insignia en marco');
     await tool.fill('#dl-description', 'Creada dentro del iframe');
     await tool.click('form[action="/app/deep-link/create"] button[type="submit"]');

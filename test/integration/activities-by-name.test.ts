@@ -18,6 +18,7 @@ import { createOutcomeSecretRepository } from '../../src/storage/outcome-secret-
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 /** Sello's outbound client; the fakes listen on 127.0.0.1. */
 const outboundFetch = createOutboundFetch({ allowPrivate: true });
@@ -43,7 +44,7 @@ const post = (sello: RunningTestSello, path: string, ltik: string, fields: Recor
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-    body: new URLSearchParams({ ltik, ...fields }).toString(),
+    body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString(),
   });
 
 describe('activities by name in a Moodle course', () => {

@@ -23,6 +23,7 @@ import { createCourseSync } from '../../src/issuance/start-issuance.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
 import { badgeAchievementOf } from '../../src/lti/badge-line-item.ts';
 import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 /** Sello's outbound client; the fakes listen on 127.0.0.1. */
 const outboundFetch = createOutboundFetch({ allowPrivate: true });
@@ -67,7 +68,7 @@ describe('the course round trip', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-      body: new URLSearchParams({ ltik, ...fields }).toString(),
+      body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString(),
     });
 
   beforeAll(async () => {
@@ -107,7 +108,7 @@ describe('the course round trip', () => {
 
     // The instructor attaches a new badge by Deep Linking; the LMS creates its column.
     const picker = await launch('teacher', { messageType: 'LtiDeepLinkingRequest' });
-    const returning = await createBrowser().post(`${sello.url}/app/deep-link/create`, { ltik: ltikOf(picker), name: 'Descriptive statistics' });
+    const returning = await createBrowser().post(`${sello.url}/app/deep-link/create`, { ...ltiFormFields(ltikOf(picker)), name: 'Descriptive statistics' });
     await createBrowser().submit(returning);
     // The instructor's next launch sees the LMS saved the activity: the badge is confirmed.
     teacherLtik = ltikOf(await launch('teacher'));
@@ -195,7 +196,7 @@ describe('the course round trip', () => {
       criteria: { kind: 'all', rules: [{ kind: 'score', activity: 'moodle:cm:7', minPercent: 100 }] },
     });
     const picker = await launch('teacher', { messageType: 'LtiDeepLinkingRequest' });
-    const returning = await createBrowser().post(`${sello.url}/app/deep-link`, { ltik: ltikOf(picker), achievementId: library.id });
+    const returning = await createBrowser().post(`${sello.url}/app/deep-link`, { ...ltiFormFields(ltikOf(picker)), achievementId: library.id });
     expect(returning.status).toBe(200);
     await worker.runUntilIdle();
     const awarded = (await createAwardRepository(sello.db).listForAchievement(library.id)).map((award) => award.learnerSub);

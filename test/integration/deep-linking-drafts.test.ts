@@ -14,6 +14,7 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 /** Sello's outbound client; the fakes listen on 127.0.0.1. */
 const outboundFetch = createOutboundFetch({ allowPrivate: true });
@@ -35,7 +36,7 @@ describe('Deep Linking drafts', () => {
   };
   const create = async (name: string, extra: Record<string, string> = {}) => {
     const { browser, picker } = await openPicker();
-    return { browser, page: await browser.post(`${sello.url}/app/deep-link/create`, { ltik: ltikOf(picker), name, description: 'Ética profesional', ...extra }) };
+    return { browser, page: await browser.post(`${sello.url}/app/deep-link/create`, { ...ltiFormFields(ltikOf(picker)), name, description: 'Ética profesional', ...extra }) };
   };
   const instructorHome = async () => {
     const browser = createBrowser();

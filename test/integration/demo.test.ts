@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeTempDir, testKek } from '../support/config.ts';
-import { createBrowser, decodeHtml, type Page } from '../support/sandbox-lms/browser.ts';
+import { createBrowser, decodeHtml, parseForm, type Page } from '../support/sandbox-lms/browser.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
@@ -75,6 +75,8 @@ describe('the demo on the embedded defaults', () => {
   const browser = createBrowser();
   const demoPage = () => browser.get(`${sello.url}/demo`);
   const ltikOf = (page: Page) => new URL(page.url).searchParams.get('ltik')!;
+  /** The CSRF token the page's forms carry (bound to its ltik), as a browser would send it. */
+  const formTokenOf = (page: Page) => /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
 
   beforeAll(async () => {
     ({ sello, lines } = await startOnDefaults());
@@ -91,6 +93,23 @@ describe('the demo on the embedded defaults', () => {
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     const spanish = await browser.get(`${sello.url}/demo`, { 'accept-language': 'es' });
     expect(decodeHtml(spanish.text)).toContain('Esto es una demostración.');
+  });
+
+  it('refuses a demo form sent from another site or without its token, with a message in the page, and changes no grade', async () => {
+    const grade = parseForm((await demoPage()).text, 'grade');
+    expect(grade.fields._csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const send = (fields: Record<string, string>, headers: Record<string, string>) =>
+      fetch(`${sello.url}/demo/grade`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', ...headers }, body: new URLSearchParams(fields).toString() });
+    const forged = await send({ learner: 'demo-ben', column: grade.fields.column!, score: '99' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    expect(forged.status).toBe(403);
+    expect(decodeHtml(await forged.text())).toContain('This form could not be accepted');
+    // The page's token without the browser cookie it is bound to (another visitor's page).
+    const elsewhere = await send({ ...grade.fields, learner: 'demo-ben', score: '99' }, { accept: 'application/json' });
+    expect(elsewhere.status).toBe(403);
+    expect(((await elsewhere.json()) as { code: string }).code).toBe('csrf_failed');
+    const inSpanish = await send({ user: 'demo-instructor' }, { 'accept-language': 'es', 'sec-fetch-site': 'cross-site' });
+    expect(decodeHtml(await inSpanish.text())).toContain('No se pudo aceptar este formulario');
+    expect(decodeHtml((await demoPage()).text)).not.toContain('99 / 100');
   });
 
   it('registers the demo LMS as an active platform without Dynamic Registration', async () => {
@@ -115,7 +134,7 @@ describe('the demo on the embedded defaults', () => {
     // Deep Linking: the picker, a new badge, the signed response back to the LMS.
     const picker = await browser.submit(await browser.submit(await demoPage(), 'deep-link'));
     expect(new URL(picker.url).pathname).toBe('/app/deep-link');
-    const returning = await browser.post(`${sello.url}/app/deep-link/create`, { ltik: ltikOf(picker), name: 'Statistics ready' });
+    const returning = await browser.post(`${sello.url}/app/deep-link/create`, { ltik: ltikOf(picker), _csrf: formTokenOf(picker), name: 'Statistics ready' });
     const back = await browser.submit(returning);
     expect(new URL(back.url).pathname).toBe('/demo');
     expect(decodeHtml(back.text)).toContain('Attached to the course: Statistics ready');
@@ -128,6 +147,7 @@ describe('the demo on the embedded defaults', () => {
     expect(badge).toBeDefined();
     const saved = await browser.post(`${sello.url}/app/achievements/${badge.id}/edit`, {
       ltik: ltikOf(home),
+      _csrf: formTokenOf(home),
       name: 'Statistics ready',
       description: 'Passed the final exam of Introduction to Statistics.',
       criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'Final exam', minPercent: 70 }] }),

@@ -10,6 +10,7 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 describe('achievement pages', () => {
   let lms: Sandbox;
@@ -30,7 +31,7 @@ describe('achievement pages', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-      body: new URLSearchParams({ ltik, ...fields }).toString(),
+      body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString(),
     });
 
   beforeAll(async () => {

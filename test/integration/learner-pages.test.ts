@@ -17,6 +17,7 @@ import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../src/storage/i
 import { createStatusListRepository } from '../../src/storage/status-list-repository.ts';
 import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 describe('learner pages', () => {
   let lms: Sandbox;
@@ -38,7 +39,7 @@ describe('learner pages', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-      body: new URLSearchParams({ ltik, ...fields }).toString(),
+      body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString(),
     });
   /** A stored credential of Eva's with its status entry, as the signer leaves it. */
   const credentialOfEva = async (name: string, achievementId: string | null = null) => {

@@ -16,6 +16,7 @@ import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { hasCode } from '../../src/errors.ts';
 import { syncRoster } from '../../src/lti/sync-roster.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 const ltikOf = (page: Page) => new URL(page.url).searchParams.get('ltik')!;
 
@@ -144,12 +145,12 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     );
     const picker = await browser.submit(login);
     expect(new URL(picker.url).pathname).toBe('/app/deep-link');
-    const emptyName = await browser.post(`${sello.url}/app/deep-link/create`, { ltik: ltikOf(picker), name: '  ' });
+    const emptyName = await browser.post(`${sello.url}/app/deep-link/create`, { ...ltiFormFields(ltikOf(picker)), name: '  ' });
     expect(emptyName.status).toBe(400);
     expect(emptyName.text).toContain('El logro necesita un nombre');
 
     const returning = await browser.post(`${sello.url}/app/deep-link/create`, {
-      ltik: ltikOf(picker),
+      ...ltiFormFields(ltikOf(picker)),
       name: 'Laboratorio seguro',
       description: 'Completa las prácticas de laboratorio',
       imageUrl: 'https://uni.example/badge.png',
@@ -342,21 +343,21 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     const browser = createBrowser();
     const landed = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'learner-2', courseId: 'course-a' }).url));
     const ltik = ltikOf(landed);
-    const bad = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x1234' });
+    const bad = await browser.post(`${sello.url}/app/learner/wallet`, { ...ltiFormFields(ltik), walletAddress: '0x1234' });
     expect(bad.status).toBe(400);
     expect(decodeHtml(bad.text)).toContain('not a checksummed Ethereum address');
     const badJson = await fetch(`${sello.url}/app/learner/wallet`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ ltik, walletAddress: '0x52908400098527886E0F7030069857D2e4169EE7' }),
+      body: JSON.stringify({ ...ltiFormFields(ltik), walletAddress: '0x52908400098527886E0F7030069857D2e4169EE7' }),
     });
     expect(badJson.status).toBe(400);
     expect((await jsonOf(badJson)).code).toBe('invalid_wallet_address');
     const user = await createUserRepository(sello.db).findBySub(platform.id, 'learner-2');
     expect(user!.walletAddress).toBeNull();
-    const lowercase = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x52908400098527886e0f7030069857d2e4169ee7' });
+    const lowercase = await browser.post(`${sello.url}/app/learner/wallet`, { ...ltiFormFields(ltik), walletAddress: '0x52908400098527886e0f7030069857d2e4169ee7' });
     expect(lowercase.status).toBe(400);
-    const good = await browser.post(`${sello.url}/app/learner/wallet`, { ltik, walletAddress: '0x52908400098527886E0F7030069857D2E4169EE7' });
+    const good = await browser.post(`${sello.url}/app/learner/wallet`, { ...ltiFormFields(ltik), walletAddress: '0x52908400098527886E0F7030069857D2E4169EE7' });
     expect(good.status).toBe(200);
     expect((await createUserRepository(sello.db).findBySub(platform.id, 'learner-2'))!.walletAddress).toBe('0x52908400098527886E0F7030069857D2E4169EE7');
   });

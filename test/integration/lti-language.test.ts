@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml, type Page } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 const languageLink = (page: Page) => {
   const href = /<a class="lang" href="([^"]*)"/.exec(page.text)?.[1];
@@ -58,7 +59,7 @@ describe('switching language inside the LMS', () => {
       await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'prof', courseId: 'course-l', messageType: 'LtiDeepLinkingRequest' }).url),
     );
     const ltik = new URL(picker.url).searchParams.get('ltik')!;
-    const refused = await browser.post(`${sello.url}/app/deep-link/create`, { ltik, name: ' ' });
+    const refused = await browser.post(`${sello.url}/app/deep-link/create`, { ...ltiFormFields(ltik), name: ' ' });
     expect(refused.status).toBe(400);
     const switched = await browser.get(new URL(languageLink(refused), refused.url).href);
     expect(switched.status).toBe(200);
