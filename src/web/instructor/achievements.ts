@@ -27,6 +27,7 @@ import { CriteriaError, renderNarratives, resolveActivityNames, validateCriteria
 import type { Launch, RequireLaunch } from '../../lti/require-launch.ts';
 import { translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
+import { achievementImageRouter } from './achievement-image.ts';
 
 export interface IssuanceAdminRouterDependencies {
   db: Database;
@@ -132,6 +133,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
   const awards = createAwardRepository(db);
   const outcomes = createOutcomeRepository(db);
   const jobs = createJobRepository(db);
+  router.use(achievementImageRouter({ db, requireLaunch, pages }));
 
   const render = async (res: Response, status: number, data: { achievement?: Achievement | null; form: AchievementForm; problems?: string[]; message?: string }) => {
     const launch = res.locals.launch as Launch;
