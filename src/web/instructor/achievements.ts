@@ -12,6 +12,7 @@
  *
  * And the instructor's pages in the LMS (`achievementPagesRouter`, below).
  */
+import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../storage/database.ts';
@@ -254,7 +255,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
     const form = formOf(req.body);
     const { problems, criteria } = await check(form, launch.contextId, res.locals.locale);
     if (problems.length > 0 || !criteria) return render(res, 400, { form, problems });
-    const issuerId = (await db.query<{ issuer_id: string }>('SELECT issuer_id FROM platforms WHERE id = $1', [launch.platformId])).rows[0]!.issuer_id;
+    const issuerId = (await createPlatformRepository(db).findById(launch.platformId))!.issuerId;
     const names = new Map((await outcomes.listActivities(launch.contextId)).map((a) => [a.activity, a.name]));
     const created = await achievements.create({
       issuerId,
