@@ -29,6 +29,7 @@ import type { Launch, RequireLaunch } from '../../lti/require-launch.ts';
 import { translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 import { achievementImageRouter } from './achievement-image.ts';
+import { earnersRouter } from './earners.ts';
 
 export interface IssuanceAdminRouterDependencies {
   db: Database;
@@ -134,7 +135,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
   const awards = createAwardRepository(db);
   const outcomes = createOutcomeRepository(db);
   const jobs = createJobRepository(db);
-  router.use(achievementImageRouter({ db, requireLaunch, pages }));
+  router.use(achievementImageRouter({ db, requireLaunch, pages }), earnersRouter({ db, requireLaunch, pages, poke }));
 
   const render = async (res: Response, status: number, data: { achievement?: Achievement | null; form: AchievementForm; problems?: string[]; message?: string }) => {
     const launch = res.locals.launch as Launch;
