@@ -26,7 +26,7 @@ describe('badge designer and earners page in Chromium', () => {
     const page = await client.submit(await client.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-b' }).url));
     return new URL(page.url).searchParams.get('ltik')!;
   };
-  const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const sideways = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
 
   beforeAll(async () => {
     lms = await startSandboxLms({ productFamily: 'moodle' });
@@ -71,7 +71,7 @@ describe('badge designer and earners page in Chromium', () => {
     await expect.poll(() => page.getAttribute('#badge-preview', 'src')).toContain('shape=shield');
     expect(await page.getAttribute('#badge-preview', 'src')).not.toBe(before);
     // The preview image really loads (an SVG the browser draws).
-    await expect.poll(() => page.evaluate(() => (document.getElementById('badge-preview') as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => page.evaluate<number>("document.getElementById('badge-preview').naturalWidth")).toBeGreaterThan(0);
     await page.click('button[name="action"][value="save"]');
     await page.waitForURL(/image=saved/);
     expect(await page.textContent('[role="status"]')).toContain('Se guardó la imagen');
