@@ -1,0 +1,4 @@
+-- When an administrator edited the issuer's profile on /admin/issuer. From then on the
+-- profile is theirs: the ISSUER_* settings, applied at every start, no longer overwrite it
+-- (they still name the issuer of a fresh deployment).
+ALTER TABLE issuers ADD COLUMN profile_edited_at timestamptz;
