@@ -12,6 +12,7 @@
  *
  * And the instructor's pages in the LMS (`achievementPagesRouter`, below).
  */
+import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../storage/database.ts';
@@ -27,6 +28,8 @@ import { CriteriaError, renderNarratives, resolveActivityNames, validateCriteria
 import type { Launch, RequireLaunch } from '../../lti/require-launch.ts';
 import { translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
+import { achievementImageRouter } from './achievement-image.ts';
+import { earnersRouter } from './earners.ts';
 
 export interface IssuanceAdminRouterDependencies {
   db: Database;
@@ -132,6 +135,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
   const awards = createAwardRepository(db);
   const outcomes = createOutcomeRepository(db);
   const jobs = createJobRepository(db);
+  router.use(achievementImageRouter({ db, requireLaunch, pages }), earnersRouter({ db, requireLaunch, pages, poke }));
 
   const render = async (res: Response, status: number, data: { achievement?: Achievement | null; form: AchievementForm; problems?: string[]; message?: string }) => {
     const launch = res.locals.launch as Launch;
@@ -252,7 +256,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke }: Achie
     const form = formOf(req.body);
     const { problems, criteria } = await check(form, launch.contextId, res.locals.locale);
     if (problems.length > 0 || !criteria) return render(res, 400, { form, problems });
-    const issuerId = (await db.query<{ issuer_id: string }>('SELECT issuer_id FROM platforms WHERE id = $1', [launch.platformId])).rows[0]!.issuer_id;
+    const issuerId = (await createPlatformRepository(db).findById(launch.platformId))!.issuerId;
     const names = new Map((await outcomes.listActivities(launch.contextId)).map((a) => [a.activity, a.name]));
     const created = await achievements.create({
       issuerId,
