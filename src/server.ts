@@ -36,6 +36,7 @@ import { adminPlatformsRouter } from './web/admin/platforms.ts';
 import { adminTrustListsRouter } from './web/admin/trust-lists.ts';
 import { adminPagesRouter, createAdminPageContext } from './web/admin/admin-pages.ts';
 import { lmsAdminRouter } from './web/admin/lms-admin.ts';
+import { issuerLogoRouter } from './web/public/issuer-logo.ts';
 import { instructorRouter } from './web/instructor/instructor.ts';
 import { learnerRouter } from './web/learner/learner.ts';
 import { openid4vciRouter } from './web/wallet/openid4vci/routes.ts';
@@ -315,6 +316,7 @@ export async function startSello({ config, announce = (line) => console.log(line
           onKeysChanged,
         }),
         statusRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl }),
+        issuerLogoRouter({ db }),
         achievementPublicRouter({ db, pages, publicUrl: config.publicUrl, keys: issuerKeys }),
         credentialsRouter({
           db,

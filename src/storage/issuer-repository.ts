@@ -29,6 +29,10 @@ export interface IssuerRepository {
   upsert(profile: IssuerProfile): Promise<Issuer>;
   /** An administrator's edit of the profile (/admin/issuer); null when there is no such issuer. */
   updateProfile(id: string, profile: Pick<Issuer, 'name' | 'url' | 'email' | 'imageUrl' | 'description'>): Promise<Issuer | null>;
+  /** Stores an uploaded logo and points the profile's image at `imageUrl` (where it is served). */
+  setLogo(id: string, logo: { bytes: Buffer; mediaType: 'image/png' | 'image/svg+xml'; imageUrl: string }): Promise<Issuer | null>;
+  /** The uploaded logo of the issuer with this slug; null when it has none. */
+  findLogo(slug: string): Promise<{ bytes: Buffer; mediaType: 'image/png' | 'image/svg+xml' } | null>;
 }
 
 export function createIssuerRepository(db: Queryable): IssuerRepository {
@@ -67,6 +71,18 @@ export function createIssuerRepository(db: Queryable): IssuerRepository {
         [id, p.name, p.url, p.email, p.imageUrl, p.description],
       );
       return rows[0] ?? null;
+    },
+    async setLogo(id, logo) {
+      const { rows } = await db.query<Issuer>(
+        `UPDATE issuers SET logo = $2, logo_type = $3, image_url = $4, profile_edited_at = now() WHERE id = $1 RETURNING ${columns}`,
+        [id, logo.bytes, logo.mediaType, logo.imageUrl],
+      );
+      return rows[0] ?? null;
+    },
+    async findLogo(slug) {
+      const { rows } = await db.query<{ logo: Uint8Array | null; logo_type: 'image/png' | 'image/svg+xml' | null }>(`SELECT logo, logo_type FROM issuers WHERE slug = $1`, [slug]);
+      const row = rows[0];
+      return row?.logo && row.logo_type ? { bytes: Buffer.from(row.logo), mediaType: row.logo_type } : null;
     },
   };
 }

@@ -15,6 +15,7 @@ import { createJobRepository } from '../../src/storage/job-repository.ts';
 import { createAuditRepository } from '../../src/storage/audit-repository.ts';
 import { catalogKeys } from '../../src/web/i18n.ts';
 import { testSecrets } from '../support/config.ts';
+import { PNG } from 'pngjs';
 
 const ADMIN_PAGES = ['/admin', '/admin/platforms', '/admin/issuer', '/admin/keys', '/admin/chain', '/admin/queue', '/admin/audit'];
 const LMS_ADMIN = 'http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator';
@@ -217,6 +218,48 @@ describe('admin pages', () => {
     await issuers.upsert(defaultIssuerProfile(sello.config.issuer));
     expect((await issuers.findBySlug(DEFAULT_ISSUER_SLUG))!.name).toBe('Universidad de Prueba');
     expect((await createAuditRepository(sello.db).list({ action: 'issuer.profile_updated', limit: 5 })).length).toBe(1);
+  });
+
+  it('takes a small uploaded logo (PNG, or SVG without scripts), serves it, and points the profile at it', async () => {
+    const page = await admin.get('/admin/issuer');
+    expect(page.html).toContain('enctype="multipart/form-data"');
+    const upload = async (file: Blob | null, csrf = csrfOf(page.html)) => {
+      const form = new FormData();
+      form.set('_csrf', csrf);
+      form.set('slug', DEFAULT_ISSUER_SLUG);
+      if (file) form.set('logo', file, 'logo');
+      const res = await fetch(`${sello.url}/admin/issuer/logo`, { method: 'POST', redirect: 'manual', body: form, headers: { cookie: `sello_admin=${admin.cookies.get('sello_admin')}` } });
+      return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+    };
+    const png = new PNG({ width: 96, height: 96 });
+    png.data.fill(200);
+    const pngBytes = PNG.sync.write(png);
+
+    expect((await upload(new Blob([pngBytes], { type: 'image/png' }), 'forged')).status).toBe(403);
+    const tooLarge = await upload(new Blob([Buffer.alloc(70 * 1024, 1)], { type: 'image/png' }));
+    expect(tooLarge.status).toBe(400);
+    expect(errorBesideField(tooLarge.html, 'issuer-logo')).toBe('The file is larger than 64 KB.');
+    const text = await upload(new Blob(['hello'], { type: 'image/png' }));
+    expect(errorBesideField(text.html, 'issuer-logo')).toBe('Only PNG and SVG files.');
+    const scripted = await upload(new Blob(['<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><script>alert(1)</script><rect width="10" height="10"/></svg>'], { type: 'image/svg+xml' }));
+    if (scripted.status === 303) {
+      const served = await fetch(`${sello.url}/issuers/default/logo`);
+      expect(await served.text()).not.toContain('<script');
+    } else {
+      expect(errorBesideField(scripted.html, 'issuer-logo')).toBe('This SVG cannot be used: it is unreadable or unsafe.');
+    }
+
+    const good = await upload(new Blob([pngBytes], { type: 'image/png' }));
+    expect(good.status).toBe(303);
+    const issuer = (await createIssuerRepository(sello.db).findBySlug(DEFAULT_ISSUER_SLUG))!;
+    expect(issuer.imageUrl).toMatch(new RegExp(`^${sello.url}/issuers/default/logo\\?v=[0-9a-f]{12}$`));
+    const served = await fetch(issuer.imageUrl!);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await served.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    // The profile form accepts the served logo as it is when saved again.
+    const resaved = await admin.post('/admin/issuer', { _csrf: csrfOf(page.html), name: issuer.name, url: issuer.url, email: issuer.email ?? '', imageUrl: issuer.imageUrl!, description: issuer.description ?? '' });
+    expect(resaved.status).toBe(303);
   });
 
   it('adds a platform by hand with errors beside the fields, then disables and enables it', async () => {

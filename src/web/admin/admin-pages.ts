@@ -42,7 +42,7 @@ export function adminPagesRouter(deps: AdminPagesDependencies, context: AdminPag
   const router = Router();
   router.use(adminHomeRouter(context));
   router.use(adminPlatformPagesRouter({ db: deps.db, kek: deps.kek, lti: deps.lti, publicUrl: deps.publicUrl, context }));
-  router.use(adminIssuerRouter({ db: deps.db, context }));
+  router.use(adminIssuerRouter({ db: deps.db, publicUrl: deps.publicUrl, context }));
   router.use(adminKeysRouter({ db: deps.db, keys: deps.keys, onKeysChanged: deps.onKeysChanged, context }));
   router.use(adminChainRouter({ db: deps.db, chain: deps.chain, kind: deps.chainKind, context }));
   router.use(adminQueueRouter({ db: deps.db, poke: deps.poke, context }));

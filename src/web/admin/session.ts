@@ -26,6 +26,8 @@ export interface AdminSession {
   current(req: Request): string | null;
   /** The CSRF token of the request's session ('' without one). */
   csrfToken(req: Request): string;
+  /** True when `given` is the CSRF token of the request's valid session (forms the body parser does not read: multipart). */
+  csrfMatches(req: Request, given: unknown): boolean;
   /**
    * Admits a request with a valid session: a GET without one is sent to the login page
    * (303, remembering where it was going); anything else is 401 `unauthorized`. A POST
@@ -71,6 +73,10 @@ export function createAdminSession({ adminToken, publicUrl, now = () => Date.now
       const session = current(req);
       return session ? csrfFor(session) : '';
     },
+    csrfMatches(req, given) {
+      const session = current(req);
+      return session !== null && typeof given === 'string' && equal(given, csrfFor(session));
+    },
     require() {
       return (req, res, next) => {
         const session = current(req);
@@ -82,7 +88,8 @@ export function createAdminSession({ adminToken, publicUrl, now = () => Date.now
           next(new HttpError('unauthorized', 'Sign in to the admin pages first'));
           return;
         }
-        if (req.method !== 'GET' && req.method !== 'HEAD') {
+        // A multipart body is read by its route, which checks `_csrf` itself (csrfMatches).
+        if (req.method !== 'GET' && req.method !== 'HEAD' && !req.is('multipart/form-data')) {
           const given = (req.body as Record<string, unknown> | undefined)?._csrf;
           if (typeof given !== 'string' || !equal(given, csrfFor(session))) {
             next(new HttpError('forbidden', 'This form has expired; open the page again'));

@@ -14,6 +14,7 @@ import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts
 import { adminPlatformsRouter } from '../../../src/web/admin/platforms.ts';
 import { adminPagesRouter } from '../../../src/web/admin/admin-pages.ts';
 import { lmsAdminRouter } from '../../../src/web/admin/lms-admin.ts';
+import { issuerLogoRouter } from '../../../src/web/public/issuer-logo.ts';
 import { createIssuerKeyProvider } from '../../../src/issuance/issuer-keys.ts';
 import { instructorRouter } from '../../../src/web/instructor/instructor.ts';
 import { learnerRouter } from '../../../src/web/learner/learner.ts';
@@ -123,6 +124,7 @@ export async function startTestSello({
           chain: () => null,
           chainKind: config.chain.kind,
         }),
+      issuerLogoRouter({ db }),
       (ctx: AppContext) => lmsAdminRouter({ db, kek: secrets.keyEncryptionKey, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
