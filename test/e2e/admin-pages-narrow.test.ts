@@ -40,7 +40,7 @@ describe('admin pages at 360 px', () => {
       await page.waitForURL(`${sello.url}/admin/platforms`);
       for (const path of PAGES) {
         await page.goto(`${sello.url}${path}`);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
         expect(overflow, `${path} ${locale}`).toBeLessThanOrEqual(0);
       }
       await context.close();
