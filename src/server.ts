@@ -272,7 +272,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         learnerRouter({ db, lti, pages, publicUrl: config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
         // OpenID4VCI 1.0: a learner's badge into their wallet (README, "Wallet protocols").
         openid4vciRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl, chainReference, requireLaunch: lti.requireLaunch }),
-        achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
+        achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({
           db,
           rpc: async (call) =>

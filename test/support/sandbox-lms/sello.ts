@@ -105,7 +105,7 @@ export async function startTestSello({
     routers: [
       (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
-      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages: ctx.pages }),
       adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
       ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, publicUrl: ctx.config.publicUrl }),
