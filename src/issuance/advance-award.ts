@@ -11,6 +11,7 @@
  * two processes on one award, still end with one credential and one score. Anchoring
  * and minting are the chain capability's: it picks up every row of `credentials`.
  */
+import { createCredentialRepository } from '../storage/credential-repository.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../storage/database.ts';
 import { createAwardRepository, type Award } from '../storage/award-repository.ts';
@@ -122,11 +123,11 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
       case 'revoking': {
         // The credential may exist even if the award never recorded it (revoked mid-signing).
         const credentialId = current.credentialId ?? awardCredentialId(current);
-        const exists = await db.query('SELECT 1 FROM credentials WHERE id = $1', [credentialId]);
-        if (exists.rowCount > 0) {
+        const exists = (await createCredentialRepository(db).findById(credentialId)) !== null;
+        if (exists) {
           await signer.revoke({ db, credentialId, reason: current.revokeReason ?? 'revoked', actor: current.revokedBy ?? PIPELINE_ACTOR });
         }
-        if (current.postedAt || exists.rowCount > 0) {
+        if (current.postedAt || exists) {
           await gradebook.postBadge({
             context,
             achievement,
@@ -134,7 +135,7 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
             lineItemUrl: await lineItemUrl(),
             earned: false,
             comment: badgeRevokedComment({ name: achievement.name, locale }),
-            verificationUrl: exists.rowCount > 0 ? verificationUrl(publicUrl, credentialId) : null,
+            verificationUrl: exists ? verificationUrl(publicUrl, credentialId) : null,
             timestamp: current.updatedAt,
           });
         }
@@ -144,10 +145,10 @@ export async function advanceAward(parameters: AdvanceAwardParameters): Promise<
             from: 'revoking',
             to: 'revoked',
             actor: PIPELINE_ACTOR,
-            details: { credentialId: exists.rowCount > 0 ? credentialId : null },
+            details: { credentialId: exists ? credentialId : null },
             set: { revokedAt: now() },
           })) ?? (await awards.findById(current.id))!;
-        log?.info({ awardId: current.id, credentialId: exists.rowCount > 0 ? credentialId : null }, 'award revoked');
+        log?.info({ awardId: current.id, credentialId: exists ? credentialId : null }, 'award revoked');
         break;
       }
       case 'posted':

@@ -58,11 +58,19 @@ export async function awardManually({ db, achievementId, userId, contextId, acto
         to: 'awarded',
         actor,
         details: { reason: why, regrant: true },
-        set: { generation: award.generation + 1, origin: 'manual', awardedBy: actor, reason: why },
+        // A new generation starts clean: no credential, not posted, not revoked.
+        set: {
+          generation: award.generation + 1,
+          origin: 'manual',
+          awardedBy: actor,
+          reason: why,
+          credentialId: null,
+          postedAt: null,
+          revokedAt: null,
+          revokedBy: null,
+          revokeReason: null,
+        },
       }))!;
-      await tx.query('UPDATE awards SET credential_id = NULL, posted_at = NULL, revoked_at = NULL, revoked_by = NULL, revoke_reason = NULL WHERE id = $1', [
-        award.id,
-      ]);
     }
     await createJobRepository(tx).enqueue([{ kind: 'advance_award', key: award.id, payload: { awardId: award.id } }]);
     await createAuditRepository(tx).record({ actor, action: 'award.granted', subject: award.id, reason: why, details: { achievementId, userId } });

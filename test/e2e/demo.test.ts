@@ -89,10 +89,10 @@ describe('the demo in Chromium', () => {
     await page.waitForURL(/\/edit\?/);
     // The criteria builder: a score of at least 70% in the gradebook column, previewed in words.
     await page.selectOption('#rule-0-kind', 'score');
-    const exam = await page.$eval('#rule-0-activity', (select) => [...(select as HTMLSelectElement).options].find((o) => o.textContent!.startsWith('Final exam'))!.value);
-    await page.selectOption('#rule-0-activity', exam);
+    const exam = await page.locator('#rule-0-activity option', { hasText: 'Final exam' }).first().getAttribute('value');
+    await page.selectOption('#rule-0-activity', exam!);
     await page.fill('#rule-0-threshold', '70');
-    await page.waitForFunction(() => document.getElementById('criteria-preview')!.textContent!.includes('70%'));
+    await page.waitForSelector('#criteria-preview:has-text("70%")');
     await page.click('#save');
     await page.waitForURL(/saved=1/);
     await shot(page, '05-criteria-saved');

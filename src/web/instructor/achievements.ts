@@ -12,6 +12,7 @@
  *
  * And the instructor's pages in the LMS (`achievementPagesRouter`, below).
  */
+import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../storage/database.ts';
@@ -31,6 +32,7 @@ import { checkFields, fieldsOf, newFields, readFields, type AchievementFields } 
 import { editorView } from './achievement-editor-view.ts';
 import { translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
+import { achievementImageRouter } from './achievement-image.ts';
 
 export interface IssuanceAdminRouterDependencies {
   db: Database;
@@ -163,6 +165,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke, deepLin
   const awards = createAwardRepository(db);
   const outcomes = createOutcomeRepository(db);
   const jobs = createJobRepository(db);
+  router.use(achievementImageRouter({ db, requireLaunch, pages }));
 
   const fromDeepLinking = (launch: Launch) => launch.messageType === 'LtiDeepLinkingRequest' && Boolean(deepLinkingResponse);
 
@@ -355,7 +358,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke, deepLin
     const launch = res.locals.launch as Launch;
     const values = await submitted(req, res, null);
     if (!values) return;
-    const issuerId = (await db.query<{ issuer_id: string }>('SELECT issuer_id FROM platforms WHERE id = $1', [launch.platformId])).rows[0]!.issuer_id;
+    const issuerId = (await createPlatformRepository(db).findById(launch.platformId))!.issuerId;
     const input = { issuerId, contextId: launch.contextId, ...values, createdBy: `lti:${launch.platformId}:${launch.userId}` };
     // From Deep Linking it is a draft, as one made in the picker: it becomes an achievement
     // of the course once the LMS shows it saved the activity (migration 0410).
