@@ -15,13 +15,8 @@ import { recordMinedTransaction, replayJournal } from '../src/chain/chain-journa
 import { EMBEDDED_SIGNER_KEY, startEmbeddedChain } from '../src/chain/embedded-chain.ts';
 import { openChain, type ChainService } from '../src/chain/open-chain.ts';
 import { registryInterface } from '../src/chain/registry-contract.ts';
+import { figure, type BenchOptions, type Figures } from './figures.ts';
 
-export interface ChainFigures {
-  gas_anchor_per_credential: Record<'1' | '10' | '100' | '1000', number>;
-  gas_mint_per_token: Record<'1' | '10' | '50', number>;
-  anchor_1000_embedded_s: number;
-  replay_1000_tx_s: number;
-}
 
 const log = createLogger({ level: 'silent' });
 const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SELLO_DATA_DIR: '/tmp/sello-bench-unused' });
@@ -75,19 +70,22 @@ async function gasOfLast(db: Database, purpose: string): Promise<number> {
 }
 
 /** Runs the chain benchmarks and returns their figures. */
-export async function benchChain(): Promise<ChainFigures> {
+export async function benchChain({ quick }: BenchOptions): Promise<Figures> {
+  const anchorSizes = quick ? [1, 10, 100] : [1, 10, 100, 1000];
+  const mintSizes = quick ? [1, 10] : [1, 10, 50];
+  const timedCount = quick ? 200 : 1000;
   const anchorGas: Record<string, number> = {};
   const mintGas: Record<string, number> = {};
   {
     const { db, chain } = await freshChain();
-    for (const n of [1, 10, 100, 1000]) {
+    for (const n of anchorSizes) {
       await insertCredentials(db, { count: n });
       const batcher = createAnchorBatcher({ db, chain, batchSize: n, maxWaitS: 60, log });
       const report = await batcher.runOnce({ flush: true });
       if (report.error) throw report.error;
       anchorGas[n] = Math.round((await gasOfLast(db, 'anchor')) / n);
     }
-    for (const n of [1, 10, 50]) {
+    for (const n of mintSizes) {
       await insertCredentials(db, { count: n, wallets: true });
       const batcher = createAnchorBatcher({ db, chain, batchSize: n, maxWaitS: 60, log });
       const report = await batcher.runOnce({ flush: true });
@@ -101,7 +99,7 @@ export async function benchChain(): Promise<ChainFigures> {
   let anchorSeconds: number;
   {
     const { db, chain } = await freshChain();
-    await insertCredentials(db, { count: 1000 });
+    await insertCredentials(db, { count: timedCount });
     const batcher = createAnchorBatcher({ db, chain, batchSize: config.chain.anchorBatchSize, maxWaitS: 60, log });
     const started = performance.now();
     const report = await batcher.runOnce({ flush: true });
@@ -119,7 +117,7 @@ export async function benchChain(): Promise<ChainFigures> {
     // replay is timed, and building its journal through the queue would take a minute.
     const signer = new Wallet(EMBEDDED_SIGNER_KEY);
     const firstNonce = await chain.provider.getTransactionCount(signer.address);
-    for (let i = 0; i < 999; i += 1) {
+    for (let i = 0; i < timedCount - 1; i += 1) {
       const rawTx = await signer.signTransaction({
         type: 2,
         chainId: chain.chainId,
@@ -137,17 +135,19 @@ export async function benchChain(): Promise<ChainFigures> {
     await chain.close();
     const fresh = await startEmbeddedChain();
     const replay = await replayJournal({ db, request: fresh.request, chainId: fresh.chainId });
-    if (replay.transactions !== 1000) throw new Error(`expected 1000 journal entries, got ${replay.transactions}`);
+    if (replay.transactions !== timedCount) throw new Error(`expected ${timedCount} journal entries, got ${replay.transactions}`);
     replaySeconds = replay.seconds;
     await fresh.close();
     await db.close();
   }
 
+  const largestAnchor = anchorSizes.at(-1)!;
+  const largestMint = mintSizes.at(-1)!;
   return {
-    gas_anchor_per_credential: anchorGas as ChainFigures['gas_anchor_per_credential'],
-    gas_mint_per_token: mintGas as ChainFigures['gas_mint_per_token'],
-    anchor_1000_embedded_s: Number(anchorSeconds.toFixed(3)),
-    replay_1000_tx_s: Number(replaySeconds.toFixed(3)),
+    gas_anchor_per_credential: figure({ value: anchorGas[largestAnchor], unit: 'gas', better: 'lower', detail: { batchSize: largestAnchor, byBatchSize: anchorGas } }),
+    gas_mint_per_token: figure({ value: mintGas[largestMint], unit: 'gas', better: 'lower', detail: { batchSize: largestMint, byBatchSize: mintGas } }),
+    [`anchor_${timedCount}_embedded_s`]: figure({ value: anchorSeconds, unit: 's', better: 'lower' }),
+    [`replay_${timedCount}_tx_s`]: figure({ value: replaySeconds, unit: 's', better: 'lower' }),
   };
 }
 

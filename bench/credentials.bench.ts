@@ -22,8 +22,8 @@ import { buildAchievementCredential } from '../src/credentials/build-credential.
 import { signCredential, type SigningKey } from '../src/credentials/sign-credential.ts';
 import { buildStatusListCredential, encodeStatusList } from '../src/credentials/status-list.ts';
 import { verifyCredential } from '../src/credentials/verify.ts';
+import { figure, measure, type BenchOptions, type Figures } from './figures.ts';
 
-const COUNT = Number(process.env.SELLO_BENCH_COUNT ?? 1000);
 const LIST_URL = 'https://bench.example/status/list-revocation';
 const SUSPENSION_URL = 'https://bench.example/status/list-suspension';
 
@@ -47,7 +47,8 @@ function unsigned(issuer: SigningKey, i: number) {
   });
 }
 
-export default async function credentialsBench(): Promise<Record<string, number>> {
+export default async function credentialsBench({ quick }: BenchOptions): Promise<Figures> {
+  const COUNT = Number(process.env.SELLO_BENCH_COUNT ?? (quick ? 150 : 1000));
   const material = await generateEd25519Key();
   const { did, verificationMethod } = didKeyFromPublicKey(material.publicKeyMultibase);
   const issuer: SigningKey = { verificationMethod, controller: did, ...material };
@@ -71,13 +72,6 @@ export default async function credentialsBench(): Promise<Record<string, number>
   // measures what one core spends on our work, which is what `*_per_s` reports. CPU
   // time also counts V8's parallel GC helper threads, so on an idle machine the wall
   // figure can be the higher one: the CPU figure is the conservative one.
-  const measure = async (work: () => Promise<void>) => {
-    const wall = process.hrtime.bigint();
-    const cpu = process.cpuUsage();
-    await work();
-    const used = process.cpuUsage(cpu);
-    return { wallSeconds: Number(process.hrtime.bigint() - wall) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
-  };
   const signed: Array<Record<string, unknown>> = [];
   const signing = await measure(async () => {
     for (const draft of drafts) signed.push(await signCredential({ credential: draft, key: issuer, documentLoader }));
@@ -88,10 +82,23 @@ export default async function credentialsBench(): Promise<Record<string, number>
   });
   if (failures > 0) throw new Error(`${failures} credentials failed verification in the benchmark`);
 
+  const perCoreTarget = { op: '>=' as const, value: 1500, text: '≥ 1,500/s per core' };
   return {
-    sign_per_s: Math.round(COUNT / signing.cpuSeconds),
-    verify_per_s: Math.round(COUNT / verifying.cpuSeconds),
-    sign_wall_per_s: Math.round(COUNT / signing.wallSeconds),
-    verify_wall_per_s: Math.round(COUNT / verifying.wallSeconds),
+    sign_per_s: figure({
+      value: COUNT / signing.cpuSeconds,
+      unit: '/s per core',
+      better: 'higher',
+      target: perCoreTarget,
+      cpuSeconds: signing.cpuSeconds,
+      detail: { credentials: COUNT, wallPerS: Math.round(COUNT / signing.wallSeconds) },
+    }),
+    verify_per_s: figure({
+      value: COUNT / verifying.cpuSeconds,
+      unit: '/s per core',
+      better: 'higher',
+      target: perCoreTarget,
+      cpuSeconds: verifying.cpuSeconds,
+      detail: { credentials: COUNT, wallPerS: Math.round(COUNT / verifying.wallSeconds) },
+    }),
   };
 }

@@ -1,44 +1,150 @@
 /**
- * `npm run bench [group …]`: runs every `bench/*.bench.ts` module (each default-exports
- * an async function returning named figures) and prints ONE JSON object merging them as
- * the last line. Progress goes to stderr so stdout stays machine-readable.
+ * `npm run bench [--quick] [group …] [--out file.json]`: runs the benchmark groups
+ * (`bench/<group>.bench.ts`, each default-exporting a `BenchGroup`) and writes ONE JSON
+ * object: the machine (cores, model, Node, load average at start and end), the run, and
+ * every figure beside its baseline, ratio, target and CPU seconds (see figures.ts). The
+ * same object is the last line of stdout; progress and a table go to stderr.
  *
- * Each group runs in a process of its own, started with the same Node flags, so one
- * group's heap (the EDR chain, a course of 1,000 learners) never slows the next.
+ * Where it is written: a full run of every group to bench/results/latest.json (the
+ * figures bench/README.md quotes); a run of some groups, or a `--quick` one, to
+ * bench/results/latest-<groups>[-quick].json, so a smoke check never replaces them.
+ *
+ * Each group runs in a process of its own, started with the same Node flags as
+ * `npm start`, so one group's heap (the EDR chain, a course of 10,000 learners) never
+ * slows the next. A group that fails is reported under `errors` and the run goes on;
+ * the exit code is then 1.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeMachine, meets, type BenchGroup, type Figure, type Figures } from './figures.ts';
 
 const run = promisify(execFile);
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const runTs = path.join(benchDir, '..', 'bin', 'run-ts.js');
-// argv: node, bin/run-ts.js, bench/index.ts, then `--in-process` or the groups asked for (none = all).
-const args = process.argv.slice(3);
-const inProcess = args[0] === '--in-process';
-const only = inProcess ? args.slice(1) : args;
-const modules = fs
+const groups = fs
   .readdirSync(benchDir)
   .filter((file) => file.endsWith('.bench.ts'))
-  .filter((file) => only.length === 0 || only.some((name) => file.startsWith(name)))
+  .map((file) => file.slice(0, -'.bench.ts'.length))
   .sort();
 
-const figures: Record<string, unknown> = {};
-for (const file of modules) {
-  const started = Date.now();
-  process.stderr.write(`bench: ${file} ...\n`);
-  if (inProcess) {
-    const runBench = (await import(pathToFileURL(path.join(benchDir, file)).href)).default as () => Promise<Record<string, unknown>>;
-    Object.assign(figures, await runBench());
-  } else {
-    const { stdout } = await run(process.execPath, [...process.execArgv, runTs, fileURLToPath(import.meta.url), '--in-process', file], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    Object.assign(figures, JSON.parse(stdout.trim().split('\n').at(-1)!));
-  }
-  process.stderr.write(`bench: ${file} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+interface Arguments {
+  quick: boolean;
+  inProcess: boolean;
+  selected: string[];
+  out: string | null;
 }
-console.log(JSON.stringify(figures));
-process.exit(0);
+
+function parseArguments(argv: readonly string[]): Arguments {
+  const parsed: Arguments = { quick: false, inProcess: false, selected: [], out: null };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--quick') parsed.quick = true;
+    else if (arg === '--in-process') parsed.inProcess = true;
+    else if (arg === '--out') parsed.out = argv[(i += 1)] ?? fail('--out needs a file name');
+    else if (arg.startsWith('--out=')) parsed.out = arg.slice('--out='.length);
+    else if (arg === '--help' || arg === '-h') {
+      process.stderr.write(`usage: npm run bench -- [--quick] [--out file.json] [group …]\ngroups: ${groups.join(', ')}\n`);
+      process.exit(0);
+    } else if (arg.startsWith('-')) fail(`unknown option ${arg}; options: --quick, --out file.json; groups: ${groups.join(', ')}`);
+    else if (!groups.includes(arg)) fail(`unknown benchmark group "${arg}"; the groups are: ${groups.join(', ')}`);
+    else if (!parsed.selected.includes(arg)) parsed.selected.push(arg);
+  }
+  return parsed;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+// argv: node, bin/run-ts.js, bench/index.ts, then the arguments.
+const args = parseArguments(process.argv.slice(3));
+
+if (args.inProcess) {
+  // One group, in this process (the parent below starts one of these per group).
+  const group = args.selected[0]!;
+  const runGroup = (await import(pathToFileURL(path.join(benchDir, `${group}.bench.ts`)).href)).default as BenchGroup;
+  const figures = await runGroup({ quick: args.quick });
+  console.log(JSON.stringify(figures));
+  process.exit(0);
+}
+
+const selected = args.selected.length > 0 ? args.selected : groups;
+const machine = describeMachine();
+const startedAt = new Date();
+const figures: Figures = {};
+const errors: Record<string, string> = {};
+const groupSeconds: Record<string, number> = {};
+process.stderr.write(`bench: ${selected.join(', ')}${args.quick ? ' (quick)' : ''} on ${machine.cores} × ${machine.model}, load ${machine.loadAverageAtStart.join(' ')}\n`);
+for (const group of selected) {
+  const started = Date.now();
+  process.stderr.write(`bench: ${group} ...\n`);
+  try {
+    const { stdout } = await run(process.execPath, [...process.execArgv, runTs, fileURLToPath(import.meta.url), '--in-process', ...(args.quick ? ['--quick'] : []), group], {
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, SELLO_BENCH_QUICK: args.quick ? '1' : '' },
+    });
+    Object.assign(figures, JSON.parse(stdout.trim().split('\n').at(-1)!) as Figures);
+  } catch (error) {
+    const { stderr, message } = error as { stderr?: string; message: string };
+    errors[group] = (stderr?.trim().split('\n').slice(-40).join('\n') || message).slice(0, 2000);
+    process.stderr.write(`bench: ${group} FAILED\n${errors[group]}\n`);
+  }
+  groupSeconds[group] = Number(((Date.now() - started) / 1000).toFixed(1));
+  process.stderr.write(`bench: ${group} done in ${groupSeconds[group]} s\n`);
+}
+
+applyCrossGroupTargets(figures, machine.cores);
+machine.loadAverageAtEnd = os.loadavg().map((load) => Number(load.toFixed(2)));
+const result = {
+  machine,
+  run: {
+    startedAt: startedAt.toISOString(),
+    seconds: Number(((Date.now() - startedAt.getTime()) / 1000).toFixed(1)),
+    quick: args.quick,
+    groups: selected,
+    groupSeconds,
+  },
+  figures,
+  ...(Object.keys(errors).length > 0 ? { errors } : {}),
+};
+
+const resultsDir = path.join(benchDir, 'results');
+const fullRun = !args.quick && selected.length === groups.length;
+const outFile = args.out ?? path.join(resultsDir, fullRun ? 'latest.json' : `latest-${selected.join('+')}${args.quick ? '-quick' : ''}.json`);
+fs.mkdirSync(path.dirname(outFile), { recursive: true });
+fs.writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+process.stderr.write(`${table(figures)}\nbench: written to ${path.relative(process.cwd(), outFile)}\n`);
+console.log(JSON.stringify(result));
+process.exit(Object.keys(errors).length > 0 ? 1 : 0);
+
+/**
+ * Targets that depend on a figure of another group: `verify_http_per_s` must reach 70 %
+ * of `verify_per_s` (one core, credentials group) times the cores Sello was given.
+ */
+function applyCrossGroupTargets(all: Figures, cores: number): void {
+  const http = all.verify_http_per_s;
+  const perCore = all.verify_per_s?.value;
+  if (http && perCore) {
+    const target = { op: '>=' as const, value: Math.round(0.7 * perCore * cores), text: `≥ 70 % of verify_per_s × ${cores} cores` };
+    http.target = { ...target, met: meets(http.value, target) };
+  }
+}
+
+/** A table for people: figure, value, baseline, ratio, target. */
+function table(all: Figures): string {
+  const rows = Object.entries(all).map(([name, f]: [string, Figure]) => [
+    name,
+    `${f.value ?? '–'} ${f.unit}`,
+    f.baseline ? `${f.baseline.value ?? '–'} (${f.baseline.name})` : '',
+    f.ratio != null ? `${f.ratio}×` : '',
+    f.target ? `${f.target.text} ${f.target.met === null ? '?' : f.target.met ? 'met' : 'NOT met'}` : '',
+    f.cpuSeconds != null ? `${f.cpuSeconds} cpu-s` : '',
+  ]);
+  const widths = rows.reduce((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, cell.length)), [] as number[]);
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

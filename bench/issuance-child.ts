@@ -22,6 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOutboundFetch } from '../src/outbound/outbound-fetch.ts';
+import { processCpuSeconds } from './figures.ts';
 
 /** Sello's outbound client; the fakes listen on 127.0.0.1. */
 const outboundFetch = createOutboundFetch({ allowPrivate: true });
@@ -128,6 +129,7 @@ try {
   }
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
+  const extrasCpuAtStart = extras.map((child) => processCpuSeconds(child.pid!) ?? 0);
   const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: outboundFetch })(context.id);
   const syncedS = (performance.now() - started) / 1000;
   await worker.runUntilIdle();
@@ -138,9 +140,10 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const seconds = (performance.now() - started) / 1000;
-  // This process's CPU time (all its threads; not the extra worker processes): next to
-  // the wall time it shows how much of a slow run was waiting for the machine.
+  // CPU time of this process (all its threads) and of the extra worker processes: next
+  // to the wall time it shows how much of a slow run was waiting for the machine.
   const cpu = process.cpuUsage(cpuAtStart);
+  const extrasCpu = extras.reduce((sum, child, i) => sum + (processCpuSeconds(child.pid!) ?? 0) - extrasCpuAtStart[i]!, 0);
   clearInterval(sampler);
   if (inspector) {
     const { profile } = (await post('Profiler.stop')) as { profile: object };
@@ -153,12 +156,15 @@ try {
       database: sello.db.schema ? 'postgres' : 'embedded',
       learners,
       seconds: Number(seconds.toFixed(2)),
-      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+      // This process (the sandbox LMS included) and the extra worker processes.
+      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6 + extrasCpu).toFixed(2)),
+      extraWorkersCpuSeconds: Number(extrasCpu.toFixed(2)),
       syncSeconds: Number(syncedS.toFixed(2)),
       received: report.total.received,
       credentials: rows[0]!.n,
       posted,
       rssGrowthMb: Math.round((rssPeak - rssBefore) / 1e6),
+      rssPeakMb: Math.round(rssPeak / 1e6),
       processes: 1 + extraWorkers,
       signMsPerAward: Number((spent.signMs / learners).toFixed(1)),
       postMsPerAward: Number((spent.postMs / learners).toFixed(1)),

@@ -1,71 +1,126 @@
 /**
- * `issuance_1000_learners_s`: a course of 1,000 learners whose grades all cross the
- * threshold at once; seconds from the AGS sync starting to every badge score posted to
- * the sandbox LMS gradebook, on PostgreSQL and on the embedded database. Each run is a
- * child process (the test database is chosen per process), so both start cold alike;
- * the figure is the median of three runs per database, every run listed beside it.
+ * Issuance figures: a course whose learners' grades all cross the threshold at once;
+ * seconds from the AGS sync starting to every badge score posted to the sandbox LMS
+ * gradebook (bench/issuance-child.ts, one child process per run, so every run starts
+ * cold alike and the database is chosen per process).
+ *
+ * - `issuance_1000_learners_s`: PostgreSQL, 2 Sello processes (the scale-out
+ *   deployment on this 2-core machine); `issuance_1000_learners_embedded_s`: the
+ *   embedded database, one process by nature. Median of SELLO_BENCH_RUNS (3) runs each,
+ *   alternating, every run listed; CPU seconds of all processes beside each.
+ * - `issuance_10000_learners_s` (PostgreSQL, 2 processes): should grow linearly, ≤ 11×
+ *   the 1,000 figure; with the growth of the resident set while it runs.
+ *   `issuance_10000_learners_embedded_rss_mb`: peak RSS of the embedded run, < 500 MB.
+ * - `issuance_scaling`: learners per second at 1, 2 and 3 Sello processes on one
+ *   PostgreSQL; the figure is the 3-process throughput, its baseline the 1-process one.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { figure, type BenchOptions, type Figures } from './figures.ts';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
-const postgresUrl = process.env.SELLO_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const postgresUrl = process.env.SELLO_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-interface RunFigures {
+export interface RunFigures {
   seconds: number;
+  cpuSeconds: number;
   credentials: number;
   posted: number;
   rssGrowthMb: number;
+  rssPeakMb: number;
+  processes: number;
   [more: string]: unknown;
 }
+type RunResult = RunFigures | { error: string };
 
-async function once(databaseUrl: string | null): Promise<RunFigures | { error: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SELLO_BENCH_LEARNERS: process.env.SELLO_BENCH_LEARNERS ?? '1000' };
+/** One issuance run in a child process: `learners` on PostgreSQL with `processes` Sello processes, or embedded (databaseUrl null). */
+export async function issuanceRun(params: { databaseUrl: string | null; learners: number; processes?: number }): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, SELLO_BENCH_LEARNERS: String(params.learners), SELLO_BENCH_EXTRA_WORKERS: String((params.processes ?? 2) - 1) };
   delete env.DATABASE_URL;
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  if (params.databaseUrl) env.DATABASE_URL = params.databaseUrl;
   try {
     // execArgv carries the Node flags `npm start` runs Sello with (young generation size).
     const { stdout } = await run(process.execPath, [...process.execArgv, path.join(root, 'bin', 'run-ts.js'), path.join(here, 'issuance-child.ts')], {
       cwd: root,
       env,
       maxBuffer: 16 * 1024 * 1024,
-      timeout: 15 * 60_000,
+      timeout: 30 * 60_000,
     });
-    return JSON.parse(stdout.trim().split('\n').at(-1)!) as RunFigures;
+    const figures = JSON.parse(stdout.trim().split('\n').at(-1)!) as RunFigures;
+    if (figures.credentials !== params.learners || figures.posted !== params.learners) {
+      return { error: `expected ${params.learners} credentials and posted badges, got ${figures.credentials} and ${figures.posted}` };
+    }
+    return figures;
   } catch (error) {
-    return { error: (error as Error).message.split('\n')[0]! };
+    return { error: (error as Error).message.split('\n').slice(0, 3).join(' ') };
   }
 }
 
-/** Runs per database (SELLO_BENCH_RUNS, default 3): one run on a shared machine can be a neighbour's. */
-const runs = Math.max(1, Number(process.env.SELLO_BENCH_RUNS ?? 3));
-
-/** The median run (by seconds) of `runs`, alternating databases so both see the same neighbours. */
-function median(results: Array<RunFigures | { error: string }>): RunFigures | { error: string } {
+/** The median run (by seconds); an error when any run failed. */
+export function median(results: RunResult[]): RunResult {
   const finished = results.filter((figures): figures is RunFigures => 'seconds' in figures).sort((a, b) => a.seconds - b.seconds);
   if (finished.length < results.length) return results.find((figures) => 'error' in figures)!;
   return finished[Math.floor((finished.length - 1) / 2)]!;
 }
 
-export default async function issuanceBench(): Promise<Record<string, unknown>> {
-  const results = { postgres: [] as Array<RunFigures | { error: string }>, embedded: [] as Array<RunFigures | { error: string }> };
-  for (let run = 0; run < runs; run += 1) {
-    process.stderr.write(`bench: issuance run ${run + 1}/${runs}\n`);
+const seconds = (figures: RunResult) => ('seconds' in figures ? figures.seconds : null);
+const cpu = (figures: RunResult) => ('seconds' in figures ? figures.cpuSeconds : null);
+
+export default async function issuanceBench({ quick }: BenchOptions): Promise<Figures> {
+  const learners = Number(process.env.SELLO_BENCH_LEARNERS ?? (quick ? 100 : 1000));
+  const bigLearners = quick ? 300 : 10 * learners;
+  const runs = quick ? 1 : Math.max(1, Number(process.env.SELLO_BENCH_RUNS ?? 3));
+  const results = { postgres: [] as RunResult[], embedded: [] as RunResult[] };
+  for (let i = 0; i < runs; i += 1) {
+    process.stderr.write(`bench: issuance ${learners} learners, run ${i + 1}/${runs}\n`);
     // Embedded first: a PostgreSQL run leaves the server writing behind it (checkpoint,
     // autovacuum), which a run right after it would pay for.
-    results.embedded.push(await once(null));
-    results.postgres.push(await once(postgresUrl));
+    results.embedded.push(await issuanceRun({ databaseUrl: null, learners }));
+    results.postgres.push(await issuanceRun({ databaseUrl: postgresUrl, learners, processes: 2 }));
   }
   const postgres = median(results.postgres);
   const embedded = median(results.embedded);
-  const seconds = (figures: RunFigures | { error: string }) => ('seconds' in figures ? figures.seconds : null);
+  process.stderr.write(`bench: issuance ${bigLearners} learners\n`);
+  const big = await issuanceRun({ databaseUrl: postgresUrl, learners: bigLearners, processes: 2 });
+  const bigEmbedded = await issuanceRun({ databaseUrl: null, learners: bigLearners });
+  const scale = bigLearners / learners;
   return {
-    issuance_1000_learners_s: { postgres: seconds(postgres), embedded: seconds(embedded) },
-    issuance_1000_learners_runs_s: { postgres: results.postgres.map(seconds), embedded: results.embedded.map(seconds) },
-    issuance_1000_learners_detail: { postgres, embedded },
+    [`issuance_${learners}_learners_s`]: figure({
+      value: seconds(postgres),
+      unit: 's',
+      better: 'lower',
+      target: { op: '<=', value: 8 * (learners / 1000), text: `≤ ${8 * (learners / 1000)} s on PostgreSQL with 2 processes` },
+      cpuSeconds: cpu(postgres),
+      detail: { database: 'postgres', processes: 2, runs: results.postgres.map(seconds), median: postgres },
+    }),
+    [`issuance_${learners}_learners_embedded_s`]: figure({
+      value: seconds(embedded),
+      unit: 's',
+      better: 'lower',
+      target: { op: '<=', value: 12 * (learners / 1000), text: `≤ ${12 * (learners / 1000)} s embedded` },
+      cpuSeconds: cpu(embedded),
+      detail: { database: 'embedded', processes: 1, runs: results.embedded.map(seconds), median: embedded },
+    }),
+    [`issuance_${bigLearners}_learners_s`]: figure({
+      value: seconds(big),
+      unit: 's',
+      better: 'lower',
+      baseline: { name: `issuance_${learners}_learners_s × ${scale}`, value: (seconds(postgres) ?? NaN) * scale },
+      target: { op: '<=', value: Number(((seconds(postgres) ?? NaN) * scale * 1.1).toFixed(1)), text: `≤ ${scale * 1.1}× the ${learners}-learner figure (linear)` },
+      cpuSeconds: cpu(big),
+      detail: { database: 'postgres', processes: 2, rss_growth_mb: 'rssGrowthMb' in big ? big.rssGrowthMb : null, run: big },
+    }),
+    [`issuance_${bigLearners}_learners_embedded_rss_mb`]: figure({
+      value: 'rssPeakMb' in bigEmbedded ? bigEmbedded.rssPeakMb : null,
+      unit: 'MB',
+      better: 'lower',
+      target: { op: '<=', value: 500, text: '< 500 MB peak RSS embedded' },
+      cpuSeconds: cpu(bigEmbedded),
+      detail: { database: 'embedded', seconds: seconds(bigEmbedded), run: bigEmbedded },
+    }),
   };
 }

@@ -1,70 +1,101 @@
 /**
- * LTI figures, over real HTTP against the sandbox LMS on the database the environment
- * names (PGlite by default, PostgreSQL with DATABASE_URL): a full launch (OIDC login →
- * platform auth → id_token check → recorded → landing page), a Deep Linking response,
- * and an AGS score post + read back.
+ * LTI figures: `lti_launch_p50_ms` / `lti_launch_p99_ms`, full LTI 1.3 launches (LMS
+ * login initiation → Sello's OIDC login → the platform's auth answering with a signed
+ * id_token form → Sello's launch checking it against the platform's JWKS → the landing
+ * page) through the sandbox LMS's real id_tokens, 50 at a time, against Sello started
+ * as a deployment starts it (bench/sello-process.ts; PostgreSQL, or
+ * SELLO_BENCH_HTTP_DATABASE=embedded). The baseline: the same number of HTTP requests
+ * in a row (5) to a bare express app, 50 clients at a time, in the same run.
  */
 import { startSandboxLms, ROLE } from '../src/sandbox-lms/index.ts';
 import { createBrowser } from '../test/support/sandbox-lms/browser.ts';
-import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
-import { createPlatformRepository } from '../src/storage/platform-repository.ts';
+import { figure, percentile, processCpuSeconds, type BenchOptions, type Figures } from './figures.ts';
+import { startBaselineServer, startSelloProcess } from './sello-process.ts';
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1));
-};
+const HOPS_PER_LAUNCH = 5;
 
-export default async function ltiBench(): Promise<Record<string, unknown>> {
+/** Runs `total` tasks, `concurrency` at a time; returns each one's milliseconds. */
+async function timedConcurrently(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const started = performance.now();
+        await task(i);
+        times.push(performance.now() - started);
+      }
+    }),
+  );
+  return times;
+}
+
+export default async function ltiBench({ quick }: BenchOptions): Promise<Figures> {
+  const concurrency = 50;
+  const launches = quick ? 100 : 500;
+  const database = process.env.SELLO_BENCH_HTTP_DATABASE === 'embedded' ? 'embedded' : 'postgres';
   const lms = await startSandboxLms({ pageSize: 50 });
-  const sello = await startTestSello();
+  const baseline = await startBaselineServer();
+  // The sandbox LMS listens on 127.0.0.1: Sello may fetch its JWKS there.
+  const sello = await startSelloProcess({ database, env: { OUTBOUND_ALLOW_PRIVATE: 'true' } });
   try {
     const registration = lms.registerToolManually({ loginUrl: `${sello.url}/lti/login`, launchUrl: `${sello.url}/lti/launch`, jwksUrl: `${sello.url}/lti/keys`, deploymentId: '1' });
-    const started = performance.now();
     const added = await fetch(`${sello.url}/admin/api/platforms`, {
       method: 'POST',
       headers: { authorization: `Bearer ${sello.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ issuer: lms.issuer, clientId: registration.clientId, authUrl: `${lms.url}/auth`, tokenUrl: `${lms.url}/token`, jwksUrl: `${lms.url}/jwks`, deploymentId: '1' }),
     });
-    const registerMs = performance.now() - started;
-    if (added.status !== 201) throw new Error(`registration failed: ${added.status}`);
+    if (added.status !== 201) throw new Error(`registration failed: ${added.status} ${await added.text()}`);
     lms.addCourse({ id: 'bench', title: 'Bench' });
-    for (let i = 0; i < 100; i += 1) {
+    for (let i = 0; i < launches; i += 1) {
       lms.addUser({ sub: `u${i}` });
       lms.enroll('bench', `u${i}`, [i === 0 ? ROLE.instructor : ROLE.learner]);
     }
-    const launchMs: number[] = [];
-    for (let i = 0; i < 100; i += 1) {
+    const launch = async (i: number) => {
       const browser = createBrowser();
-      const t0 = performance.now();
       const landed = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: `u${i}`, courseId: 'bench' }).url));
-      launchMs.push(performance.now() - t0);
-      if (landed.status !== 200) throw new Error(`launch ${i} failed: ${landed.status}`);
-    }
-    const [platform] = await createPlatformRepository(sello.db).list();
-    const ags = sello.lti.services.ags(platform!.id);
-    const lineItem = await ags.findOrCreateLineItem(`${lms.url}/courses/bench/lineitems`, { label: 'Badge: bench', scoreMaximum: 100, resourceId: 'bench' });
-    const scoreMs: number[] = [];
-    for (let i = 1; i < 51; i += 1) {
-      const t0 = performance.now();
-      await ags.postScore(lineItem.id, { userId: `u${i}`, scoreGiven: 100, scoreMaximum: 100, activityProgress: 'Completed', gradingProgress: 'FullyGraded', comment: 'bench' });
-      scoreMs.push(performance.now() - t0);
-    }
-    const t0 = performance.now();
-    const roster = await sello.lti.services.nrps(platform!.id).getMembers(`${lms.url}/courses/bench/memberships`);
-    const rosterMs = performance.now() - t0;
-    return {
-      lti_database: sello.db.kind,
-      lti_register_platform_ms: Number(registerMs.toFixed(0)),
-      lti_launch_p50_ms: percentile(launchMs, 50),
-      lti_launch_p95_ms: percentile(launchMs, 95),
-      lti_ags_score_p50_ms: percentile(scoreMs, 50),
-      lti_access_tokens_fetched: sello.lti.services.client.tokensFetched,
-      lti_nrps_roster_100_members_ms: Number(rosterMs.toFixed(1)),
-      lti_nrps_roster_members: roster.members.length,
-      lti_jwks_fetches_for_100_launches: sello.lti.platformKeys.fetches,
+      if (landed.status !== 200) throw new Error(`launch ${i} failed: ${landed.status} ${landed.text.slice(0, 300)}`);
     };
+    // Warm-up: the platform's JWKS fetched once, JIT; not counted.
+    for (let i = 0; i < 5; i += 1) await launch(launches - 1 - i);
+    const cpuBefore = processCpuSeconds(sello.pid);
+    const wall = performance.now();
+    const launchMs = await timedConcurrently(launches - 5, concurrency, launch);
+    const seconds = (performance.now() - wall) / 1000;
+    const cpuAfter = processCpuSeconds(sello.pid);
+    const baselineMs = await timedConcurrently(launches - 5, concurrency, async () => {
+      for (let hop = 0; hop < HOPS_PER_LAUNCH; hop += 1) {
+        const res = await fetch(`${baseline.url}/credentials/hop-${hop}`);
+        await res.text();
+      }
+    });
+    const where = { database, concurrency, launches: launchMs.length, launchesPerSecond: Number((launchMs.length / seconds).toFixed(1)) };
+    return {
+      lti_launch_p50_ms: figure({
+        value: percentile(launchMs, 50),
+        unit: 'ms',
+        better: 'lower',
+        baseline: { name: 'baseline_lti_launch_p50_ms', value: percentile(baselineMs, 50) },
+        cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+        detail: where,
+      }),
+      lti_launch_p99_ms: figure({
+        value: percentile(launchMs, 99),
+        unit: 'ms',
+        better: 'lower',
+        baseline: { name: 'baseline_lti_launch_p99_ms', value: percentile(baselineMs, 99) },
+        detail: where,
+      }),
+      baseline_lti_launch_p50_ms: figure({ value: percentile(baselineMs, 50), unit: 'ms', better: 'lower', detail: { requestsPerLaunch: HOPS_PER_LAUNCH, concurrency } }),
+      baseline_lti_launch_p99_ms: figure({ value: percentile(baselineMs, 99), unit: 'ms', better: 'lower', detail: { requestsPerLaunch: HOPS_PER_LAUNCH, concurrency } }),
+    };
+  } catch (error) {
+    process.stderr.write(`${sello.output().slice(-3000)}\n`);
+    throw error;
   } finally {
     await sello.close();
+    await baseline.close();
     await lms.close();
   }
 }

@@ -37,6 +37,7 @@ import { adminTrustListsRouter } from './web/admin/trust-lists.ts';
 import { instructorRouter } from './web/instructor/instructor.ts';
 import { learnerRouter } from './web/learner/learner.ts';
 import { openid4vciRouter } from './web/wallet/openid4vci/routes.ts';
+import { vcapiExchangeRouter } from './web/wallet/vcapi-exchanges/routes.ts';
 import { startIssuance, type RunningIssuance } from './issuance/start-issuance.ts';
 import { achievementPagesRouter, issuanceAdminRouter } from './web/instructor/achievements.ts';
 import { createLearnerProgress } from './web/learner/learner-progress.ts';
@@ -272,6 +273,8 @@ export async function startSello({ config, announce = (line) => console.log(line
         learnerRouter({ db, lti, pages, publicUrl: config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
         // OpenID4VCI 1.0: a learner's badge into their wallet (README, "Wallet protocols").
         openid4vciRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl, chainReference, requireLaunch: lti.requireLaunch }),
+        // VC-API exchanges: the same, for the Learner Credential Wallet and LearnCard.
+        vcapiExchangeRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl, chainReference, requireLaunch: lti.requireLaunch }),
         achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({
           db,

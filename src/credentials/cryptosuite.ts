@@ -1,7 +1,9 @@
 /**
  * The `eddsa-rdfc-2022` cryptosuite (https://www.w3.org/TR/vc-di-eddsa/#eddsa-rdfc-2022)
- * that Sello hands to `DataIntegrityProof`: the library's own canonicalization, name
- * and required algorithm, with `createVerifier` remembered per verification method.
+ * that Sello hands to `DataIntegrityProof`: the library's name and required algorithm,
+ * its canonicalization learnt per document shape (`canonize-by-shape.ts`: the same bytes,
+ * without converting every credential of a known shape to RDF through jsonld), and
+ * `createVerifier` remembered per verification method.
  *
  * The library's verifier imports the public key into node:crypto on every
  * verification (OpenSSL 3 key decoding, a large share of a verification's crypto
@@ -11,6 +13,7 @@
  */
 import { cryptosuite as libraryCryptosuite } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import { createEd25519Verifier, type Ed25519Verifier } from './multikey.ts';
+import { canonizeByShape } from './canonize-by-shape.ts';
 
 /** The members `DataIntegrityProof` reads from a cryptosuite. */
 export interface Cryptosuite {
@@ -45,6 +48,6 @@ function rememberedVerifier({ verificationMethod }: { verificationMethod: Record
 export const eddsaRdfc2022: Cryptosuite = {
   name: library.name,
   requiredAlgorithm: library.requiredAlgorithm,
-  canonize: library.canonize,
+  canonize: canonizeByShape(library.canonize),
   createVerifier: rememberedVerifier,
 };

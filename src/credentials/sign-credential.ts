@@ -48,8 +48,9 @@ function signerFor(key: SigningKey): Promise<Signer> {
  * Signs `credential` (not modified) and returns the signed copy with `proof: [ … ]`.
  *
  * @throws CredentialError `credential_jsonld_invalid` (a property or type no context
- *   defines, a context Sello does not have: the document's fault, `details.problem` and
- *   `details.term` say which), `signing_failed` (anything else).
+ *   defines: the document's fault, `details.problem` and `details.term` say which),
+ *   `unknown_context` (a context Sello does not bundle, `details.url`), `signing_failed`
+ *   (anything else).
  */
 export async function signCredential(params: {
   credential: Record<string, unknown>;
@@ -70,6 +71,9 @@ export async function signCredential(params: {
     return { ...signed, proof: Array.isArray(proof) ? proof : [proof] };
   } catch (cause) {
     const problem = jsonLdProblem(cause);
+    if (problem?.details.problem === 'unknown_context') {
+      throw new CredentialError('unknown_context', `${problem.message}: Sello loads JSON-LD contexts only from the packages it ships, never from the web`, problem.details, { cause });
+    }
     if (problem) {
       throw new CredentialError('credential_jsonld_invalid', `The credential is not valid JSON-LD for its contexts: ${problem.message}`, problem.details, { cause });
     }

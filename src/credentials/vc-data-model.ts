@@ -11,6 +11,8 @@
  */
 import { VC_V2_CONTEXT } from './contexts.ts';
 
+const VC_V1_CONTEXT = 'https://www.w3.org/2018/credentials/v1';
+
 /** One code per kind of problem; every one ends in `_invalid`-style 400 naming (`invalid_*`). */
 export type VcDataModelProblemCode =
   | 'invalid_credential_context'
@@ -93,7 +95,10 @@ export function vcDataModelProblems(credential: unknown, options: { signed?: boo
   if (context === undefined) problem('invalid_credential_context', '@context', '@context is required');
   else {
     const contexts = asList(context);
-    if (contexts[0] !== VC_V2_CONTEXT) problem('invalid_credential_context', '@context[0]', `The first @context must be ${VC_V2_CONTEXT}`);
+    if (contexts[0] === VC_V1_CONTEXT) {
+      // Open Badges 3.0 is built on VC 2.0; Sello issues and verifies that version only.
+      problem('invalid_credential_context', '@context[0]', `This is a VC Data Model 1.1 credential; Sello issues and verifies VC 2.0 only (first @context ${VC_V2_CONTEXT}, validFrom instead of issuanceDate)`);
+    } else if (contexts[0] !== VC_V2_CONTEXT) problem('invalid_credential_context', '@context[0]', `The first @context must be ${VC_V2_CONTEXT}`);
     contexts.forEach((item, index) => {
       if (!isAbsoluteUrl(item) && !isObject(item)) problem('invalid_credential_context', `@context[${index}]`, 'Each @context item must be a URL or an object');
     });
@@ -167,12 +172,15 @@ export function vcDataModelProblems(credential: unknown, options: { signed?: boo
     });
   }
 
-  // §5.3 Integrity of related resources: each one a URL with a digest.
+  // §5.3 Integrity of related resources: each one a URL, unique in the list, with a digest.
   if (credential.relatedResource !== undefined) {
+    const seen = new Set<string>();
     asList(credential.relatedResource).forEach((item, index) => {
       const path = `relatedResource[${index}]`;
       if (!isObject(item) || !isAbsoluteUrl(item.id)) problem('invalid_credential_property', path, 'Each relatedResource needs an id that is a URL');
+      else if (seen.has(item.id)) problem('invalid_credential_property', `${path}.id`, `Each relatedResource id must be unique in the list; ${item.id} is there twice`);
       else if (item.digestSRI === undefined && item.digestMultibase === undefined) problem('invalid_credential_property', path, 'Each relatedResource needs digestSRI or digestMultibase');
+      if (isObject(item) && typeof item.id === 'string') seen.add(item.id);
     });
   }
 

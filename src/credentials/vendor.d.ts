@@ -80,8 +80,14 @@ declare module 'jsonld' {
     canonize(input: object, options: JsonLdOptions): Promise<string>;
     expand(input: object, options: JsonLdOptions): Promise<unknown>;
     compact(input: object, context: object, options: JsonLdOptions): Promise<unknown>;
+    /** An RDF dataset: quads of `{termType, value, datatype?, language?}` terms. */
+    toRDF(input: object, options: Record<string, unknown>): Promise<unknown[]>;
   };
   export default jsonld;
+}
+declare module 'rdf-canonize' {
+  /** RDF Dataset Canonicalization of a dataset as `jsonld.toRDF` gives it; N-Quads out. */
+  export function canonize(dataset: unknown[], options: Record<string, unknown>): Promise<string>;
 }
 declare module 'jsonld-signatures' {
   interface ProofPurposeInstance {

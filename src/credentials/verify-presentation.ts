@@ -112,9 +112,9 @@ async function checkHolderProof(vp: Record<string, unknown>, options: VerifyPres
 }
 
 /**
- * Verifies a presentation and each credential in it; `verified` needs a valid (or, when
- * the verifier asked for no challenge or domain, absent) holder proof and at least one
- * credential, all verified. Never throws.
+ * Verifies a presentation and each credential in it; `verified` as `presentationVerified`
+ * says: a valid (or, when the verifier asked for no challenge or domain, absent) holder
+ * proof and every credential verified. Never throws.
  *
  * Presentation errors: `not_an_object`, `not_a_presentation`, `invalid_presentation_context`,
  * `missing_presentation_proof`, `holder_mismatch`, `invalid_presentation_proof`, the
@@ -138,6 +138,16 @@ export async function verifyPresentation(presentation: unknown, options: VerifyP
     }),
     Promise.all(inner.map((credential) => verifyCredential(credential, options))),
   ]);
-  const verified = holder.valid && credentials.length > 0 && credentials.every((report) => report.verified);
-  return { verified, presentation: holder, credentials };
+  return { verified: presentationVerified(holder, credentials), presentation: holder, credentials };
+}
+
+/**
+ * A presentation is verified when its holder proof is valid (or, unasked for, absent) and
+ * every credential in it is. `verifiableCredential` is optional (VC 2.0 §4.13): a signed
+ * presentation without credentials (DID authentication) is verified by its holder proof
+ * alone; an unsigned one with none says nothing and is not verified.
+ */
+export function presentationVerified(holder: HolderResult, credentials: ReadonlyArray<{ verified: boolean }>): boolean {
+  const saysSomething = credentials.length > 0 || !holder.skipped;
+  return holder.valid && saysSomething && credentials.every((report) => report.verified);
 }

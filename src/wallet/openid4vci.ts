@@ -7,7 +7,7 @@
  * `did:key` / `did:jwk` key (a `jwt` proof), it receives a NEW credential of the same
  * award whose `credentialSubject.id` is that DID, signed, status-listed and anchored like
  * every other (it goes through `issueSubmittedCredential`); the award's credential keeps
- * track of it (`openid4vci_bound_credentials`). Without a proof, the credential is
+ * track of it (`holder_bound_credentials`). Without a proof, the credential is
  * returned as issued.
  *
  * Secrets (offer URL token, pre-authorized code, access token, c_nonce) are random 256-bit
@@ -19,14 +19,13 @@ import { base64url, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from
 import type { Database } from '../storage/database.ts';
 import { createCredentialRepository, type StoredCredential } from '../storage/credential-repository.ts';
 import { createOpenid4vciRepository, type StoredOffer } from '../storage/openid4vci-repository.ts';
-import { createIssuerRepository } from '../storage/issuer-repository.ts';
 import { CredentialError } from '../credentials/errors.ts';
 import { OB_V3_CONTEXT } from '../credentials/contexts.ts';
 import { resolveDidKey } from '../credentials/did.ts';
 import type { ChainReference } from '../credentials/chain-reference.ts';
-import { issueSubmittedCredential } from '../issuance/issue-submitted-credential.ts';
 import type { IssuerKeyProvider } from '../issuance/issuer-keys.ts';
 import { Openid4vciError } from './openid4vci-error.ts';
+import { bindToHolder } from './bind-to-holder.ts';
 
 /** The grant type of the pre-authorized code flow (OpenID4VCI 1.0 §3.5). */
 export const PRE_AUTHORIZED_GRANT = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
@@ -41,12 +40,18 @@ export const OFFER_TTL_SECONDS = 600;
 export const ACCESS_TOKEN_TTL_SECONDS = 300;
 /** c_nonce lifetime. */
 export const NONCE_TTL_SECONDS = 300;
+/** Digits of a transaction code (OpenID4VCI 1.0 §4.1.1 `tx_code`), when an offer asks for one. */
+export const TX_CODE_LENGTH = 6;
+/** Wrong transaction codes an offer survives: after these it expires (10^6 codes, 5 guesses). */
+export const TX_CODE_MAX_ATTEMPTS = 5;
 /** How far a proof's `iat` may lie from Sello's clock. */
 const PROOF_MAX_SKEW_SECONDS = 300;
 
 const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2';
 
 const sha256 = (value: string) => crypto.createHash('sha256').update(value).digest('hex');
+/** A 6-digit code has few values: its hash is salted with the offer's id. */
+const txCodeHashOf = (offerId: string, txCode: string) => sha256(`openid4vci tx_code|${offerId}|${txCode}`);
 const randomToken = () => base64url.encode(crypto.randomBytes(32));
 /** The offer's code, derived from its URL token: only the hash of either is stored. */
 const codeOf = (offerToken: string) => base64url.encode(crypto.createHash('sha256').update(`openid4vci pre-authorized code|${offerToken}`).digest());
@@ -110,6 +115,8 @@ export interface CreatedOffer {
   /** Where the wallet fetches the offer JSON (single use, until `expiresAt`). */
   credentialOfferUri: string;
   expiresAt: Date;
+  /** The transaction code the learner types into the wallet, when asked for (shown beside the QR, never in it). */
+  txCode: string | null;
 }
 
 /**
@@ -123,6 +130,8 @@ export async function createCredentialOffer(params: {
   publicUrl: string;
   credentialId: string;
   userId?: string;
+  /** Ask the wallet for a numeric transaction code (OpenID4VCI 1.0 §4.1.1), sent apart from the offer. */
+  txCode?: boolean;
   now?: Date;
 }): Promise<CreatedOffer> {
   const credential = await createCredentialRepository(params.db).findById(params.credentialId);
@@ -132,16 +141,19 @@ export async function createCredentialOffer(params: {
   const now = params.now ?? new Date();
   const token = randomToken();
   const expiresAt = new Date(now.getTime() + OFFER_TTL_SECONDS * 1000);
+  const id = crypto.randomUUID();
+  const txCode = params.txCode ? String(crypto.randomInt(0, 10 ** TX_CODE_LENGTH)).padStart(TX_CODE_LENGTH, '0') : null;
   await createOpenid4vciRepository(params.db).createOffer({
-    id: crypto.randomUUID(),
+    id,
     tokenHash: sha256(token),
     codeHash: sha256(codeOf(token)),
     credentialId: credential.id,
     createdAt: now,
     expiresAt,
+    txCodeHash: txCode === null ? null : txCodeHashOf(id, txCode),
   });
   const credentialOfferUri = endpoints(params.publicUrl).offer(token);
-  return { offerUri: `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(credentialOfferUri)}`, credentialOfferUri, expiresAt };
+  return { offerUri: `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(credentialOfferUri)}`, credentialOfferUri, expiresAt, txCode };
 }
 
 /**
@@ -156,7 +168,14 @@ export async function resolveCredentialOffer(params: { db: Database; publicUrl: 
   return {
     credential_issuer: params.publicUrl,
     credential_configuration_ids: [OPEN_BADGE_CONFIGURATION_ID],
-    grants: { [PRE_AUTHORIZED_GRANT]: { 'pre-authorized_code': codeOf(params.offerToken) } },
+    grants: {
+      [PRE_AUTHORIZED_GRANT]: {
+        'pre-authorized_code': codeOf(params.offerToken),
+        ...(offer.txCodeHash
+          ? { tx_code: { input_mode: 'numeric', length: TX_CODE_LENGTH, description: 'The code shown beside the QR code on your badge page / El código junto al código QR en la página de tu insignia' } }
+          : {}),
+      },
+    },
   };
 }
 
@@ -164,8 +183,12 @@ export async function resolveCredentialOffer(params: { db: Database; publicUrl: 
  * The token endpoint (OpenID4VCI 1.0 §6; RFC 6749 §5.1): exchanges a pre-authorized code,
  * once, for a short-lived access token.
  *
- * @throws Openid4vciError `unsupported_grant_type`, `invalid_request` (no code),
- *   `invalid_grant` (unknown, used or expired code).
+ * When the offer asked for a transaction code, `tx_code` must match it (§6.1); wrong ones
+ * are counted and, after `TX_CODE_MAX_ATTEMPTS`, the offer expires.
+ *
+ * @throws Openid4vciError `unsupported_grant_type`, `invalid_request` (no code; a tx_code
+ *   missing where asked for or sent where not, §6.3), `invalid_grant` (unknown, used or
+ *   expired code; wrong tx_code).
  */
 export async function exchangePreAuthorizedCode(params: { db: Database; body: Record<string, unknown>; now?: Date }): Promise<Record<string, unknown>> {
   const { body } = params;
@@ -174,9 +197,18 @@ export async function exchangePreAuthorizedCode(params: { db: Database; body: Re
   }
   const code = body['pre-authorized_code'];
   if (typeof code !== 'string' || code.length === 0) throw new Openid4vciError('invalid_request', 'pre-authorized_code is missing');
-  if (body.tx_code !== undefined) throw new Openid4vciError('invalid_request', 'Sello\'s offers ask for no tx_code');
   const now = params.now ?? new Date();
   const repository = createOpenid4vciRepository(params.db);
+  const pending = await repository.findRedeemableByCode(sha256(code), now);
+  if (pending?.txCodeHash) {
+    if (typeof body.tx_code !== 'string' || body.tx_code.length === 0) throw new Openid4vciError('invalid_request', 'This offer asks for its tx_code');
+    if (!crypto.timingSafeEqual(Buffer.from(txCodeHashOf(pending.id, body.tx_code)), Buffer.from(pending.txCodeHash))) {
+      const attempts = await repository.recordFailedTxCode(pending.id, TX_CODE_MAX_ATTEMPTS, now);
+      throw new Openid4vciError('invalid_grant', attempts >= TX_CODE_MAX_ATTEMPTS ? 'Wrong tx_code too many times: this offer has expired; ask for a new one' : 'The tx_code is wrong');
+    }
+  } else if (pending && body.tx_code !== undefined) {
+    throw new Openid4vciError('invalid_request', 'This offer asks for no tx_code');
+  }
   const offer = await repository.redeemCode(sha256(code), now);
   if (!offer) throw new Openid4vciError('invalid_grant', 'The pre-authorized code is unknown, was used already, or has expired');
   const accessToken = randomToken();
@@ -325,51 +357,9 @@ export async function deliverCredential(params: CredentialEndpointParameters): P
   for (const jwt of jwts) holders.push(await verifyJwtProof({ db, jwt, credentialIssuer: params.publicUrl, now }));
   const issued: Array<{ credential: Record<string, unknown> }> = [];
   for (const holderDid of holders) {
-    const bound = await bindToHolder({ ...params, source, holderDid });
+    const bound = await bindToHolder({ ...params, source, holderDid, via: { protocol: 'openid4vci', offerId: params.offer.id } });
+    if (!bound) throw new Openid4vciError('credential_request_denied', 'The issuer of this credential is gone');
     issued.push({ credential: bound.document });
   }
   return { credentials: issued };
-}
-
-/** A new credential of the award of `source`, its subject identified by `holderDid`. */
-async function bindToHolder(params: CredentialEndpointParameters & { source: StoredCredential; holderDid: string }): Promise<StoredCredential> {
-  const { source } = params;
-  const unsigned: Record<string, unknown> = structuredClone(source.document);
-  // What the signer adds anew: id, status entry, proof, validFrom (issued now, by the
-  // issuer's current key), and the issuer's DID and chain reference as they are today.
-  for (const field of ['id', 'proof', 'credentialStatus', 'validFrom'] as const) delete unsigned[field];
-  const issuerRow = await createIssuerRepository(params.db).findById(source.issuerId);
-  if (!issuerRow) throw new Openid4vciError('credential_request_denied', 'The issuer of this credential is gone');
-  const currentDid = await params.keys.issuerDid(issuerRow);
-  if (unsigned.issuer && typeof unsigned.issuer === 'object') {
-    const issuer: Record<string, unknown> = { ...(unsigned.issuer as Record<string, unknown>), id: currentDid };
-    delete issuer.otherIdentifier;
-    unsigned.issuer = issuer;
-  } else {
-    unsigned.issuer = currentDid;
-  }
-  const subject = unsigned.credentialSubject as Record<string, unknown>;
-  subject.id = params.holderDid;
-  const stored = await issueSubmittedCredential({
-    db: params.db,
-    keys: params.keys,
-    publicUrl: params.publicUrl,
-    chainReference: params.chainReference,
-    defaultIssuerId: source.issuerId,
-    now: params.now,
-    credential: unsigned,
-    options: {
-      ...(source.achievementId ? { achievementId: source.achievementId } : {}),
-      ...(source.recipientUserId ? { recipient: { userId: source.recipientUserId } } : {}),
-    },
-  });
-  // Recorded after signing (issueSubmittedCredential runs its own transaction): the
-  // credential row itself, with its recipient and achievement, is already the durable part.
-  await createOpenid4vciRepository(params.db).recordBoundCredential({
-    credentialId: stored.id,
-    sourceCredentialId: source.id,
-    offerId: params.offer.id,
-    holderDid: params.holderDid,
-  });
-  return stored;
 }

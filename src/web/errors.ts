@@ -17,6 +17,8 @@ import { ltiErrorStatus } from '../lti/errors.ts';
 const explicitStatus: Record<string, number> = {
   ...ltiErrorStatus,
   remote_document_refused: 400,
+  // A credential naming a JSON-LD context Sello does not bundle (never fetched from the web).
+  unknown_context: 400,
   unsupported_did_method: 400,
   // A did:key status list whose key was revoked: gone for good, Sello signs no more with it.
   issuer_key_revoked: 410,

@@ -23,7 +23,7 @@ import { statusRouter } from '../../src/web/public/status.ts';
 import { didRouter } from '../../src/web/public/did.ts';
 import { openid4vciRouter } from '../../src/web/wallet/openid4vci/routes.ts';
 import { createCredentialOffer } from '../../src/wallet/openid4vci.ts';
-import { createOpenid4vciRepository } from '../../src/storage/openid4vci-repository.ts';
+import { createHolderBoundCredentialRepository } from '../../src/storage/holder-bound-credential-repository.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { testSecrets } from '../support/config.ts';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
@@ -144,7 +144,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
     expect(verified.body.verified).toBe(true);
 
     // The award keeps track of it, and it is in the credentials table the anchor batcher reads.
-    const tracked = await createOpenid4vciRepository(t.db).listBoundCredentials(sourceId);
+    const tracked = await createHolderBoundCredentialRepository(t.db).listOf(sourceId);
     expect(tracked).toEqual([expect.objectContaining({ credentialId: bound.id, holderDid: wallet.did })]);
     const row = await t.db.query<{ hash: string; achievement_id: string }>('SELECT hash, achievement_id FROM credentials WHERE id = $1', [bound.id]);
     expect(row.rows[0]).toEqual({ hash: credentialHash(bound), achievement_id: t.achievement.id });
@@ -184,6 +184,84 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
       errorResponse: expect.objectContaining({ error: 'invalid_grant' }),
     });
   });
+  describe('an offer with a transaction code (OpenID4VCI 1.0 §4.1.1, §6.1, §6.3)', () => {
+    const grant = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
+    const codeOf = async (offerUri: string) => {
+      const json = (await request(t.app).get(new URL(offerUri).pathname)).body as Json;
+      return { json, code: ((json.grants as Json)[grant] as Json)['pre-authorized_code'] as string };
+    };
+    const redeem = (code: string, txCode?: string) =>
+      request(t.app).post('/openid4vci/token').type('form').send({ grant_type: grant, 'pre-authorized_code': code, ...(txCode === undefined ? {} : { tx_code: txCode }) });
+
+    it('announces a numeric tx_code in the offer, and the client that types it gets its DID-bound credential', async () => {
+      const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId, txCode: true });
+      expect(offer.txCode).toMatch(/^\d{6}$/);
+      expect(offer.offerUri).not.toContain(offer.txCode!);
+      const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
+      expect((credentialOffer.grants![grant] as Json).tx_code).toEqual(expect.objectContaining({ input_mode: 'numeric', length: 6 }));
+      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+      const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: offer.txCode! });
+      const { c_nonce } = await client.requestNonce({ issuerMetadata });
+      const proof = await client.createCredentialRequestJwtProof({
+        issuerMetadata,
+        credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
+        nonce: c_nonce,
+        signer: { method: 'did', didUrl: wallet.kid, alg: 'EdDSA' },
+      });
+      const response = await client.retrieveCredentials({
+        issuerMetadata,
+        accessToken: accessTokenResponse.access_token,
+        credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
+        proof: { proof_type: 'jwt', jwt: proof.jwt },
+      });
+      const bound = (response.credentialResponse as { credentials: Array<{ credential: Json }> }).credentials[0]!.credential;
+      expect((bound.credentialSubject as Json).id).toBe(wallet.did);
+      expect((await request(t.app).post('/credentials/verify').send({ verifiableCredential: bound })).body.verified).toBe(true);
+    });
+
+    it('answers invalid_grant to a wrong tx_code (the client\'s error too), and the right one still works until it is used', async () => {
+      const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId, txCode: true });
+      const wrong = offer.txCode === '000000' ? '000001' : '000000';
+      const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
+      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+      await expect(client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: wrong })).rejects.toMatchObject({
+        errorResponse: expect.objectContaining({ error: 'invalid_grant' }),
+      });
+      const code = (credentialOffer.grants![grant] as Json)['pre-authorized_code'] as string;
+      expect((await redeem(code, offer.txCode!)).status).toBe(200);
+      const replay = await redeem(code, offer.txCode!);
+      expect(replay.status).toBe(400);
+      expect(replay.body.error).toBe('invalid_grant');
+    });
+
+    it('answers invalid_request to a missing tx_code where asked for and to one sent where not (§6.3)', async () => {
+      const asked = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId, txCode: true });
+      const missing = await redeem((await codeOf(asked.credentialOfferUri)).code);
+      expect(missing.status).toBe(400);
+      expect(missing.body.error).toBe('invalid_request');
+      const notAsked = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
+      const { json, code } = await codeOf(notAsked.credentialOfferUri);
+      expect((json.grants as Json)[grant]).not.toHaveProperty('tx_code');
+      const extra = await redeem(code, '123456');
+      expect(extra.status).toBe(400);
+      expect(extra.body.error).toBe('invalid_request');
+    });
+
+    it('expires the offer after five wrong tx_codes, so a 6-digit code cannot be guessed: then even the right one gets invalid_grant', async () => {
+      const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId, txCode: true });
+      const { code } = await codeOf(offer.credentialOfferUri);
+      const wrongs = ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].filter((guess) => guess !== offer.txCode).slice(0, 5);
+      for (const guess of wrongs) {
+        const answer = await redeem(code, guess);
+        expect(answer.status).toBe(400);
+        expect(answer.body.error).toBe('invalid_grant');
+      }
+      const right = await redeem(code, offer.txCode!);
+      expect(right.status).toBe(400);
+      expect(right.body.error).toBe('invalid_grant');
+    });
+  });
+
   describe('the credential endpoint\'s errors (OpenID4VCI 1.0 §8.3.1.2, RFC 6750 §3.1)', () => {
     const grant = 'urn:ietf:params:oauth:grant-type:pre-authorized_code';
     const accessToken = async () => {

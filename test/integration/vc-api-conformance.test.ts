@@ -257,7 +257,11 @@ for (const method of ['key', 'web'] as const) {
       ['a property no context defines (JSON-LD safe mode)', () => plainCredential({ favouriteColour: 'blue' }), 'credential_jsonld_invalid'],
       ['a subject claim no context defines', () => plainCredential({ credentialSubject: { id: 'did:example:1', favouriteColour: 'blue' } }), 'credential_jsonld_invalid'],
       ['a type no context defines', () => plainCredential({ type: ['VerifiableCredential', 'UndefinedCredential'] }), 'credential_jsonld_invalid'],
-      ['a context Sello does not have', () => plainCredential({ '@context': [VC_V2, 'https://contexts.example/unknown/v1'] }), 'credential_jsonld_invalid'],
+      ['a context Sello does not have', () => plainCredential({ '@context': [VC_V2, 'https://contexts.example/unknown/v1'] }), 'unknown_context'],
+      ['the VC 2.0 examples context, which no npm package ships (README)', () => plainCredential({ '@context': [VC_V2, 'https://www.w3.org/ns/credentials/examples/v2'] }), 'unknown_context'],
+      ['a VC Data Model 1.1 credential (§4.3: the first context is the v2 URL; Sello issues VC 2.0)', () => ({ '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential'], issuanceDate: '2026-01-01T00:00:00Z', credentialSubject: { id: 'did:example:1' } }), 'invalid_credential_context'],
+      ['two relatedResource entries with the same id (§5.3: unique in the list)', () => plainCredential({ relatedResource: [{ id: 'https://uni.example/logo.png', digestSRI: 'sha384-NSOcNpmdIVUxIJGvGUoe22FjTWrXiaXlsZ8q6912LdnR3KraQO2n75Ica4wK4Qeg' }, { id: 'https://uni.example/logo.png', digestMultibase: 'uEiBZlVztZpfWHgPyslVv6-UwirFoQoRvW1htfx963sknNA' }] }), 'invalid_credential_property'],
+      ['a relatedResource that is a bare URL string (§5.3: objects)', () => plainCredential({ relatedResource: ['https://uni.example/logo.png'] }), 'invalid_credential_property'],
       ['an Open Badge whose subject has neither id nor identifier (OB 3.0)', () => openBadge({}, { identifier: undefined }), 'invalid_credential_subject'],
       ['an Open Badge without achievement (OB 3.0 schema)', () => openBadge({}, { achievement: undefined }), 'invalid_open_badge_credential'],
       ['an Open Badge whose subject is a list (OB 3.0)', () => openBadge({ credentialSubject: [openBadge().credentialSubject] }), 'invalid_credential_subject'],
@@ -275,7 +279,9 @@ for (const method of ['key', 'web'] as const) {
       const res = await issue(plainCredential({ favouriteColour: 'blue' }));
       expect(res.body).toMatchObject({ code: 'credential_jsonld_invalid', details: { problem: 'invalid_property', term: 'favouriteColour' } });
       const context = await issue(plainCredential({ '@context': [VC_V2, 'https://contexts.example/unknown/v1'] }));
-      expect(context.body).toMatchObject({ details: { problem: 'unknown_context', url: 'https://contexts.example/unknown/v1' } });
+      expect(context.body).toMatchObject({ code: 'unknown_context', details: { problem: 'unknown_context', url: 'https://contexts.example/unknown/v1' } });
+      const v11 = await issue({ '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiableCredential'], issuanceDate: '2026-01-01T00:00:00Z', credentialSubject: { id: 'did:example:1' } });
+      expect(v11.body.message).toContain('VC Data Model 1.1');
     });
 
     it('accepts every issue option the VC API defines, and refuses options it does not know', async () => {

@@ -33,6 +33,7 @@ import { editorView } from './achievement-editor-view.ts';
 import { translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 import { achievementImageRouter } from './achievement-image.ts';
+import { earnersRouter } from './earners.ts';
 
 export interface IssuanceAdminRouterDependencies {
   db: Database;
@@ -165,7 +166,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke, deepLin
   const awards = createAwardRepository(db);
   const outcomes = createOutcomeRepository(db);
   const jobs = createJobRepository(db);
-  router.use(achievementImageRouter({ db, requireLaunch, pages }));
+  router.use(achievementImageRouter({ db, requireLaunch, pages }), earnersRouter({ db, requireLaunch, pages, poke }));
 
   const fromDeepLinking = (launch: Launch) => launch.messageType === 'LtiDeepLinkingRequest' && Boolean(deepLinkingResponse);
 

@@ -9,6 +9,7 @@ import { HttpError } from '../../errors.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import { issueSubmittedCredential } from '../../issuance/issue-submitted-credential.ts';
 import { setCredentialStatus } from '../../issuance/credential-status.ts';
+import { presentationVerified } from '../../credentials/verify-presentation.ts';
 import { requireAdminToken } from '../admin/auth.ts';
 import {
   credentialPageUrl,
@@ -121,7 +122,7 @@ export function vcApiRouter(deps: CredentialRoutesDependencies, submitted: Submi
       verifier().verifyPresentation(presentation, { ...localVerifySources(deps), challenge: options.data.challenge, domain: options.data.domain }),
     );
     const credentials = await Promise.all(report.credentials.map((inner) => withAnchoringPending(deps.db, inner)));
-    const verified = report.presentation.valid && credentials.length > 0 && credentials.every((inner) => inner.verified);
+    const verified = presentationVerified(report.presentation, credentials);
     res.status(verified ? 200 : 422).json({ ...(verified ? {} : { code: 'presentation_not_verified', message: 'The holder proof or a credential failed; see presentation and credentials' }), ...report, verified, credentials });
   });
 

@@ -15,6 +15,7 @@ import { learnerRouter } from '../../../src/web/learner/learner.ts';
 import { achievementPagesRouter } from '../../../src/web/instructor/achievements.ts';
 import { createLearnerProgress } from '../../../src/web/learner/learner-progress.ts';
 import { openid4vciRouter } from '../../../src/web/wallet/openid4vci/routes.ts';
+import { vcapiExchangeRouter } from '../../../src/web/wallet/vcapi-exchanges/routes.ts';
 import { createIssuerKeyProvider } from '../../../src/issuance/issuer-keys.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
@@ -41,6 +42,7 @@ export async function startSelloWithPages(): Promise<SelloWithPages> {
   const log = createLogger({ level: 'silent' });
   const pages = createPageRenderer();
   const lti = await createLti({ db, config, keyEncryptionKey: secrets.keyEncryptionKey, log, pages, purgeIntervalMs: 0 });
+  const keys = createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: url });
   handler = buildApp({
     config,
     db,
@@ -52,13 +54,8 @@ export async function startSelloWithPages(): Promise<SelloWithPages> {
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, publicUrl: ctx.config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages: ctx.pages }),
-      openid4vciRouter({
-        db,
-        keys: createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: url }),
-        publicUrl: url,
-        chainReference: () => null,
-        requireLaunch: lti.requireLaunch,
-      }),
+      openid4vciRouter({ db, keys, publicUrl: url, chainReference: () => null, requireLaunch: lti.requireLaunch }),
+      vcapiExchangeRouter({ db, keys, publicUrl: url, chainReference: () => null, requireLaunch: lti.requireLaunch }),
     ],
   });
   return {

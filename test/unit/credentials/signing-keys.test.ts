@@ -127,11 +127,16 @@ describe('verifiers remembered per verification method', () => {
     expect(await other.verify({ data, signature })).toBe(false);
   });
 
-  it('keeps the library cryptosuite name, algorithm and canonicalization', () => {
+  it('keeps the library cryptosuite name, algorithm and canonical bytes (canonicalization by shape, test/unit/credentials/canonize-by-shape.test.ts)', async () => {
     const library = libraryCryptosuite as typeof eddsaRdfc2022;
     expect(eddsaRdfc2022.name).toBe('eddsa-rdfc-2022');
     expect(eddsaRdfc2022.requiredAlgorithm).toBe(library.requiredAlgorithm);
-    expect(eddsaRdfc2022.canonize).toBe(library.canonize);
+    const credential = unsignedCredential(await makeDidKeyIssuer());
+    for (let round = 0; round < 2; round += 1) {
+      expect(await eddsaRdfc2022.canonize(structuredClone(credential), { documentLoader, base: null, safe: true })).toBe(
+        await library.canonize(structuredClone(credential), { documentLoader, base: null, safe: true }),
+      );
+    }
   });
 
   it('does not remember a method the library rejects', async () => {

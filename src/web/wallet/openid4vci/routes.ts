@@ -3,8 +3,9 @@
  * pre-authorized code flow; the protocol itself is `src/wallet/openid4vci.ts`.
  *
  * - `GET /.well-known/openid-credential-issuer` and `/.well-known/oauth-authorization-server`
- * - `POST /app/learner/credentials/:id/offer` (learner's LTI launch): an offer for one of
- *   their credentials → `{offer_uri, credential_offer_uri, expires_at}`
+ * - `POST /app/learner/credentials/:id/offer` (learner's LTI launch; body `{tx_code: true}`
+ *   asks for a transaction code): an offer for one of their credentials →
+ *   `{offer_uri, credential_offer_uri, expires_at, tx_code?}`
  * - `GET /openid4vci/offers/:token`: the Credential Offer JSON
  * - `POST /openid4vci/token`, `POST /openid4vci/nonce`, `POST /openid4vci/credential`
  *
@@ -55,8 +56,12 @@ export function openid4vciRouter(deps: Openid4vciRoutesDependencies): Router {
   if (deps.requireLaunch) {
     router.post('/app/learner/credentials/:id/offer', deps.requireLaunch({ roles: 'learner' }), async (req, res) => {
       const launch = res.locals.launch as Launch;
-      const offer = await createCredentialOffer({ db: deps.db, publicUrl: deps.publicUrl, credentialId: String(req.params.id), userId: launch.userId, now: now() });
-      noStore(res).status(201).json({ offer_uri: offer.offerUri, credential_offer_uri: offer.credentialOfferUri, expires_at: offer.expiresAt.toISOString() });
+      const txCode = (req.body as { tx_code?: unknown } | undefined)?.tx_code;
+      if (txCode !== undefined && typeof txCode !== 'boolean') throw new Openid4vciError('invalid_request', 'tx_code must be true or false');
+      const offer = await createCredentialOffer({ db: deps.db, publicUrl: deps.publicUrl, credentialId: String(req.params.id), userId: launch.userId, txCode: txCode === true, now: now() });
+      noStore(res)
+        .status(201)
+        .json({ offer_uri: offer.offerUri, credential_offer_uri: offer.credentialOfferUri, expires_at: offer.expiresAt.toISOString(), ...(offer.txCode ? { tx_code: offer.txCode } : {}) });
     });
   }
 

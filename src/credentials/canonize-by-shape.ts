@@ -1,0 +1,395 @@
+/**
+ * RDF Dataset Canonicalization (RDFC-1.0, https://www.w3.org/TR/rdf-canon/) of a JSON-LD
+ * document, with the JSON-LD → RDF step remembered per document *shape*.
+ *
+ * Sello signs and verifies thousands of credentials of one shape: the same contexts, keys,
+ * types and nesting, different names, ids, dates and hashes. Converting each to RDF with
+ * jsonld (expansion, node map, toRDF) cost two thirds of a signature. That conversion
+ * looks at a string value only to decide whether it is a term, a compact IRI, a blank node
+ * id or a relative IRI; a literal's text, or an absolute IRI whose scheme is no term, goes
+ * into the RDF untouched. So the dataset of a document is its shape's dataset with the
+ * values put in, and the shape's dataset is learnt once, from jsonld itself:
+ *
+ * 1. The document's *shape key*: its JSON with every string value replaced by a class
+ *    (equal strings share one class, so nodes merge and duplicates collapse as they
+ *    would), the class marked as an absolute IRI with its scheme and `//`, or as any other
+ *    text. Strings that can change how jsonld reads the document stay in the key as they
+ *    are: terms and compact IRIs of the bundled contexts, keywords, blank node ids, and
+ *    everything under `@context`.
+ * 2. Once per shape: jsonld converts the document with each class replaced by a probe
+ *    (`<scheme>:x-sello-probe-<nonce>-<class>` for an IRI, so it takes the same branch of
+ *    IRI expansion). A class whose probe comes out whole as a literal's text or as a
+ *    subject / object / graph IRI (never a type, predicate, datatype or language) is a
+ *    slot; any other class (a type, a `@vocab` value, an `@index`, a JSON literal) goes back
+ *    to its own value and the probe run is repeated until every probe left is a slot.
+ * 3. The first document of a shape is also converted by jsonld as is, and the template
+ *    is kept only if both canonicalize to the same bytes.
+ *
+ * Anything outside that (other contexts, inline contexts, a loader that does not load the
+ * bundled contexts, other options,
+ * a shape jsonld rejects) is converted by jsonld as before. The canonical N-Quads are
+ * byte-identical either way: test/unit/credentials/canonize-by-shape.test.ts compares
+ * them with the library's on the canonicalization vectors and on generated values.
+ */
+import jsonld from 'jsonld';
+import * as rdfCanonize from 'rdf-canonize';
+import { CONTEXTS } from './contexts.ts';
+
+interface Term {
+  termType: string;
+  value: string;
+  datatype?: Term;
+  language?: string;
+}
+interface Quad {
+  subject: Term;
+  predicate: Term;
+  object: Term;
+  graph: Term;
+}
+
+/** The library canonicalization this replaces: `(input, options) => N-Quads`. */
+export type Canonize = (input: object, options: Record<string, unknown>) => Promise<string>;
+
+const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
+const RDF_JSON = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON';
+
+/**
+ * An absolute IRI as jsonld tests it (`/^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$/`), minus
+ * blank nodes: the scheme is captured for the shape key.
+ */
+const ABSOLUTE_IRI = /^([A-Za-z][A-Za-z0-9+.-]*):(\S*)$/;
+
+/** Shapes remembered (each with up to MAX_TEMPLATES_PER_SHAPE templates); oldest forgotten first. */
+export const MAX_SHAPES = 128;
+const MAX_TEMPLATES_PER_SHAPE = 8;
+const MAX_PROBE_ROUNDS = 4;
+
+/** A slot (class index) or a fixed string, for each term of each quad. */
+type TermTemplate = { termType: string; value: string | number; datatype?: TermTemplate; language?: string };
+interface QuadTemplate {
+  subject: TermTemplate;
+  predicate: TermTemplate;
+  object: TermTemplate;
+  graph: TermTemplate;
+}
+interface Template {
+  /** Classes that are not slots: the value each must have. */
+  fixed: Map<number, string>;
+  quads: QuadTemplate[];
+}
+interface Shape {
+  key: string;
+  /** Class index → the string of that class. */
+  values: string[];
+  /** Classes whose string also stands under a keyword: never slots. */
+  pinned: number[];
+  /** The document's context URLs. */
+  contexts: string[];
+}
+
+// A shape key → its templates, or null when jsonld would not convert the shape or a
+// template did not reproduce jsonld's own output (the shape is then always converted by jsonld).
+const templates = new Map<string, Template[] | null>();
+const statistics = { hits: 0, misses: 0, learnt: 0, refused: 0 };
+
+/** How often a template served a document, for tests and benchmarks. */
+export function canonizeByShapeStatistics(): Readonly<typeof statistics> & { shapes: number } {
+  return { ...statistics, shapes: templates.size };
+}
+
+/** Forgets every template (tests). */
+export function forgetShapes(): void {
+  templates.clear();
+  Object.assign(statistics, { hits: 0, misses: 0, learnt: 0, refused: 0 });
+}
+
+let definedTerms: Set<string> | null = null;
+
+/** Every key of every bundled context, scoped contexts included: the strings jsonld may read as terms or prefixes. */
+function termsOfBundledContexts(): Set<string> {
+  if (definedTerms) return definedTerms;
+  const terms = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) for (const item of value) walk(item);
+    else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        terms.add(key);
+        walk(inner);
+      }
+    }
+  };
+  for (const context of CONTEXTS.values()) walk(context);
+  definedTerms = terms;
+  return terms;
+}
+
+/** True when jsonld may read `value` as something other than opaque text or an opaque absolute IRI. */
+function readByJsonLd(value: string, terms: Set<string>): boolean {
+  if (value.startsWith('@') || value.startsWith('_:') || terms.has(value)) return true;
+  const colon = value.indexOf(':');
+  return colon > 0 && terms.has(value.slice(0, colon));
+}
+
+/**
+ * Keywords whose values jsonld reads (types, languages, indexes, contexts...): kept in the
+ * shape key as they are. `@id` and `@value` are not among them: their strings are IRIs and
+ * literals like any other.
+ */
+const READ_KEYWORDS = new Set(['@context', '@type', '@language', '@direction', '@index', '@base', '@vocab', '@version', '@protected', '@propagate', '@import', '@container']);
+
+/**
+ * The shape of `document`, or null when only jsonld may convert it: a context that is
+ * not a bundled URL, or an `@context` below the top.
+ */
+function shapeOf(document: Record<string, unknown>): Shape | null {
+  const context = document['@context'];
+  const urls: unknown[] = Array.isArray(context) ? context : [context];
+  if (!urls.every((url) => typeof url === 'string' && CONTEXTS.has(url))) return null;
+  const terms = termsOfBundledContexts();
+  const classes = new Map<string, number>();
+  const values: string[] = [];
+  // Strings kept as they are under a keyword: a class with the same string must keep it too.
+  const kept = new Set<string>();
+  let inlineContext = false;
+  const keep = (value: unknown): void => {
+    if (typeof value === 'string') kept.add(value);
+    else if (Array.isArray(value)) for (const item of value) keep(item);
+    else if (value && typeof value === 'object') for (const inner of Object.values(value)) keep(inner);
+  };
+  const describe = (value: unknown): string => {
+    if (typeof value === 'string') {
+      if (readByJsonLd(value, terms)) return `V${JSON.stringify(value)}`;
+      let index = classes.get(value);
+      if (index === undefined) {
+        index = values.length;
+        classes.set(value, index);
+        values.push(value);
+      }
+      const iri = ABSOLUTE_IRI.exec(value);
+      return iri ? `I${iri[1]}${iri[2]!.startsWith('//') ? '//' : ':'}${index}` : `L${index}`;
+    }
+    if (Array.isArray(value)) return `[${value.map(describe).join(',')}]`;
+    if (value && typeof value === 'object') {
+      let out = '{';
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === '@context') inlineContext = true;
+        if (READ_KEYWORDS.has(key)) {
+          keep(inner);
+          out += `${JSON.stringify(key)}:V${JSON.stringify(inner)},`;
+        } else out += `${JSON.stringify(key)}:${describe(inner)},`;
+      }
+      return `${out}}`;
+    }
+    return JSON.stringify(value) ?? 'u';
+  };
+  const top: Record<string, unknown> = { ...document };
+  delete top['@context'];
+  let key = `C${JSON.stringify(context)}${describe(top)}`;
+  if (inlineContext) return null;
+  const pinned: number[] = [];
+  for (const value of kept) {
+    const index = classes.get(value);
+    if (index !== undefined) {
+      pinned.push(index);
+      key += `P${index}=${JSON.stringify(value)}`;
+    }
+  }
+  return { key, values, pinned, contexts: urls as string[] };
+}
+
+/** `document` with each string of a class replaced by `replace(class)`. */
+function withClassesReplaced(document: Record<string, unknown>, shape: Shape, replace: (index: number) => string): Record<string, unknown> {
+  const indexOf = new Map(shape.values.map((value, index) => [value, index]));
+  const rebuild = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const index = indexOf.get(value);
+      return index === undefined ? value : replace(index);
+    }
+    if (Array.isArray(value)) return value.map(rebuild);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, READ_KEYWORDS.has(key) ? inner : rebuild(inner)]));
+    }
+    return value;
+  };
+  return rebuild(document) as Record<string, unknown>;
+}
+
+function toRdfOptions(options: Record<string, unknown>): Record<string, unknown> {
+  // As the eddsa-rdfc-2022 cryptosuite's canonize converts.
+  const all = { algorithm: 'RDFC-1.0', format: 'application/n-quads', base: null, safe: true, ...options };
+  const forRdf: Record<string, unknown> = { rdfDirection: 'i18n-datatype', ...all, produceGeneralizedRdf: false };
+  delete forRdf.format;
+  return forRdf;
+}
+
+function canonizeOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return { algorithm: 'RDFC-1.0', format: 'application/n-quads', base: null, safe: true, ...options };
+}
+
+/** Learns the template of `document`'s shape from jsonld (see the module comment, step 2); null when it cannot. */
+async function learnTemplate(document: Record<string, unknown>, shape: Shape, options: Record<string, unknown>): Promise<Template | null> {
+  const nonce = Math.random().toString(36).slice(2, 12);
+  const marker = `x-sello-probe-${nonce}-`;
+  if (shape.values.some((value) => value.includes(marker))) return null;
+  const probeOf = (index: number): string => {
+    const iri = ABSOLUTE_IRI.exec(shape.values[index]!);
+    if (!iri) return `${marker}${index}`;
+    return `${iri[1]}:${iri[2]!.startsWith('//') ? '//' : ''}${marker}${index}`;
+  };
+  const probes = new Map<string, number>();
+  for (let index = 0; index < shape.values.length; index += 1) probes.set(probeOf(index), index);
+  const fixed = new Set<number>(shape.pinned);
+  const found = new RegExp(`${marker}(\\d+)`, 'g');
+  for (let round = 0; round < MAX_PROBE_ROUNDS; round += 1) {
+    const probed = withClassesReplaced(document, shape, (index) => (fixed.has(index) ? shape.values[index]! : probeOf(index)));
+    let dataset: Quad[];
+    try {
+      dataset = (await jsonld.toRDF(probed, toRdfOptions(options))) as Quad[];
+    } catch {
+      return null;
+    }
+    const slots = new Set<number>();
+    const notSlots = new Set<number>();
+    const look = (value: string | undefined, slotAllowed: boolean) => {
+      if (value === undefined || !value.includes(marker)) return;
+      const whole = probes.get(value);
+      if (slotAllowed && whole !== undefined) {
+        slots.add(whole);
+        return;
+      }
+      for (const match of value.matchAll(found)) notSlots.add(Number(match[1]));
+    };
+    for (const quad of dataset) {
+      look(quad.subject.value, quad.subject.termType === 'NamedNode');
+      look(quad.predicate.value, false);
+      const object = quad.object;
+      const literal = object.termType === 'Literal' && object.datatype?.value !== RDF_JSON;
+      look(object.value, literal || (object.termType === 'NamedNode' && quad.predicate.value !== RDF_TYPE));
+      look(object.datatype?.value, false);
+      look(object.language, false);
+      look(quad.graph.value, quad.graph.termType === 'NamedNode');
+    }
+    // A class that vanished (an @index, a language) or came out changed is not a slot.
+    const back = [...probes.values()].filter((index) => !fixed.has(index) && (notSlots.has(index) || !slots.has(index)));
+    if (back.length === 0) {
+      const slot = (term: Term): TermTemplate => {
+        const index = probes.get(term.value);
+        const value = index !== undefined && !fixed.has(index) ? index : term.value;
+        return {
+          termType: term.termType,
+          value,
+          ...(term.datatype ? { datatype: slot(term.datatype) } : {}),
+          ...(term.language !== undefined ? { language: term.language } : {}),
+        };
+      };
+      return {
+        fixed: new Map([...fixed].map((index) => [index, shape.values[index]!])),
+        quads: dataset.map((quad) => ({ subject: slot(quad.subject), predicate: slot(quad.predicate), object: slot(quad.object), graph: slot(quad.graph) })),
+      };
+    }
+    for (const index of back) fixed.add(index);
+  }
+  return null;
+}
+
+function instantiate(template: Template, values: string[]): Quad[] {
+  const term = (t: TermTemplate): Term => {
+    const out: Term = { termType: t.termType, value: typeof t.value === 'number' ? values[t.value]! : t.value };
+    if (t.datatype) out.datatype = term(t.datatype);
+    if (t.language !== undefined) out.language = t.language;
+    return out;
+  };
+  return template.quads.map((q) => ({ subject: term(q.subject), predicate: term(q.predicate), object: term(q.object), graph: term(q.graph) }));
+}
+
+function remember(key: string, value: Template[] | null): void {
+  templates.delete(key);
+  templates.set(key, value);
+  if (templates.size > MAX_SHAPES) templates.delete(templates.keys().next().value!);
+}
+
+/** Only the options the cryptosuite passes, with the values under which a template holds. */
+function templateApplies(options: Record<string, unknown>): boolean {
+  for (const [name, value] of Object.entries(options)) {
+    if (name === 'documentLoader') {
+      if (typeof value !== 'function') return false;
+    } else if (name === 'base') {
+      if (value !== null) return false;
+    } else if (name === 'safe') {
+      if (value !== true) return false;
+    } else if (name === 'skipExpansion') {
+      if (value !== false) return false;
+    } else return false;
+  }
+  return options.base === null && options.safe === true;
+}
+
+// Loader → the context URLs it was seen to load as the bundled documents.
+const checkedLoaders = new WeakMap<object, Set<string>>();
+
+/**
+ * True when `loader` loads each of `urls` as the bundled context (the same object), as
+ * Sello's loaders do, also when jsonld-signatures wraps them: a template learnt with the
+ * bundled contexts holds only for them.
+ */
+async function loadsBundledContexts(loader: (url: string) => Promise<unknown>, urls: string[]): Promise<boolean> {
+  let checked = checkedLoaders.get(loader);
+  if (!checked) {
+    checked = new Set();
+    checkedLoaders.set(loader, checked);
+  }
+  for (const url of urls) {
+    if (checked.has(url)) continue;
+    try {
+      const loaded = (await loader(url)) as { document?: unknown } | null;
+      if (loaded?.document !== CONTEXTS.get(url)) return false;
+    } catch {
+      return false;
+    }
+    checked.add(url);
+  }
+  return true;
+}
+
+/**
+ * `canonize` with the same output as `library`, faster for documents of a shape seen
+ * before. Errors are the library's (a document jsonld rejects is always handed to it).
+ */
+export function canonizeByShape(library: Canonize): Canonize {
+  return async (input, options) => {
+    if (!input || typeof input !== 'object' || Array.isArray(input) || !templateApplies(options)) return library(input, options);
+    const document = input as Record<string, unknown>;
+    const shape = shapeOf(document);
+    if (!shape || !(await loadsBundledContexts(options.documentLoader as (url: string) => Promise<unknown>, shape.contexts))) {
+      return library(input, options);
+    }
+    const known = templates.get(shape.key);
+    if (known === null) return library(input, options);
+    if (known) {
+      const template = known.find((candidate) => [...candidate.fixed].every(([index, value]) => shape.values[index] === value));
+      if (template) {
+        statistics.hits += 1;
+        // Most recently used last, so the oldest shape is the one forgotten.
+        templates.delete(shape.key);
+        templates.set(shape.key, known);
+        return rdfCanonize.canonize(instantiate(template, shape.values), canonizeOptions(options));
+      }
+    }
+    statistics.misses += 1;
+    const expected = await library(input, options);
+    const template = await learnTemplate(document, shape, options);
+    const reproduced = template ? await rdfCanonize.canonize(instantiate(template, shape.values), canonizeOptions(options)) : null;
+    if (!template || reproduced !== expected) {
+      statistics.refused += 1;
+      if (!known) remember(shape.key, null);
+      return expected;
+    }
+    statistics.learnt += 1;
+    const list = known ?? [];
+    list.push(template);
+    if (list.length > MAX_TEMPLATES_PER_SHAPE) list.shift();
+    remember(shape.key, list);
+    return expected;
+  };
+}
