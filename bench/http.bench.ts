@@ -61,6 +61,7 @@ interface Load {
   errors: number;
   timeouts: number;
   seconds: number;
+  statusCodes: Record<string, number>;
   serverCpuSeconds: number | null;
   serverRssMb: { before: number | null; after: number | null };
 }
@@ -80,6 +81,7 @@ async function load(params: { url: string; pid: number; connections: number; dur
     errors: result.errors,
     timeouts: result.timeouts,
     seconds: result.duration,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [code, Number(stats.count)])),
     serverCpuSeconds: cpuBefore === null || cpuAfter === null ? null : Number((cpuAfter - cpuBefore).toFixed(2)),
     serverRssMb: { before: rssBefore, after: processRssMb(params.pid) },
   };

@@ -149,7 +149,8 @@ try {
     const { profile } = (await post('Profiler.stop')) as { profile: object };
     (await import('node:fs')).writeFileSync(profileFile!, JSON.stringify(profile));
   }
-  const posted = [...lms.results.values()].filter((result) => result.scoreOf === badge.id && result.resultScore === 100).length;
+  // The badge column gets the link to the credential (a comment), no score.
+  const posted = [...lms.results.values()].filter((result) => result.scoreOf === badge.id && String(result.comment).includes('/credentials/')).length;
   const { rows } = await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials');
   console.log(
     JSON.stringify({

@@ -31,8 +31,10 @@
  * byte-identical either way: test/unit/credentials/canonize-by-shape.test.ts compares
  * them with the library's on the canonicalization vectors and on generated values.
  */
+import crypto from 'node:crypto';
 import jsonld from 'jsonld';
 import * as rdfCanonize from 'rdf-canonize';
+const { NQuads } = rdfCanonize;
 import { CONTEXTS } from './contexts.ts';
 
 interface Term {
@@ -60,7 +62,7 @@ const RDF_JSON = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON';
  */
 const ABSOLUTE_IRI = /^([A-Za-z][A-Za-z0-9+.-]*):(\S*)$/;
 
-/** Shapes remembered (each with up to MAX_TEMPLATES_PER_SHAPE templates); oldest forgotten first. */
+/** Shapes remembered (each with up to MAX_TEMPLATES_PER_SHAPE templates); the first learnt is forgotten first. */
 export const MAX_SHAPES = 128;
 const MAX_TEMPLATES_PER_SHAPE = 8;
 const MAX_PROBE_ROUNDS = 4;
@@ -74,9 +76,26 @@ interface QuadTemplate {
   graph: TermTemplate;
 }
 interface Template {
-  /** Classes that are not slots: the value each must have. */
-  fixed: Map<number, string>;
+  /** Classes that are not slots: `[class, the value it must have]`. */
+  fixed: Array<[number, string]>;
   quads: QuadTemplate[];
+  /** What RDFC-1.0 of an instance can take from the template (null: the library canonicalizes). */
+  plan: CanonicalPlan | null;
+}
+
+/**
+ * The parts of RDFC-1.0 that are the same for every instance of a template: the N-Quads
+ * lines of quads without slots, and which quads name which blank node.
+ */
+interface CanonicalPlan {
+  /** Each quad as is when it has no slot, null when it has one. */
+  constant: Array<Quad | null>;
+  /** Per blank node: first-degree lines of its quads without slots, and its quads with slots. */
+  blankNodes: Array<{ id: string; lines: string[]; slotted: number[] }>;
+  /** Final lines of the quads with neither slots nor blank nodes. */
+  lines: string[];
+  /** Quads whose final line is made each time (a slot, or a blank node to relabel). */
+  variable: number[];
 }
 interface Shape {
   key: string;
@@ -138,6 +157,79 @@ function readByJsonLd(value: string, terms: Set<string>): boolean {
  */
 const READ_KEYWORDS = new Set(['@context', '@type', '@language', '@direction', '@index', '@base', '@vocab', '@version', '@protected', '@propagate', '@import', '@container']);
 
+// Keys as JSON strings, remembered: documents of one shape repeat the same few keys.
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 4096;
+
+function quoted(key: string): string {
+  let out = quotedKeys.get(key);
+  if (out === undefined) {
+    out = JSON.stringify(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(key, out);
+  }
+  return out;
+}
+
+/** One walk of a document: its classes so far, and what the key must also say. */
+class ShapeWalk {
+  readonly classes = new Map<string, number>();
+  readonly values: string[] = [];
+  /** Each class's part of the key. */
+  readonly descriptors: string[] = [];
+  /** Strings kept as they are under a keyword: a class with the same string must keep it too. */
+  kept: Set<string> | null = null;
+  inlineContext = false;
+
+  constructor(readonly terms: Set<string>) {}
+
+  describe(value: unknown): string {
+    if (typeof value === 'string') return this.describeString(value);
+    if (Array.isArray(value)) {
+      let out = '[';
+      for (const item of value) out += `${this.describe(item)},`;
+      return `${out}]`;
+    }
+    if (value && typeof value === 'object') return this.describeObject(value as Record<string, unknown>);
+    return JSON.stringify(value) ?? 'u';
+  }
+
+  describeObject(object: Record<string, unknown>, skipContext = false): string {
+    let out = '{';
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      const inner = object[key];
+      if (key === '@context') {
+        if (skipContext) continue;
+        this.inlineContext = true;
+      }
+      if (READ_KEYWORDS.has(key)) {
+        this.keep(inner);
+        out += `${quoted(key)}:V${JSON.stringify(inner)},`;
+      } else out += `${quoted(key)}:${this.describe(inner)},`;
+    }
+    return `${out}}`;
+  }
+
+  describeString(value: string): string {
+    const index = this.classes.get(value);
+    if (index !== undefined) return this.descriptors[index]!;
+    if (readByJsonLd(value, this.terms)) return `V${JSON.stringify(value)}`;
+    const next = this.values.length;
+    const iri = ABSOLUTE_IRI.exec(value);
+    const descriptor = iri ? `I${iri[1]}${iri[2]!.startsWith('//') ? '//' : ':'}${next}` : `L${next}`;
+    this.classes.set(value, next);
+    this.values.push(value);
+    this.descriptors.push(descriptor);
+    return descriptor;
+  }
+
+  keep(value: unknown): void {
+    if (typeof value === 'string') (this.kept ??= new Set()).add(value);
+    else if (Array.isArray(value)) for (const item of value) this.keep(item);
+    else if (value && typeof value === 'object') for (const inner of Object.values(value)) this.keep(inner);
+  }
+}
+
 /**
  * The shape of `document`, or null when only jsonld may convert it: a context that is
  * not a bundled URL, or an `@context` below the top.
@@ -145,57 +237,21 @@ const READ_KEYWORDS = new Set(['@context', '@type', '@language', '@direction', '
 function shapeOf(document: Record<string, unknown>): Shape | null {
   const context = document['@context'];
   const urls: unknown[] = Array.isArray(context) ? context : [context];
-  if (!urls.every((url) => typeof url === 'string' && CONTEXTS.has(url))) return null;
-  const terms = termsOfBundledContexts();
-  const classes = new Map<string, number>();
-  const values: string[] = [];
-  // Strings kept as they are under a keyword: a class with the same string must keep it too.
-  const kept = new Set<string>();
-  let inlineContext = false;
-  const keep = (value: unknown): void => {
-    if (typeof value === 'string') kept.add(value);
-    else if (Array.isArray(value)) for (const item of value) keep(item);
-    else if (value && typeof value === 'object') for (const inner of Object.values(value)) keep(inner);
-  };
-  const describe = (value: unknown): string => {
-    if (typeof value === 'string') {
-      if (readByJsonLd(value, terms)) return `V${JSON.stringify(value)}`;
-      let index = classes.get(value);
-      if (index === undefined) {
-        index = values.length;
-        classes.set(value, index);
-        values.push(value);
-      }
-      const iri = ABSOLUTE_IRI.exec(value);
-      return iri ? `I${iri[1]}${iri[2]!.startsWith('//') ? '//' : ':'}${index}` : `L${index}`;
-    }
-    if (Array.isArray(value)) return `[${value.map(describe).join(',')}]`;
-    if (value && typeof value === 'object') {
-      let out = '{';
-      for (const [key, inner] of Object.entries(value)) {
-        if (key === '@context') inlineContext = true;
-        if (READ_KEYWORDS.has(key)) {
-          keep(inner);
-          out += `${JSON.stringify(key)}:V${JSON.stringify(inner)},`;
-        } else out += `${JSON.stringify(key)}:${describe(inner)},`;
-      }
-      return `${out}}`;
-    }
-    return JSON.stringify(value) ?? 'u';
-  };
-  const top: Record<string, unknown> = { ...document };
-  delete top['@context'];
-  let key = `C${JSON.stringify(context)}${describe(top)}`;
-  if (inlineContext) return null;
+  for (const url of urls) if (typeof url !== 'string' || !CONTEXTS.has(url)) return null;
+  const walk = new ShapeWalk(termsOfBundledContexts());
+  let key = `C${JSON.stringify(context)}${walk.describeObject(document, true)}`;
+  if (walk.inlineContext) return null;
   const pinned: number[] = [];
-  for (const value of kept) {
-    const index = classes.get(value);
-    if (index !== undefined) {
-      pinned.push(index);
-      key += `P${index}=${JSON.stringify(value)}`;
+  if (walk.kept) {
+    for (const value of walk.kept) {
+      const index = walk.classes.get(value);
+      if (index !== undefined) {
+        pinned.push(index);
+        key += `P${index}=${JSON.stringify(value)}`;
+      }
     }
   }
-  return { key, values, pinned, contexts: urls as string[] };
+  return { key, values: walk.values, pinned, contexts: urls as string[] };
 }
 
 /** `document` with each string of a class replaced by `replace(class)`. */
@@ -283,35 +339,160 @@ async function learnTemplate(document: Record<string, unknown>, shape: Shape, op
           ...(term.language !== undefined ? { language: term.language } : {}),
         };
       };
-      return {
-        fixed: new Map([...fixed].map((index) => [index, shape.values[index]!])),
-        quads: dataset.map((quad) => ({ subject: slot(quad.subject), predicate: slot(quad.predicate), object: slot(quad.object), graph: slot(quad.graph) })),
-      };
+      const quads = dataset.map((quad) => ({ subject: slot(quad.subject), predicate: slot(quad.predicate), object: slot(quad.object), graph: slot(quad.graph) }));
+      return { fixed: [...fixed].map((index) => [index, shape.values[index]!]), quads, plan: canonicalPlan(quads) };
     }
     for (const index of back) fixed.add(index);
   }
   return null;
 }
 
-function instantiate(template: Template, values: string[]): Quad[] {
-  const term = (t: TermTemplate): Term => {
-    const out: Term = { termType: t.termType, value: typeof t.value === 'number' ? values[t.value]! : t.value };
-    if (t.datatype) out.datatype = term(t.datatype);
-    if (t.language !== undefined) out.language = t.language;
-    return out;
+function hasSlot(term: TermTemplate): boolean {
+  return typeof term.value === 'number' || (term.datatype !== undefined && hasSlot(term.datatype));
+}
+
+function quadHasSlot(quad: QuadTemplate): boolean {
+  return hasSlot(quad.subject) || hasSlot(quad.predicate) || hasSlot(quad.object) || hasSlot(quad.graph);
+}
+
+function instanceTerm(term: TermTemplate, values: string[]): Term {
+  const out: Term = { termType: term.termType, value: typeof term.value === 'number' ? values[term.value]! : term.value };
+  if (term.datatype) out.datatype = instanceTerm(term.datatype, values);
+  if (term.language !== undefined) out.language = term.language;
+  return out;
+}
+
+function instanceQuad(quad: QuadTemplate, values: string[]): Quad {
+  return {
+    subject: instanceTerm(quad.subject, values),
+    predicate: instanceTerm(quad.predicate, values),
+    object: instanceTerm(quad.object, values),
+    graph: instanceTerm(quad.graph, values),
   };
-  return template.quads.map((q) => ({ subject: term(q.subject), predicate: term(q.predicate), object: term(q.object), graph: term(q.graph) }));
+}
+
+function instantiate(template: Template, values: string[]): Quad[] {
+  return template.quads.map((quad) => instanceQuad(quad, values));
+}
+
+const sha256 = (text: string): string => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+
+const A: Term = { termType: 'BlankNode', value: 'a' };
+const Z: Term = { termType: 'BlankNode', value: 'z' };
+
+/** A term as the Hash First Degree Quads algorithm serializes it for blank node `id`. */
+function firstDegree(term: Term, id: string): Term {
+  return term.termType === 'BlankNode' ? (term.value === id ? A : Z) : term;
+}
+
+function firstDegreeLine(quad: Quad, id: string): string {
+  return NQuads.serializeQuadComponents(firstDegree(quad.subject, id), quad.predicate, firstDegree(quad.object, id), firstDegree(quad.graph, id));
+}
+
+function relabelled(term: Term, canonical: Map<string, Term>): Term {
+  return term.termType === 'BlankNode' ? canonical.get(term.value)! : term;
+}
+
+function mentionsBlankNode(quad: QuadTemplate): boolean {
+  return quad.subject.termType === 'BlankNode' || quad.object.termType === 'BlankNode' || quad.graph.termType === 'BlankNode';
+}
+
+/** The plan of a template, or null when the library must canonicalize its instances. */
+function canonicalPlan(quads: QuadTemplate[]): CanonicalPlan | null {
+  const constant = quads.map((quad) => (quadHasSlot(quad) ? null : (quad as Quad)));
+  // Each blank node's quads, each quad once (the library keeps a set of quads per node).
+  const quadsOf = new Map<string, number[]>();
+  quads.forEach((quad, index) => {
+    for (const term of [quad.subject, quad.object, quad.graph]) {
+      if (term.termType !== 'BlankNode') continue;
+      const id = String(term.value);
+      const list = quadsOf.get(id);
+      if (!list) quadsOf.set(id, [index]);
+      else if (list[list.length - 1] !== index) list.push(index);
+    }
+  });
+  const blankNodes: CanonicalPlan['blankNodes'] = [];
+  for (const [id, indexes] of quadsOf) {
+    // The library issues `c14n…` ids and leaves a node already named so alone.
+    if (id.startsWith('c14n')) return null;
+    blankNodes.push({
+      id,
+      lines: indexes.filter((index) => constant[index]).map((index) => firstDegreeLine(constant[index]!, id)),
+      slotted: indexes.filter((index) => !constant[index]),
+    });
+  }
+  const lines: string[] = [];
+  const variable: number[] = [];
+  quads.forEach((quad, index) => {
+    if (constant[index] && !mentionsBlankNode(quad)) lines.push(NQuads.serializeQuadComponents(quad.subject, quad.predicate, quad.object, quad.graph));
+    else variable.push(index);
+  });
+  return { constant, blankNodes, lines, variable };
+}
+
+/**
+ * RDFC-1.0 (https://www.w3.org/TR/rdf-canon/#canon-algorithm) of an instance of a template
+ * whose blank nodes all have distinct first-degree hashes, the case of every credential
+ * Sello makes: steps 4 and 5 (hash each blank node's quads with `_:a` / `_:z`, issue
+ * canonical ids in hash order) and 7 (relabel, sort), with the library's own N-Quads
+ * serialization. Null when two hashes are equal: the N-degree steps are the library's.
+ */
+function canonizeInstance(template: Template, plan: CanonicalPlan, values: string[]): string | null {
+  const quads: Array<Quad | null> = plan.constant.slice();
+  for (let index = 0; index < quads.length; index += 1) {
+    if (!quads[index]) quads[index] = instanceQuad(template.quads[index]!, values);
+  }
+  const byHash = new Map<string, string>();
+  for (const node of plan.blankNodes) {
+    const lines = node.lines.slice();
+    for (const index of node.slotted) lines.push(firstDegreeLine(quads[index]!, node.id));
+    lines.sort();
+    const hash = sha256(lines.join(''));
+    if (byHash.has(hash)) return null;
+    byHash.set(hash, node.id);
+  }
+  const canonical = new Map<string, Term>();
+  let next = 0;
+  for (const hash of [...byHash.keys()].sort()) canonical.set(byHash.get(hash)!, { termType: 'BlankNode', value: `c14n${next++}` });
+  const lines = plan.lines.slice();
+  for (const index of plan.variable) {
+    const quad = quads[index]!;
+    lines.push(NQuads.serializeQuadComponents(relabelled(quad.subject, canonical), quad.predicate, relabelled(quad.object, canonical), relabelled(quad.graph, canonical)));
+  }
+  lines.sort();
+  return lines.join('');
+}
+
+/** The canonical N-Quads of `template` filled with `values`. */
+async function canonizeTemplate(template: Template, values: string[], options: Record<string, unknown>): Promise<string> {
+  const fast = template.plan ? canonizeInstance(template, template.plan, values) : null;
+  return fast ?? rdfCanonize.canonize(instantiate(template, values), canonizeOptions(options));
+}
+
+/** The template of `known` whose fixed classes have this shape's values. */
+function templateFor(known: Template[], values: string[]): Template | null {
+  for (const template of known) {
+    let matches = true;
+    for (const [index, value] of template.fixed) {
+      if (values[index] !== value) {
+        matches = false;
+        break;
+      }
+    }
+    if (matches) return template;
+  }
+  return null;
 }
 
 function remember(key: string, value: Template[] | null): void {
-  templates.delete(key);
   templates.set(key, value);
   if (templates.size > MAX_SHAPES) templates.delete(templates.keys().next().value!);
 }
 
 /** Only the options the cryptosuite passes, with the values under which a template holds. */
 function templateApplies(options: Record<string, unknown>): boolean {
-  for (const [name, value] of Object.entries(options)) {
+  for (const name in options) {
+    const value = options[name];
     if (name === 'documentLoader') {
       if (typeof value !== 'function') return false;
     } else if (name === 'base') {
@@ -367,19 +548,16 @@ export function canonizeByShape(library: Canonize): Canonize {
     const known = templates.get(shape.key);
     if (known === null) return library(input, options);
     if (known) {
-      const template = known.find((candidate) => [...candidate.fixed].every(([index, value]) => shape.values[index] === value));
+      const template = templateFor(known, shape.values);
       if (template) {
         statistics.hits += 1;
-        // Most recently used last, so the oldest shape is the one forgotten.
-        templates.delete(shape.key);
-        templates.set(shape.key, known);
-        return rdfCanonize.canonize(instantiate(template, shape.values), canonizeOptions(options));
+        return canonizeTemplate(template, shape.values, options);
       }
     }
     statistics.misses += 1;
     const expected = await library(input, options);
     const template = await learnTemplate(document, shape, options);
-    const reproduced = template ? await rdfCanonize.canonize(instantiate(template, shape.values), canonizeOptions(options)) : null;
+    const reproduced = template ? await canonizeTemplate(template, shape.values, options) : null;
     if (!template || reproduced !== expected) {
       statistics.refused += 1;
       if (!known) remember(shape.key, null);

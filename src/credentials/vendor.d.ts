@@ -88,6 +88,8 @@ declare module 'jsonld' {
 declare module 'rdf-canonize' {
   /** RDF Dataset Canonicalization of a dataset as `jsonld.toRDF` gives it; N-Quads out. */
   export function canonize(dataset: unknown[], options: Record<string, unknown>): Promise<string>;
+  /** The library's N-Quads line of one quad (escaping included), as RDFC-1.0 hashes and outputs it. */
+  export const NQuads: { serializeQuadComponents(subject: object, predicate: object, object: object, graph: object): string };
 }
 declare module 'jsonld-signatures' {
   interface ProofPurposeInstance {

@@ -174,6 +174,8 @@ describe('learner pages', () => {
     expect(html).not.toContain('Copiar enlace');
     expect(html).not.toContain('badge.png');
     expect(html).not.toContain('<svg');
+    expect(html).not.toContain('openid-credential-offer');
+    expect(html).not.toContain('lcw.app');
     const unknown = await fetch(`${sello.url}/app/learner/credentials/${randomUUID()}?ltik=${learnerLtik}`, { headers: { accept: 'application/json' } });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { code: string }).code).toBe('credential_not_found');
@@ -225,6 +227,37 @@ describe('learner pages', () => {
     const noSession = await fetch(`${sello.url}/me`, { headers: { accept: 'application/json' } });
     expect(noSession.status).toBeGreaterThanOrEqual(400);
     expect(noSession.status).toBeLessThan(500);
+  });
+
+  it('offers "Add to wallet" on a valid badge without JavaScript: a QR code and a same-device link per protocol, each starting a live, single-use flow, in Spanish and English', async () => {
+    const id = await credentialOfEva('Insignia para la billetera');
+    const uuid = id.replace('urn:uuid:', '');
+    const page = async (lang: string) => {
+      const res = await fetch(`${sello.url}/app/learner/credentials/${uuid}?ltik=${learnerLtik}&lang=${lang}`);
+      expect(res.status).toBe(200);
+      return decodeHtml(await res.text());
+    };
+    const es = await page('es');
+    expect(es).toContain('Añadir a la billetera');
+    expect(es).toMatch(/Estos códigos sirven una vez, hasta las \d\d:\d\d UTC/);
+    const en = await page('en');
+    expect(en).toContain('Add to wallet');
+    expect(en).toContain('Open in Learner Credential Wallet');
+    const wallet = en.slice(en.indexOf('id="wallet-title"'));
+    // Three QR codes on the page: the page link's, and one per wallet protocol.
+    expect(en.match(/<svg[^>]*viewBox/g)).toHaveLength(3);
+
+    const offerLink = wallet.match(/href="(openid-credential-offer:\/\/\?credential_offer_uri=[^"]+)"/)![1]!;
+    const offerJson = (await (await fetch(new URL(offerLink).searchParams.get('credential_offer_uri')!)).json()) as { credential_issuer: string };
+    expect(offerJson.credential_issuer).toBe(sello.url);
+
+    const lcwLink = wallet.match(/href="(https:\/\/lcw\.app\/request\?request=[^"]+)"/)![1]!;
+    const request = JSON.parse(new URL(lcwLink).searchParams.get('request')!) as { credentialRequestOrigin: string; protocols: { vcapi: string } };
+    expect(request.credentialRequestOrigin).toBe(sello.url);
+    const started = await fetch(request.protocols.vcapi, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(started.status).toBe(200);
+    expect(((await started.json()) as { verifiablePresentationRequest: { query: Array<{ type: string }> } }).verifiablePresentationRequest.query[0]!.type).toBe('DIDAuthentication');
+    expect(wallet).not.toContain('<script>');
   });
 
   it('gives the learner a wallet offer (OpenID4VCI) for a credential of theirs, and none for anyone else\'s', async () => {

@@ -1,0 +1,181 @@
+/**
+ * Scale-out: Sello processes share one PostgreSQL and claim issuance jobs with
+ * FOR UPDATE SKIP LOCKED. Three worker processes start on a course whose learners all
+ * pass at once; while their badge scores are held at the LMS (so the run is still going),
+ * a fourth process joins. It must take work (sign some of the credentials), and every
+ * award must still be issued exactly once: one credential each, no award signed by two
+ * processes, every learner's badge score in the gradebook.
+ *
+ * PostgreSQL only: the embedded database (PGlite) lives inside one process, so no
+ * second Sello process can share it. Without DATABASE_URL there is nothing to test here.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSandboxLms, ROLE, type Sandbox } from '../../src/sandbox-lms/index.ts';
+import { createBrowser } from '../support/sandbox-lms/browser.ts';
+import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
+import { testDatabaseUrl } from '../support/database.ts';
+import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
+import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
+import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
+import { createUserRepository } from '../../src/storage/user-repository.ts';
+import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
+import { createCourseSync } from '../../src/issuance/start-issuance.ts';
+import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const learners = 60;
+
+interface WorkerProcess {
+  child: ChildProcess;
+  signed: Set<string>;
+}
+
+describe.skipIf(!testDatabaseUrl)('issuance across Sello processes on one PostgreSQL (needs DATABASE_URL: one embedded database cannot be shared by processes)', () => {
+  let lms: Sandbox;
+  let lmsServer: http.Server;
+  let sello: RunningTestSello;
+  const workers: WorkerProcess[] = [];
+  /** Badge scores wait here until released, as a slow gradebook would keep them. */
+  let held: Array<() => void> | null = [];
+
+  const startWorker = async (): Promise<WorkerProcess> => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.js'), path.join(root, 'test', 'support', 'issuance', 'worker-process.ts')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        PUBLIC_URL: sello.url,
+        DATABASE_URL: `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${sello.db.schema}`)}`,
+        SELLO_KEK: sello.config.secrets.keyEncryptionKey!.toString('hex'),
+        ADMIN_TOKEN: sello.adminToken,
+        ISSUANCE_WORKERS: '2',
+        OUTBOUND_ALLOW_PRIVATE: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const worker: WorkerProcess = { child, signed: new Set() };
+    workers.push(worker);
+    await new Promise<void>((resolve, reject) => {
+      readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+        if (line === 'ready') resolve();
+        const signed = /^signed (.+)$/.exec(line);
+        if (signed) {
+          // Signed twice by one process counts too: a set would hide it.
+          expect(worker.signed.has(signed[1]!), `award ${signed[1]} signed twice by one process`).toBe(false);
+          worker.signed.add(signed[1]!);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
+    });
+    return worker;
+  };
+
+  const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 180_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  beforeAll(async () => {
+    lmsServer = http.createServer((req, res) => handler(req, res));
+    let handler: http.RequestListener = (_req, res) => res.end();
+    await new Promise<void>((resolve) => lmsServer.listen(0, '127.0.0.1', resolve));
+    const created = await createSandboxLms({ productFamily: 'moodle', pageSize: 100, url: `http://127.0.0.1:${(lmsServer.address() as AddressInfo).port}` });
+    lms = created.sandbox;
+    handler = (req, res) => {
+      if (held && req.method === 'POST' && /\/scores$/.test(req.url ?? '')) held.push(() => created.app(req, res));
+      else created.app(req, res);
+    };
+    sello = await startTestSello({ env: { LTI_DYNREG_AUTO_APPROVE: 'true', OUTBOUND_ALLOW_PRIVATE: 'true' } });
+  }, 120_000);
+
+  afterAll(async () => {
+    releaseHeld();
+    for (const { child } of workers) {
+      if (child.exitCode !== null) continue;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    await sello?.close();
+    lmsServer?.closeAllConnections();
+    await new Promise((resolve) => lmsServer?.close(resolve));
+  }, 60_000);
+
+  function releaseHeld() {
+    const waiting = held ?? [];
+    held = null;
+    for (const release of waiting) release();
+  }
+
+  it('lets a fourth process that joins mid-run take work, and issues every award exactly once', async () => {
+    lms.addUser({ sub: 'teacher', name: 'Teacher' });
+    lms.addCourse({ id: 'big', title: 'Big course' });
+    lms.enroll('big', 'teacher', [ROLE.instructor]);
+    for (let i = 0; i < learners; i += 1) {
+      lms.addUser({ sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
+      lms.enroll('big', `l${i}`, [ROLE.learner]);
+    }
+    const browser = createBrowser();
+    await browser.get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
+    const registration = [...lms.registrations.values()][0]!;
+    const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!;
+    await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'teacher', courseId: 'big' }).url));
+    const context = (await createOutcomeRepository(sello.db).findContextByLmsId(platform.id, 'big'))!;
+    const users = createUserRepository(sello.db);
+    for (let i = 0; i < learners; i += 1) await users.upsert({ platformId: platform.id, sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
+    const ags = sello.lti.services.ags(platform.id);
+    const quiz = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Final quiz', scoreMaximum: 20, resourceId: 'final-quiz' });
+    const badge = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Badge: Big badge', scoreMaximum: 100, resourceId: 'big-badge' });
+    const achievements = createAchievementRepository(sello.db);
+    const achievement = await achievements.create({
+      issuerId: platform.issuerId,
+      contextId: context.id,
+      name: 'Big badge',
+      criteria: { kind: 'all', rules: [{ kind: 'score', activity: `lineitem:${quiz.id}`, minPercent: 80 }] },
+    });
+    await achievements.link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: badge.id });
+    await createIssuerKeyProvider({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, publicUrl: sello.url }).ensureKey(platform.issuerId);
+    const gradedAt = new Date().toISOString();
+    for (let i = 0; i < learners; i += 1) {
+      const id = `${quiz.id}/results/l${i}`;
+      lms.results.set(id, { id, scoreOf: quiz.id, userId: `l${i}`, resultScore: 18, resultMaximum: 20, timestamp: gradedAt, activityProgress: 'Completed', gradingProgress: 'FullyGraded', extensions: {} });
+    }
+
+    const first = await Promise.all([startWorker(), startWorker(), startWorker()]);
+    await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: createOutboundFetch({ allowPrivate: true }) })(context.id);
+    // The run is under way: the first processes sign, and their badge scores wait at the LMS.
+    await until('the first processes to sign', () => first.some((worker) => worker.signed.size > 0));
+    const joined = await startWorker();
+    await until('the joining process to sign', () => joined.signed.size > 0);
+    releaseHeld();
+
+    const countPosted = async () => (await sello.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM awards WHERE state = 'posted'`)).rows[0]!.n;
+    await until(`all ${learners} awards posted`, async () => (await countPosted()) === learners);
+
+    const { rows: awards } = await sello.db.query<{ id: string; credential_id: string | null }>(`SELECT id, credential_id FROM awards`);
+    expect(awards).toHaveLength(learners);
+    const { rows: credentials } = await sello.db.query<{ n: number; distinct_awards: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT a.id)::int AS distinct_awards FROM credentials c JOIN awards a ON a.credential_id = c.id`,
+    );
+    expect(credentials[0]).toEqual({ n: learners, distinct_awards: learners });
+    expect((await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials')).rows[0]!.n).toBe(learners);
+    // No award signed by two processes, and together they signed every award.
+    const signedBy = workers.flatMap((worker) => [...worker.signed]);
+    expect(new Set(signedBy).size).toBe(signedBy.length);
+    expect(new Set(signedBy)).toEqual(new Set(awards.map((award) => award.id)));
+    expect(joined.signed.size).toBeGreaterThan(0);
+    // Every learner has the badge, with the link to their credential, in the gradebook.
+    const badgeResults = [...lms.results.values()].filter((result) => result.scoreOf === badge.id && String(result.comment).includes('/credentials/'));
+    expect(new Set(badgeResults.map((result) => result.userId))).toEqual(new Set(Array.from({ length: learners }, (_, i) => `l${i}`)));
+  }, 300_000);
+});
