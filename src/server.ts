@@ -34,6 +34,9 @@ import { createLti } from './lti/provider.ts';
 import { createPageRenderer } from './web/views.ts';
 import { adminPlatformsRouter } from './web/admin/platforms.ts';
 import { adminTrustListsRouter } from './web/admin/trust-lists.ts';
+import { adminPagesRouter, createAdminPageContext } from './web/admin/admin-pages.ts';
+import { lmsAdminRouter } from './web/admin/lms-admin.ts';
+import { issuerLogoRouter } from './web/public/issuer-logo.ts';
 import { instructorRouter } from './web/instructor/instructor.ts';
 import { learnerRouter } from './web/learner/learner.ts';
 import { openid4vciRouter } from './web/wallet/openid4vci/routes.ts';
@@ -242,6 +245,9 @@ export async function startSello({ config, announce = (line) => console.log(line
       ? await startDemo({ db, lti, pages, publicUrl: config.publicUrl, syncNow: (contextId) => runningIssuance.syncNow(contextId) })
       : null;
 
+    const onKeysChanged = () =>
+      void syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer key change not yet on chain; retried before each anchor'));
+    const adminPages = createAdminPageContext({ adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages });
     const app = buildApp({
       config,
       db,
@@ -258,16 +264,33 @@ export async function startSello({ config, announce = (line) => console.log(line
       ],
       routers: [
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
-        adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages }),
+        adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl }),
+        adminPagesRouter(
+          {
+            db,
+            kek: secrets.keyEncryptionKey,
+            adminToken: secrets.adminToken,
+            publicUrl: config.publicUrl,
+            pages,
+            lti,
+            keys: issuerKeys,
+            onKeysChanged,
+            chain: () => chainConnection.current(),
+            chainKind: config.chain.kind,
+            poke: () => runningIssuance.worker.poke(),
+          },
+          adminPages,
+        ),
         adminTrustListsRouter({
           db,
           keys: issuerKeys,
           adminToken: secrets.adminToken,
           trustLists: config.chain.trustLists,
           provider: () => chainConnection.current()?.provider ?? null,
-          pages,
+          context: adminPages,
         }),
         adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
+        lmsAdminRouter({ db, kek: secrets.keyEncryptionKey, requireLaunch: lti.requireLaunch, pages }),
         instructorRouter({ db, lti, pages, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: (contextId) => runningIssuance.syncNow(contextId) }),
         learnerRouter({ db, lti, pages, publicUrl: config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
@@ -290,10 +313,10 @@ export async function startSello({ config, announce = (line) => console.log(line
           db,
           keys: issuerKeys,
           adminToken: secrets.adminToken,
-          onKeysChanged: () =>
-            void syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer key change not yet on chain; retried before each anchor')),
+          onKeysChanged,
         }),
         statusRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl }),
+        issuerLogoRouter({ db }),
         achievementPublicRouter({ db, pages, publicUrl: config.publicUrl, keys: issuerKeys }),
         credentialsRouter({
           db,

@@ -27,6 +27,7 @@
  * `key_mismatch`, `status_unknown`, `issuer_not_registered`, `registry_not_bound`,
  * `registry_not_in_did_document`, `chain_unreachable`, `not_on_trust_list`, `trust_list_unreachable`.
  */
+import { createHash } from 'node:crypto';
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { AppError } from '../errors.ts';
@@ -359,6 +360,47 @@ export function suspensionSiblingOf(url: string): string | null {
 // object identity, so a freshly fetched list is always verified.
 const listVerifications = new WeakMap<object, WeakMap<DocumentLoader, Promise<{ verified: boolean; error?: unknown }>>>();
 
+/**
+ * Lists verified, by content: the list's JSON and its issuer's DID document as loaded for
+ * this verification. A verification worker gets each list as a new object (and a new
+ * loader) per job, so without this every credential check verified its two lists' signatures
+ * again: three signatures per credential instead of one. Any change to the list (a bit
+ * set) or to the issuer's keys (rotation, revocation) is another key; only successes are
+ * kept, and only for lists without `validUntil` already valid at the caller's `now`.
+ */
+export const MAX_VERIFIED_LISTS = 64;
+const verifiedListContents = new Set<string>();
+
+async function listContentKey(list: Record<string, unknown>, options: VerifyCredentialOptions): Promise<string | null> {
+  const validFrom = parseDate(list.validFrom);
+  const now = options.now?.() ?? new Date();
+  if (!validFrom || validFrom > now || list.validUntil !== undefined || list.expirationDate !== undefined) return null;
+  const issuer = issuerIdOf(list);
+  if (!issuer) return null;
+  try {
+    const issuerDocument = (await options.documentLoader(issuer)).document;
+    return createHash('sha256').update(JSON.stringify(list)).update('\n').update(JSON.stringify(issuerDocument)).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+async function verifyListOnce(list: Record<string, unknown>, options: VerifyCredentialOptions): Promise<{ verified: boolean; error?: unknown }> {
+  const key = await listContentKey(list, options);
+  if (key && verifiedListContents.has(key)) return { verified: true };
+  const result = await vc.verifyCredential({ credential: list, suite: verifySuite(), documentLoader: options.documentLoader, now: options.now?.() ?? new Date() });
+  if (key && result.verified) {
+    verifiedListContents.add(key);
+    if (verifiedListContents.size > MAX_VERIFIED_LISTS) verifiedListContents.delete(verifiedListContents.values().next().value!);
+  }
+  return result;
+}
+
+/** How many list verifications are remembered by content (tests). */
+export function verifiedListCount(): number {
+  return verifiedListContents.size;
+}
+
 function verifiedList(list: Record<string, unknown>, options: VerifyCredentialOptions) {
   let byLoader = listVerifications.get(list);
   if (!byLoader) {
@@ -367,7 +409,7 @@ function verifiedList(list: Record<string, unknown>, options: VerifyCredentialOp
   }
   let result = byLoader.get(options.documentLoader);
   if (!result) {
-    result = vc.verifyCredential({ credential: list, suite: verifySuite(), documentLoader: options.documentLoader, now: options.now?.() ?? new Date() });
+    result = verifyListOnce(list, options);
     byLoader.set(options.documentLoader, result);
   }
   return result;

@@ -8,6 +8,8 @@ import { createAchievementRepository } from '../storage/achievement-repository.t
 import { createAuditRepository } from '../storage/audit-repository.ts';
 import { createAwardRepository, type Award } from '../storage/award-repository.ts';
 import { createJobRepository } from '../storage/job-repository.ts';
+import { createEnrollmentRepository } from '../storage/enrollment-repository.ts';
+import { isInstructorRole } from '../lti/claims.ts';
 import { createUserRepository } from '../storage/user-repository.ts';
 import { IssuanceError } from './issuance-error.ts';
 
@@ -37,7 +39,7 @@ function requireReason(reason: string): string {
  * credential id).
  *
  * @throws IssuanceError `invalid_award_request` (no reason, no course), `achievement_not_found`,
- *   `learner_not_found`, `already_awarded` (409).
+ *   `learner_not_found` (no such user, or an instructor of the course), `already_awarded` (409).
  */
 export async function awardManually({ db, achievementId, userId, contextId, actor, reason }: AwardManuallyParameters): Promise<Award> {
   const why = requireReason(reason);
@@ -47,6 +49,11 @@ export async function awardManually({ db, achievementId, userId, contextId, acto
   if (!UUID.test(userId) || !(await createUserRepository(db).findById(userId))) throw new IssuanceError('learner_not_found', `No learner ${userId}`);
   const course = contextId ?? achievement.contextId;
   if (!course) throw new IssuanceError('invalid_award_request', 'Say in which course the award is made');
+  // Badges by hand go to learners: an instructor of the course (who can award) never to themselves or a colleague.
+  const enrollment = await createEnrollmentRepository(db).find(course, userId);
+  if (enrollment && isInstructorRole(enrollment.roles)) {
+    throw new IssuanceError('learner_not_found', `${userId} teaches this course; badges by hand go to its learners`, { userId, reason: 'instructor' });
+  }
   return db.transaction(async (tx) => {
     const awards = createAwardRepository(tx);
     let { award, created } = await awards.createIfAbsent({ achievementId, userId, contextId: course, origin: 'manual', awardedBy: actor, reason: why });

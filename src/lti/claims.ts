@@ -57,3 +57,13 @@ export function isInstructorRole(roles: readonly string[]): boolean {
 export function isLearnerRole(roles: readonly string[]): boolean {
   return roles.some((role) => roleName(role) === 'Learner' || /membership#Learner$/.test(role));
 }
+
+/**
+ * True for an administrator of the LMS itself: the institution or system role
+ * Administrator (LTI 1.3 §A.2.1–A.2.2), not a course's Administrator membership, which
+ * administers one course only.
+ * https://www.imsglobal.org/spec/lti/v1p3#role-vocabularies
+ */
+export function isLmsAdministratorRole(roles: readonly string[]): boolean {
+  return roles.some((role) => /^http:\/\/purl\.imsglobal\.org\/vocab\/lis\/v2\/(institution|system)\/person#(Administrator|SysAdmin)$/.test(role));
+}

@@ -20,6 +20,10 @@ export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'subject' | 'reason' 
 export interface AuditRepository {
   record(entry: NewAuditEntry): Promise<AuditEntry>;
   listForSubject(subject: string): Promise<AuditEntry[]>;
+  /** Newest first, `limit` entries older than `beforeId`, of one action when given. */
+  list(params: { action?: string | null; beforeId?: number | null; limit: number }): Promise<AuditEntry[]>;
+  /** The actions recorded so far, for the filter of the admin's audit page. */
+  listActions(): Promise<string[]>;
 }
 
 export function createAuditRepository(db: Queryable): AuditRepository {
@@ -39,6 +43,19 @@ export function createAuditRepository(db: Queryable): AuditRepository {
         [subject],
       );
       return rows;
+    },
+    async list({ action = null, beforeId = null, limit }) {
+      const { rows } = await db.query<AuditEntry>(
+        `SELECT id, at, actor, action, subject, reason, details FROM audit_log
+         WHERE ($1::text IS NULL OR action = $1) AND ($2::bigint IS NULL OR id < $2)
+         ORDER BY id DESC LIMIT $3`,
+        [action, beforeId, limit],
+      );
+      return rows.map((row) => ({ ...row, id: Number(row.id) }));
+    },
+    async listActions() {
+      const { rows } = await db.query<{ action: string }>(`SELECT DISTINCT action FROM audit_log ORDER BY action`);
+      return rows.map((row) => row.action);
     },
   };
 }

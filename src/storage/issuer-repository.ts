@@ -22,8 +22,17 @@ export interface IssuerRepository {
   findById(id: string): Promise<Issuer | null>;
   findBySlug(slug: string): Promise<Issuer | null>;
   list(): Promise<Issuer[]>;
-  /** Creates the issuer, or updates its profile when the slug exists. */
+  /**
+   * Creates the issuer, or updates its profile when the slug exists, unless an
+   * administrator edited that profile (`updateProfile`): their edits stay.
+   */
   upsert(profile: IssuerProfile): Promise<Issuer>;
+  /** An administrator's edit of the profile (/admin/issuer); null when there is no such issuer. */
+  updateProfile(id: string, profile: Pick<Issuer, 'name' | 'url' | 'email' | 'imageUrl' | 'description'>): Promise<Issuer | null>;
+  /** Stores an uploaded logo and points the profile's image at `imageUrl` (where it is served). */
+  setLogo(id: string, logo: { bytes: Buffer; mediaType: 'image/png' | 'image/svg+xml'; imageUrl: string }): Promise<Issuer | null>;
+  /** The uploaded logo of the issuer with this slug; null when it has none. */
+  findLogo(slug: string): Promise<{ bytes: Buffer; mediaType: 'image/png' | 'image/svg+xml' } | null>;
 }
 
 export function createIssuerRepository(db: Queryable): IssuerRepository {
@@ -44,12 +53,36 @@ export function createIssuerRepository(db: Queryable): IssuerRepository {
       const { rows } = await db.query<Issuer>(
         `INSERT INTO issuers (slug, name, url, email, image_url, description, did_method)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, url = EXCLUDED.url, email = EXCLUDED.email,
-           image_url = EXCLUDED.image_url, description = EXCLUDED.description, did_method = EXCLUDED.did_method
+         ON CONFLICT (slug) DO UPDATE SET did_method = EXCLUDED.did_method,
+           name = CASE WHEN issuers.profile_edited_at IS NULL THEN EXCLUDED.name ELSE issuers.name END,
+           url = CASE WHEN issuers.profile_edited_at IS NULL THEN EXCLUDED.url ELSE issuers.url END,
+           email = CASE WHEN issuers.profile_edited_at IS NULL THEN EXCLUDED.email ELSE issuers.email END,
+           image_url = CASE WHEN issuers.profile_edited_at IS NULL THEN EXCLUDED.image_url ELSE issuers.image_url END,
+           description = CASE WHEN issuers.profile_edited_at IS NULL THEN EXCLUDED.description ELSE issuers.description END
          RETURNING ${columns}`,
         [p.slug, p.name, p.url, p.email, p.imageUrl, p.description, p.didMethod],
       );
       return rows[0]!;
+    },
+    async updateProfile(id, p) {
+      const { rows } = await db.query<Issuer>(
+        `UPDATE issuers SET name = $2, url = $3, email = $4, image_url = $5, description = $6, profile_edited_at = now()
+         WHERE id = $1 RETURNING ${columns}`,
+        [id, p.name, p.url, p.email, p.imageUrl, p.description],
+      );
+      return rows[0] ?? null;
+    },
+    async setLogo(id, logo) {
+      const { rows } = await db.query<Issuer>(
+        `UPDATE issuers SET logo = $2, logo_type = $3, image_url = $4, profile_edited_at = now() WHERE id = $1 RETURNING ${columns}`,
+        [id, logo.bytes, logo.mediaType, logo.imageUrl],
+      );
+      return rows[0] ?? null;
+    },
+    async findLogo(slug) {
+      const { rows } = await db.query<{ logo: Uint8Array | null; logo_type: 'image/png' | 'image/svg+xml' | null }>(`SELECT logo, logo_type FROM issuers WHERE slug = $1`, [slug]);
+      const row = rows[0];
+      return row?.logo && row.logo_type ? { bytes: Buffer.from(row.logo), mediaType: row.logo_type } : null;
     },
   };
 }

@@ -45,6 +45,8 @@ export interface PlatformRepository {
   /** Creates the platform, or refreshes its endpoints when (iss, client id) exists; status kept unless given. */
   upsert(input: PlatformInput): Promise<Platform>;
   setStatus(id: string, status: PlatformStatus): Promise<Platform | null>;
+  /** Renames the platform (its display name in Sello); null when there is no such platform. */
+  rename(id: string, name: string): Promise<Platform | null>;
   /** Records a deployment id; true when it was new. */
   addDeployment(platformId: string, deploymentId: string): Promise<boolean>;
   hasDeployment(platformId: string, deploymentId: string): Promise<boolean>;
@@ -121,6 +123,10 @@ export function createPlatformRepository(db: Queryable): PlatformRepository {
     },
     async setStatus(id, status) {
       await db.query('UPDATE platforms SET status = $2, updated_at = now() WHERE id = $1', [id, status]);
+      return one('p.id = $1', [id]);
+    },
+    async rename(id, name) {
+      await db.query('UPDATE platforms SET name = $2, updated_at = now() WHERE id = $1', [id, name]);
       return one('p.id = $1', [id]);
     },
     async addDeployment(platformId, deploymentId) {

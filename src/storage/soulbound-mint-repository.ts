@@ -98,3 +98,20 @@ export async function findCredentialByHash(db: Queryable, credentialHash: string
 // the carrying transaction's hash into `chain_tx_hash` (or `unchanged` when the chain
 // already had that state). Suspensions are not mirrored: they are temporary and the
 // status list carries them.
+
+/** Mints not yet on-chain, oldest first, for the admin's chain page (read-only). */
+export async function listOpenMints(db: Queryable, limit: number): Promise<Array<{ credentialHash: string; walletAddress: string; status: 'pending' | 'sent'; txHash: string | null; lastError: string | null; createdAt: Date }>> {
+  const { rows } = await db.query<{ credential_hash: string; wallet_address: string; status: 'pending' | 'sent'; tx_hash: string | null; last_error: string | null; created_at: Date }>(
+    `SELECT credential_hash, wallet_address, status, tx_hash, last_error, created_at FROM token_mints
+     WHERE status <> 'minted' ORDER BY created_at, credential_hash LIMIT $1`,
+    [limit],
+  );
+  return rows.map((row) => ({
+    credentialHash: row.credential_hash,
+    walletAddress: row.wallet_address,
+    status: row.status,
+    txHash: row.tx_hash,
+    lastError: row.last_error,
+    createdAt: new Date(row.created_at),
+  }));
+}

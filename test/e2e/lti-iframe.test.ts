@@ -122,13 +122,15 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
       registeredVia: 'dynamic',
     });
     const page = await browser.newPage();
+    // Signing in sends the browser on to the page it asked for.
     await page.goto(`${sello.url}/admin/platforms`);
     await page.fill('#admin-token', sello.adminToken);
-    await page.click('#admin-load');
-    const row = page.locator('#platforms tbody tr', { hasText: 'pending-client' });
-    await row.locator('button', { hasText: 'approve' }).click();
-    await expect.poll(async () => (await sello.lti.registry.list()).find((p) => p.id === pending.id)?.status, { timeout: 20_000 }).toBe('active');
-    await expect.poll(() => row.locator('td').nth(3).textContent(), { timeout: 20_000 }).toBe('active');
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${sello.url}/admin/platforms`);
+    await page.locator(`#platform-${pending.id}`).getByRole('button', { name: 'Approve' }).click();
+    await page.waitForURL(/done=approved/);
+    expect((await sello.lti.registry.list()).find((p) => p.id === pending.id)?.status).toBe('active');
+    expect(await page.locator(`#platform-${pending.id}`).textContent()).toContain('Active');
     await page.close();
   });
 });

@@ -102,22 +102,53 @@ describe('the trust lists on the admin page', () => {
     expect(await readTrustListMemberships({ provider: null, lists: [member], dids: [did] })).toMatchObject([{ code: 'chain_unreachable' }]);
   });
 
-  it('serves the page in English and Spanish, its script from /static', async () => {
-    for (const [language, title] of [
-      ['en', 'Trust lists'],
-      ['es', 'Listas de confianza'],
+  it('serves the page in English and Spanish to the signed-in admin, rendered on the server', async () => {
+    const anonymous = await fetch(`${base}/admin/trust-lists`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+    const signIn = await fetch(`${base}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: admin.authorization.slice('Bearer '.length) }).toString(),
+    });
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    for (const [language, title, member] of [
+      ['en', 'Trust lists', 'Member since'],
+      ['es', 'Listas de confianza', 'Miembro desde'],
     ]) {
-      const res = await fetch(`${base}/admin/trust-lists`, { headers: { 'accept-language': language! } });
+      const res = await fetch(`${base}/admin/trust-lists`, { headers: { cookie, 'accept-language': language! } });
       expect(res.status).toBe(200);
       const html = await res.text();
       expect(html).toContain(`<h1>${title}</h1>`);
-      expect(html).toContain('<script src="/static/js/admin-trust-lists.js"></script>');
+      expect(html).toContain('Regional Council of Universities');
+      expect(html).toContain(member);
+      expect(html).toContain(did);
       // Content-Security-Policy allows no inline code, and the page needs none.
       expect(res.headers.get('content-security-policy')).not.toMatch(/unsafe-inline/);
-      expect(html).not.toMatch(/<script>|<style|\sstyle=|\son[a-z]+=/i);
+      expect(html).not.toMatch(/<script|<style|\sstyle=|\son[a-z]+=/i);
     }
-    const script = await fetch(`${base}/static/js/admin-trust-lists.js`);
-    expect(script.status).toBe(200);
-    expect(await script.text()).toContain('/admin/api/trust-lists');
+  });
+
+  it('shows the chain page to the signed-in admin: network, contract, signer and its balance', async () => {
+    const signIn = await fetch(`${base}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: admin.authorization.slice('Bearer '.length) }).toString(),
+    });
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const chain = sello.chain;
+    for (const [language, words] of [
+      ['en', ['Embedded test chain', 'Paying account', ' ETH']],
+      ['es', ['Cadena de pruebas integrada', 'Cuenta que paga', ' ETH']],
+    ] as const) {
+      const res = await fetch(`${base}/admin/chain`, { headers: { cookie, 'accept-language': language } });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      for (const word of words) expect(html).toContain(word);
+      expect(html).toContain(chain.contractAddress);
+      expect(html).toContain(chain.signer);
+      expect(html).toContain(`${language === 'es' ? 'id de cadena' : 'chain id'} ${chain.chainId}`);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { VERSION } from '../../src/version.ts';
 import { issuanceAdminRouter } from '../../src/web/instructor/achievements.ts';
 import { createAuditRepository } from '../../src/storage/audit-repository.ts';
 import { createUserRepository } from '../../src/storage/user-repository.ts';
+import { createEnrollmentRepository } from '../../src/storage/enrollment-repository.ts';
 import { createCredentialRepository } from '../../src/storage/credential-repository.ts';
 import { openTestDatabase, type TestDatabase } from '../support/database.ts';
 import { testConfig, testSecrets } from '../support/config.ts';
@@ -63,6 +64,16 @@ describe('issuance admin API', () => {
     const audit = await createAuditRepository(db).listForSubject(res.body.id);
     expect(audit).toEqual([expect.objectContaining({ actor: 'admin', action: 'award.granted', reason: 'Completed the lab in person' })]);
     expect(gradebook.posts).toHaveLength(1);
+  });
+
+  it('never awards by hand to an instructor of the course, through the API as through the pages', async () => {
+    const teacher = await createUserRepository(db).upsert({ platformId: course.platformId, sub: 'teacher-1', name: 'Profe', email: 'profe@u.example' });
+    await createEnrollmentRepository(db).upsert({ contextId: course.contextId, userId: teacher.id, roles: ['http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor'] });
+    const res = await request(app).post('/api/awards').set(admin).send({ achievementId: course.achievement.id, userId: teacher.id, reason: 'Taught it well' });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: 'learner_not_found', details: { reason: 'instructor' } });
+    const rows = await request(app).get(`/api/achievements/${course.achievement.id}/awards`).set(admin);
+    expect(rows.body.awards.map((award: { userId: string }) => award.userId)).not.toContain(teacher.id);
   });
 
   it('refuses a second award of the same badge, an award without a reason, and unknown ids', async () => {

@@ -332,19 +332,25 @@ describe('registering a new LMS: pending by default, active through a one-time i
   });
 
   it('offers the registration link and the waiting registrations on the admin page, in Spanish too', async () => {
-    const page = await createBrowser().get(`${sello.url}/admin/platforms`);
+    // The page takes the admin session (a cookie the sign-in form answers), never the token in a URL.
+    const signIn = await fetch(`${sello.url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: sello.adminToken, next: '/admin/platforms' }).toString(),
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const page = await fetch(`${sello.url}/admin/platforms`, { headers: { cookie } });
     expect(page.status).toBe(200);
-    expect(page.text).toContain('id="admin-invite"');
-    // The page's script is a file of its own (the CSP allows no inline script): the button
-    // must be wired to the invite endpoint there.
-    const scriptPath = /<script src="([^"]*admin-platforms[^"]*)"/.exec(page.text)?.[1];
-    expect(scriptPath).toBeTruthy();
-    const script = await createBrowser().get(`${sello.url}${scriptPath}`);
-    expect(script.status).toBe(200);
-    expect(script.text).toContain("api('POST', '/invites', {})");
-    expect(page.text).toContain('id="requests"');
-    const spanish = await createBrowser().get(`${sello.url}/admin/platforms?lang=es`);
-    expect(spanish.text).toContain('Crear un enlace de registro');
+    const html = await page.text();
+    // A plain form: the link is made without JavaScript, and the page has no script at all.
+    expect(html).toMatch(/<form method="post" action="\/admin\/platforms\/invite">/);
+    expect(html).toContain('id="admin-invite"');
+    expect(html).not.toContain('<script');
+    expect(html).toContain('id="requests"');
+    const spanish = await (await fetch(`${sello.url}/admin/platforms?lang=es`, { headers: { cookie } })).text();
+    expect(spanish).toContain('Crear un enlace de registro');
   });
 
   it('refuses invites that last longer than 30 days or less than nothing', async () => {

@@ -189,8 +189,13 @@ describe('registering platforms', () => {
   });
 
   it('shows the admin platforms page with the URLs to paste into an LMS, in Spanish too', async () => {
-    const page = await createBrowser().get(`${sello.url}/admin/platforms?lang=es`);
+    // Without the admin session the page asks for the token first, then comes back.
+    const browser = createBrowser();
+    const login = await browser.get(`${sello.url}/admin/platforms?lang=es`);
+    expect(new URL(login.url).pathname).toBe('/admin/login');
+    const page = await browser.submit(login, undefined, { token: sello.adminToken });
     expect(page.status).toBe(200);
+    expect(new URL(page.url).pathname).toBe('/admin/platforms');
     expect(page.text).toContain('Plataformas LMS');
     expect(page.text).toContain(`${sello.url}/lti/register`);
   });

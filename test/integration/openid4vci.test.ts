@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import crypto from 'node:crypto';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
-import { CompactSign, base64url, importJWK } from 'jose';
+import { CompactSign, base64url, exportJWK, generateKeyPair, importJWK } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
@@ -44,6 +44,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
   let t: Awaited<ReturnType<typeof makeCredentialsApp>>;
   let server: Server;
   let client: Openid4vciClient;
+  let callbacks: Omit<CallbackContext, 'verifyJwt' | 'decryptJwe' | 'encryptJwe'>;
   let wallet: Awaited<ReturnType<typeof walletKey>>;
   let source: Json;
   let sourceId: string;
@@ -75,7 +76,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
     };
     setGlobalConfig({ allowInsecureUrls: true });
     wallet = await walletKey();
-    const callbacks: Omit<CallbackContext, 'verifyJwt' | 'decryptJwe' | 'encryptJwe'> = {
+    callbacks = {
       fetch: fetchSello,
       hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
       generateRandom: (length) => new Uint8Array(crypto.randomBytes(length)),
@@ -148,6 +149,42 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
     expect(tracked).toEqual([expect.objectContaining({ credentialId: bound.id, holderDid: wallet.did })]);
     const row = await t.db.query<{ hash: string; achievement_id: string }>('SELECT hash, achievement_id FROM credentials WHERE id = $1', [bound.id]);
     expect(row.rows[0]).toEqual({ hash: credentialHash(bound), achievement_id: t.achievement.id });
+  });
+
+  it('binds a did:jwk (ES256) the client proves, just as a did:key', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const publicJwk = await exportJWK(publicKey);
+    const did = `did:jwk:${base64url.encode(JSON.stringify(publicJwk))}`;
+    const jwkClient = new Openid4vciClient({
+      callbacks: {
+        ...callbacks,
+        signJwt: async (_signer: JwtSigner, { header, payload }) => ({
+          jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(privateKey),
+          signerJwk: publicJwk as Json,
+        }),
+      } as typeof callbacks,
+    });
+    const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
+    const credentialOffer = await jwkClient.resolveCredentialOffer(offer.offerUri);
+    const issuerMetadata = await jwkClient.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await jwkClient.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
+    const { c_nonce } = await jwkClient.requestNonce({ issuerMetadata });
+    const proof = await jwkClient.createCredentialRequestJwtProof({
+      issuerMetadata,
+      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
+      nonce: c_nonce,
+      signer: { method: 'did', didUrl: `${did}#0`, alg: 'ES256' },
+    });
+    const response = await jwkClient.retrieveCredentials({
+      issuerMetadata,
+      accessToken: accessTokenResponse.access_token,
+      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
+      proof: { proof_type: 'jwt', jwt: proof.jwt },
+    });
+    const bound = (response.credentialResponse as { credentials: Array<{ credential: Json }> }).credentials[0]!.credential;
+    expect((bound.credentialSubject as Json).id).toBe(did);
+    expect((await request(t.app).post('/credentials/verify').send({ verifiableCredential: bound })).body.verified).toBe(true);
+    expect(await createHolderBoundCredentialRepository(t.db).listOf(sourceId)).toContainEqual(expect.objectContaining({ credentialId: bound.id, holderDid: did, protocol: 'openid4vci' }));
   });
 
   it('returns the credential as issued when the wallet sends no proof', async () => {

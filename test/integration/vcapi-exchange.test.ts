@@ -20,6 +20,9 @@ import { createClaimExchange, exchangeDomain } from '../../src/wallet/vcapi-exch
 import { createHolderBoundCredentialRepository } from '../../src/storage/holder-bound-credential-repository.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { testSecrets } from '../support/config.ts';
+import { createAnchorBatcher } from '../../src/chain/anchor-batcher.ts';
+import { findCredentialAnchor } from '../../src/storage/anchor-batch-repository.ts';
+import { openTestChain, silentLog } from './chain-support.ts';
 import { createWalletDid, exchangeUrlOfDeepLink, signDidAuthentication, VcapiTestWallet, type WalletDid } from '../support/wallets/vcapi-wallet.ts';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 
@@ -221,5 +224,23 @@ describe('a badge into a wallet by VC-API exchange (DIDAuth, then the credential
     expect(answer.status).toBe(403);
     expect(answer.body.code).toBe('credential_unavailable');
     expect(exchangeUrlOfDeepLink(exchange.walletLink)).toBe(exchange.exchangeUrl);
+  });
+  it('anchors the DID-bound credential on the embedded chain with the next batch, like every other credential', async () => {
+    const exchange = await newExchange();
+    const wallet = new VcapiTestWallet(await createWalletDid(), fetchSello);
+    expect((await wallet.claim(exchange.walletLink)).status).toBe(200);
+    const bound = wallet.received[0]!;
+    const chain = await openTestChain({ db: t.db });
+    try {
+      // Two minutes on: past ANCHOR_BATCH_MAX_WAIT_S, so the waiting credentials go out by age.
+      const batcher = createAnchorBatcher({ db: t.db, chain, batchSize: 100, maxWaitS: 60, log: silentLog, now: () => new Date(Date.now() + 120_000) });
+      const run = await batcher.runOnce();
+      expect(run.error).toBeNull();
+      const anchor = await findCredentialAnchor(t.db, credentialHash(bound));
+      expect(anchor).toMatchObject({ status: 'anchored', credentialId: bound.id, chainId: chain.chainId });
+      expect(anchor!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    } finally {
+      await chain.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * LMS platforms for administrators: `/admin/api/platforms` (bearer ADMIN_TOKEN) to list,
  * add by hand, approve and disable, decide on registrations for known issuers, and make
- * one-time registration links; `/admin/platforms` a page driving that API.
+ * one-time registration links. The pages are in platforms-page.ts.
  */
 import { Router } from 'express';
 import { z } from 'zod';
@@ -10,24 +10,17 @@ import type { Lti } from '../../lti/provider.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
 import { manualRegistration, platformInputSchema } from '../../lti/platform-registry.ts';
 import { toolEndpoints } from '../../lti/tool-configuration.ts';
-import { translate } from '../i18n.ts';
-import type { PageRenderer } from '../views.ts';
 
 export interface AdminPlatformsDependencies {
   lti: Pick<Lti, 'registry' | 'invites'> & Partial<Pick<Lti, 'registrationFailures'>>;
   adminToken: string;
   publicUrl: string;
-  pages: PageRenderer;
 }
 
-export function adminPlatformsRouter({ lti, adminToken, publicUrl, pages }: AdminPlatformsDependencies): Router {
+export function adminPlatformsRouter({ lti, adminToken, publicUrl }: AdminPlatformsDependencies): Router {
   const router = Router();
   const admin = requireAdminToken(adminToken);
   const endpoints = toolEndpoints(publicUrl);
-
-  router.get('/admin/platforms', (_req, res) => {
-    res.type('html').send(pages.render('lti-admin-platforms', { title: translate(res.locals.locale, 'lti.admin.title'), endpoints }, res.locals.locale));
-  });
 
   router.get('/admin/api/platforms', admin, async (_req, res) => {
     res.json({

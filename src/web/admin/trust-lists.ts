@@ -2,7 +2,8 @@
  * The consortium trust lists this deployment's issuers are on (issue 11, "Trust lists"):
  * `GET /admin/api/trust-lists` (bearer ADMIN_TOKEN) answers, for each list in
  * `TRUST_LISTS`, its CAIP-10, name and each issuer DID's membership (with since-when), or
- * an error entry with a code; `/admin/trust-lists` is a page driving that API.
+ * an error entry with a code; `/admin/trust-lists` is the same answer as a page (admin
+ * session), rendered on the server.
  */
 import { Router } from 'express';
 import type { Provider } from 'ethers';
@@ -11,8 +12,9 @@ import { readTrustListMemberships } from '../../chain/trust-list-memberships.ts'
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
-import { translate } from '../i18n.ts';
-import type { PageRenderer } from '../views.ts';
+import { translate, type Locale } from '../i18n.ts';
+import { formatAdminDate } from './admin-format.ts';
+import { renderAdminPage, type AdminPageContext } from './admin-page.ts';
 
 export interface AdminTrustListsDependencies {
   db: Queryable;
@@ -22,15 +24,36 @@ export interface AdminTrustListsDependencies {
   trustLists: readonly string[];
   /** The chain's provider now; null while the chain has not answered since start. */
   provider: () => Provider | null;
-  pages: PageRenderer;
+  context: AdminPageContext;
 }
 
 export function adminTrustListsRouter(deps: AdminTrustListsDependencies): Router {
   const router = Router();
   const admin = requireAdminToken(deps.adminToken);
 
-  router.get('/admin/trust-lists', (_req, res) => {
-    res.type('html').send(deps.pages.render('admin-trust-lists', { title: translate(res.locals.locale, 'trustLists.title') }, res.locals.locale));
+  const read = async () => {
+    const issuers = await createIssuerRepository(deps.db).list();
+    const withDids = await Promise.all(issuers.map(async (issuer) => ({ slug: issuer.slug, did: await deps.keys.issuerDid(issuer) })));
+    const lists = await readTrustListMemberships({ provider: deps.provider(), lists: deps.trustLists, dids: withDids.map((issuer) => issuer.did) });
+    return { issuers: withDids, lists };
+  };
+
+  router.get('/admin/trust-lists', deps.context.session.require(), async (req, res) => {
+    const locale = res.locals.locale as Locale;
+    const { lists } = await read();
+    const rows = lists.flatMap((entry) =>
+      entry.ok
+        ? entry.memberships.map((membership) => ({
+            list: entry.list,
+            name: entry.name,
+            did: membership.did,
+            state: membership.member
+              ? translate(locale, 'trustLists.member', { since: formatAdminDate(membership.since, locale) })
+              : translate(locale, 'trustLists.notMember'),
+          }))
+        : [{ list: entry.list, name: translate(locale, 'trustLists.error'), did: '', state: translate(locale, `trustLists.code.${entry.code}`) }],
+    );
+    renderAdminPage(deps.context, req, res, { page: 'admin-trust-lists', section: 'trustLists', titleKey: 'trustLists.title', data: { rows } });
   });
 
   /**
@@ -39,10 +62,7 @@ export function adminTrustListsRouter(deps: AdminTrustListsDependencies): Router
    * with a code (`chain_unreachable`, `wrong_chain`, `not_a_trust_list`), never a 5xx.
    */
   router.get('/admin/api/trust-lists', admin, async (_req, res) => {
-    const issuers = await createIssuerRepository(deps.db).list();
-    const withDids = await Promise.all(issuers.map(async (issuer) => ({ slug: issuer.slug, did: await deps.keys.issuerDid(issuer) })));
-    const lists = await readTrustListMemberships({ provider: deps.provider(), lists: deps.trustLists, dids: withDids.map((issuer) => issuer.did) });
-    res.json({ issuers: withDids, lists });
+    res.json(await read());
   });
 
   return router;

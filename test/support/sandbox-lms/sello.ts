@@ -12,6 +12,10 @@ import { createPageRenderer } from '../../../src/web/views.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../../src/storage/issuer-repository.ts';
 import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts';
 import { adminPlatformsRouter } from '../../../src/web/admin/platforms.ts';
+import { adminPagesRouter } from '../../../src/web/admin/admin-pages.ts';
+import { lmsAdminRouter } from '../../../src/web/admin/lms-admin.ts';
+import { issuerLogoRouter } from '../../../src/web/public/issuer-logo.ts';
+import { createIssuerKeyProvider } from '../../../src/issuance/issuer-keys.ts';
 import { instructorRouter } from '../../../src/web/instructor/instructor.ts';
 import { learnerRouter } from '../../../src/web/learner/learner.ts';
 import { adminContextsRouter } from '../../../src/web/admin/contexts.ts';
@@ -56,6 +60,10 @@ export async function startTestSello({
     res.end();
   };
   const server = http.createServer((req, res) => handler(req, res));
+  // Longer than any pause between a test's requests on this loaded machine (a platform's
+  // key pair takes seconds): with Node's 5 s default the server closes an idle socket just
+  // as fetch reuses it, and the request fails with ECONNRESET.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = testConfig({ PUBLIC_URL: url, ...env });
@@ -103,7 +111,21 @@ export async function startTestSello({
     version: VERSION,
     earlyMounts: [{ path: '/lti', handler: lti.router }],
     routers: [
-      (ctx: AppContext) => adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages: ctx.pages }),
+      adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl }),
+      (ctx: AppContext) =>
+        adminPagesRouter({
+          db,
+          kek: secrets.keyEncryptionKey,
+          adminToken: secrets.adminToken,
+          publicUrl: config.publicUrl,
+          pages: ctx.pages,
+          lti,
+          keys: createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: config.publicUrl }),
+          chain: () => null,
+          chainKind: config.chain.kind,
+        }),
+      issuerLogoRouter({ db }),
+      (ctx: AppContext) => lmsAdminRouter({ db, kek: secrets.keyEncryptionKey, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages: ctx.pages }),
       adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
