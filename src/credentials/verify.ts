@@ -29,6 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as vc from '@digitalbazaar/vc';
+import jsigs from 'jsonld-signatures';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import { AppError } from '../errors.ts';
 import { validateOb3Schema } from './schema.ts';
@@ -126,6 +127,18 @@ function describeError(error: unknown): { code: string; message: string } {
   return { code: 'signature_error', message: firstMessage || String(error) };
 }
 
+/**
+ * The verification method of the issuer's proof: a proof set is unordered
+ * (https://www.w3.org/TR/vc-data-integrity/#proof-sets), so the issuer's proof is the one
+ * whose key belongs to the issuer wherever it sits; the first proof's when none does.
+ */
+function issuerProofMethod(credential: Record<string, unknown>): unknown {
+  const proofs = proofsOf(credential);
+  const issuer = issuerIdOf(credential);
+  const own = proofs.find((proof) => typeof proof.verificationMethod === 'string' && issuer !== null && didOf(proof.verificationMethod) === issuer);
+  return (own ?? proofs[0])?.verificationMethod;
+}
+
 function proofsOf(credential: Record<string, unknown>): Array<Record<string, unknown>> {
   const proof = credential.proof;
   if (!proof) return [];
@@ -182,7 +195,7 @@ function didDocumentFromChainKey(did: string, method: string, key: ChainIssuerKe
  */
 async function resolveIssuer(credential: Record<string, unknown>, options: VerifyCredentialOptions): Promise<IssuerResolution> {
   const issuer = issuerIdOf(credential);
-  const rawMethod = proofsOf(credential)[0]?.verificationMethod;
+  const rawMethod = issuerProofMethod(credential);
   const method = typeof rawMethod === 'string' ? rawMethod : null;
   if (!issuer) return { issuer, method, document: null, keySource: null };
   const reference = readChainReference(credential);
@@ -236,11 +249,47 @@ async function checkSignature(
     checkStatus: async () => ({ verified: true }),
   });
   const keySource = resolution.keySource ? { keySource: resolution.keySource } : {};
+  // The library is satisfied by one verified issuer proof; Data Integrity wants every
+  // proof of a set or chain to verify (https://www.w3.org/TR/vc-data-integrity/#proof-sets),
+  // or a forged extra proof (a claimed endorsement) would pass unnoticed.
+  const others = result.verified && proofs.length > 1 ? await everyProofProblem(credential, proofs, loaderFor(options, resolution)) : null;
+  if (others) return { id: 'signature', valid: false, error: others.code, details: { message: others.message, ...keySource } };
   if (result.verified) {
     return { id: 'signature', valid: true, details: { cryptosuite: proofs.map((p) => p.cryptosuite ?? p.type), ...keySource } };
   }
   const { code, message } = describeError(result.error ?? result.results?.find((r) => !r.verified)?.error);
   return { id: 'signature', valid: false, error: code, details: { message, ...keySource } };
+}
+
+/**
+ * Checks each proof of a set or chain on its own terms: its signature (previous proofs
+ * included, for a chain) and its key being authorised for its `proofPurpose` by the
+ * key's controller. Null when all verify, else the first failure.
+ */
+async function everyProofProblem(
+  credential: Record<string, unknown>,
+  proofs: Array<Record<string, unknown>>,
+  documentLoader: DocumentLoader,
+): Promise<{ code: string; message: string } | null> {
+  const terms = [...new Set(proofs.map((proof) => proof.proofPurpose))];
+  let matched = 0;
+  for (const term of terms) {
+    if (typeof term !== 'string') return { code: 'invalid_signature', message: 'A proof has no proofPurpose' };
+    const result = await jsigs.verify(credential, {
+      suite: verifySuite(),
+      purpose: new jsigs.purposes.ControllerProofPurpose({ term }),
+      documentLoader,
+    });
+    const results = result.results ?? [];
+    matched += results.length;
+    const failed = result.verified ? results.find((entry) => !entry.verified) : (results.find((entry) => !entry.verified) ?? { error: result.error });
+    if (failed) {
+      const { code, message } = describeError(failed.error);
+      return { code, message: `A proof of the set does not verify: ${message}` };
+    }
+  }
+  if (matched < proofs.length) return { code: 'invalid_signature', message: 'A proof of the set is not a DataIntegrityProof with eddsa-rdfc-2022 and cannot be verified' };
+  return null;
 }
 
 interface KeyValidity {
@@ -588,7 +637,7 @@ async function checkAnchor(credential: Record<string, unknown>, hash: string, op
       details: { ...notCounted, message: 'No chain RPC configured for this verification', chainId: reference.chainId, contract: reference.contract },
     };
   }
-  const method = proofsOf(credential)[0]?.verificationMethod;
+  const method = issuerProofMethod(credential);
   try {
     const result = await options.anchorChecker({
       credentialHash: hash,

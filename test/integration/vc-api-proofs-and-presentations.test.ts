@@ -167,6 +167,23 @@ for (const method of ['key', 'web'] as const) {
       expect(repeated.body.checks.find((check: { id: string }) => check.id === 'schema')).toMatchObject({ valid: false, error: 'schema_invalid' });
     });
 
+    it("verifies a credential whose unordered proof set also holds another party's proof, wherever the issuer's proof sits; a forged proof in the set is a 422 (every proof of a set must verify)", async () => {
+      const issued = (await issue(plainCredential())).body.verifiableCredential as Json;
+      const { proof: issuerProofs, ...unsigned } = issued;
+      const witness = await makeDidKeyIssuer();
+      const witnessed = await signCredential({ credential: unsigned, key: witness, documentLoader: createDocumentLoader() });
+      const [issuerProof] = issuerProofs as Json[];
+      const [witnessProof] = witnessed.proof as Json[];
+      for (const proof of [[issuerProof, witnessProof], [witnessProof, issuerProof]]) {
+        const res = await verify({ ...issued, proof });
+        expect(res.status, JSON.stringify(res.body.checks)).toBe(200);
+      }
+      const forged = { ...witnessProof, proofValue: issuerProof!.proofValue };
+      const res = await verify({ ...issued, proof: [issuerProof, forged] });
+      expect(res.status).toBe(422);
+      expect(res.body.checks.find((check: { id: string }) => check.id === 'signature')).toMatchObject({ valid: false, error: 'invalid_signature' });
+    });
+
     it("verifies a presentation its holder signed for the verifier's challenge and domain, holding a credential Sello issued; another challenge or domain is a 422", async () => {
       const issued = (await issue(plainCredential())).body.verifiableCredential as Json;
       const presentation = { '@context': [VC_V2], type: ['VerifiablePresentation'], id: `urn:uuid:${crypto.randomUUID()}`, holder: holder.controller, verifiableCredential: [issued] };
