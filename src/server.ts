@@ -298,7 +298,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         openid4vciRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl, chainReference, requireLaunch: lti.requireLaunch }),
         // VC-API exchanges: the same, for the Learner Credential Wallet and LearnCard.
         vcapiExchangeRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl, chainReference, requireLaunch: lti.requireLaunch }),
-        achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages, poke: () => runningIssuance.worker.poke() }),
+        achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages, poke: () => runningIssuance.worker.poke() }),
         chainRpcRouter({
           db,
           rpc: async (call) =>

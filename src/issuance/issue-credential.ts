@@ -59,6 +59,14 @@ function achievementImage(achievement: Achievement, issuerName: string): string 
   return `data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}`;
 }
 
+/** `months` calendar months after `date` (UTC), on the month's last day when it is shorter: 31 Jan + 1 → 28/29 Feb. */
+export function addMonths(date: Date, months: number): Date {
+  const target = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1, date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()));
+  const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
+  target.setUTCDate(Math.min(date.getUTCDate(), lastDay));
+  return target;
+}
+
 function narrativeOf(achievement: Achievement): string | undefined {
   const narratives = achievement.criteriaNarrative ?? {};
   return narratives[achievement.inLanguage] ?? narratives.en ?? Object.values(narratives)[0];
@@ -97,7 +105,12 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
   }
   const validFrom = params.validFrom ?? now();
   const validUntil =
-    params.validUntil ?? (achievement.validForDays ? new Date(validFrom.getTime() + achievement.validForDays * 86_400_000) : undefined);
+    params.validUntil ??
+    (achievement.validForMonths
+      ? addMonths(validFrom, achievement.validForMonths)
+      : achievement.validForDays
+        ? new Date(validFrom.getTime() + achievement.validForDays * 86_400_000)
+        : undefined);
   if (validUntil && validUntil <= validFrom) {
     throw new CredentialError('invalid_credential', 'validUntil must be after validFrom');
   }

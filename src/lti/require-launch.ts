@@ -23,6 +23,8 @@ export interface Launch {
   isInstructor: boolean;
   locale: 'en' | 'es';
   ltik: string;
+  /** A Deep Linking launch's pages end by answering the LMS (`LtiDeepLinkingResponse`). */
+  messageType: 'LtiResourceLinkRequest' | 'LtiDeepLinkingRequest';
 }
 
 export interface RequireLaunchOptions {
@@ -100,6 +102,7 @@ export function createRequireLaunch({ db, ltikSecret }: { db: Database; ltikSecr
           isInstructor,
           locale,
           ltik,
+          messageType: launch.messageType,
         } satisfies Launch;
         res.locals.ltiLocale = locale;
         res.locals.locale = locale;

@@ -32,6 +32,8 @@ export interface Achievement {
   /** What happens when a learner later falls below the criteria. */
   belowCriteriaPolicy: 'keep' | 'revoke';
   validForDays: number | null;
+  /** Credentials end this many calendar months after issuance (migration 0500); wins over `validForDays`. */
+  validForMonths: number | null;
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -55,6 +57,7 @@ export type AchievementInput = Pick<Achievement, 'issuerId' | 'name'> &
       | 'inLanguage'
       | 'belowCriteriaPolicy'
       | 'validForDays'
+      | 'validForMonths'
       | 'createdBy'
     >
   >;
@@ -71,7 +74,7 @@ export interface AchievementLink {
 const columns = `id, issuer_id AS "issuerId", context_id AS "contextId", name, description, image_url AS "imageUrl",
   criteria, criteria_narrative AS "criteriaNarrative", achievement_type AS "achievementType", alignments, tags,
   in_language AS "inLanguage", below_criteria_policy AS "belowCriteriaPolicy", valid_for_days AS "validForDays",
-  created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", archived_at AS "archivedAt",
+  valid_for_months AS "validForMonths", created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", archived_at AS "archivedAt",
   confirmed_at AS "confirmedAt"`;
 
 const linkColumns = `id, achievement_id AS "achievementId", context_id AS "contextId", resource_link_id AS "resourceLinkId",
@@ -85,6 +88,9 @@ export interface AchievementRepository {
   create(input: AchievementInput): Promise<Achievement>;
   update(id: string, changes: Partial<Omit<AchievementInput, 'issuerId'>>): Promise<Achievement | null>;
   archive(id: string): Promise<void>;
+  unarchive(id: string): Promise<void>;
+  /** The course's home list: its own achievements (archived ones too) and those attached to it; Deep Linking drafts left out. */
+  listForCourseHome(contextId: string): Promise<Achievement[]>;
   /** Records (or refreshes) where the achievement is attached in a course. */
   link(link: Omit<AchievementLink, 'id' | 'createdAt'>): Promise<AchievementLink>;
   findLink(achievementId: string, contextId: string): Promise<AchievementLink | null>;
@@ -120,6 +126,7 @@ const fieldColumns: Record<string, [column: string, json: boolean]> = {
   inLanguage: ['in_language', false],
   belowCriteriaPolicy: ['below_criteria_policy', false],
   validForDays: ['valid_for_days', false],
+  validForMonths: ['valid_for_months', false],
   createdBy: ['created_by', false],
 };
 
@@ -192,6 +199,19 @@ export function createAchievementRepository(db: Queryable): AchievementRepositor
     },
     async archive(id) {
       await db.query('UPDATE achievements SET archived_at = now() WHERE id = $1 AND archived_at IS NULL', [id]);
+    },
+    async unarchive(id) {
+      await db.query('UPDATE achievements SET archived_at = NULL WHERE id = $1', [id]);
+    },
+    async listForCourseHome(contextId) {
+      const { rows } = await db.query<Achievement>(
+        `SELECT ${columns} FROM achievements
+         WHERE confirmed_at IS NOT NULL
+           AND (context_id = $1 OR (archived_at IS NULL AND id IN (SELECT achievement_id FROM achievement_links WHERE context_id = $1)))
+         ORDER BY archived_at NULLS FIRST, created_at, name`,
+        [contextId],
+      );
+      return rows;
     },
     async createDraft(input) {
       const created = await this.create(input);

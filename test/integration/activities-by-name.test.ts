@@ -94,8 +94,8 @@ describe('activities by name in a Moodle course', () => {
     expect(page).toContain('<td>Quiz 3</td><td><code>moodle:cm:302</code></td>');
     expect(page).toContain('<td>Lectura: Introducción</td>');
     expect(page).not.toContain('Welcome text');
-    // The example criteria name an activity by name, not by key.
-    expect(page).toContain('"activity": "Lectura: Introducción"');
+    // The builder's first rule offers the course's activities by name, the first graded one chosen.
+    expect(page).toMatch(/<option value="moodle:cm:\d+" selected>Lectura: Introducción/);
   });
 
   it('accepts an activity by the name the LMS shows, stores its key, and writes the name in both narratives', async () => {
@@ -131,7 +131,7 @@ describe('activities by name in a Moodle course', () => {
     });
     expect(res.status).toBe(400);
     const html = decodeHtml(await res.text());
-    expect(html).toContain('This course has no activity "moodle:cm:3". Name one of its activities: Lectura: Introducción, Quiz 3.');
+    expect(html).toContain('Rule 1: this course has no activity "moodle:cm:3". Name one of its activities: Lectura: Introducción, Quiz 3.');
     expect((await createAchievementRepository(sello.db).listForContext(context.id)).length).toBe(before);
   });
 });

@@ -67,7 +67,9 @@ describe('achievement pages', () => {
     expect(res.status).toBe(400);
     const html = decodeHtml(await res.text());
     expect(html).toContain('Corrige lo siguiente');
-    expect(html).toContain('rules.0.minPercent: must be between 0 and 100');
+    // In words, not the schema's path (`rules.0.minPercent: …`).
+    expect(html).toContain('Regla 1: indica el porcentaje necesario, un número de 0 a 100');
+    expect(html).not.toContain('rules.0');
     expect(html).toContain('value="Microscopía"');
     const empty = await form('/app/achievements/new', teacherLtik, { name: '', criteria: '{', policy: 'keep' });
     expect(empty.status).toBe(400);

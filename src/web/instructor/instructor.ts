@@ -10,11 +10,12 @@ import { createContextRepository } from '../../storage/context-repository.ts';
 import { createLtiViewRepository } from '../../storage/lti-view-repository.ts';
 import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import type { Lti } from '../../lti/provider.ts';
+import { validateCriteria } from '../../criteria/index.ts';
 import { queueCourseEvaluation } from '../../issuance/evaluate-course.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
 import type { SyncContextReport } from '../../outcomes/sync-context.ts';
-import { translate } from '../i18n.ts';
+import { hasTranslation, translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 
 export interface InstructorRouterDependencies {
@@ -23,6 +24,15 @@ export interface InstructorRouterDependencies {
   pages: PageRenderer;
   /** The running issuance's "sync this course now" (the "Sync now" button); absent, no button. */
   syncNow?: (contextId: string) => Promise<SyncContextReport>;
+}
+
+function earnable(achievement: Achievement): boolean {
+  try {
+    validateCriteria({ criteria: achievement.criteria });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDependencies): Router {
@@ -73,8 +83,9 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
 
   router.get('/app/instructor', instructorOnly, async (req, res) => {
     const launch = res.locals.launch as Launch;
+    const locale = res.locals.locale as Locale;
     const course = await contexts.findById(launch.contextId);
-    const list = await achievements.listForContext(launch.contextId);
+    const list = await achievements.listForCourseHome(launch.contextId);
     const awards = await views.countAwards(list.map((a) => a.id));
     const read = Number(req.query.read);
     const queued = Number(req.query.queued);
@@ -82,9 +93,31 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
     const synced =
       req.query.synced === '1'
         ? failed
-          ? translate(res.locals.locale, 'lti.instructor.syncFailed', { source: failed.split(':')[0], error: failed.split(':').slice(1).join(':').trim() })
-          : translate(res.locals.locale, 'lti.instructor.synced', { read: Number.isFinite(read) ? read : 0, queued: Number.isFinite(queued) ? queued : 0 })
+          ? translate(locale, 'lti.instructor.syncFailed', { source: failed.split(':')[0], error: failed.split(':').slice(1).join(':').trim() })
+          : translate(locale, 'lti.instructor.synced', { read: Number.isFinite(read) ? read : 0, queued: Number.isFinite(queued) ? queued : 0 })
         : null;
+    const doneName = typeof req.query.name === 'string' ? req.query.name.slice(0, 200) : '';
+    const done = req.query.done === 'archived' || req.query.done === 'unarchived' ? translate(locale, `lti.instructor.${req.query.done}`, { name: doneName }) : null;
+    const live = list.filter((a) => a.archivedAt === null);
+    const item = (a: Achievement) => {
+      // A draft is one nobody can earn yet: its criteria have no rules (as made in the picker) or no longer validate.
+      const state = a.archivedAt !== null ? 'archived' : earnable(a) ? 'active' : 'draft';
+      const narratives = a.criteriaNarrative ?? {};
+      return {
+        id: a.id,
+        name: a.name,
+        description: a.description,
+        state,
+        stateLabel: translate(locale, `lti.instructor.state.${state}`),
+        draft: state === 'draft',
+        archived: state === 'archived',
+        own: a.contextId === launch.contextId,
+        type: hasTranslation(`iss.type.${a.achievementType}`) ? translate(locale, `iss.type.${a.achievementType}`) : a.achievementType,
+        criteria: narratives[locale] ?? narratives.en ?? '',
+        awards: awards.get(a.id) ?? 0,
+        duplicateName: live.filter((b) => b.name.trim().toLowerCase() === a.name.trim().toLowerCase()).length > 1 && state !== 'archived',
+      };
+    };
     res.type('html').send(
       pages.render(
         'instructor-home',
@@ -94,15 +127,12 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
           ltik: launch.ltik,
           canSync: Boolean(syncNow),
           synced,
+          done,
           lastSyncedAt: course?.lastSyncedAt ? new Date(course.lastSyncedAt).toISOString().slice(0, 16).replace('T', ' ') : null,
-          achievements: list.map((a) => ({
-            id: a.id,
-            name: a.name,
-            awards: awards.get(a.id) ?? 0,
-            duplicateName: list.filter((b) => b.name.trim().toLowerCase() === a.name.trim().toLowerCase()).length > 1,
-          })),
+          achievements: live.map(item),
+          archived: list.filter((a) => a.archivedAt !== null).map(item),
         },
-        res.locals.locale,
+        locale,
       ),
     );
   });

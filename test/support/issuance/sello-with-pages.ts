@@ -53,7 +53,7 @@ export async function startSelloWithPages(): Promise<SelloWithPages> {
     routers: [
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages }),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, publicUrl: ctx.config.publicUrl, learnerProgress: createLearnerProgress({ db }) }),
-      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages: ctx.pages }),
       openid4vciRouter({ db, keys, publicUrl: url, chainReference: () => null, requireLaunch: lti.requireLaunch }),
       vcapiExchangeRouter({ db, keys, publicUrl: url, chainReference: () => null, requireLaunch: lti.requireLaunch }),
     ],

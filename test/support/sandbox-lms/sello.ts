@@ -127,7 +127,7 @@ export async function startTestSello({
       issuerLogoRouter({ db }),
       (ctx: AppContext) => lmsAdminRouter({ db, kek: secrets.keyEncryptionKey, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
-      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
+      (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages: ctx.pages }),
       adminOutcomeSourcesRouter({ db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken }),
       ...(sync ? [adminContextsRouter({ db, adminToken: secrets.adminToken, syncNow: sync })] : []),
       (ctx: AppContext) => learnerRouter({ db, lti, pages: ctx.pages, publicUrl: ctx.config.publicUrl }),
