@@ -94,9 +94,14 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
     const stored = await load(String(req.params.ref));
     const image = badgeImageOf(stored.document);
     const names = namesOf(stored.document);
-    const svg = image?.startsWith('data:image/svg+xml;base64,')
-      ? Buffer.from(image.slice('data:image/svg+xml;base64,'.length), 'base64').toString('utf8')
-      : generateBadgeSvg({ achievementName: names.achievementName, issuerName: names.issuerName });
+    const inline = inlineImageOf(image);
+    const svg =
+      inline?.type === 'image/svg+xml'
+        ? inline.bytes.toString('utf8')
+        : inline?.type === 'image/png'
+          ? // An uploaded PNG, framed in an SVG so the baked SVG shows the badge's own picture.
+            `<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600" viewBox="0 0 600 600"><image width="600" height="600" href="data:image/png;base64,${inline.bytes.toString('base64')}"/></svg>`
+          : generateBadgeSvg({ achievementName: names.achievementName, issuerName: names.issuerName });
     res.type('image/svg+xml').set('content-disposition', `inline; filename="badge.svg"`).send(bakeSvg({ svg, credential: stored.document }));
   });
 
