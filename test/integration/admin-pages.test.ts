@@ -465,6 +465,15 @@ describe('admin pages', () => {
       expect((await createPlatformRepository(sello.db).findById(other.id))!.status).toBe('active');
     });
 
+    it('is linked from the course home of an LMS administrator only', async () => {
+      const home = await (await fetch(`${sello.url}/app/instructor?ltik=${ltik}`)).text();
+      expect(home).toContain(`id="lms-admin-settings" href="/app/admin?ltik=${ltik}"`);
+      const teacher = await launch('prof');
+      const theirs = await (await fetch(`${sello.url}/app/instructor?ltik=${teacher}`)).text();
+      expect(theirs).toContain('id="new-achievement"');
+      expect(theirs).not.toContain('lms-admin-settings');
+    });
+
     it('is refused to an instructor who is not an LMS administrator', async () => {
       const teacher = await launch('prof');
       const res = await fetch(`${sello.url}/app/admin?ltik=${teacher}`, { headers: { accept: 'text/html' } });
