@@ -107,3 +107,11 @@ declare module 'jsonld-signatures' {
   };
   export default jsigs;
 }
+declare module '@digitalbazaar/ed25519-signature-2020' {
+  export class Ed25519Signature2020 {
+    constructor(options?: { signer?: unknown; key?: unknown; date?: Date | string });
+  }
+}
+declare module 'ed25519-signature-2020-context' {
+  export const contexts: Map<string, object>;
+}

@@ -6,6 +6,7 @@
  */
 import jsigs from 'jsonld-signatures';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
 import { AppError } from '../errors.ts';
 import { eddsaRdfc2022 } from './cryptosuite.ts';
 import { didOf } from './did.ts';
@@ -102,7 +103,10 @@ async function checkHolderProof(vp: Record<string, unknown>, options: VerifyPres
     return { valid: false, error: 'invalid_presentation_proof', details: { message: `The proof's domain is not ${options.domain}` } };
   }
   const result = await jsigs.verify(vp, {
-    suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+    // Holders may sign with Data Integrity (eddsa-rdfc-2022) or, as the Learner Credential
+    // Wallet still does for DID authentication, with Ed25519Signature2020. Credentials are
+    // another matter: their proofs are checked by verifyCredential, eddsa-rdfc-2022 only.
+    suite: [new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), new Ed25519Signature2020()],
     purpose,
     documentLoader: options.documentLoader,
   });

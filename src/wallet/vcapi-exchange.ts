@@ -205,7 +205,7 @@ function didAuthenticationRequest(publicUrl: string, token: string, challenge: s
         {
           type: 'DIDAuthentication',
           acceptedMethods: [{ method: 'key' }],
-          acceptedCryptosuites: [{ cryptosuite: 'eddsa-rdfc-2022' }],
+          acceptedCryptosuites: [{ cryptosuite: 'eddsa-rdfc-2022' }, { cryptosuite: 'Ed25519Signature2020' }],
         },
       ],
       challenge,

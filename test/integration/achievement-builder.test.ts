@@ -8,6 +8,7 @@ import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../.
 import { createBrowser, decodeHtml, parseForm } from '../support/sandbox-lms/browser.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { testKek } from '../support/config.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository, type Achievement } from '../../src/storage/achievement-repository.ts';
@@ -36,7 +37,7 @@ describe('achievement editor: builder, fields, course home, Deep Linking return'
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-      body: new URLSearchParams({ ltik, ...fields }).toString(),
+      body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString(),
     });
   const get = async (path: string, ltik: string) => decodeHtml(await (await fetch(`${sello.url}${path}${path.includes('?') ? '&' : '?'}ltik=${encodeURIComponent(ltik)}`)).text());
   const achievements = () => createAchievementRepository(sello.db);

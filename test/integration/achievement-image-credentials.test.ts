@@ -70,5 +70,11 @@ describe('an achievement image in issued credentials', () => {
     // The uploaded picture fills the middle of the badge (x 100–500, y 24–424).
     const at = (x: number, y: number) => Array.from(picture.data.subarray((y * 600 + x) * 4, (y * 600 + x) * 4 + 3));
     expect(at(300, 200)).toEqual([255, 0, 0]);
+    // The baked SVG shows the same picture, not the generated medal, and carries the credential.
+    const svg = await request(t.app).get(`/credentials/${uuid}/badge.svg`).buffer(true).parse(binary).expect(200);
+    const body = (svg.body as Buffer).toString('utf8');
+    expect(body).toContain(`href="${upload.dataUri}"`);
+    expect(body).not.toContain('<polygon');
+    expect(unbakeSvg(body)).toEqual(credential);
   });
 });

@@ -3,6 +3,7 @@
  * the sandbox LMS: every form's validation errors in the page, and the stored image that
  * credentials carry.
  */
+import { ltiFormFields } from '../support/form-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
@@ -32,14 +33,14 @@ describe('badge image of an achievement', () => {
     const form = new FormData();
     form.set('from', from);
     form.set('file', new Blob([bytes], { type }), name);
-    return fetch(`${sello.url}/app/achievements/${achievement.id}/image/upload?ltik=${encodeURIComponent(ltik)}`, { method: 'POST', redirect: 'manual', body: form, headers: { accept: 'text/html' } });
+    return fetch(`${sello.url}/app/achievements/${achievement.id}/image/upload?${new URLSearchParams(ltiFormFields(ltik))}`, { method: 'POST', redirect: 'manual', body: form, headers: { accept: 'text/html' } });
   };
   const design = (fields: Record<string, string>, ltik = teacherLtik) =>
     fetch(`${sello.url}/app/achievements/${achievement.id}/image/design`, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-      body: new URLSearchParams({ ltik, ...fields }).toString(),
+      body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString(),
     });
   const stored = async () => (await createAchievementRepository(sello.db).findById(achievement.id))!;
   const png = (width: number, height: number) => encodeRgbaPng({ width, height, rgba: new Uint8Array(width * height * 4).fill(180) });
@@ -223,7 +224,7 @@ describe('badge image of an achievement', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ltik: teacherLtik }).toString(),
+      body: new URLSearchParams(ltiFormFields(teacherLtik)).toString(),
     });
     expect(res.status).toBe(303);
     expect((await stored()).imageUrl).toBeNull();
@@ -234,7 +235,9 @@ describe('badge image of an achievement', () => {
     const learner = await upload(png(100, 100), 'b.png', 'image/png', learnerLtik);
     expect(learner.status).toBe(403);
     const noLaunch = await fetch(`${sello.url}/app/achievements/${achievement.id}/image/design`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: 'shape=circle' });
-    expect(noLaunch.status).toBe(401);
+    // Without a launch there is no session to bind a form token to: refused before any route runs.
+    expect(noLaunch.status).toBe(403);
+    expect(((await noLaunch.json()) as { code: string }).code).toBe('csrf_failed');
     const other = await fetch(`${sello.url}/app/achievements/00000000-0000-4000-8000-000000000000/image?ltik=${teacherLtik}`, { headers: { accept: 'application/json' } });
     expect(other.status).toBe(404);
     expect(((await other.json()) as { code: string }).code).toBe('achievement_not_found');

@@ -4,6 +4,8 @@
  * work without JavaScript with their errors beside the field, and an LMS administrator's
  * launch that reaches its own platform's settings and nothing else.
  */
+import { formTokenOf } from '../support/admin-sign-in.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
@@ -33,6 +35,7 @@ function adminBrowser(base: string) {
     }
   };
   const header = () => [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  let formToken: string | null = null;
   return {
     cookies,
     async get(path: string, headers: Record<string, string> = {}) {
@@ -41,11 +44,17 @@ function adminBrowser(base: string) {
       return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
     },
     async post(path: string, fields: Record<string, string>) {
+      // As a browser posts a form it was shown: with the form cookie and the page's form token.
+      if (!cookies.has('sello_form') || !formToken) {
+        const page = await fetch(`${base}/admin/login`, { redirect: 'manual', headers: { cookie: header() } });
+        remember(page);
+        formToken = formTokenOf(await page.text());
+      }
       const res = await fetch(`${base}${path}`, {
         method: 'POST',
         redirect: 'manual',
         headers: { cookie: header(), accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(fields).toString(),
+        body: new URLSearchParams({ _csrf: formToken ?? '', ...fields }).toString(),
       });
       remember(res);
       return { status: res.status, location: res.headers.get('location'), html: await res.text(), headers: res.headers };
@@ -54,7 +63,7 @@ function adminBrowser(base: string) {
 }
 type AdminBrowser = ReturnType<typeof adminBrowser>;
 
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+const csrfOf = (html: string) => /name="_admin_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 /** The error paragraph a field points at with aria-describedby, and that it follows the field. */
 function errorBesideField(html: string, inputId: string): string | null {
   const input = new RegExp(`<(input|select|textarea)[^>]*id="${inputId}"[^>]*>`).exec(html);
@@ -146,7 +155,7 @@ describe('admin pages', () => {
     const elsewhere = await adminBrowser(sello.url).post('/admin/login', { token: sello.adminToken, next: 'https://evil.example/admin' });
     expect(elsewhere.location).toBe('/admin');
 
-    const out = await browser.post('/admin/logout', { _csrf: csrfOf((await browser.get('/admin')).html) });
+    const out = await browser.post('/admin/logout', { _admin_csrf: csrfOf((await browser.get('/admin')).html) });
     expect(out.location).toBe('/admin/login?done=signedOut');
     expect((await browser.get('/admin/keys')).status).toBe(303);
   });
@@ -184,7 +193,7 @@ describe('admin pages', () => {
   it('edits the issuer profile with errors beside each field, and keeps the edit over the ISSUER_* settings', async () => {
     const page = await admin.get('/admin/issuer');
     const csrf = csrfOf(page.html);
-    const bad = await admin.post('/admin/issuer', { _csrf: csrf, name: '', url: 'http://plain.example', email: 'not-an-email', imageUrl: 'javascript:alert(1)', description: '' });
+    const bad = await admin.post('/admin/issuer', { _admin_csrf: csrf, name: '', url: 'http://plain.example', email: 'not-an-email', imageUrl: 'javascript:alert(1)', description: '' });
     expect(bad.status).toBe(400);
     expect(errorBesideField(bad.html, 'issuer-name')).toMatch(/institution's name/);
     expect(errorBesideField(bad.html, 'issuer-url')).toMatch(/https/);
@@ -195,13 +204,13 @@ describe('admin pages', () => {
 
     const spanish = await fetch(`${sello.url}/admin/issuer`, {
       method: 'POST',
-      headers: { cookie: `sello_admin=${admin.cookies.get('sello_admin')}`, 'accept-language': 'es', 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: csrf, name: 'U', url: 'ftp://x', email: '', imageUrl: '', description: '' }).toString(),
+      headers: { cookie: `sello_admin=${admin.cookies.get('sello_admin')}; sello_form=${admin.cookies.get('sello_form')}`, 'accept-language': 'es', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: formTokenOf(page.html)!, _admin_csrf: csrf, name: 'U', url: 'ftp://x', email: '', imageUrl: '', description: '' }).toString(),
     });
     expect(errorBesideField(await spanish.text(), 'issuer-url')).toMatch(/dirección https/);
 
     const good = await admin.post('/admin/issuer', {
-      _csrf: csrf,
+      _admin_csrf: csrf,
       name: 'Universidad de Prueba',
       url: 'https://www.prueba.example',
       email: 'insignias@prueba.example',
@@ -225,10 +234,16 @@ describe('admin pages', () => {
     expect(page.html).toContain('enctype="multipart/form-data"');
     const upload = async (file: Blob | null, csrf = csrfOf(page.html)) => {
       const form = new FormData();
-      form.set('_csrf', csrf);
+      form.set('_admin_csrf', csrf);
       form.set('slug', DEFAULT_ISSUER_SLUG);
       if (file) form.set('logo', file, 'logo');
-      const res = await fetch(`${sello.url}/admin/issuer/logo`, { method: 'POST', redirect: 'manual', body: form, headers: { cookie: `sello_admin=${admin.cookies.get('sello_admin')}` } });
+      // A multipart form carries the page's form token in its action URL, as the page renders it.
+      const res = await fetch(`${sello.url}/admin/issuer/logo?_csrf=${formTokenOf(page.html)}`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: form,
+        headers: { cookie: `sello_admin=${admin.cookies.get('sello_admin')}; sello_form=${admin.cookies.get('sello_form')}` },
+      });
       return { status: res.status, location: res.headers.get('location'), html: await res.text() };
     };
     const png = new PNG({ width: 96, height: 96 });
@@ -258,20 +273,20 @@ describe('admin pages', () => {
     expect(served.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await served.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
     // The profile form accepts the served logo as it is when saved again.
-    const resaved = await admin.post('/admin/issuer', { _csrf: csrfOf(page.html), name: issuer.name, url: issuer.url, email: issuer.email ?? '', imageUrl: issuer.imageUrl!, description: issuer.description ?? '' });
+    const resaved = await admin.post('/admin/issuer', { _admin_csrf: csrfOf(page.html), name: issuer.name, url: issuer.url, email: issuer.email ?? '', imageUrl: issuer.imageUrl!, description: issuer.description ?? '' });
     expect(resaved.status).toBe(303);
   });
 
   it('adds a platform by hand with errors beside the fields, then disables and enables it', async () => {
     const csrf = csrfOf((await admin.get('/admin/platforms')).html);
-    const bad = await admin.post('/admin/platforms', { _csrf: csrf, name: '', issuer: 'not a url', clientId: '', authUrl: 'https://lms.example/auth', tokenUrl: 'ftp://lms.example/token', jwksUrl: 'https://lms.example/jwks', deploymentId: '' });
+    const bad = await admin.post('/admin/platforms', { _admin_csrf: csrf, name: '', issuer: 'not a url', clientId: '', authUrl: 'https://lms.example/auth', tokenUrl: 'ftp://lms.example/token', jwksUrl: 'https://lms.example/jwks', deploymentId: '' });
     expect(bad.status).toBe(400);
     expect(errorBesideField(bad.html, 'add-issuer')).toMatch(/http\(s\) URL/);
     expect(errorBesideField(bad.html, 'add-clientId')).toMatch(/client ID/);
     expect(errorBesideField(bad.html, 'add-tokenUrl')).toMatch(/http\(s\) URL/);
     expect(errorBesideField(bad.html, 'add-authUrl')).toBeNull();
 
-    const added = await admin.post('/admin/platforms', { _csrf: csrf, name: 'Canvas manual', issuer: 'https://canvas.manual.example', clientId: 'manual-1', authUrl: 'https://canvas.manual.example/auth', tokenUrl: 'https://canvas.manual.example/token', jwksUrl: 'https://canvas.manual.example/jwks', deploymentId: '' });
+    const added = await admin.post('/admin/platforms', { _admin_csrf: csrf, name: 'Canvas manual', issuer: 'https://canvas.manual.example', clientId: 'manual-1', authUrl: 'https://canvas.manual.example/auth', tokenUrl: 'https://canvas.manual.example/token', jwksUrl: 'https://canvas.manual.example/jwks', deploymentId: '' });
     expect(added.status).toBe(303);
     const list = await admin.get(added.location!);
     // The success replaces the earlier errors.
@@ -280,13 +295,13 @@ describe('admin pages', () => {
     const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient('https://canvas.manual.example', 'manual-1'))!;
     expect(platform.status).toBe('active');
 
-    expect((await admin.post(`/admin/platforms/${platform.id}/disable`, { _csrf: csrf })).location).toBe('/admin/platforms?done=disabled');
+    expect((await admin.post(`/admin/platforms/${platform.id}/disable`, { _admin_csrf: csrf })).location).toBe('/admin/platforms?done=disabled');
     expect((await createPlatformRepository(sello.db).findById(platform.id))!.status).toBe('disabled');
-    expect((await admin.post(`/admin/platforms/${platform.id}/enable`, { _csrf: csrf })).location).toBe('/admin/platforms?done=enabled');
+    expect((await admin.post(`/admin/platforms/${platform.id}/enable`, { _admin_csrf: csrf })).location).toBe('/admin/platforms?done=enabled');
     expect((await createPlatformRepository(sello.db).findById(platform.id))!.status).toBe('active');
 
     // An action on what no longer exists: the message sits in that row's place, not at the bottom.
-    const gone = await admin.post(`/admin/platforms/00000000-0000-4000-8000-000000000000/approve`, { _csrf: csrf });
+    const gone = await admin.post(`/admin/platforms/00000000-0000-4000-8000-000000000000/approve`, { _admin_csrf: csrf });
     expect(gone.status, gone.html.slice(-1500)).toBe(404);
     expect(decodeHtml(gone.html)).toContain('This platform or registration no longer exists');
   });
@@ -304,14 +319,14 @@ describe('admin pages', () => {
     const list = await admin.get('/admin/platforms');
     expect(list.html).toContain(`action="/admin/platforms/${pending.id}/approve"`);
     expect(decodeHtml(list.html)).toContain('Waiting for approval');
-    const approved = await admin.post(`/admin/platforms/${pending.id}/approve`, { _csrf: csrfOf(list.html) });
+    const approved = await admin.post(`/admin/platforms/${pending.id}/approve`, { _admin_csrf: csrfOf(list.html) });
     expect(approved.location).toBe('/admin/platforms?done=approved');
     expect((await createPlatformRepository(sello.db).findById(pending.id))!.status).toBe('active');
   });
 
   it('makes a one-time registration link shown in the page, not in a URL', async () => {
     const list = await admin.get('/admin/platforms');
-    const made = await admin.post('/admin/platforms/invite', { _csrf: csrfOf(list.html) });
+    const made = await admin.post('/admin/platforms/invite', { _admin_csrf: csrfOf(list.html) });
     expect(made.status).toBe(200);
     expect(decodeHtml(made.html)).toMatch(/<code class="wrap" id="invite-url">http:\/\/127\.0\.0\.1:\d+\/lti\/register\?invite=[\w-]+<\/code>/);
   });
@@ -322,29 +337,29 @@ describe('admin pages', () => {
     expect(page.status).toBe(200);
     const csrf = csrfOf(page.html);
 
-    const badDetails = await admin.post(`${path}/details`, { _csrf: csrf, name: '', authUrl: 'x', tokenUrl: lmsPlatform.tokenUrl!, jwksUrl: lmsPlatform.jwksUrl! });
+    const badDetails = await admin.post(`${path}/details`, { _admin_csrf: csrf, name: '', authUrl: 'x', tokenUrl: lmsPlatform.tokenUrl!, jwksUrl: lmsPlatform.jwksUrl! });
     expect(badDetails.status).toBe(400);
     expect(errorBesideField(badDetails.html, 'platform-name')).toMatch(/name/);
     expect(errorBesideField(badDetails.html, 'platform-auth')).toMatch(/http\(s\) URL/);
-    const details = await admin.post(`${path}/details`, { _csrf: csrf, name: 'Moodle del campus', authUrl: lmsPlatform.authUrl!, tokenUrl: lmsPlatform.tokenUrl!, jwksUrl: lmsPlatform.jwksUrl! });
+    const details = await admin.post(`${path}/details`, { _admin_csrf: csrf, name: 'Moodle del campus', authUrl: lmsPlatform.authUrl!, tokenUrl: lmsPlatform.tokenUrl!, jwksUrl: lmsPlatform.jwksUrl! });
     expect(details.location).toBe(`${path}?done=saved`);
     const saved = (await createPlatformRepository(sello.db).findById(lmsPlatform.id))!;
     expect(saved).toMatchObject({ name: 'Moodle del campus', status: 'active', issuerId: lmsPlatform.issuerId, jwksUrl: lmsPlatform.jwksUrl });
 
-    const badConnector = await admin.post(`${path}/connector`, { _csrf: csrf, kind: 'blackboard', baseUrl: 'moodle.example', token: 'short' });
+    const badConnector = await admin.post(`${path}/connector`, { _admin_csrf: csrf, kind: 'blackboard', baseUrl: 'moodle.example', token: 'short' });
     expect(badConnector.status).toBe(400);
     expect(errorBesideField(badConnector.html, 'connector-kind')).toBe('Choose Moodle or Canvas.');
     expect(errorBesideField(badConnector.html, 'connector-url')).toMatch(/http\(s\) URL/);
     expect(errorBesideField(badConnector.html, 'connector-token')).toMatch(/too short/);
     expect(badConnector.html).not.toContain('value="short"');
-    const connector = await admin.post(`${path}/connector`, { _csrf: csrf, kind: 'moodle', baseUrl: 'https://moodle.campus.example/', token: 'a-moodle-token-123' });
+    const connector = await admin.post(`${path}/connector`, { _admin_csrf: csrf, kind: 'moodle', baseUrl: 'https://moodle.campus.example/', token: 'a-moodle-token-123' });
     expect(connector.location).toBe(`${path}?done=connector`);
     const shown = await admin.get(connector.location!);
     expect(shown.html).not.toContain('field-error');
     expect(shown.html).toContain('https://moodle.campus.example');
     expect(shown.html).not.toContain('a-moodle-token-123');
 
-    const secret = await admin.post(`${path}/webhook-secret`, { _csrf: csrf });
+    const secret = await admin.post(`${path}/webhook-secret`, { _admin_csrf: csrf });
     expect(secret.status).toBe(200);
     const value = /(whsec_[\w-]+)/.exec(secret.html)![1]!;
     const kek = testSecrets(sello.config).keyEncryptionKey;
@@ -354,7 +369,7 @@ describe('admin pages', () => {
 
   it('rotates the signing key: the old key stays listed as retired', async () => {
     const before = await admin.get('/admin/keys');
-    const rotated = await admin.post('/admin/keys/default/rotate', { _csrf: csrfOf(before.html), reason: 'yearly' });
+    const rotated = await admin.post('/admin/keys/default/rotate', { _admin_csrf: csrfOf(before.html), reason: 'yearly' });
     expect(rotated.location).toBe('/admin/keys?done=rotated');
     const after = await admin.get(rotated.location!);
     expect(after.html).toContain('Key rotated.');
@@ -370,7 +385,7 @@ describe('admin pages', () => {
     await jobs.fail({ id: job!.id, workerId: 'test', error: 'no email', delayMs: 0, park: true, reason: 'recipient_unreachable' });
     const page = await admin.get('/admin/queue', { 'accept-language': 'es' });
     expect(decodeHtml(page.html)).toContain('El estudiante aún no tiene correo');
-    const retried = await admin.post(`/admin/queue/${job!.id}/retry`, { _csrf: csrfOf(page.html) });
+    const retried = await admin.post(`/admin/queue/${job!.id}/retry`, { _admin_csrf: csrfOf(page.html) });
     expect(retried.location).toBe('/admin/queue?done=retried');
     expect(await jobs.listFailed()).toEqual([]);
   });
@@ -411,7 +426,7 @@ describe('admin pages', () => {
 
     it('sets its connector with errors beside the fields, and only for its own platform', async () => {
       const post = (path: string, fields: Record<string, string>) =>
-        fetch(`${sello.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: new URLSearchParams({ ltik, ...fields }).toString() });
+        fetch(`${sello.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString() });
       const bad = await post('/app/admin/connector', { kind: 'canvas', baseUrl: 'nope', token: 'abcdefghij' });
       expect(bad.status).toBe(400);
       expect(errorBesideField(decodeHtml(await bad.text()), 'connector-url')).toMatch(/dirección del LMS/);
@@ -440,7 +455,7 @@ describe('admin pages', () => {
         [`/admin/platforms/${other.id}/connector`, { kind: 'moodle', baseUrl: 'https://x.example', token: 'abcdefghij' }],
         ['/admin/keys/default/rotate', {}],
       ] as const) {
-        const res = await fetch(`${sello.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ltik, ...fields }).toString() });
+        const res = await fetch(`${sello.url}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString() });
         expect(res.status, path).toBe(401);
       }
       for (const path of ['/admin/api/platforms', `/admin/api/platforms/${other.id}/outcome-sources`]) {
@@ -450,11 +465,20 @@ describe('admin pages', () => {
       expect((await createPlatformRepository(sello.db).findById(other.id))!.status).toBe('active');
     });
 
+    it('is linked from the course home of an LMS administrator only', async () => {
+      const home = await (await fetch(`${sello.url}/app/instructor?ltik=${ltik}`)).text();
+      expect(home).toContain(`id="lms-admin-settings" href="/app/admin?ltik=${ltik}"`);
+      const teacher = await launch('prof');
+      const theirs = await (await fetch(`${sello.url}/app/instructor?ltik=${teacher}`)).text();
+      expect(theirs).toContain('id="new-achievement"');
+      expect(theirs).not.toContain('lms-admin-settings');
+    });
+
     it('is refused to an instructor who is not an LMS administrator', async () => {
       const teacher = await launch('prof');
       const res = await fetch(`${sello.url}/app/admin?ltik=${teacher}`, { headers: { accept: 'text/html' } });
       expect(res.status).toBe(403);
-      const post = await fetch(`${sello.url}/app/admin/webhook-secret`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ltik: teacher }).toString() });
+      const post = await fetch(`${sello.url}/app/admin/webhook-secret`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(ltiFormFields(teacher)).toString() });
       expect(post.status).toBe(403);
     });
   });

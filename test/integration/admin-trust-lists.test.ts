@@ -2,6 +2,7 @@
  * The admin page shows the consortium trust lists (TRUST_LISTS) the institution is on:
  * lists deployed on the embedded chain, read through `GET /admin/api/trust-lists`.
  */
+import { signInAsAdmin } from '../support/admin-sign-in.ts';
 import fs from 'node:fs';
 import { Contract, ContractFactory, JsonRpcProvider, Network, Wallet, getCreateAddress, parseEther, toBeHex } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,13 +106,7 @@ describe('the trust lists on the admin page', () => {
   it('serves the page in English and Spanish to the signed-in admin, rendered on the server', async () => {
     const anonymous = await fetch(`${base}/admin/trust-lists`, { redirect: 'manual' });
     expect(anonymous.status).toBe(303);
-    const signIn = await fetch(`${base}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: admin.authorization.slice('Bearer '.length) }).toString(),
-    });
-    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const { cookie } = await signInAsAdmin(base, admin.authorization.slice('Bearer '.length));
     for (const [language, title, member] of [
       ['en', 'Trust lists', 'Member since'],
       ['es', 'Listas de confianza', 'Miembro desde'],
@@ -130,13 +125,7 @@ describe('the trust lists on the admin page', () => {
   });
 
   it('shows the chain page to the signed-in admin: network, contract, signer and its balance', async () => {
-    const signIn = await fetch(`${base}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: admin.authorization.slice('Bearer '.length) }).toString(),
-    });
-    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const { cookie } = await signInAsAdmin(base, admin.authorization.slice('Bearer '.length));
     const chain = sello.chain;
     for (const [language, words] of [
       ['en', ['Embedded test chain', 'Paying account', ' ETH']],

@@ -165,6 +165,40 @@ describe('the public credential page', () => {
     expect(res.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 
+  it('links an uploaded (inline) badge image from the page instead of inlining it, and serves it as an image', async () => {
+    const bytes = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="5" fill="#123456"/></svg>'.padEnd(60_000, ' '));
+    const pictured = await createAchievementRepository(t.db).create({
+      issuerId: t.issuer.id,
+      name: 'Pictured',
+      description: 'Has its own image',
+      imageUrl: `data:image/svg+xml;base64,${bytes.toString('base64')}`,
+      criteriaNarrative: { en: 'Draw it' },
+    });
+    const uuid = await issue({}, pictured.id);
+    const res = await page(uuid);
+    expect(res.text).not.toContain('data:image/svg+xml;base64');
+    expect(res.text).toContain(`src="${t.config.publicUrl}/credentials/${uuid}/image"`);
+    expect(res.text.length).toBeLessThan(40_000);
+    const image = await request(t.app)
+      .get(`/credentials/${uuid}/image`)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(image.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(image.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(Buffer.from(image.body as Buffer).equals(bytes)).toBe(true);
+    // An image the credential names by URL stays that URL, and Sello serves no copy of it.
+    const hosted = await createAchievementRepository(t.db).create({ issuerId: t.issuer.id, name: 'Hosted', description: 'Image elsewhere', imageUrl: 'https://uni.example/badge.png', criteriaNarrative: { en: 'Do it' } });
+    const elsewhere = await issue({}, hosted.id);
+    expect((await page(elsewhere)).text).toContain('src="https://uni.example/badge.png"');
+    const none = await request(t.app).get(`/credentials/${elsewhere}/image`).expect(404);
+    expect(none.body.code).toBe('credential_not_found');
+  });
+
   it('has a plain-language line in both languages for every check, passed, failed and skipped', () => {
     for (const locale of ['en', 'es'] as const) {
       const keys = new Set(catalogKeys(locale));

@@ -23,6 +23,7 @@ import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
+import { ltiFormFields } from '../support/form-token.ts';
 
 const FIXED_SEED = 20_261_129;
 const RANDOM_SEED = process.env.SELLO_FUZZ_SEED ? Number(process.env.SELLO_FUZZ_SEED) : crypto.randomInt(2 ** 31);
@@ -257,10 +258,11 @@ function requests(scene: () => Scene): fc.Arbitrary<FuzzRequest> {
       const path = route.path.replace(':a', achievement).replace(':w', award);
       const fields = new URLSearchParams(body);
       if (knownId) fields.set(fields.has('userId') ? 'userId' : 'achievementId', knownId);
-      if (carrier === 'body' && route.method === 'POST') fields.set('ltik', session);
+      // With the form token of that session, as its pages carry it: the fuzz reaches the routes, not only the CSRF guard.
+      if (carrier === 'body' && route.method === 'POST') for (const [name, value] of Object.entries(ltiFormFields(session))) fields.set(name, value);
       const headers: Record<string, string> = { ...(a ? { accept: a } : {}) };
       if (carrier === 'header') headers.authorization = `Bearer ${session.replace(/[^\x21-\x7e]/g, '')}`;
-      const target = carrier === 'query' ? `${path}?ltik=${encodeSegment(session)}` : path;
+      const target = carrier === 'query' ? `${path}?ltik=${encodeSegment(session)}&_csrf=${encodeURIComponent(ltiFormFields(session)._csrf!)}` : path;
       return route.method === 'GET'
         ? { method: 'GET', path: target, headers }
         : { method: 'POST', path: target, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() };
@@ -496,7 +498,7 @@ describe('fuzzing every public endpoint', () => {
     const created = await request(url)
       .post('/app/achievements/new')
       .type('form')
-      .send({ ltik: teacherLtik, name: 'Fuzz badge', description: 'for the fuzzer', criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz1', minPercent: 80 }] }), policy: 'keep' });
+      .send({ ...ltiFormFields(teacherLtik), name: 'Fuzz badge', description: 'for the fuzzer', 'use-json': '1', criteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'quiz1', minPercent: 80 }] }), policy: 'keep' });
     const achievementId = /\/app\/achievements\/([0-9a-f-]{36})\/edit/.exec(created.headers.location ?? '')?.[1];
     if (!achievementId) throw new Error(`creating the achievement failed: ${created.status} ${[...created.text.matchAll(/<li>(.*?)<\/li>/g)].map((m) => m[1]).join('; ')}`);
     const learnerUserId = (await sello.db.query<{ id: string }>(`SELECT id FROM users WHERE sub = 'eva'`)).rows[0]!.id;

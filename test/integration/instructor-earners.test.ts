@@ -3,6 +3,7 @@
  * learners with progress and state, award by hand (learners only), revoke with a reason,
  * retry of a waiting job, and the CSV export.
  */
+import { ltiFormFields } from '../support/form-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
@@ -34,7 +35,7 @@ describe('earners of an achievement', () => {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
-      body: new URLSearchParams({ ltik, ...fields }).toString(),
+      body: new URLSearchParams({ ...ltiFormFields(ltik), ...fields }).toString(),
     });
   const page = async (ltik = teacherLtik) => decodeHtml(await (await fetch(`${sello.url}/app/achievements/${achievement.id}/earners?ltik=${ltik}`)).text());
   const awardOf = (sub: string) => createAwardRepository(sello.db).find(achievement.id, ids[sub]!);

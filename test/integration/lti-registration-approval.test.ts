@@ -5,6 +5,7 @@
  * administrator approves, audited), an anonymous registration is pending by default, and
  * a one-time invite link is the quick path that approves at once.
  */
+import { signInAsAdmin } from '../support/admin-sign-in.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -333,14 +334,9 @@ describe('registering a new LMS: pending by default, active through a one-time i
 
   it('offers the registration link and the waiting registrations on the admin page, in Spanish too', async () => {
     // The page takes the admin session (a cookie the sign-in form answers), never the token in a URL.
-    const signIn = await fetch(`${sello.url}/admin/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: sello.adminToken, next: '/admin/platforms' }).toString(),
-    });
+    const signIn = await signInAsAdmin(sello.url, sello.adminToken, '/admin/platforms');
     expect(signIn.status).toBe(303);
-    const cookie = signIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    const cookie = signIn.cookie;
     const page = await fetch(`${sello.url}/admin/platforms`, { headers: { cookie } });
     expect(page.status).toBe(200);
     const html = await page.text();

@@ -130,6 +130,28 @@ describe('a badge into a wallet by VC-API exchange (DIDAuth, then the credential
     expect(state.body.exchange).toEqual(expect.objectContaining({ state: 'complete', workflow: 'claim-badge' }));
   });
 
+  it('accepts DID authentication signed with Ed25519Signature2020 over a VC 1.1 presentation, as the Learner Credential Wallet signs it', async () => {
+    const exchange = await newExchange();
+    const lcwHolder = await createWalletDid();
+    const wallet = new VcapiTestWallet(lcwHolder, fetchSello, 'Ed25519Signature2020');
+    const answer = await wallet.claim(exchange.walletLink);
+    expect(answer.status).toBe(200);
+    expect(wallet.received).toHaveLength(1);
+    expect((wallet.received[0]!.credentialSubject as Json).id).toBe(lcwHolder.did);
+    const verified = await request(t.app).post('/credentials/verify').send({ verifiableCredential: wallet.received[0] });
+    expect(verified.status).toBe(200);
+  });
+
+  it('refuses an Ed25519Signature2020 DID authentication for another challenge, and leaves the exchange open', async () => {
+    const exchange = await newExchange();
+    const lcwHolder = await createWalletDid();
+    const wallet = new VcapiTestWallet(lcwHolder, fetchSello, 'Ed25519Signature2020');
+    const refused = await wallet.claim(exchange.walletLink, { challengeOverride: 'not-the-challenge' });
+    expect(refused.status).toBe(401);
+    expect(refused.body.code).toBe('invalid_did_authentication');
+    expect((await request(t.app).get(pathOf(exchange.exchangeUrl))).body.exchange.state).toBe('active');
+  });
+
   it('is single use: a second wallet, or the same one again, gets 409 exchange_complete and no credential', async () => {
     const exchange = await newExchange();
     expect((await new VcapiTestWallet(holder, fetchSello).claim(exchange.walletLink)).status).toBe(200);

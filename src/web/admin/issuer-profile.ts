@@ -101,7 +101,7 @@ export function adminIssuerRouter({ db, publicUrl, context }: { db: Queryable; p
             .formData()
             .catch(() => null)
         : null;
-      if (!context.session.csrfMatches(req, form?.get('_csrf'))) {
+      if (!context.session.csrfMatches(req, form?.get('_admin_csrf'))) {
         res.status(403).type('text/plain').send(translate(locale, 'admin.error.csrf'));
         return;
       }

@@ -177,7 +177,7 @@ export function adminPlatformPagesRouter(deps: AdminPlatformPagesDependencies): 
       data: {
         settings,
         base: `/admin/platforms/${platform.id}`,
-        auth: { name: '_csrf', value: context.session.csrfToken(req) },
+        auth: { name: '_admin_csrf', value: context.session.csrfToken(req) },
         editEndpoints: true,
         details: extra.details ?? { name: platform.name, authUrl: platform.authUrl ?? '', tokenUrl: platform.tokenUrl ?? '', jwksUrl: platform.jwksUrl ?? '' },
         detailErrors: extra.detailErrors ?? {},

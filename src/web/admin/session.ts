@@ -7,7 +7,7 @@
  *
  * The cookie is HttpOnly, SameSite=Strict, path `/admin`, and Secure when the request or
  * PUBLIC_URL is https. Every form also carries a CSRF token bound to the session cookie
- * (`_csrf`), so a form posted from another site fails even where SameSite does not hold.
+ * (`_admin_csrf`), so a form posted from another site fails even where SameSite does not hold.
  */
 import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
@@ -31,7 +31,7 @@ export interface AdminSession {
   /**
    * Admits a request with a valid session: a GET without one is sent to the login page
    * (303, remembering where it was going); anything else is 401 `unauthorized`. A POST
-   * must also carry the session's `_csrf` (403 `forbidden` otherwise).
+   * must also carry the session's `_admin_csrf` (403 `forbidden` otherwise).
    */
   require(): RequestHandler;
 }
@@ -88,9 +88,9 @@ export function createAdminSession({ adminToken, publicUrl, now = () => Date.now
           next(new HttpError('unauthorized', 'Sign in to the admin pages first'));
           return;
         }
-        // A multipart body is read by its route, which checks `_csrf` itself (csrfMatches).
+        // A multipart body is read by its route, which checks `_admin_csrf` itself (csrfMatches).
         if (req.method !== 'GET' && req.method !== 'HEAD' && !req.is('multipart/form-data')) {
-          const given = (req.body as Record<string, unknown> | undefined)?._csrf;
+          const given = (req.body as Record<string, unknown> | undefined)?._admin_csrf;
           if (typeof given !== 'string' || !equal(given, csrfFor(session))) {
             next(new HttpError('forbidden', 'This form has expired; open the page again'));
             return;

@@ -3,6 +3,7 @@
  * the Deep Linking picker (`/app/deep-link`) that attaches a badge to the course.
  * The full achievement editor (`/app/achievements/…`) belongs to the issuance capability.
  */
+import { isLmsAdministratorRole } from '../../lti/claims.ts';
 import { Router, type Response } from 'express';
 import type { Database } from '../../storage/database.ts';
 import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
@@ -122,7 +123,9 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
       pages.render(
         'instructor-home',
         {
-          title: course?.title || 'Sello',
+          title: translate(locale, 'lti.instructor.title', { course: course?.title || 'Sello' }),
+          // An administrator of the LMS also reaches its platform's Sello settings from here.
+          lmsAdmin: isLmsAdministratorRole(launch.roles),
           course,
           ltik: launch.ltik,
           canSync: Boolean(syncNow),

@@ -18,6 +18,7 @@ import { bakePng, bakeSvg } from '../../credentials/bake.ts';
 import { generateBadgeSvg, renderBadgePng } from '../../credentials/badge-image.ts';
 import { readChainReference } from '../../credentials/chain-reference.ts';
 import { translate, type Locale } from '../i18n.ts';
+import { CredentialError } from '../../credentials/errors.ts';
 import type { AppContext } from '../app.ts';
 import { credentialContent, credentialState, explainChecks, formatDate, safeUrl } from './credential-view.ts';
 import { credentialPageUrl, loadCredential, localVerifyOptions, type CredentialRoutesDependencies } from '../credential-routes.ts';
@@ -31,6 +32,12 @@ function isAnchoringPending(report: VerificationReport, anchor: { status: string
   const anchorCheck = report.checks.find((check) => check.id === 'anchored_on_chain');
   const othersPass = report.checks.every((check) => check.id === 'anchored_on_chain' || check.valid || check.skipped);
   return Boolean(anchorCheck && !anchorCheck.valid && anchorCheck.error === 'not_anchored' && othersPass);
+}
+
+/** The bytes and type of a `data:image/png|svg+xml;base64,` image; null for anything else. */
+function inlineImageOf(image: string | null): { type: string; bytes: Buffer } | null {
+  const match = image ? /^data:(image\/(?:png|svg\+xml));base64,([A-Za-z0-9+/=]+)$/.exec(image) : null;
+  return match ? { type: match[1]!, bytes: Buffer.from(match[2]!, 'base64') } : null;
 }
 
 function badgeImageOf(document: Record<string, unknown>): string | null {
@@ -87,10 +94,25 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
     const stored = await load(String(req.params.ref));
     const image = badgeImageOf(stored.document);
     const names = namesOf(stored.document);
-    const svg = image?.startsWith('data:image/svg+xml;base64,')
-      ? Buffer.from(image.slice('data:image/svg+xml;base64,'.length), 'base64').toString('utf8')
-      : generateBadgeSvg({ achievementName: names.achievementName, issuerName: names.issuerName });
+    const inline = inlineImageOf(image);
+    const svg =
+      inline?.type === 'image/svg+xml'
+        ? inline.bytes.toString('utf8')
+        : inline?.type === 'image/png'
+          ? // An uploaded PNG, framed in an SVG so the baked SVG shows the badge's own picture.
+            `<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600" viewBox="0 0 600 600"><image width="600" height="600" href="data:image/png;base64,${inline.bytes.toString('base64')}"/></svg>`
+          : generateBadgeSvg({ achievementName: names.achievementName, issuerName: names.issuerName });
     res.type('image/svg+xml').set('content-disposition', `inline; filename="badge.svg"`).send(bakeSvg({ svg, credential: stored.document }));
+  });
+
+  // The badge image a credential carries inline (a data: URI, as uploaded or designed
+  // images are), as a file of its own: the page links to it instead of inlining up to
+  // 256 KB of base64, and browsers cache it (the signed credential cannot change).
+  router.get('/credentials/:ref/image', async (req, res) => {
+    const stored = await load(String(req.params.ref));
+    const inline = inlineImageOf(badgeImageOf(stored.document));
+    if (!inline) throw new CredentialError('credential_not_found', 'This credential carries no inline image', { id: String(req.params.ref) });
+    res.type(inline.type).set('cache-control', 'public, max-age=86400, immutable').send(inline.bytes);
   });
 
   router.get('/credentials/:ref/badge.png', async (req, res) => {
@@ -168,6 +190,8 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
             { name: 'description', content: description },
           ],
           ...content,
+          // An inline image is linked, not inlined: the page stays small whatever was uploaded.
+          image: inlineImageOf(content.image) ? `${pageUrl}/image` : content.image,
           recipientName: showRecipientName ? content.recipientName : null,
           institution,
           course: course?.title ?? null,

@@ -12,6 +12,7 @@
 import * as vc from '@digitalbazaar/vc';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
+import { Ed25519Signature2020 } from '@digitalbazaar/ed25519-signature-2020';
 import { eddsaRdfc2022 } from '../../../src/credentials/cryptosuite.ts';
 import { createDocumentLoader } from '../../../src/credentials/document-loader.ts';
 
@@ -38,11 +39,21 @@ export async function createWalletDid() {
 
 export type WalletDid = Awaited<ReturnType<typeof createWalletDid>>;
 
+/** How the wallet signs its DID authentication: Data Integrity (eddsa-rdfc-2022), or the older suite LCW uses. */
+export type ProofType = 'eddsa-rdfc-2022' | 'Ed25519Signature2020';
+
 /**
  * Signs a DIDAuth presentation (`holder` = the wallet's DID, no credentials).
  * `tamper` changes the presentation before signing, for negative tests.
  */
-export async function signDidAuthentication(params: { holder: WalletDid; challenge: string; domain?: string; presentation?: Json }): Promise<Json> {
+export async function signDidAuthentication(params: { holder: WalletDid; challenge: string; domain?: string; presentation?: Json; proofType?: ProofType }): Promise<Json> {
+  if (params.proofType === 'Ed25519Signature2020') {
+    // As the Learner Credential Wallet signs it: a VC 1.1 presentation and the 2020 suite,
+    // which adds its own context to the presentation.
+    const presentation = params.presentation ?? { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiablePresentation'], holder: params.holder.did };
+    const suite = new Ed25519Signature2020({ signer: params.holder.keyPair.signer() });
+    return signPresentation({ presentation, suite, challenge: params.challenge, domain: params.domain, documentLoader: createDocumentLoader() });
+  }
   const presentation = params.presentation ?? { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: params.holder.did };
   const suite = new DataIntegrityProof({ signer: params.holder.keyPair.signer(), cryptosuite: eddsaRdfc2022 });
   return signPresentation({ presentation, suite, challenge: params.challenge, domain: params.domain, documentLoader: createDocumentLoader() });
@@ -63,6 +74,7 @@ export class VcapiTestWallet {
   constructor(
     readonly holder: WalletDid,
     private readonly fetchImpl: typeof fetch = fetch,
+    private readonly proofType: ProofType = 'eddsa-rdfc-2022',
   ) {}
 
   async post(url: string, body: Json): Promise<ExchangeStepResult> {
@@ -93,6 +105,7 @@ export class VcapiTestWallet {
         holder: this.holder,
         challenge: options.challengeOverride ?? (vpr.challenge as string),
         domain: options.domainOverride ?? (vpr.domain as string | undefined),
+        proofType: this.proofType,
       });
       const services = ((vpr.interact as Json | undefined)?.service ?? []) as Json[];
       url = (services[0]?.serviceEndpoint as string | undefined) ?? url;
