@@ -126,6 +126,10 @@ export function securityHeaders({ db, log, extraFrameAncestors = [] }: SecurityH
     const finish = (frameAncestors: string[] | null) => {
       beforeHeaders(res, () => {
         if (res.getHeader('Content-Security-Policy')) return;
+        // A 304 has no body and no Content-Type, and a browser merges its headers into the
+        // cached answer: a policy made for "no type" would replace the page's own and block
+        // its stylesheet and images at every revisit. The cached answer keeps its policy.
+        if (res.statusCode === 304) return;
         const contentType = String(res.getHeader('Content-Type') ?? '');
         res.setHeader('Content-Security-Policy', contentSecurityPolicy({ path, contentType, frameAncestors }));
       });

@@ -65,6 +65,17 @@ describe('security headers on public pages and documents', () => {
     }
   });
 
+  it('sends no policy with a 304, so a revisited page keeps its own and its stylesheet and images still load', async () => {
+    for (const url of ['/', credentialPath]) {
+      const first = await request(t.app).get(url).set('accept', 'text/html').expect(200);
+      const etag = first.headers.etag;
+      expect(etag, url).toBeTruthy();
+      const again = await request(t.app).get(url).set('accept', 'text/html').set('if-none-match', etag).expect(304);
+      expect(again.headers['content-security-policy'], url).toBeUndefined();
+      expect(again.headers['x-content-type-options']).toBe('nosniff');
+    }
+  });
+
   it('gives the error page and a 400 from the URL guard the same headers', async () => {
     const missing = await request(t.app).get('/no/such/page').set('accept', 'text/html').expect(404);
     expectBaseline(missing);
