@@ -112,8 +112,13 @@ describe('the demo walk in Chromium', () => {
     visited.editor = page.url();
     await check(page, '05-achievement-editor');
     await page.fill('#description', 'Passed the final exam of Introduction to Statistics.');
-    await page.fill('#criteria', JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: 'Final exam', minPercent: 70 }] }));
-    await page.click('form:has(#criteria) button[type="submit"]');
+    // The criteria builder: a score of at least 70% in the gradebook column, previewed in words.
+    await page.selectOption('#rule-0-kind', 'score');
+    const exam = await page.locator('#rule-0-activity option', { hasText: 'Final exam' }).first().getAttribute('value');
+    await page.selectOption('#rule-0-activity', exam!);
+    await page.fill('#rule-0-threshold', '70');
+    await page.waitForSelector('#criteria-preview:has-text("70%")');
+    await page.click('#save');
     await page.waitForURL(/saved=1/);
     await check(page, '06-criteria-saved');
 

@@ -52,11 +52,15 @@ const ENGLISH_UI_WORDS = [
   'Choose', 'Attach', 'Create', 'Edit', 'Sign in', 'Admin', 'Language', 'This is a demo', 'Try it', 'Privacy',
 ];
 
+/** Names of products and protocols a Spanish page names as they are. */
+const PRODUCT_NAMES = ['Learner Credential Wallet', 'LearnCard', 'LinkedIn', 'OpenID4VCI', 'VC-API', 'Open Badges'];
+
 /** Catalog keys and English UI words in a Spanish page's visible text and title. */
 export async function untranslatedInSpanish(page: Page | Frame, allowed: string[] = []): Promise<string[]> {
   const { text, title } = await page.evaluate(() => ({ text: document.body.innerText, title: document.title }));
   let visible = `${title}\n${text}`;
-  for (const data of allowed) visible = visible.split(data).join(' ');
+  // Product names are names in every language.
+  for (const data of [...PRODUCT_NAMES, ...allowed]) visible = visible.split(data).join(' ');
   const found = new Set<string>();
   for (const match of visible.matchAll(/\b[a-z][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+\b/g)) if (keys.has(match[0])) found.add(`key ${match[0]}`);
   for (const word of ENGLISH_UI_WORDS) if (new RegExp(`(^|[^\\p{L}])${word}([^\\p{L}]|$)`, 'u').test(visible)) found.add(`"${word}"`);
