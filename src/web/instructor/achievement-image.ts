@@ -16,6 +16,7 @@
  * or Data URI of the image", the baked PNG renderer reads only inline images, and it
  * survives Sello as the credential does.
  */
+import { courseAchievementFinder } from './course-achievement.ts';
 import express, { Router, type Request, type Response } from 'express';
 import type { Database } from '../../storage/database.ts';
 import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
@@ -24,7 +25,6 @@ import { createIssuerRepository } from '../../storage/issuer-repository.ts';
 import { generateBadgeSvg } from '../../credentials/badge-image.ts';
 import { BADGE_UPLOAD_MAX_BYTES, readBadgeUpload } from '../../credentials/badge-upload.ts';
 import { DEFAULT_BADGE_DESIGN, designBadgeDataUri, designBadgeSvg, parseBadgeDesign, type BadgeDesign, type BadgeDesignField } from '../../credentials/badge-design.ts';
-import { IssuanceError } from '../../issuance/issuance-error.ts';
 import type { Launch, RequireLaunch } from '../../lti/require-launch.ts';
 import { translate, type Locale } from '../i18n.ts';
 import { SVG_CSP } from '../security-headers.ts';
@@ -36,7 +36,6 @@ export interface AchievementImageRouterDependencies {
   pages: PageRenderer;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The multipart body read for an upload: the file's limit plus room for the form's other parts. */
 const UPLOAD_BODY_LIMIT = BADGE_UPLOAD_MAX_BYTES * 4;
 
@@ -62,14 +61,7 @@ export function achievementImageRouter({ db, requireLaunch, pages }: Achievement
   const images = createAchievementImageRepository(db);
   const issuers = createIssuerRepository(db);
 
-  /** The achievement, when it belongs to (or is attached to) the launch's course; 404 otherwise. */
-  const ownAchievement = async (res: Response, id: string): Promise<Achievement> => {
-    const launch = res.locals.launch as Launch;
-    const achievement = UUID_PATTERN.test(id) ? await achievements.findById(id) : null;
-    const inCourse = achievement && (achievement.contextId === launch.contextId || (await achievements.findLink(achievement.id, launch.contextId)));
-    if (!achievement || !inCourse) throw new IssuanceError('achievement_not_found', `No achievement ${id} in this course`);
-    return achievement;
-  };
+  const ownAchievement = courseAchievementFinder(achievements);
 
   const storedDesign = (stored: AchievementImage | null): BadgeDesign =>
     stored?.source === 'design' && stored.design ? parseBadgeDesign(stored.design).design : DEFAULT_BADGE_DESIGN;

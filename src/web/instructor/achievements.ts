@@ -12,6 +12,7 @@
  *
  * And the instructor's pages in the LMS (`achievementPagesRouter`, below).
  */
+import { courseAchievementFinder, UUID_PATTERN } from './course-achievement.ts';
 import { createPlatformRepository } from '../../storage/platform-repository.ts';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -289,13 +290,7 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke, deepLin
     return { fields: fieldsOf(achievement), builder, criteriaJson: JSON.stringify(achievement.criteria, null, 2), useJson: builder === null };
   };
 
-  const ownAchievement = async (res: Response, id: string): Promise<Achievement> => {
-    const launch = res.locals.launch as Launch;
-    const achievement = UUID_PATTERN.test(id) ? await achievements.findById(id) : null;
-    const inCourse = achievement && (achievement.contextId === launch.contextId || (await achievements.findLink(achievement.id, launch.contextId)));
-    if (!achievement || !inCourse) throw new IssuanceError('achievement_not_found', `No achievement ${id} in this course`);
-    return achievement;
-  };
+  const ownAchievement = courseAchievementFinder(achievements);
 
   /** After a save: back to the LMS when the editor came from Deep Linking, else to the editor. */
   const finish = async (res: Response, achievement: Achievement) => {
@@ -452,4 +447,3 @@ export function achievementPagesRouter({ db, requireLaunch, pages, poke, deepLin
   return router;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -13,6 +13,7 @@
  * Manual awards and revocations go through `awardManually` / `revokeManually`: the same
  * pipeline and audit log as the admin API (`issuanceAdminRouter`).
  */
+import { courseAchievementFinder } from './course-achievement.ts';
 import { Router, type Response } from 'express';
 import type { Database } from '../../storage/database.ts';
 import { createAchievementRepository, type Achievement } from '../../storage/achievement-repository.ts';
@@ -56,7 +57,6 @@ export interface EarnerView {
   parkedJobId: number | null;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KNOWN_PARK_REASONS = new Set(['recipient_unreachable', 'credential_invalid', 'criteria_invalid', 'attempts_exhausted']);
 
 /** Where the badge stands, the furthest step first: revoked, waiting, in the gradebook, anchored, issued, being issued. */
@@ -89,13 +89,7 @@ export function earnersRouter({ db, requireLaunch, pages, poke, now = () => new 
   const outcomes = createOutcomeRepository(db);
   const jobs = createJobRepository(db);
 
-  const ownAchievement = async (res: Response, id: string): Promise<Achievement> => {
-    const launch = res.locals.launch as Launch;
-    const achievement = UUID_PATTERN.test(id) ? await achievements.findById(id) : null;
-    const inCourse = achievement && (achievement.contextId === launch.contextId || (await achievements.findLink(achievement.id, launch.contextId)));
-    if (!achievement || !inCourse) throw new IssuanceError('achievement_not_found', `No achievement ${id} in this course`);
-    return achievement;
-  };
+  const ownAchievement = courseAchievementFinder(achievements);
 
   /** The course's learners (never its instructors, unless they hold an award) with their progress and state. */
   const earnerViews = async (achievement: Achievement, launch: Launch, locale: Locale): Promise<EarnerView[]> => {
