@@ -5,6 +5,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     pool: 'forks',
+    // Two test files at a time: vitest's default (cores - 1) is one on the 2-core CI
+    // machines, and the suite, run once per database, had grown past 30 minutes that way.
+    // Every file has its own schema (PostgreSQL) or in-memory database, chain and ports.
+    maxWorkers: 2,
+    minWorkers: 1,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', 'json'],
