@@ -468,6 +468,8 @@ describe('admin pages', () => {
     it('is linked from the course home of an LMS administrator only', async () => {
       const home = await (await fetch(`${sello.url}/app/instructor?ltik=${ltik}`)).text();
       expect(home).toContain(`id="lms-admin-settings" href="/app/admin?ltik=${ltik}"`);
+      // The page's title says what it is, in the launch's language (Spanish for this administrator).
+      expect(/<title>([^<]*)<\/title>/.exec(home)![1]).toContain('Insignias de Álgebra');
       const teacher = await launch('prof');
       const theirs = await (await fetch(`${sello.url}/app/instructor?ltik=${teacher}`)).text();
       expect(theirs).toContain('id="new-achievement"');

@@ -189,6 +189,7 @@ describe('the public credential page', () => {
       })
       .expect(200);
     expect(image.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(image.headers['cache-control']).toBe('public, max-age=86400, immutable');
     expect(image.headers['content-security-policy']).toContain("default-src 'none'");
     expect(Buffer.from(image.body as Buffer).equals(bytes)).toBe(true);
     // An image the credential names by URL stays that URL, and Sello serves no copy of it.

@@ -133,6 +133,10 @@ describe('a badge into a wallet by VC-API exchange (DIDAuth, then the credential
   it('accepts DID authentication signed with Ed25519Signature2020 over a VC 1.1 presentation, as the Learner Credential Wallet signs it', async () => {
     const exchange = await newExchange();
     const lcwHolder = await createWalletDid();
+    // What such a wallet sends: a VC 1.1 presentation with an Ed25519Signature2020 proof.
+    const sample = await signDidAuthentication({ holder: lcwHolder, challenge: 'c', domain: 'd', proofType: 'Ed25519Signature2020' });
+    expect(sample['@context']).toEqual(['https://www.w3.org/2018/credentials/v1', 'https://w3id.org/security/suites/ed25519-2020/v1']);
+    expect((sample.proof as Json).type).toBe('Ed25519Signature2020');
     const wallet = new VcapiTestWallet(lcwHolder, fetchSello, 'Ed25519Signature2020');
     const answer = await wallet.claim(exchange.walletLink);
     expect(answer.status).toBe(200);
