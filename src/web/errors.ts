@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { hasTranslation, negotiateLocale, translate, type Locale } from './i18n.ts';
 import type { PageRenderer } from './views.ts';
 import { ltiErrorStatus } from '../lti/errors.ts';
+import { ExchangeError, exchangeStatus } from '../wallet/vcapi-exchange-error.ts';
 
 /**
  * Codes whose status does not follow from their name (see `statusForCode`). LTI's launch
@@ -63,6 +64,16 @@ export function statusForCode(code: string): number {
   return 500;
 }
 
+/**
+ * HTTP status for an error. A VC-API exchange's codes follow the exchange's own table
+ * (its `unsupported_did_method` is a 422, the holder's DID being the problem, where the
+ * verifier's is a 400); every other error by its code.
+ */
+export function statusForError(error: AppError): number {
+  if (error instanceof ExchangeError) return exchangeStatus[error.code];
+  return statusForCode(error.code);
+}
+
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
@@ -100,7 +111,7 @@ export function notFoundHandler(): RequestHandler {
 export function errorHandler(options: { log: Logger; pages: PageRenderer; defaultLocale: Locale }): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const appError = toAppError(error);
-    const status = statusForCode(appError.code);
+    const status = statusForError(appError);
     if (status >= 500) options.log.error({ err: error, code: appError.code, path: req.path }, appError.message);
     else options.log.debug({ code: appError.code, path: req.path }, appError.message);
     if (res.headersSent) {

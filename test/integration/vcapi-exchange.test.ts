@@ -179,6 +179,7 @@ describe('a badge into a wallet by VC-API exchange (DIDAuth, then the credential
     const unknown = await request(t.app).post('/workflows/claim-badge/exchanges/no-such-exchange').send({});
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('exchange_not_found');
+    expect(unknown.headers['cache-control']).toBe('no-store');
   });
 
   it('refuses a DIDAuth presentation for another challenge or domain, unsigned, or signed by a key not the holder\'s (401), and leaves the exchange open', async () => {

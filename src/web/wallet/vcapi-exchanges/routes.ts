@@ -10,16 +10,15 @@
  * - `GET /workflows/claim-badge/exchanges/:exchangeId/protocols` (the interaction URL,
  *   `?iuv=1`): `{protocols: {vcapi}}`
  *
- * Errors are `{code, message, details?}` with the status of `exchangeStatus`.
+ * Errors are `{code, message, details?}` from the app's error handler, with the status of `exchangeStatus`.
  */
-import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
+import express, { type Response, type Router } from 'express';
 import type { Database } from '../../../storage/database.ts';
 import type { ChainReference } from '../../../credentials/chain-reference.ts';
 import type { IssuerKeyProvider } from '../../../issuance/issuer-keys.ts';
 import type { Launch, RequireLaunch } from '../../../lti/require-launch.ts';
 import { rateLimit } from '../../rate-limit.ts';
 import { CLAIM_WORKFLOW_ID, createClaimExchange, exchangeProtocols, exchangeState, participateInExchange } from '../../../wallet/vcapi-exchange.ts';
-import { ExchangeError, exchangeStatus } from '../../../wallet/vcapi-exchange-error.ts';
 
 export interface VcapiExchangeRoutesDependencies {
   db: Database;
@@ -54,6 +53,11 @@ export function vcapiExchangeRouter(deps: VcapiExchangeRoutesDependencies): Rout
     });
   }
 
+  // Nothing of an exchange is cached, its errors included (they go to the app's error handler).
+  router.use(base, (_req, res, next) => {
+    noStore(res);
+    next();
+  });
   router.post(base, limitRate, async (req, res) => {
     const answer = await participateInExchange({
       db: deps.db,
@@ -76,15 +80,5 @@ export function vcapiExchangeRouter(deps: VcapiExchangeRoutesDependencies): Rout
     noStore(res).json(await exchangeProtocols({ db: deps.db, publicUrl: deps.publicUrl, token: String(req.params.exchangeId), now: now() }));
   });
 
-  const exchangeErrors: ErrorRequestHandler = (error, _req, res, next) => {
-    if (!(error instanceof ExchangeError)) {
-      next(error);
-      return;
-    }
-    noStore(res)
-      .status(exchangeStatus[error.code])
-      .json({ code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
-  };
-  router.use(exchangeErrors);
   return router;
 }
