@@ -4,17 +4,12 @@
  * cross the threshold at once. Timed: from the AGS sync starting to every badge score
  * posted to the sandbox gradebook. Prints one JSON line.
  */
-import { startSandboxLms, ROLE } from '../src/sandbox-lms/index.ts';
-import { createBrowser } from '../test/support/sandbox-lms/browser.ts';
+import { startSandboxLms } from '../src/sandbox-lms/index.ts';
 import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
-import { createPlatformRepository } from '../src/storage/platform-repository.ts';
-import { createAchievementRepository } from '../src/storage/achievement-repository.ts';
-import { createOutcomeRepository } from '../src/storage/outcome-repository.ts';
-import { createUserRepository } from '../src/storage/user-repository.ts';
+import { seedGradedBigCourse } from '../test/support/issuance/graded-big-course.ts';
 import { createAwardRepository } from '../src/storage/award-repository.ts';
 import { createIssuanceWorker } from '../src/issuance/issuance-worker.ts';
 import { createIssueCredentialSigner } from '../src/issuance/credential-signer.ts';
-import { createIssuerKeyProvider } from '../src/issuance/issuer-keys.ts';
 import { createAgsGradebook } from '../src/issuance/ags-gradebook.ts';
 import { createCourseSync } from '../src/issuance/start-issuance.ts';
 import { createLogger } from '../src/logger.ts';
@@ -38,40 +33,7 @@ const extras: ChildProcess[] = [];
 const lms = await startSandboxLms({ productFamily: 'moodle', pageSize: 100 });
 const sello = await startTestSello({ env: { LTI_DYNREG_AUTO_APPROVE: 'true' }, sleep: async () => {} });
 try {
-  lms.addUser({ sub: 'teacher', name: 'Teacher' });
-  lms.addCourse({ id: 'big', title: 'Big course' });
-  lms.enroll('big', 'teacher', [ROLE.instructor]);
-  for (let i = 0; i < learners; i += 1) {
-    lms.addUser({ sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
-    lms.enroll('big', `l${i}`, [ROLE.learner]);
-  }
-  const browser = createBrowser();
-  await browser.get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-  const registration = [...lms.registrations.values()][0]!;
-  const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!;
-  await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'teacher', courseId: 'big' }).url));
-  const context = (await createOutcomeRepository(sello.db).findContextByLmsId(platform.id, 'big'))!;
-  // The roster as NRPS would give it (names and emails to issue to); not timed.
-  const users = createUserRepository(sello.db);
-  for (let i = 0; i < learners; i += 1) await users.upsert({ platformId: platform.id, sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
-  const ags = sello.lti.services.ags(platform.id);
-  const quiz = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Final quiz', scoreMaximum: 20, resourceId: 'final-quiz' });
-  const badge = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Badge: Big badge', scoreMaximum: 100, resourceId: 'big-badge' });
-  const achievement = await createAchievementRepository(sello.db).create({
-    issuerId: platform.issuerId,
-    contextId: context.id,
-    name: 'Big badge',
-    criteria: { kind: 'all', rules: [{ kind: 'score', activity: `lineitem:${quiz.id}`, minPercent: 80 }] },
-  });
-  await createAchievementRepository(sello.db).link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: badge.id });
-  const keys = createIssuerKeyProvider({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, publicUrl: sello.url });
-  await keys.ensureKey(platform.issuerId);
-  // Every grade crosses the threshold at once.
-  const gradedAt = new Date().toISOString();
-  for (let i = 0; i < learners; i += 1) {
-    const id = `${quiz.id}/results/l${i}`;
-    lms.results.set(id, { id, scoreOf: quiz.id, userId: `l${i}`, resultScore: 18, resultMaximum: 20, timestamp: gradedAt, activityProgress: 'Completed', gradingProgress: 'FullyGraded', extensions: {} });
-  }
+  const { contextId, keys, badgeLineItemId } = await seedGradedBigCourse(lms, sello, learners);
   // Where the time goes (wall time summed over concurrent calls).
   const spent = { signMs: 0, postMs: 0 };
   const realSigner = createIssueCredentialSigner({ keys, publicUrl: sello.url, chainReference: { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } });
@@ -130,7 +92,7 @@ try {
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   const extrasCpuAtStart = extras.map((child) => processCpuSeconds(child.pid!) ?? 0);
-  const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: outboundFetch })(context.id);
+  const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: outboundFetch })(contextId);
   const syncedS = (performance.now() - started) / 1000;
   await worker.runUntilIdle();
   // Other processes may still be finishing the jobs they claimed.
@@ -150,7 +112,7 @@ try {
     (await import('node:fs')).writeFileSync(profileFile!, JSON.stringify(profile));
   }
   // The badge column gets the link to the credential (a comment), no score.
-  const posted = [...lms.results.values()].filter((result) => result.scoreOf === badge.id && String(result.comment).includes('/credentials/')).length;
+  const posted = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItemId && String(result.comment).includes('/credentials/')).length;
   const { rows } = await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials');
   console.log(
     JSON.stringify({

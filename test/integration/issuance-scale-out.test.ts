@@ -16,15 +16,10 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandboxLms, ROLE, type Sandbox } from '../../src/sandbox-lms/index.ts';
-import { createBrowser } from '../support/sandbox-lms/browser.ts';
+import { createSandboxLms, type Sandbox } from '../../src/sandbox-lms/index.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { testDatabaseUrl } from '../support/database.ts';
-import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
-import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
-import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
-import { createUserRepository } from '../../src/storage/user-repository.ts';
-import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
+import { seedGradedBigCourse } from '../support/issuance/graded-big-course.ts';
 import { createCourseSync } from '../../src/issuance/start-issuance.ts';
 import { createOutboundFetch } from '../../src/outbound/outbound-fetch.ts';
 
@@ -118,41 +113,10 @@ describe.skipIf(!testDatabaseUrl)('issuance across Sello processes on one Postgr
   }
 
   it('lets a fourth process that joins mid-run take work, and issues every award exactly once', async () => {
-    lms.addUser({ sub: 'teacher', name: 'Teacher' });
-    lms.addCourse({ id: 'big', title: 'Big course' });
-    lms.enroll('big', 'teacher', [ROLE.instructor]);
-    for (let i = 0; i < learners; i += 1) {
-      lms.addUser({ sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
-      lms.enroll('big', `l${i}`, [ROLE.learner]);
-    }
-    const browser = createBrowser();
-    await browser.get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    const registration = [...lms.registrations.values()][0]!;
-    const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!;
-    await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: 'teacher', courseId: 'big' }).url));
-    const context = (await createOutcomeRepository(sello.db).findContextByLmsId(platform.id, 'big'))!;
-    const users = createUserRepository(sello.db);
-    for (let i = 0; i < learners; i += 1) await users.upsert({ platformId: platform.id, sub: `l${i}`, name: `Learner ${i}`, email: `l${i}@u.example` });
-    const ags = sello.lti.services.ags(platform.id);
-    const quiz = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Final quiz', scoreMaximum: 20, resourceId: 'final-quiz' });
-    const badge = await ags.findOrCreateLineItem(context.agsLineItemsUrl!, { label: 'Badge: Big badge', scoreMaximum: 100, resourceId: 'big-badge' });
-    const achievements = createAchievementRepository(sello.db);
-    const achievement = await achievements.create({
-      issuerId: platform.issuerId,
-      contextId: context.id,
-      name: 'Big badge',
-      criteria: { kind: 'all', rules: [{ kind: 'score', activity: `lineitem:${quiz.id}`, minPercent: 80 }] },
-    });
-    await achievements.link({ achievementId: achievement.id, contextId: context.id, resourceLinkId: null, lineItemUrl: badge.id });
-    await createIssuerKeyProvider({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, publicUrl: sello.url }).ensureKey(platform.issuerId);
-    const gradedAt = new Date().toISOString();
-    for (let i = 0; i < learners; i += 1) {
-      const id = `${quiz.id}/results/l${i}`;
-      lms.results.set(id, { id, scoreOf: quiz.id, userId: `l${i}`, resultScore: 18, resultMaximum: 20, timestamp: gradedAt, activityProgress: 'Completed', gradingProgress: 'FullyGraded', extensions: {} });
-    }
+    const { contextId, badgeLineItemId } = await seedGradedBigCourse(lms, sello, learners);
 
     const first = await Promise.all([startWorker(), startWorker(), startWorker()]);
-    await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: createOutboundFetch({ allowPrivate: true }) })(context.id);
+    await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: createOutboundFetch({ allowPrivate: true }) })(contextId);
     // The run is under way: the first processes sign, and their badge scores wait at the LMS.
     await until('the first processes to sign', () => first.some((worker) => worker.signed.size > 0));
     const joined = await startWorker();
@@ -175,7 +139,7 @@ describe.skipIf(!testDatabaseUrl)('issuance across Sello processes on one Postgr
     expect(new Set(signedBy)).toEqual(new Set(awards.map((award) => award.id)));
     expect(joined.signed.size).toBeGreaterThan(0);
     // Every learner has the badge, with the link to their credential, in the gradebook.
-    const badgeResults = [...lms.results.values()].filter((result) => result.scoreOf === badge.id && String(result.comment).includes('/credentials/'));
+    const badgeResults = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItemId && String(result.comment).includes('/credentials/'));
     expect(new Set(badgeResults.map((result) => result.userId))).toEqual(new Set(Array.from({ length: learners }, (_, i) => `l${i}`)));
   }, 300_000);
 });
