@@ -230,7 +230,9 @@ export function sanitizeSvg(source: string): SvgSanitizeResult {
   const dropped = new Set<string>();
   const dangerous: string[] = [];
   // The open elements: their names, and whether each is kept (a dropped element drops its subtree).
-  const stack: Array<{ name: string; kept: boolean }> = [];
+  // A <style>'s CSS is judged whole when it closes: a comment or CDATA section splits it into
+  // pieces that are harmless alone ("u", "rl(http://…)") and not together.
+  const stack: Array<{ name: string; kept: boolean; css?: string }> = [];
   let rootSeen = false;
   let rootClosed = false;
   let elements = 0;
@@ -246,17 +248,19 @@ export function sanitizeSvg(source: string): SvgSanitizeResult {
         const parent = stack.at(-1)!;
         if (!keeping) continue;
         if (TEXT_ELEMENTS.has(parent.name)) {
-          if (parent.name === 'style') {
-            const problem = cssProblem(text);
-            if (problem) dangerous.push(`<style> with ${problem}`);
-          }
+          if (parent.name === 'style') parent.css = (parent.css ?? '') + text;
           out.push(escapeText(text));
-        } else if (!text.trim()) out.push(escapeText(text.replace(/\s+/g, ' ')));
+        } else if (text && !text.trim() && out.at(-1) !== ' ') {
+          // Space between elements is kept as one space, however many pieces it came in.
+          out.push(' ');
+        }
         continue;
       }
       if (token.kind === 'close') {
         const open = stack.pop();
         if (!open || open.name !== token.name) throw new Unreadable(`</${token.name}> does not close the open element`);
+        const problem = open.css === undefined ? null : cssProblem(open.css);
+        if (problem) dangerous.push(`<style> with ${problem}`);
         if (open.kept && stack.every((frame) => frame.kept)) out.push(`</${open.name}>`);
         if (stack.length === 0) rootClosed = true;
         continue;
