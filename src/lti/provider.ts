@@ -28,7 +28,7 @@ import { createPlatformRegistry, type LtijsPlatforms, type PlatformRegistry } fr
 import { createDynamicRegistrar, type DynamicRegistrar } from './dynamic-registration.ts';
 import { createRegistrationInvites, type RegistrationInvites } from './registration-invites.ts';
 import { buildCanvasConfiguration, toolEndpoints } from './tool-configuration.ts';
-import { createRequireLaunch, type Launch, type RequireLaunch } from './require-launch.ts';
+import { createLaunchOfLtik, createRequireLaunch, type Launch, type LaunchOfLtik, type RequireLaunch } from './require-launch.ts';
 import { landingPath, recordLaunch, type IdTokenClaims } from './record-launch.ts';
 import { badgeResourceLink, buildDeepLinkingResponse, type DeepLinkingResponse } from './deep-linking.ts';
 import { createToolKeys, type ToolKeys } from './tool-keys.ts';
@@ -84,6 +84,8 @@ export interface Lti {
   /** Mount at `/lti` through `deps.earlyMounts` (before body and cookie parsers). */
   router: Router;
   requireLaunch: RequireLaunch;
+  /** The launch an ltik stands for, or null: for pages outside the LMS that recognize a learner (see `require-launch.ts`). */
+  launchOf: LaunchOfLtik;
   registry: PlatformRegistry;
   registrar: DynamicRegistrar;
   /** One-time registration links (approved at once when used). */
@@ -252,6 +254,7 @@ export async function createLti({
   });
   const services = createLtiServices({ db, toolKeys, fetch: fetchImpl, log, ...serviceOptions });
   const requireLaunch = createRequireLaunch({ db, ltikSecret: secret });
+  const launchOf = createLaunchOfLtik({ db, ltikSecret: secret });
 
   const fail = (req: express.Request, res: express.Response, error: LtiError) => {
     res.locals.locale ??= localeOf(res);
@@ -371,6 +374,7 @@ export async function createLti({
   return {
     router,
     requireLaunch,
+    launchOf,
     registry,
     registrar,
     invites,

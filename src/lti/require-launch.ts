@@ -43,6 +43,73 @@ export function ltikOf(req: { query: Record<string, unknown>; body?: unknown; ge
   return match ? match[1]! : null;
 }
 
+/** The launch an ltik stands for, `null` when it is not a valid session (any reason). */
+export type LaunchOfLtik = (ltik: string) => Promise<Launch | null>;
+
+/**
+ * The launch behind an ltik: a valid signature, a launch not yet expired, its platform
+ * registered and active.
+ *
+ * @throws LtiError `lti_session_required`, `lti_platform_inactive`.
+ */
+function createLaunchReader({ db, ltikSecret }: { db: Database; ltikSecret: string }) {
+  const launches = createLtiLaunchRepository(db);
+  const platforms = createPlatformRepository(db);
+  const key = new TextEncoder().encode(ltikSecret);
+  return async (ltik: string) => {
+    let payload: Record<string, unknown>;
+    try {
+      payload = (await jwtVerify(ltik, key, { algorithms: ['HS256'] })).payload as Record<string, unknown>;
+    } catch (cause) {
+      throw new LtiError('lti_session_required', 'This session link is not valid; open Sello again from your course', undefined, { cause });
+    }
+    const launch = typeof payload.s === 'string' ? await launches.findByState(payload.s) : null;
+    if (!launch || !launch.contextId) throw new LtiError('lti_session_required', 'This session has expired; open Sello again from your course');
+    const platform = await platforms.findById(launch.platformId);
+    if (!platform || platform.iss !== payload.platformUrl || platform.clientId !== payload.clientId) {
+      throw new LtiError('lti_session_required', 'This session does not match a registered platform');
+    }
+    if (platform.status !== 'active') throw new LtiError('lti_platform_inactive', 'This LMS registration is not active in Sello');
+    return { state: payload.s as string, launch: { ...launch, contextId: launch.contextId } };
+  };
+}
+
+/**
+ * `launchOf(ltik)` for pages outside the LMS that only need to know who is visiting (the
+ * public credential page recognizing its recipient): the same checks as `requireLaunch`,
+ * without its role, course and language handling.
+ */
+export function createLaunchOfLtik({ db, ltikSecret }: { db: Database; ltikSecret: string }): LaunchOfLtik {
+  const read = createLaunchReader({ db, ltikSecret });
+  return async (ltik) => {
+    try {
+      const { launch } = await read(ltik);
+      return launchView(launch, ltik, launch.locale);
+    } catch (error) {
+      if (error instanceof LtiError) return null;
+      throw error;
+    }
+  };
+}
+
+function launchView(
+  launch: { platformId: string; contextId: string; userId: string; deploymentId: string; roles: string[]; messageType: Launch['messageType'] },
+  ltik: string,
+  locale: Launch['locale'],
+): Launch {
+  return {
+    platformId: launch.platformId,
+    contextId: launch.contextId,
+    userId: launch.userId,
+    deploymentId: launch.deploymentId,
+    roles: launch.roles,
+    isInstructor: isInstructorRole(launch.roles),
+    locale,
+    ltik,
+    messageType: launch.messageType,
+  };
+}
+
 /**
  * Builds `requireLaunch`. The middleware answers 401 `lti_session_required` without a
  * valid, unexpired ltik, 403 `lti_forbidden` when the role does not fit or when the
@@ -51,27 +118,14 @@ export function ltikOf(req: { query: Record<string, unknown>; body?: unknown; ge
  */
 export function createRequireLaunch({ db, ltikSecret }: { db: Database; ltikSecret: string }): RequireLaunch {
   const launches = createLtiLaunchRepository(db);
-  const platforms = createPlatformRepository(db);
-  const key = new TextEncoder().encode(ltikSecret);
+  const read = createLaunchReader({ db, ltikSecret });
 
   return (options = {}) =>
     async (req, res, next) => {
       try {
         const ltik = ltikOf(req);
         if (!ltik) throw new LtiError('lti_session_required', 'Open Sello from your course in the LMS to continue');
-        let payload: Record<string, unknown>;
-        try {
-          payload = (await jwtVerify(ltik, key, { algorithms: ['HS256'] })).payload as Record<string, unknown>;
-        } catch (cause) {
-          throw new LtiError('lti_session_required', 'This session link is not valid; open Sello again from your course', undefined, { cause });
-        }
-        const launch = typeof payload.s === 'string' ? await launches.findByState(payload.s) : null;
-        if (!launch || !launch.contextId) throw new LtiError('lti_session_required', 'This session has expired; open Sello again from your course');
-        const platform = await platforms.findById(launch.platformId);
-        if (!platform || platform.iss !== payload.platformUrl || platform.clientId !== payload.clientId) {
-          throw new LtiError('lti_session_required', 'This session does not match a registered platform');
-        }
-        if (platform.status !== 'active') throw new LtiError('lti_platform_inactive', 'This LMS registration is not active in Sello');
+        const { state, launch } = await read(ltik);
 
         const isInstructor = isInstructorRole(launch.roles);
         const wanted = options.roles ?? 'any';
@@ -90,20 +144,10 @@ export function createRequireLaunch({ db, ltikSecret }: { db: Database; ltikSecr
         const chosen = typeof req.query.lang === 'string' ? req.query.lang.trim().toLowerCase().split(/[-_]/)[0] : null;
         let locale = launch.locale;
         if ((chosen === 'en' || chosen === 'es') && chosen !== launch.locale) {
-          await launches.setLocale(payload.s as string, chosen);
+          await launches.setLocale(state, chosen);
           locale = chosen;
         }
-        res.locals.launch = {
-          platformId: launch.platformId,
-          contextId: launch.contextId,
-          userId: launch.userId,
-          deploymentId: launch.deploymentId,
-          roles: launch.roles,
-          isInstructor,
-          locale,
-          ltik,
-          messageType: launch.messageType,
-        } satisfies Launch;
+        res.locals.launch = launchView(launch, ltik, locale);
         res.locals.ltiLocale = locale;
         res.locals.locale = locale;
         next();
