@@ -26,8 +26,7 @@ import type { Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 import { formatDate } from '../public/credential-view.ts';
 import type { CredentialSummary } from '../../storage/lti-view-repository.ts';
-import { createCredentialOffer } from '../../wallet/openid4vci.ts';
-import { createClaimExchange } from '../../wallet/vcapi-exchange.ts';
+import { walletOfferView } from '../wallet/wallet-offer-view.ts';
 
 const progressPartial = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'views', 'partials', 'learner-progress.hbs');
 
@@ -90,26 +89,6 @@ export function splitCredentials(credentials: CredentialSummary[], locale: Local
     return { urlId: encodeURIComponent(c.id), name: c.name, issuedOn: formatDate(c.validFrom, locale) ?? '', state, stateLabel: translate(locale, `lti.learner.state.${state}`), stateDetail, courseTitle: c.courseTitle };
   });
   return { credentials: all.filter((c) => c.state === 'valid'), withdrawn: all.filter((c) => c.state !== 'valid') };
-}
-
-const qrSvgOf = (text: string) => QRCode.toString(text, { type: 'svg', margin: 1, errorCorrectionLevel: 'L' });
-
-/**
- * "Add to wallet" for one valid credential: a fresh OpenID4VCI offer and a fresh VC-API
- * exchange (each single use and short-lived), as a QR code (for a wallet on another device)
- * and a same-device link. The page needs no JavaScript: each view creates new ones.
- */
-async function walletOffers(db: Database, publicUrl: string, credentialId: string, userId: string, locale: Locale, now: Date) {
-  const [offer, exchange] = await Promise.all([
-    createCredentialOffer({ db, publicUrl, credentialId, userId, now }),
-    createClaimExchange({ db, publicUrl, credentialId, userId, now }),
-  ]);
-  const expires = new Date(Math.min(offer.expiresAt.getTime(), exchange.expiresAt.getTime()));
-  return {
-    openid4vci: { link: offer.offerUri, qrSvg: await qrSvgOf(offer.offerUri) },
-    vcapi: { link: exchange.walletLink, qrSvg: await qrSvgOf(exchange.walletLink) },
-    expiresNote: translate(locale, 'wallet.expires', { time: expires.toISOString().slice(11, 16) }),
-  };
 }
 
 export function learnerRouter({ db, lti, pages, learnerProgress, publicUrl, now = () => new Date() }: LearnerRouterDependencies): Router {
@@ -188,7 +167,7 @@ export function learnerRouter({ db, lti, pages, learnerProgress, publicUrl, now 
             ? linkedInAddUrl({ name: summary.name, organizationName: issuer?.name ?? '', issued: new Date(summary.validFrom), certUrl: pageUrl, certId: stored.id })
             : null,
           qrSvg: shareable ? await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : null,
-          wallet: shareable ? await walletOffers(db, publicUrl, stored.id, launch.userId, locale, now()) : null,
+          wallet: shareable ? await walletOfferView({ db, publicUrl, credentialId: stored.id, userId: launch.userId, locale, now: now() }) : null,
         },
         locale,
       ),
