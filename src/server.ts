@@ -39,6 +39,7 @@ import { lmsAdminRouter } from './web/admin/lms-admin.ts';
 import { issuerLogoRouter } from './web/public/issuer-logo.ts';
 import { instructorRouter } from './web/instructor/instructor.ts';
 import { learnerRouter } from './web/learner/learner.ts';
+import { createRecipientOfRequest } from './web/learner/recipient-session.ts';
 import { openid4vciRouter } from './web/wallet/openid4vci/routes.ts';
 import { vcapiExchangeRouter } from './web/wallet/vcapi-exchanges/routes.ts';
 import { startIssuance, type RunningIssuance } from './issuance/start-issuance.ts';
@@ -328,6 +329,8 @@ export async function startSello({ config, announce = (line) => console.log(line
           anchorChecker: checkAnchor,
           chainReader,
           verificationPool,
+          // The recipient's own browser gets "Add to wallet" on the public page too.
+          recipientOf: createRecipientOfRequest({ launchOf: lti.launchOf }),
         }),
       ],
     });

@@ -47,6 +47,12 @@ export interface CredentialRoutesDependencies {
   verificationPool?: VerificationPool;
   /** Where the public page keeps verification reports between views; one per router by default. */
   verificationCache?: VerificationCache<VerificationReport>;
+  /**
+   * Who the visitor of a public page is, when their browser carries a learner session
+   * (`learner/recipient-session.ts`): their user id, else null. The page offers "Add to
+   * wallet" to the credential's recipient only. Absent = the page is the same for everyone.
+   */
+  recipientOf?: (req: express.Request) => Promise<string | null>;
 }
 
 /**

@@ -15,7 +15,7 @@ import { createUserRepository } from '../../storage/user-repository.ts';
 import { createCredentialRepository } from '../../storage/credential-repository.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
 import { CredentialError } from '../../credentials/errors.ts';
-import { credentialPageUrl } from '../credential-routes.ts';
+import { credentialIdFromPath, credentialPageUrl } from '../credential-routes.ts';
 import type { Lti } from '../../lti/provider.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { ltiErrorHandler } from '../../lti/errors.ts';
@@ -27,6 +27,7 @@ import type { PageRenderer } from '../views.ts';
 import { formatDate } from '../public/credential-view.ts';
 import type { CredentialSummary } from '../../storage/lti-view-repository.ts';
 import { walletOfferView } from '../wallet/wallet-offer-view.ts';
+import { rememberRecipient } from './recipient-session.ts';
 
 const progressPartial = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'views', 'partials', 'learner-progress.hbs');
 
@@ -172,6 +173,21 @@ export function learnerRouter({ db, lti, pages, learnerProgress, publicUrl, now 
         locale,
       ),
     );
+  });
+
+  // The learner's way to their badge's public page: the page then knows them as its
+  // recipient and offers "Add to wallet" there too (see recipient-session.ts). Any role,
+  // as /me: instructors earn badges in other courses too.
+  router.get('/app/learner/credentials/:ref/public', lti.requireLaunch({ roles: 'any' }), async (req, res) => {
+    const launch = res.locals.launch as Launch;
+    const id = credentialIdFromPath(String(req.params.ref));
+    const stored = id ? await createCredentialRepository(db).findById(id) : null;
+    if (!stored || stored.recipientUserId !== launch.userId) {
+      throw new CredentialError('credential_not_found', translate(res.locals.locale as Locale, 'lti.learner.notFound'), { credentialId: String(req.params.ref) });
+    }
+    rememberRecipient(res, { ltik: launch.ltik, publicUrl });
+    // The redirect leaves no ltik in the address bar, where the learner copies links from.
+    res.redirect(303, new URL(credentialPageUrl(publicUrl, stored.id)).pathname);
   });
 
   // Every badge of the person behind this launch, across all the courses of this Sello

@@ -22,6 +22,7 @@ import { CredentialError } from '../../credentials/errors.ts';
 import type { AppContext } from '../app.ts';
 import { credentialContent, credentialState, explainChecks, formatDate, safeUrl } from './credential-view.ts';
 import { credentialPageUrl, loadCredential, localVerifyOptions, type CredentialRoutesDependencies } from '../credential-routes.ts';
+import { walletOfferView } from '../wallet/wallet-offer-view.ts';
 
 /**
  * True when the only thing missing is the anchor of a credential that Sello has queued
@@ -169,6 +170,19 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
     const explorer = context.config.chain.explorerUrl;
     const txHash = anchor?.txHash ?? null;
     const pngUrl = `${pageUrl}/badge.png`;
+    // "Add to wallet" only for the recipient's own browser: an offer binds a new credential
+    // of this award to whichever wallet redeems it, so a stranger must never get one.
+    const visitor = shareable && stored.recipientUserId && deps.recipientOf ? await deps.recipientOf(req) : null;
+    const wallet =
+      visitor !== null && visitor === stored.recipientUserId
+        ? await walletOfferView({ db: deps.db, publicUrl: deps.publicUrl, credentialId: stored.id, userId: visitor, locale, now: now() })
+        : null;
+    // The answer depends on the visitor's cookies (the recipient's session, the language
+    // chosen) and Accept-Language. With the recipient's one-time codes in it, no cache may
+    // keep it; without them, shared caches may keep it and revalidate (ETag) at each view,
+    // so a revocation shows at once.
+    res.vary('Cookie').vary('Accept-Language');
+    res.set('cache-control', wallet ? 'private, no-store' : 'public, no-cache');
     const description = translate(locale, 'cred.og.description', { achievement: content.achievementName, issuer: institution.name });
     res.type('html').send(
       context.pages.render(
@@ -222,6 +236,9 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
           svgUrl: `${pageUrl}/badge.svg`,
           linkedInUrl: linkedIn.toString(),
           qrSvg: shareable ? await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : null,
+          wallet,
+          // Whoever holds this badge but came without their session learns where the offer is.
+          recipientWalletHint: shareable && !wallet && stored.recipientUserId !== null,
         },
         locale,
       ),

@@ -17,6 +17,10 @@ import { createLearnerProgress } from '../../../src/web/learner/learner-progress
 import { openid4vciRouter } from '../../../src/web/wallet/openid4vci/routes.ts';
 import { vcapiExchangeRouter } from '../../../src/web/wallet/vcapi-exchanges/routes.ts';
 import { createIssuerKeyProvider } from '../../../src/issuance/issuer-keys.ts';
+import { credentialsRouter } from '../../../src/web/credentials.ts';
+import { didRouter } from '../../../src/web/public/did.ts';
+import { statusRouter } from '../../../src/web/public/status.ts';
+import { createRecipientOfRequest } from '../../../src/web/learner/recipient-session.ts';
 import { openTestDatabase, type TestDatabase } from '../database.ts';
 import { testConfig, testSecrets } from '../config.ts';
 
@@ -24,6 +28,10 @@ export interface SelloWithPages {
   url: string;
   db: TestDatabase;
   lti: Lti;
+  /** The admin bearer token (`POST /credentials/issue`). */
+  adminToken: string;
+  /** The deployment's default issuer (it has a signing key). */
+  issuerId: string;
   close(): Promise<void>;
 }
 
@@ -38,11 +46,12 @@ export async function startSelloWithPages(): Promise<SelloWithPages> {
   const config = testConfig({ PUBLIC_URL: url, LTI_DYNREG_AUTO_APPROVE: 'true' });
   const secrets = testSecrets(config);
   const db = await openTestDatabase();
-  await createIssuerRepository(db).upsert({ slug: DEFAULT_ISSUER_SLUG, name: 'Sello', url, email: null, imageUrl: null, description: null, didMethod: 'web' });
+  const issuer = await createIssuerRepository(db).upsert({ slug: DEFAULT_ISSUER_SLUG, name: 'Sello', url, email: null, imageUrl: null, description: null, didMethod: 'web' });
   const log = createLogger({ level: 'silent' });
   const pages = createPageRenderer();
   const lti = await createLti({ db, config, keyEncryptionKey: secrets.keyEncryptionKey, log, pages, purgeIntervalMs: 0 });
   const keys = createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: url });
+  await keys.ensureKey(issuer.id);
   handler = buildApp({
     config,
     db,
@@ -56,12 +65,26 @@ export async function startSelloWithPages(): Promise<SelloWithPages> {
       (ctx: AppContext) => achievementPagesRouter({ db, requireLaunch: lti.requireLaunch, deepLinkingResponse: (parameters) => lti.deepLinkingResponse(parameters), pages: ctx.pages }),
       openid4vciRouter({ db, keys, publicUrl: url, chainReference: () => null, requireLaunch: lti.requireLaunch }),
       vcapiExchangeRouter({ db, keys, publicUrl: url, chainReference: () => null, requireLaunch: lti.requireLaunch }),
+      didRouter({ db, keys, adminToken: secrets.adminToken }),
+      statusRouter({ db, keys, publicUrl: url }),
+      // The public credential pages, recognizing the recipient's browser as server.ts wires them.
+      credentialsRouter({
+        db,
+        keys,
+        publicUrl: url,
+        adminToken: secrets.adminToken,
+        defaultIssuerId: issuer.id,
+        chainReference: () => null,
+        recipientOf: createRecipientOfRequest({ launchOf: lti.launchOf }),
+      }),
     ],
   });
   return {
     url,
     db,
     lti,
+    adminToken: secrets.adminToken,
+    issuerId: issuer.id,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
