@@ -57,3 +57,21 @@ export function negotiateLocale(req: Request, fallback: Locale): Locale {
   const accepted = req.acceptsLanguages(...LOCALES);
   return accepted && isLocale(accepted) ? accepted : fallback;
 }
+
+/**
+ * A date and time in the page's language, in UTC so every reader sees the same moment
+ * (`29 nov 2026, 10:57 UTC`); empty for a missing or invalid date. The one format of the
+ * pages that show a time (admin pages, the course home's last sync); the public pages
+ * show the day only (`formatDate` in public/credential-view.ts).
+ */
+export function formatDateTime(date: Date | string | null | undefined, locale: Locale): string {
+  if (!date) return '';
+  const value = typeof date === 'string' ? new Date(date) : date;
+  if (Number.isNaN(value.getTime())) return '';
+  return new Intl.DateTimeFormat(locale === 'es' ? 'es-ES' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(value) + ' UTC';
+}
+
+/** A number in the page's language (`1,234.5` / `1234,5`). */
+export function formatLocalNumber(value: number, locale: Locale): string {
+  return new Intl.NumberFormat(locale === 'es' ? 'es-ES' : 'en-GB').format(value);
+}

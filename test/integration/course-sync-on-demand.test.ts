@@ -112,6 +112,19 @@ describe('syncing a course on demand', () => {
     expect(moodle.calls.length).toBeGreaterThan(before);
   });
 
+  it("shows the course's last sync as a date and time in the page's language, not an ISO time", async () => {
+    await running.db.query(`UPDATE contexts SET last_synced_at = '2026-11-29T10:57:28Z' WHERE id = $1`, [contextId]);
+    const home = (lang: string) => createBrowser().get(`${running.url}/app/instructor?ltik=${encodeURIComponent(ltik)}&lang=${lang}`);
+    const english = (await home('en')).text;
+    expect(english).toContain('Last synced 29 Nov 2026, 10:57 UTC.');
+    const spanish = (await home('es')).text;
+    expect(spanish).toContain('Última sincronización: 29 nov 2026, 10:57 UTC.');
+    for (const page of [english, spanish]) {
+      expect(page).not.toContain('2026-11-29');
+      expect(page).not.toContain('(UTC)');
+    }
+  });
+
   it('runs sello sync through the running Sello while it holds the embedded database', async () => {
     const result = await sello(['sync', '--context', '42', '--json', '--url', running.url], { SELLO_DATA_DIR: lockedDir, ADMIN_TOKEN: running.adminToken });
     expect(result.stderr).toBe('');

@@ -6,8 +6,7 @@
 import { Router } from 'express';
 import { createAuditRepository } from '../../storage/audit-repository.ts';
 import type { Queryable } from '../../storage/database.ts';
-import { hasTranslation, translate, type Locale } from '../i18n.ts';
-import { formatAdminDate } from './admin-format.ts';
+import { formatDateTime, hasTranslation, translate, type Locale } from '../i18n.ts';
 import { renderAdminPage, type AdminPageContext } from './admin-page.ts';
 
 const PAGE = 50;
@@ -37,7 +36,7 @@ export function adminAuditRouter({ db, context }: { db: Queryable; context: Admi
       data: {
         actions: actions.map((value) => ({ value, label: auditActionLabel(value, locale), selected: value === action })),
         entries: shown.map((entry) => ({
-          at: formatAdminDate(entry.at, locale),
+          at: formatDateTime(entry.at, locale),
           actor: entry.actor,
           action: auditActionLabel(entry.action, locale),
           subject: entry.subject,

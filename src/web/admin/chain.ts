@@ -10,8 +10,7 @@ import type { ChainService } from '../../chain/open-chain.ts';
 import { listOpenBatches, unbatchedCredentialStats } from '../../storage/anchor-batch-repository.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { listOpenMints } from '../../storage/soulbound-mint-repository.ts';
-import { translate, type Locale } from '../i18n.ts';
-import { formatAdminDate, formatAdminNumber } from './admin-format.ts';
+import { formatDateTime, formatLocalNumber, translate, type Locale } from '../i18n.ts';
 import { renderAdminPage, type AdminPageContext } from './admin-page.ts';
 
 export interface AdminChainDependencies {
@@ -54,12 +53,12 @@ export function adminChainRouter({ db, chain, kind, context }: AdminChainDepende
         signer: open?.signer ?? null,
         balance,
         balanceError,
-        unbatched: formatAdminNumber(unbatched.count, locale),
-        oldestUnbatched: unbatched.oldest ? formatAdminDate(unbatched.oldest, locale) : null,
+        unbatched: formatLocalNumber(unbatched.count, locale),
+        oldestUnbatched: unbatched.oldest ? formatDateTime(unbatched.oldest, locale) : null,
         batches: batches.slice(0, SHOWN).map((batch) => ({
           id: batch.id,
           status: translate(locale, `admin.chain.batch.${batch.status}`),
-          leaves: formatAdminNumber(batch.leafCount, locale),
+          leaves: formatLocalNumber(batch.leafCount, locale),
           txHash: batch.txHash,
           attempts: batch.attempts,
           lastError: batch.lastError,
@@ -69,7 +68,7 @@ export function adminChainRouter({ db, chain, kind, context }: AdminChainDepende
           credentialHash: mint.credentialHash,
           wallet: mint.walletAddress,
           status: translate(locale, `admin.chain.mint.${mint.status}`),
-          since: formatAdminDate(mint.createdAt, locale),
+          since: formatDateTime(mint.createdAt, locale),
           lastError: mint.lastError,
         })),
       },

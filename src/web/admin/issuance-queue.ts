@@ -5,8 +5,7 @@
 import { Router } from 'express';
 import type { Queryable } from '../../storage/database.ts';
 import { createJobRepository } from '../../storage/job-repository.ts';
-import { translate, type Locale } from '../i18n.ts';
-import { formatAdminDate, formatAdminNumber } from './admin-format.ts';
+import { formatDateTime, formatLocalNumber, translate, type Locale } from '../i18n.ts';
 import { redirectDone, renderAdminPage, type AdminPageContext } from './admin-page.ts';
 
 const REASONS = new Set(['recipient_unreachable', 'criteria_invalid', 'credential_invalid']);
@@ -25,7 +24,7 @@ export function adminQueueRouter({ db, poke, context }: { db: Queryable; poke?: 
       section: 'queue',
       titleKey: 'admin.queue.title',
       data: {
-        counts: (['queued', 'running', 'failed'] as const).map((state) => ({ label: translate(locale, `admin.queue.count.${state}`), value: formatAdminNumber(counts[state], locale) })),
+        counts: (['queued', 'running', 'failed'] as const).map((state) => ({ label: translate(locale, `admin.queue.count.${state}`), value: formatLocalNumber(counts[state], locale) })),
         jobs: failed.map((job) => {
           const reason = job.parkedReason && REASONS.has(job.parkedReason) ? job.parkedReason : 'attempts_exhausted';
           return {
@@ -34,7 +33,7 @@ export function adminQueueRouter({ db, poke, context }: { db: Queryable; poke?: 
             attempts: job.attempts,
             reason: translate(locale, `admin.queue.reason.${reason}`),
             lastError: job.lastError,
-            since: formatAdminDate(job.updatedAt, locale),
+            since: formatDateTime(job.updatedAt, locale),
           };
         }),
       },

@@ -8,8 +8,7 @@ import { Router } from 'express';
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
-import { translate, type Locale } from '../i18n.ts';
-import { formatAdminDate } from './admin-format.ts';
+import { formatDateTime, translate, type Locale } from '../i18n.ts';
 import { redirectDone, renderAdminPage, type AdminPageContext } from './admin-page.ts';
 
 export interface AdminKeysDependencies {
@@ -38,8 +37,8 @@ export function adminKeysRouter({ db, keys, onKeysChanged, context }: AdminKeysD
             keyId: key.keyId,
             fragment: key.keyId.includes('#') ? key.keyId.slice(key.keyId.indexOf('#') + 1) : key.keyId,
             did: key.issuerDid,
-            created: formatAdminDate(key.validFrom, locale),
-            until: key.validUntil ? formatAdminDate(key.validUntil, locale) : null,
+            created: formatDateTime(key.validFrom, locale),
+            until: key.validUntil ? formatDateTime(key.validUntil, locale) : null,
             state,
             stateLabel: translate(locale, `admin.keys.state.${state}`),
             active: state === 'active',

@@ -11,9 +11,8 @@ import type { Database } from '../../storage/database.ts';
 import { createAuditRepository } from '../../storage/audit-repository.ts';
 import { createOutcomeSecretRepository } from '../../storage/outcome-secret-repository.ts';
 import type { Platform } from '../../storage/platform-repository.ts';
-import { translate, type Locale } from '../i18n.ts';
+import { formatDateTime, translate, type Locale } from '../i18n.ts';
 import { connectorSchema } from './outcome-sources.ts';
-import { formatAdminDate } from './admin-format.ts';
 import { fieldErrors, type FieldErrors } from './admin-page.ts';
 
 const httpUrl = z
@@ -66,11 +65,11 @@ export async function platformSettingsView(params: { db: Database; kek: Buffer; 
           kind: overview.connector.kind,
           kindLabel: translate(locale, `admin.connector.kind.${overview.connector.kind}`),
           baseUrl: overview.connector.baseUrl,
-          updated: formatAdminDate(overview.connector.updatedAt, locale),
+          updated: formatDateTime(overview.connector.updatedAt, locale),
           tokenSet: overview.connector.tokenSet,
         }
       : null,
-    webhook: overview.webhook.secretSet ? { set: true, created: formatAdminDate(overview.webhook.createdAt, locale) } : { set: false, created: null },
+    webhook: overview.webhook.secretSet ? { set: true, created: formatDateTime(overview.webhook.createdAt, locale) } : { set: false, created: null },
   };
 }
 

@@ -17,8 +17,7 @@ import type { Database } from '../../storage/database.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
 import { createPlatformRepository, type Platform } from '../../storage/platform-repository.ts';
 import { statusForCode } from '../errors.ts';
-import { hasTranslation, translate, type Locale } from '../i18n.ts';
-import { formatAdminDate } from './admin-format.ts';
+import { formatDateTime, hasTranslation, translate, type Locale } from '../i18n.ts';
 import { redirectDone, renderAdminPage, type AdminPageContext, type FieldErrors } from './admin-page.ts';
 import { makeWebhookSecret, parseForm, platformEndpointsSchema, platformNameSchema, platformSettingsView, saveConnector } from './platform-settings.ts';
 
@@ -84,7 +83,7 @@ export function adminPlatformPagesRouter(deps: AdminPlatformPagesDependencies): 
           name: request.name,
           error: extra.rowErrors?.[request.id] ?? null,
         })),
-        failures: (lti.registrationFailures?.list() ?? []).map((failure) => ({ ...failure, at: formatAdminDate(failure.at, locale) })),
+        failures: (lti.registrationFailures?.list() ?? []).map((failure) => ({ ...failure, at: formatDateTime(failure.at, locale) })),
         addFields: ADD_FIELDS.map((name) => ({
           name,
           label: translate(locale, `admin.platforms.field.${name}`),
@@ -118,7 +117,7 @@ export function adminPlatformPagesRouter(deps: AdminPlatformPagesDependencies): 
   router.post('/admin/platforms/invite', requireSession, async (req, res) => {
     const locale = res.locals.locale as Locale;
     const invite = await lti.invites.create({ createdBy: 'admin' });
-    await showList(req, res, { invite: { url: invite.url, expires: formatAdminDate(invite.expiresAt, locale) } });
+    await showList(req, res, { invite: { url: invite.url, expires: formatDateTime(invite.expiresAt, locale) } });
   });
 
   const action = (name: 'approve' | 'reject' | 'disable' | 'enable', run: (id: string) => Promise<unknown>, done: string) =>

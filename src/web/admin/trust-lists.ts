@@ -12,8 +12,7 @@ import { readTrustListMemberships } from '../../chain/trust-list-memberships.ts'
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
-import { translate, type Locale } from '../i18n.ts';
-import { formatAdminDate } from './admin-format.ts';
+import { formatDateTime, translate, type Locale } from '../i18n.ts';
 import { renderAdminPage, type AdminPageContext } from './admin-page.ts';
 
 export interface AdminTrustListsDependencies {
@@ -48,7 +47,7 @@ export function adminTrustListsRouter(deps: AdminTrustListsDependencies): Router
             name: entry.name,
             did: membership.did,
             state: membership.member
-              ? translate(locale, 'trustLists.member', { since: formatAdminDate(membership.since, locale) })
+              ? translate(locale, 'trustLists.member', { since: formatDateTime(membership.since, locale) })
               : translate(locale, 'trustLists.notMember'),
           }))
         : [{ list: entry.list, name: translate(locale, 'trustLists.error'), did: '', state: translate(locale, `trustLists.code.${entry.code}`) }],

@@ -16,7 +16,7 @@ import { queueCourseEvaluation } from '../../issuance/evaluate-course.ts';
 import type { Launch } from '../../lti/require-launch.ts';
 import { LtiError, ltiErrorHandler } from '../../lti/errors.ts';
 import type { SyncContextReport } from '../../outcomes/sync-context.ts';
-import { hasTranslation, translate, type Locale } from '../i18n.ts';
+import { formatDateTime, hasTranslation, translate, type Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
 
 export interface InstructorRouterDependencies {
@@ -131,7 +131,7 @@ export function instructorRouter({ db, lti, pages, syncNow }: InstructorRouterDe
           canSync: Boolean(syncNow),
           synced,
           done,
-          lastSyncedAt: course?.lastSyncedAt ? new Date(course.lastSyncedAt).toISOString().slice(0, 16).replace('T', ' ') : null,
+          lastSyncedAt: course?.lastSyncedAt ? formatDateTime(course.lastSyncedAt, locale) : null,
           achievements: live.map(item),
           archived: list.filter((a) => a.archivedAt !== null).map(item),
         },
