@@ -16,7 +16,7 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAwardRepository } from '../../src/storage/award-repository.ts';
-import { DEMO_CLIENT_ID, DEMO_COURSE_ID, DEMO_LMS_PATH } from '../../src/web/demo/demo.ts';
+import { DEMO_CLIENT_ID, DEMO_COURSE_ID, DEMO_COURSES, DEMO_LMS_PATH } from '../../src/web/demo/demo.ts';
 
 const dataDirs: string[] = [];
 afterAll(() => {
@@ -110,6 +110,43 @@ describe('the demo on the embedded defaults', () => {
     const inSpanish = await send({ user: 'demo-instructor' }, { 'accept-language': 'es', 'sec-fetch-site': 'cross-site' });
     expect(decodeHtml(await inSpanish.text())).toContain('No se pudo aceptar este formulario');
     expect(decodeHtml((await demoPage()).text)).not.toContain('99 / 100');
+  });
+
+  it("refuses a launch as someone outside the course, or Deep Linking as a learner, and a grade for no learner or column, with a message in the page", async () => {
+    for (const [id, overrides] of [
+      ['launch-instructor', { user: 'someone-else' }],
+      ['deep-link', { user: 'demo-ana' }],
+    ] as const) {
+      const refused = await browser.submit(await demoPage(), id, overrides);
+      expect(refused.status, id).toBe(400);
+      expect(decodeHtml(refused.text)).toContain('Choose one of the people of the course.');
+    }
+    for (const overrides of [{ learner: 'demo-nobody', score: '50' }, { column: 'no-such-column', score: '50' }]) {
+      const refused = await browser.submit(await demoPage(), 'grade', overrides);
+      expect(refused.status).toBe(400);
+      expect(decodeHtml(refused.text)).toContain('Choose a learner and a gradebook column.');
+    }
+    const spanish = parseForm((await browser.get(`${sello.url}/demo`, { 'accept-language': 'es' })).text, 'grade');
+    const notANumber = await browser.post(`${sello.url}/demo/grade`, { ...spanish.fields, score: 'mucho' }, { 'accept-language': 'es' });
+    expect(notANumber.status).toBe(400);
+    expect(decodeHtml(notANumber.text)).toContain('La calificación debe ser un número de 0 a 100.');
+    expect(decodeHtml((await demoPage()).text)).not.toMatch(/\d+ \/ 100/);
+  });
+
+  it("presents its course in the visitor's language: a Spanish page shows the Spanish course and gradebook, and its launches open that course in Sello", async () => {
+    const english = decodeHtml((await demoPage()).text);
+    expect(english).toContain(DEMO_COURSES.en.title);
+    expect(english).toContain(DEMO_COURSES.en.exam);
+    const spanishPage = await browser.get(`${sello.url}/demo`, { 'accept-language': 'es' });
+    const spanish = decodeHtml(spanishPage.text);
+    expect(spanish).toContain(`Curso de demostración: ${DEMO_COURSES.es.title}`);
+    expect(spanish).toContain(`${DEMO_COURSES.es.exam} (/100)`);
+    for (const english of [DEMO_COURSES.en.title, DEMO_COURSES.en.exam, DEMO_COURSES.en.label]) expect(spanish).not.toContain(english);
+    const landed = await browser.submit(await browser.submit(spanishPage, 'launch-instructor'));
+    expect(new URL(landed.url).pathname).toBe('/app/instructor');
+    expect(decodeHtml(landed.text)).toContain(DEMO_COURSES.es.title);
+    const platform = (await createPlatformRepository(sello.db).list())[0]!;
+    expect((await createOutcomeRepository(sello.db).findContextByLmsId(platform.id, DEMO_COURSES.es.id))?.title).toBe(DEMO_COURSES.es.title);
   });
 
   it('registers the demo LMS as an active platform without Dynamic Registration', async () => {

@@ -10,7 +10,12 @@
  * platform registry (an administrator's act, so active at once), never through the
  * anonymous Dynamic Registration endpoint, whose registrations wait for approval.
  *
- * The LMS keeps its state in memory: a restart starts the course's gradebook afresh.
+ * The course is the LMS's data, typed in one language as a teacher would: the demo seeds
+ * it once per language of Sello (same people, same kind of gradebook), and a visitor meets
+ * the one in their page's language, so that a Spanish visitor's walk (launches, criteria,
+ * gradebook, credential) shows no English course data.
+ *
+ * The LMS keeps its state in memory: a restart starts the courses' gradebooks afresh.
  *
  * https://www.imsglobal.org/spec/lti/v1p3 , https://www.imsglobal.org/spec/lti-dl/v2p0 ,
  * https://www.imsglobal.org/spec/lti-ags/v2p0
@@ -28,11 +33,15 @@ import { translate, type Locale } from '../i18n.ts';
 export const DEMO_LMS_PATH = '/demo/lms';
 export const DEMO_CLIENT_ID = 'sello-demo';
 export const DEMO_DEPLOYMENT_ID = '1';
-export const DEMO_COURSE_ID = 'demo-course';
+/** The demo course in each language: its id in the LMS, title, short name and the gradebook column the visitor grades (criteria may name it). */
+export const DEMO_COURSES: Readonly<Record<Locale, { id: string; title: string; label: string; exam: string }>> = {
+  en: { id: 'demo-course', title: 'Introduction to Statistics', label: 'STAT-101', exam: 'Final exam' },
+  es: { id: 'demo-course-es', title: 'Introducción a la estadística', label: 'EST-101', exam: 'Examen final' },
+};
+/** The English demo course (the one a visitor without a Spanish page meets). */
+export const DEMO_COURSE_ID = DEMO_COURSES.en.id;
 export const DEMO_INSTRUCTOR = 'demo-instructor';
 export const DEMO_LEARNERS = ['demo-ana', 'demo-ben', 'demo-carla'] as const;
-/** The gradebook column the visitor grades; criteria may name it ("Final exam"). */
-export const DEMO_EXAM_LABEL = 'Final exam';
 
 export interface Demo {
   lms: Sandbox;
@@ -75,10 +84,17 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
     const [given, family] = learnerNames[sub]!;
     lms.addUser({ sub, name: `${given} ${family}`, givenName: given, familyName: family, email: `${given.toLowerCase()}@demo.sello.invalid` });
   }
-  lms.addCourse({ id: DEMO_COURSE_ID, title: 'Introduction to Statistics', label: 'STAT-101' });
-  lms.enroll(DEMO_COURSE_ID, DEMO_INSTRUCTOR, [ROLE.instructor]);
-  for (const sub of DEMO_LEARNERS) lms.enroll(DEMO_COURSE_ID, sub, [ROLE.learner]);
-  const exam = lms.addLineItem({ courseId: DEMO_COURSE_ID, label: DEMO_EXAM_LABEL, scoreMaximum: 100, tag: 'exam' });
+  const exams = new Set<string>();
+  for (const course of Object.values(DEMO_COURSES)) {
+    lms.addCourse({ id: course.id, title: course.title, label: course.label });
+    lms.enroll(course.id, DEMO_INSTRUCTOR, [ROLE.instructor]);
+    for (const sub of DEMO_LEARNERS) lms.enroll(course.id, sub, [ROLE.learner]);
+    exams.add(lms.addLineItem({ courseId: course.id, label: course.exam, scoreMaximum: 100, tag: 'exam' }).id);
+  }
+  const courseIds = Object.values(DEMO_COURSES).map((course) => course.id);
+  /** The course a form names (its hidden field), else the one in the page's language. */
+  const courseOf = (body: Record<string, unknown>, locale: Locale) =>
+    typeof body.course === 'string' && courseIds.includes(body.course) ? body.course : DEMO_COURSES[locale].id;
 
   const platform = await lti.registry.register({
     iss: lms.issuer,
@@ -94,18 +110,19 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
   });
 
   const people = () => [DEMO_INSTRUCTOR, ...DEMO_LEARNERS].map((sub) => lms.users.get(sub)!);
-  const columns = () => [...lms.lineItems.values()].filter((item) => item.courseId === DEMO_COURSE_ID);
-  /** The link the instructor attached last (Deep Linking): launches open it, with its custom parameters, as an LMS does. */
-  const attachedLink = () => {
-    const item = lms.deepLinkReturns.filter((r) => r.courseId === DEMO_COURSE_ID).flatMap((r) => r.items).at(-1);
+  const columns = (courseId: string) => [...lms.lineItems.values()].filter((item) => item.courseId === courseId);
+  /** The link the instructor attached last in a course (Deep Linking): launches open it, with its custom parameters, as an LMS does. */
+  const attachedLink = (courseId: string) => {
+    const item = lms.deepLinkReturns.filter((r) => r.courseId === courseId).flatMap((r) => r.items).at(-1);
     if (!item) return null;
     return { resourceLinkId: String(item.resourceLinkId), title: String(item.title ?? ''), custom: (item.custom ?? {}) as Record<string, string> };
   };
 
   const router = Router();
   const render = (locale: Locale, status: number, extra: Record<string, unknown>, res: Parameters<RequestHandler>[1]) => {
-    const link = attachedLink();
-    const cols = columns();
+    const demoCourse = DEMO_COURSES[locale];
+    const link = attachedLink(demoCourse.id);
+    const cols = columns(demoCourse.id);
     res
       .status(status)
       .type('html')
@@ -115,7 +132,7 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
           {
             title: translate(locale, 'demo.title'),
             langPath: '/demo',
-            course: lms.courses.get(DEMO_COURSE_ID),
+            course: lms.courses.get(demoCourse.id),
             instructor: lms.users.get(DEMO_INSTRUCTOR),
             learners: DEMO_LEARNERS.map((sub) => ({
               sub,
@@ -127,9 +144,9 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
                 return `${Number(result.resultScore.toFixed(2))} / ${col.scoreMaximum}`;
               }),
             })),
-            columns: cols.map((col) => ({ id: col.id, label: col.label, max: col.scoreMaximum, isExam: col.id === exam.id })),
+            columns: cols.map((col) => ({ id: col.id, label: col.label, max: col.scoreMaximum, isExam: exams.has(col.id) })),
             attached: link?.title ?? null,
-            suggestedCriteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: DEMO_EXAM_LABEL, minPercent: 70 }] }),
+            suggestedCriteria: JSON.stringify({ kind: 'all', rules: [{ kind: 'score', activity: demoCourse.exam, minPercent: 70 }] }),
             ...extra,
           },
           locale,
@@ -153,11 +170,12 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
     }
     // The visitor's language is the LMS user's language, as a real LMS's profile would be.
     lms.users.get(user)!.locale = locale;
-    const link = deepLinking ? null : attachedLink();
+    const courseId = courseOf(body, locale);
+    const link = deepLinking ? null : attachedLink(courseId);
     const { url } = lms.initiateLaunch({
       clientId: DEMO_CLIENT_ID,
       userSub: user,
-      courseId: DEMO_COURSE_ID,
+      courseId,
       messageType: deepLinking ? 'LtiDeepLinkingRequest' : 'LtiResourceLinkRequest',
       ...(link ? { resourceLinkId: link.resourceLinkId, custom: link.custom } : {}),
     });
@@ -169,7 +187,7 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
     const body = (req.body ?? {}) as Record<string, unknown>;
     const locale = res.locals.locale as Locale;
     const learner = typeof body.learner === 'string' ? body.learner : '';
-    const column = columns().find((col) => col.id === body.column);
+    const column = columns(courseOf(body, locale)).find((col) => col.id === body.column);
     const raw = typeof body.score === 'string' ? body.score.trim().replace(',', '.') : '';
     const score = /^\d{1,6}(\.\d{1,2})?$/.test(raw) ? Number(raw) : NaN;
     if (!(DEMO_LEARNERS as readonly string[]).includes(learner) || !column) {
@@ -182,7 +200,7 @@ export async function startDemo({ db, lti, pages, publicUrl, syncNow }: StartDem
     }
     lms.setLineItemGrade(column.id, learner, score);
     // Sello reads grades at each launch and on its schedule; the demo asks at once.
-    const context = await createOutcomeRepository(db).findContextByLmsId(platform.id, DEMO_COURSE_ID);
+    const context = await createOutcomeRepository(db).findContextByLmsId(platform.id, column.courseId);
     let synced = false;
     if (context && syncNow) {
       await syncNow(context.id);
