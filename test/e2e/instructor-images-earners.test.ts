@@ -1,7 +1,8 @@
 /**
  * The badge image designer and the earners page in Debian's Chromium, at a phone's 360 px:
  * no sideways scrolling, no JavaScript error, the live preview follows the designer's
- * fields, and the designer saves without JavaScript too.
+ * fields, and the designer saves without JavaScript too; in Spanish and English, no
+ * serious or critical axe-core violation on either page, errors shown included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -12,6 +13,7 @@ import { createPlatformRepository } from '../../src/storage/platform-repository.
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAchievementRepository, type Achievement } from '../../src/storage/achievement-repository.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
+import { seriousAccessibilityViolations, untranslatedInSpanish } from '../support/page-quality.ts';
 
 describe('badge designer and earners page in Chromium', () => {
   let lms: Sandbox;
@@ -105,4 +107,32 @@ describe('badge designer and earners page in Chromium', () => {
     expect(await sideways(page)).toBeLessThanOrEqual(0);
     await page.close();
   });
+
+  it('has no serious or critical axe-core violation on the image page (upload, designer, an upload refused) and the earners page (an award refused), in Spanish and English', async () => {
+    for (const lang of ['es', 'en']) {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      const check = async (what: string) => {
+        expect(await seriousAccessibilityViolations(page), `axe on ${what} (${lang})`).toEqual([]);
+        if (lang === 'es') expect(await untranslatedInSpanish(page), `untranslated on ${what}`).toEqual([]);
+      };
+      await page.goto(`${sello.url}/app/achievements/${achievement.id}/image?ltik=${ltik}&lang=${lang}`);
+      await check('the image page');
+      // A file that is not an image: the error sits beside the file field.
+      await page.setInputFiles('#badge-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image at all') });
+      await page.click('form[enctype="multipart/form-data"] button[type="submit"]');
+      await page.waitForSelector('#badge-file-error');
+      await check('the image page with an upload refused');
+      await page.goto(`${sello.url}/app/achievements/${achievement.id}/earners?ltik=${ltik}&lang=${lang}`);
+      await check('the earners page');
+      // An award with a blank reason (the browser's own checks pass it; Sello's do not): refused, with the message.
+      await page.fill('#award-reason', '    ');
+      await page.click('form[action$="/earners/award"] button[type="submit"]');
+      await page.waitForSelector('#earners-problem');
+      await check('the earners page with an award refused');
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  }, 120_000);
 });

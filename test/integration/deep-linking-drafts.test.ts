@@ -113,4 +113,28 @@ describe('Deep Linking drafts', () => {
     expect(await rowsNamed('Química verde')).toHaveLength(2);
     expect(home.match(/Another achievement of this course has the same name/g)).toHaveLength(2);
   });
+
+  it("refuses a badge with no name, too long a name or an image that is not an http(s) URL, and a pick of nothing or of no achievement, in the picker's page", async () => {
+    for (const [name, extra, message] of [
+      ['   ', {}, 'The achievement needs a name (up to 200 characters).'],
+      ['x'.repeat(201), {}, 'The achievement needs a name (up to 200 characters).'],
+      ['Óptica', { imageUrl: 'javascript:alert(1)' }, 'The image must be an http(s) URL.'],
+    ] as const) {
+      const { page } = await create(name, extra);
+      expect(page.status, name).toBe(400);
+      expect(decodeHtml(page.text)).toContain(message);
+    }
+    expect(await rowsNamed('Óptica')).toEqual([]);
+    const { browser, picker } = await openPicker();
+    const nothing = await browser.post(`${sello.url}/app/deep-link`, { ...ltiFormFields(ltikOf(picker)), achievementId: '' });
+    expect(nothing.status).toBe(400);
+    expect(decodeHtml(nothing.text)).toContain('Choose an achievement first.');
+    const unknown = await fetch(`${sello.url}/app/deep-link`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ ...ltiFormFields(ltikOf(picker)), achievementId: '00000000-0000-4000-8000-000000000000' }).toString(),
+    });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe('achievement_not_found');
+  });
 });

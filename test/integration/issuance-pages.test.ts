@@ -127,6 +127,33 @@ describe('achievement pages', () => {
     }
   });
 
+  it('refuses to revoke from the editor without a reason, and answers a code for an award or achievement that is not this course\'s', async () => {
+    const achievement = (await createAchievementRepository(sello.db).listForContext(contextId))[0]!;
+    const award = (await sello.db.query<{ id: string }>('SELECT id FROM awards WHERE achievement_id = $1', [achievement.id])).rows[0]!;
+    const bad = await form(`/app/awards/${award.id}/revoke`, teacherLtik, { reason: ' ' });
+    expect(bad.status).toBe(400);
+    const html = decodeHtml(await bad.text());
+    expect(html).toContain('Indica un motivo');
+    expect(html).toContain(`id="revoke-${award.id}`);
+    expect((await sello.db.query<{ state: string }>('SELECT state FROM awards WHERE id = $1', [award.id])).rows[0]!.state).not.toMatch(/^revok/);
+    const json = (path: string, fields: Record<string, string>) =>
+      fetch(`${sello.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ ...ltiFormFields(teacherLtik), ...fields }).toString(),
+      });
+    for (const path of ['/app/awards/00000000-0000-4000-8000-000000000000/revoke', '/app/awards/not-an-id/revoke']) {
+      const unknown = await json(path, { reason: 'Plagio' });
+      expect(unknown.status, path).toBe(404);
+      expect(((await unknown.json()) as { code: string }).code).toBe('award_not_found');
+    }
+    for (const action of ['archive', 'unarchive']) {
+      const unknown = await json(`/app/achievements/00000000-0000-4000-8000-000000000000/${action}`, {});
+      expect(unknown.status, action).toBe(404);
+      expect(((await unknown.json()) as { code: string }).code).toBe('achievement_not_found');
+    }
+  });
+
   it('answers 404 for an achievement of another course and refuses learners', async () => {
     const other = await fetch(`${sello.url}/app/achievements/00000000-0000-4000-8000-000000000000/edit?ltik=${teacherLtik}`, { headers: { accept: 'application/json' } });
     expect(other.status).toBe(404);

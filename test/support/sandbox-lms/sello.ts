@@ -12,7 +12,8 @@ import { createPageRenderer } from '../../../src/web/views.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../../src/storage/issuer-repository.ts';
 import { createLti, type Lti, type LtiHooks } from '../../../src/lti/provider.ts';
 import { adminPlatformsRouter } from '../../../src/web/admin/platforms.ts';
-import { adminPagesRouter } from '../../../src/web/admin/admin-pages.ts';
+import { adminPagesRouter, createAdminPageContext } from '../../../src/web/admin/admin-pages.ts';
+import { adminTrustListsRouter } from '../../../src/web/admin/trust-lists.ts';
 import { lmsAdminRouter } from '../../../src/web/admin/lms-admin.ts';
 import { issuerLogoRouter } from '../../../src/web/public/issuer-logo.ts';
 import { createIssuerKeyProvider } from '../../../src/issuance/issuer-keys.ts';
@@ -43,6 +44,7 @@ export async function startTestSello({
   onLaunch,
   registration = { failureAnswerMs: 0 },
   outbound,
+  trustLists,
 }: {
   env?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
@@ -54,6 +56,8 @@ export async function startTestSello({
   registration?: { timeoutMs?: number; failureAnswerMs?: number };
   /** Outbound client limits (timeouts, size). */
   outbound?: Parameters<typeof createLti>[0]['outbound'];
+  /** Mounts the trust-lists admin page with these lists (CAIP-10), read with no chain: each answers an error entry. */
+  trustLists?: string[];
 } = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
@@ -103,6 +107,8 @@ export async function startTestSello({
   });
   const sync = syncNow?.({ db, lti });
   launchHook = onLaunch?.({ db, lti });
+  const keys = createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: config.publicUrl });
+  const adminPages = createAdminPageContext({ adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages });
   const app = buildApp({
     config,
     db,
@@ -112,18 +118,11 @@ export async function startTestSello({
     earlyMounts: [{ path: '/lti', handler: lti.router }],
     routers: [
       adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl }),
-      (ctx: AppContext) =>
-        adminPagesRouter({
-          db,
-          kek: secrets.keyEncryptionKey,
-          adminToken: secrets.adminToken,
-          publicUrl: config.publicUrl,
-          pages: ctx.pages,
-          lti,
-          keys: createIssuerKeyProvider({ db, kek: secrets.keyEncryptionKey, publicUrl: config.publicUrl }),
-          chain: () => null,
-          chainKind: config.chain.kind,
-        }),
+      adminPagesRouter(
+        { db, kek: secrets.keyEncryptionKey, adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages, lti, keys, chain: () => null, chainKind: config.chain.kind },
+        adminPages,
+      ),
+      ...(trustLists ? [adminTrustListsRouter({ db, keys, adminToken: secrets.adminToken, trustLists, provider: () => null, context: adminPages })] : []),
       issuerLogoRouter({ db }),
       (ctx: AppContext) => lmsAdminRouter({ db, kek: secrets.keyEncryptionKey, requireLaunch: lti.requireLaunch, pages: ctx.pages }),
       (ctx: AppContext) => instructorRouter({ db, lti, pages: ctx.pages, syncNow: sync }),
