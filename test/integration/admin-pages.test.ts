@@ -390,6 +390,26 @@ describe('admin pages', () => {
     expect(await jobs.listFailed()).toEqual([]);
   });
 
+  it('answers a retry of a job that is not waiting, or a rotation for no issuer, with a 404 and the page saying so', async () => {
+    const queue = await admin.get('/admin/queue');
+    for (const id of ['999999999', 'not-a-job']) {
+      const gone = await admin.post(`/admin/queue/${id}/retry`, { _admin_csrf: csrfOf(queue.html) });
+      expect(gone.status, id).toBe(404);
+      expect(decodeHtml(gone.html)).toContain('<p class="bad" role="alert" id="admin-problem">That job is not waiting any more');
+    }
+    const keys = await admin.get('/admin/keys', { 'accept-language': 'es' });
+    const before = await sello.db.query('SELECT count(*)::int AS n FROM issuer_keys');
+    const none = await admin.post('/admin/keys/no-such-issuer/rotate', { _admin_csrf: csrfOf(keys.html), reason: 'yearly' });
+    expect(none.status).toBe(404);
+    expect(decodeHtml(none.html)).toContain('There is no issuer with that name on this Sello.');
+    expect((await sello.db.query('SELECT count(*)::int AS n FROM issuer_keys')).rows).toEqual(before.rows);
+    // A platform's forms for a platform that does not exist: 404 not_found, as its page.
+    for (const form of ['details', 'connector', 'webhook-secret']) {
+      const missing = await admin.post(`/admin/platforms/00000000-0000-4000-8000-000000000000/${form}`, { _admin_csrf: csrfOf(keys.html), name: 'x' });
+      expect(missing.status, form).toBe(404);
+    }
+  });
+
   it('pages the audit log and filters it by action', async () => {
     const audit = createAuditRepository(sello.db);
     for (let index = 0; index < 55; index += 1) await audit.record({ actor: 'test', action: 'key.revoked', subject: `k-${index}` });
@@ -437,6 +457,9 @@ describe('admin pages', () => {
       const secrets = createOutcomeSecretRepository({ db: sello.db, kek });
       expect((await secrets.describeOutcomeSources(lmsPlatform.id)).connector).toMatchObject({ kind: 'canvas', baseUrl: 'https://canvas.campus.example' });
       expect((await secrets.describeOutcomeSources(other.id)).connector).toBeNull();
+      const unnamed = await post('/app/admin/details', { name: '  ' });
+      expect(unnamed.status).toBe(400);
+      expect(errorBesideField(decodeHtml(await unnamed.text()), 'platform-name')).toBeTruthy();
       const renamed = await post('/app/admin/details', { name: 'Moodle (renombrado)', jwksUrl: 'https://evil.example/jwks' });
       expect(renamed.status).toBe(303);
       expect(await createPlatformRepository(sello.db).findById(lmsPlatform.id)).toMatchObject({ name: 'Moodle (renombrado)', jwksUrl: lmsPlatform.jwksUrl });

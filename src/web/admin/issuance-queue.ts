@@ -2,7 +2,7 @@
  * `/admin/queue`: the issuance jobs that stopped (parked with a reason, or out of
  * attempts), with a retry button each; the same retry as `POST /api/issuance/jobs/:id/retry`.
  */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Queryable } from '../../storage/database.ts';
 import { createJobRepository } from '../../storage/job-repository.ts';
 import { formatDateTime, formatLocalNumber, translate, type Locale } from '../i18n.ts';
@@ -15,7 +15,8 @@ export function adminQueueRouter({ db, poke, context }: { db: Queryable; poke?: 
   const jobs = createJobRepository(db);
   const requireSession = context.session.require();
 
-  router.get('/admin/queue', requireSession, async (req, res) => {
+  /** The queue page; after a refused retry, with its problem and a 4xx status. */
+  const show = async (req: Request, res: Response, refused: { status: number; problem: string } | null = null) => {
     const locale = res.locals.locale as Locale;
     const counts = await jobs.counts();
     const failed = await jobs.listFailed();
@@ -36,9 +37,12 @@ export function adminQueueRouter({ db, poke, context }: { db: Queryable; poke?: 
             since: formatDateTime(job.updatedAt, locale),
           };
         }),
+        problem: refused?.problem ?? null,
       },
+      status: refused?.status,
     });
-  });
+  };
+  router.get('/admin/queue', requireSession, (req, res) => show(req, res));
 
   router.post('/admin/queue/:id/retry', requireSession, async (req, res) => {
     const id = String(req.params.id);
@@ -47,8 +51,8 @@ export function adminQueueRouter({ db, poke, context }: { db: Queryable; poke?: 
       redirectDone(res, '/admin/queue', 'retried');
       return;
     }
-    // Retried by someone else meanwhile, or no such job: the page shows the queue as it is now.
-    res.redirect(303, '/admin/queue');
+    // Retried by someone else meanwhile, or no such job: the queue as it is now, saying so.
+    await show(req, res, { status: 404, problem: translate(res.locals.locale as Locale, 'admin.queue.gone') });
   });
   return router;
 }

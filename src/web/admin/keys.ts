@@ -4,7 +4,7 @@
  * still verifies) and makes a new one current; the composition root then registers the
  * change on-chain (`onKeysChanged`), as after `sello keys rotate`.
  */
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import type { Queryable } from '../../storage/database.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
@@ -23,7 +23,8 @@ export function adminKeysRouter({ db, keys, onKeysChanged, context }: AdminKeysD
   const issuers = createIssuerRepository(db);
   const requireSession = context.session.require();
 
-  router.get('/admin/keys', requireSession, async (req, res) => {
+  /** The keys page; after a refused rotation, with its problem and a 4xx status. */
+  const show = async (req: Request, res: Response, refused: { status: number; problem: string } | null = null) => {
     const locale = res.locals.locale as Locale;
     const now = Date.now();
     const rows = await Promise.all(
@@ -46,13 +47,14 @@ export function adminKeysRouter({ db, keys, onKeysChanged, context }: AdminKeysD
         }),
       })),
     );
-    renderAdminPage(context, req, res, { page: 'admin-keys', section: 'keys', titleKey: 'admin.keys.title', data: { issuers: rows } });
-  });
+    renderAdminPage(context, req, res, { page: 'admin-keys', section: 'keys', titleKey: 'admin.keys.title', data: { issuers: rows, problem: refused?.problem ?? null }, status: refused?.status });
+  };
+  router.get('/admin/keys', requireSession, (req, res) => show(req, res));
 
   router.post('/admin/keys/:slug/rotate', requireSession, async (req, res) => {
     const issuer = await issuers.findBySlug(String(req.params.slug));
     if (!issuer) {
-      res.redirect(303, '/admin/keys');
+      await show(req, res, { status: 404, problem: translate(res.locals.locale as Locale, 'admin.keys.noIssuer') });
       return;
     }
     const given = (req.body as Record<string, unknown>).reason;
