@@ -121,7 +121,7 @@ describe('the demo on the embedded defaults', () => {
       expect(refused.status, id).toBe(400);
       expect(decodeHtml(refused.text)).toContain('Choose one of the people of the course.');
     }
-    for (const overrides of [{ learner: 'demo-nobody', score: '50' }, { column: 'no-such-column', score: '50' }]) {
+    for (const overrides of [{ learner: 'demo-nobody', score: '50' }, { column: 'no-such-column', score: '50' }] as Array<Record<string, string>>) {
       const refused = await browser.submit(await demoPage(), 'grade', overrides);
       expect(refused.status).toBe(400);
       expect(decodeHtml(refused.text)).toContain('Choose a learner and a gradebook column.');
