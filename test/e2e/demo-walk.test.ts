@@ -3,10 +3,12 @@
  * `npm start` (issue 13, "Done when"): from `/demo`, the instructor attaches a badge by
  * Deep Linking and sets its criteria, a learner is graded in the demo gradebook, sees the
  * badge, its public page shows every check passing and the institution's name, and the
- * baked PNG downloaded from that page is accepted by `/verify`. Then the same pages in
- * Spanish on a 360 px phone. On every page: no serious or critical axe-core violation,
- * no sideways scrolling, no script error or failed load; in Spanish, no catalog key and
- * no English interface word. Screenshots of each step go to test-results/demo-walk/.
+ * baked PNG downloaded from that page is accepted by `/verify`. Then a Spanish visitor's
+ * walk on a 360 px phone, through the demo's Spanish course (no English course data on
+ * any of its pages), and the English walk's pages revisited in Spanish. On every page: no
+ * serious or critical axe-core violation, no sideways scrolling, no script error or failed
+ * load; in Spanish, no catalog key and no English interface word. Screenshots of each
+ * step go to test-results/demo-walk/.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,14 +19,19 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeTempDir } from '../support/config.ts';
+import { DEMO_COURSES } from '../../src/web/demo/demo.ts';
 import { seriousAccessibilityViolations, sidewaysScroll, untranslatedInSpanish } from '../support/page-quality.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'test-results', 'demo-walk');
 /** The institution, as its administrator names it (ISSUER_NAME). */
 const INSTITUTION = 'Universidad de Ejemplo';
-/** Data of the demo course, typed in English by its LMS: not Sello's interface. */
-const DEMO_DATA = ['Introduction to Statistics', 'Final exam', 'Statistics ready', 'Irene Instructor', 'Passed the final exam of Introduction to Statistics.'];
+/** Data of the English demo course (its LMS's and what the walk types): not Sello's interface, allowed when its pages are revisited in Spanish. */
+const DEMO_DATA = [DEMO_COURSES.en.title, DEMO_COURSES.en.exam, 'Statistics ready', 'Irene Instructor', 'Passed the final exam of Introduction to Statistics.'];
+/** People's names stay as they are in every language ("Instructor" is Irene's family name here). */
+const PEOPLE = ['Irene Instructor'];
+/** What a Spanish visitor's walk must never show: the English course's data. */
+const ENGLISH_COURSE_DATA = [DEMO_COURSES.en.title, DEMO_COURSES.en.exam, DEMO_COURSES.en.label, 'Statistics ready', 'Introduction to'];
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -71,12 +78,16 @@ describe('the demo walk in Chromium', () => {
     page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
   };
   /** The quality bar of every page, then its screenshot. */
-  const check = async (page: Page, step: string, { spanish = false } = {}) => {
+  const check = async (page: Page, step: string, { spanish = false, spanishCourse = false } = {}) => {
     expect(await seriousAccessibilityViolations(page), `axe on ${step}`).toEqual([]);
     expect(await sidewaysScroll(page), `sideways scroll on ${step}`).toBe(0);
-    if (spanish) {
-      expect(await untranslatedInSpanish(page, DEMO_DATA), `untranslated on ${step}`).toEqual([]);
+    if (spanish || spanishCourse) {
+      expect(await untranslatedInSpanish(page, spanishCourse ? PEOPLE : DEMO_DATA), `untranslated on ${step}`).toEqual([]);
       expect(await page.getAttribute('html', 'lang')).toBe('es');
+    }
+    if (spanishCourse) {
+      const visible = `${await page.title()}\n${await page.innerText('body')}`;
+      expect(ENGLISH_COURSE_DATA.filter((data) => visible.includes(data)), `English course data on ${step}`).toEqual([]);
     }
     const title = await page.title();
     expect(title, `title of ${step}`).not.toMatch(/^[a-z]+(\.[a-z_]+)+/);
@@ -142,6 +153,13 @@ describe('the demo walk in Chromium', () => {
     visited.learnerHome = page.url();
     visited.credential = new URL((await badgeLink.getAttribute('href'))!, sello.url).href;
     await check(page, '08-learner-sees-badge');
+    // Her badges in every course, at /me in the same session.
+    await page.click('a[href^="/me?"]');
+    await page.waitForURL(/\/me\?/);
+    expect(await page.textContent('main')).toContain('Statistics ready');
+    visited.learnerMe = page.url();
+    await check(page, '08b-learner-me');
+    await page.goto(visited.learnerHome);
     const details = page.locator('a[href*="/app/learner/credentials/"]').first();
     await details.click();
     await page.waitForURL(/\/app\/learner\/credentials\//);
@@ -189,25 +207,80 @@ describe('the demo walk in Chromium', () => {
     await page.close();
   }, 360_000);
 
-  it('shows the same pages in Spanish on a 360 px phone, with no untranslated string and no sideways scrolling', async () => {
+  it("walks the demo's Spanish course on a 360 px phone with no English course data, and shows the English walk's pages in Spanish with no untranslated string", async () => {
     expect(visited.credential, 'the walk above ran').toBeDefined();
     const page = await browser.newPage({ viewport: { width: 360, height: 740 }, locale: 'es-ES', acceptDownloads: true });
     watch(page);
     await page.goto(`${sello.url}/demo`);
     expect(await page.textContent('.demo-banner')).toContain('Esto es una demostración.');
-    await check(page, '20-es-360-demo-page', { spanish: true });
+    expect(await page.textContent('h1')).toContain(DEMO_COURSES.es.title);
+    await check(page, '20-es-360-demo-page', { spanishCourse: true });
+
+    // The Spanish visitor's walk: a badge attached by Deep Linking, its criteria on the Spanish gradebook column.
+    await page.click('#deep-link button');
+    await page.waitForURL(/\/app\/deep-link\?/);
+    await page.fill('#dl-name', 'Estadística superada');
+    await check(page, '21-es-360-deep-linking-picker', { spanishCourse: true });
+    await page.click('form[action="/app/deep-link/create"] button[type="submit"]');
+    await page.waitForURL(/\/demo\?attached=1/, { timeout: 30_000 });
+    expect(await page.textContent('main')).toContain('Vinculada al curso: Estadística superada');
+    await page.click('#launch-instructor button');
+    await page.waitForURL(/\/app\/instructor\?/);
+    expect(await page.textContent('main')).toContain(DEMO_COURSES.es.title);
+    await check(page, '22-es-360-instructor-home', { spanishCourse: true });
+    await page.click('a[href*="/app/achievements/"][href*="/edit"]');
+    await page.waitForURL(/\/edit\?/);
+    await page.selectOption('#rule-0-kind', 'score');
+    const exam = await page.locator('#rule-0-activity option', { hasText: DEMO_COURSES.es.exam }).first().getAttribute('value');
+    await page.selectOption('#rule-0-activity', exam!);
+    await page.fill('#rule-0-threshold', '70');
+    await page.waitForSelector('#criteria-preview:has-text("70")');
+    await check(page, '23-es-360-achievement-editor', { spanishCourse: true });
+    await page.click('#save');
+    await page.waitForURL(/saved=1/);
+    await check(page, '24-es-360-criteria-saved', { spanishCourse: true });
+
+    // Carla (no badge from the English walk) gets 90 in "Examen final", then launches.
+    await page.goto(`${sello.url}/demo`);
+    await page.selectOption('#grade-learner', 'demo-carla');
+    await page.fill('#grade-score', '90');
+    await page.click('#grade button[type="submit"]');
+    await page.waitForSelector('p.ok[role="status"]');
+    expect(await page.textContent('p.ok[role="status"]')).toContain('Calificación guardada para Carla Rossi');
+    await check(page, '25-es-360-grade-saved', { spanishCourse: true });
+    await expect
+      .poll(async () => (await sello.db.query(`SELECT 1 FROM awards a JOIN users u ON u.id = a.user_id WHERE u.sub = 'demo-carla' AND a.state = 'posted'`)).rows.length, { timeout: 90_000 })
+      .toBe(1);
+    await page.click('#launch-demo-carla button');
+    await page.waitForURL(/\/app\/learner\?/);
+    const badgeLink = page.locator('a[href^="/credentials/"]', { hasText: 'Estadística superada' });
+    await expect.poll(() => badgeLink.count()).toBe(1);
+    const credential = new URL((await badgeLink.getAttribute('href'))!, sello.url).href;
+    await check(page, '26-es-360-learner-home', { spanishCourse: true });
+    await page.click('a[href^="/me?"]');
+    await page.waitForURL(/\/me\?/);
+    await check(page, '27-es-360-learner-me', { spanishCourse: true });
+    await page.goBack();
+    await page.locator('a[href*="/app/learner/credentials/"]').first().click();
+    await page.waitForURL(/\/app\/learner\/credentials\//);
+    await check(page, '28-es-360-learner-badge-detail', { spanishCourse: true });
+    await page.goto(credential);
+    expect(await page.textContent('main')).toContain(DEMO_COURSES.es.title);
+    await check(page, '29-es-360-public-credential-page', { spanishCourse: true });
+
+    // The English walk's pages, in Spanish: their course data stays English (it is that course's), the interface does not.
     const inSpanish = (url: string) => `${url}${url.includes('?') ? '&' : '?'}lang=es`;
     for (const [name, url] of Object.entries(visited)) {
       await page.goto(inSpanish(url));
-      await check(page, `21-es-360-${name}`, { spanish: true });
+      await check(page, `30-es-360-${name}`, { spanish: true });
     }
     await page.goto(`${sello.url}/verify`);
-    await check(page, '22-es-360-verify', { spanish: true });
+    await check(page, '31-es-360-verify', { spanish: true });
     await page.goto(`${sello.url}/`);
-    await check(page, '23-es-360-home', { spanish: true });
+    await check(page, '32-es-360-home', { spanish: true });
     await page.goto(`${sello.url}/verifier`);
-    await check(page, '24-es-360-verifier', { spanish: true });
+    await check(page, '33-es-360-verifier', { spanish: true });
     expect(problems).toEqual([]);
     await page.close();
-  }, 180_000);
+  }, 300_000);
 });
