@@ -30,6 +30,11 @@ const INSTITUTION = 'Universidad de Ejemplo';
 const DEMO_DATA = [DEMO_COURSES.en.title, DEMO_COURSES.en.exam, 'Statistics ready', 'Irene Instructor', 'Passed the final exam of Introduction to Statistics.'];
 /** People's names stay as they are in every language ("Instructor" is Irene's family name here). */
 const PEOPLE = ['Irene Instructor'];
+/** A learner page's link to a badge's public page (through her session, so the page offers her wallet), and to its detail. */
+const PUBLIC_LINK = 'a[href^="/app/learner/credentials/"][href*="/public?"]';
+const DETAIL_LINK = 'a[href^="/app/learner/credentials/"]:not([href*="/public?"])';
+/** The public page's own URL, as anyone with the link opens it. */
+const publicUrlOf = (base: string, href: string) => `${base}/credentials/${/^\/app\/learner\/credentials\/([^/?]+)\/public/.exec(href)![1]}`;
 /** What a Spanish visitor's walk must never show: the English course's data. */
 const ENGLISH_COURSE_DATA = [DEMO_COURSES.en.title, DEMO_COURSES.en.exam, DEMO_COURSES.en.label, 'Statistics ready', 'Introduction to'];
 
@@ -148,10 +153,10 @@ describe('the demo walk in Chromium', () => {
       .toBe(1);
     await page.click('#launch-demo-ana button');
     await page.waitForURL(/\/app\/learner\?/);
-    const badgeLink = page.locator('a[href^="/credentials/"]', { hasText: 'Statistics ready' });
+    const badgeLink = page.locator(PUBLIC_LINK, { hasText: 'Statistics ready' });
     await expect.poll(() => badgeLink.count()).toBe(1);
     visited.learnerHome = page.url();
-    visited.credential = new URL((await badgeLink.getAttribute('href'))!, sello.url).href;
+    visited.credential = publicUrlOf(sello.url, (await badgeLink.getAttribute('href'))!);
     await check(page, '08-learner-sees-badge');
     // Her badges in every course, at /me in the same session.
     await page.click('a[href^="/me?"]');
@@ -160,7 +165,7 @@ describe('the demo walk in Chromium', () => {
     visited.learnerMe = page.url();
     await check(page, '08b-learner-me');
     await page.goto(visited.learnerHome);
-    const details = page.locator('a[href*="/app/learner/credentials/"]').first();
+    const details = page.locator(DETAIL_LINK).first();
     await details.click();
     await page.waitForURL(/\/app\/learner\/credentials\//);
     visited.learnerCredential = page.url();
@@ -253,15 +258,15 @@ describe('the demo walk in Chromium', () => {
       .toBe(1);
     await page.click('#launch-demo-carla button');
     await page.waitForURL(/\/app\/learner\?/);
-    const badgeLink = page.locator('a[href^="/credentials/"]', { hasText: 'Estadística superada' });
+    const badgeLink = page.locator(PUBLIC_LINK, { hasText: 'Estadística superada' });
     await expect.poll(() => badgeLink.count()).toBe(1);
-    const credential = new URL((await badgeLink.getAttribute('href'))!, sello.url).href;
+    const credential = publicUrlOf(sello.url, (await badgeLink.getAttribute('href'))!);
     await check(page, '26-es-360-learner-home', { spanishCourse: true });
     await page.click('a[href^="/me?"]');
     await page.waitForURL(/\/me\?/);
     await check(page, '27-es-360-learner-me', { spanishCourse: true });
     await page.goBack();
-    await page.locator('a[href*="/app/learner/credentials/"]').first().click();
+    await page.locator(DETAIL_LINK).first().click();
     await page.waitForURL(/\/app\/learner\/credentials\//);
     await check(page, '28-es-360-learner-badge-detail', { spanishCourse: true });
     await page.goto(credential);
