@@ -7,18 +7,16 @@
  * OpenID4VCI holder client and with the VC-API test wallet.
  */
 import crypto from 'node:crypto';
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
-import { CompactSign, base64url, importJWK } from 'jose';
+import { base64url } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Openid4vciClient } from '@openid4vc/openid4vci';
-import { clientAuthenticationAnonymous, setGlobalConfig, type JwtSigner } from '@openid4vc/oauth2';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createHolderBoundCredentialRepository } from '../../src/storage/holder-bound-credential-repository.ts';
 import { createWalletDid, VcapiTestWallet } from '../support/wallets/vcapi-wallet.ts';
+import { createOpenid4vciTestWallet } from '../support/wallets/openid4vci-wallet.ts';
 
 type Json = Record<string, unknown>;
 
@@ -121,42 +119,9 @@ describe('"Add to wallet" on the public credential page, for its recipient only'
     const html = decodeHtml((await agent.get(`/credentials/${uuid}`).expect(200)).text);
     const offerUri = walletBlock(html).match(/href="(openid-credential-offer:\/\/\?credential_offer_uri=[^"]+)"/)![1]!;
 
-    const pair = await Ed25519Multikey.generate();
-    const raw = await pair.export({ publicKey: true, secretKey: true, raw: true, canonicalize: true });
-    const did = `did:key:${pair.publicKeyMultibase}`;
-    const publicJwk = { kty: 'OKP', crv: 'Ed25519', x: base64url.encode(raw.publicKey!) };
-    const privateKey = await importJWK({ ...publicJwk, d: base64url.encode(raw.secretKey!) }, 'EdDSA');
-    setGlobalConfig({ allowInsecureUrls: true });
-    const client = new Openid4vciClient({
-      callbacks: {
-        fetch,
-        hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
-        generateRandom: (length) => new Uint8Array(crypto.randomBytes(length)),
-        clientAuthentication: clientAuthenticationAnonymous(),
-        signJwt: async (_signer: JwtSigner, { header, payload }) => ({
-          jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(privateKey),
-          signerJwk: publicJwk,
-        }),
-      },
-    });
-    const credentialOffer = await client.resolveCredentialOffer(offerUri);
-    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
-    const { c_nonce } = await client.requestNonce({ issuerMetadata });
-    const proof = await client.createCredentialRequestJwtProof({
-      issuerMetadata,
-      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-      nonce: c_nonce,
-      signer: { method: 'did', didUrl: `${did}#${pair.publicKeyMultibase}`, alg: 'EdDSA' },
-    });
-    const response = await client.retrieveCredentials({
-      issuerMetadata,
-      accessToken: accessTokenResponse.access_token,
-      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-      proof: { proof_type: 'jwt', jwt: proof.jwt },
-    });
-    expect(response.ok).toBe(true);
-    const bound = (response.credentialResponse as { credentials: Array<{ credential: Json }> }).credentials[0]!.credential;
+    const wallet = await createOpenid4vciTestWallet();
+    const did = wallet.did;
+    const bound = await wallet.receive(offerUri);
     expect((bound.credentialSubject as Json).id).toBe(did);
     expect(await createHolderBoundCredentialRepository(sello.db).listOf(`urn:uuid:${uuid}`)).toEqual([expect.objectContaining({ credentialId: bound.id, holderDid: did })]);
     // The new credential has a public page of its own, and it verifies.

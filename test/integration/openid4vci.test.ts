@@ -8,13 +8,8 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import crypto from 'node:crypto';
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
-import { CompactSign, base64url, exportJWK, generateKeyPair, importJWK } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Openid4vciClient } from '@openid4vc/openid4vci';
-import { clientAuthenticationAnonymous, setGlobalConfig, type CallbackContext, type JwtSigner } from '@openid4vc/oauth2';
 import { buildApp } from '../../src/web/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import { VERSION } from '../../src/version.ts';
@@ -26,26 +21,17 @@ import { createCredentialOffer } from '../../src/wallet/openid4vci.ts';
 import { createHolderBoundCredentialRepository } from '../../src/storage/holder-bound-credential-repository.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { testSecrets } from '../support/config.ts';
+import { createOpenid4vciTestWallet, type Openid4vciTestWallet } from '../support/wallets/openid4vci-wallet.ts';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 
 type Json = Record<string, unknown>;
 
-/** A wallet's did:key (Ed25519) and a JWS signer for it. */
-async function walletKey() {
-  const pair = await Ed25519Multikey.generate();
-  const raw = await pair.export({ publicKey: true, secretKey: true, raw: true, canonicalize: true });
-  const did = `did:key:${pair.publicKeyMultibase}`;
-  const publicJwk = { kty: 'OKP', crv: 'Ed25519', x: base64url.encode(raw.publicKey!) };
-  const privateKey = await importJWK({ ...publicJwk, d: base64url.encode(raw.secretKey!) }, 'EdDSA');
-  return { did, kid: `${did}#${pair.publicKeyMultibase}`, publicJwk, privateKey };
-}
-
 describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
   let t: Awaited<ReturnType<typeof makeCredentialsApp>>;
   let server: Server;
-  let client: Openid4vciClient;
-  let callbacks: Omit<CallbackContext, 'verifyJwt' | 'decryptJwe' | 'encryptJwe'>;
-  let wallet: Awaited<ReturnType<typeof walletKey>>;
+  let fetchSello: typeof fetch;
+  let wallet: Openid4vciTestWallet;
+  let client: Openid4vciTestWallet['client'];
   let source: Json;
   let sourceId: string;
 
@@ -70,23 +56,12 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
     });
     const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // The wallet reaches Sello at its PUBLIC_URL; here that host is this test's server.
-    const fetchSello: typeof fetch = (input, init) => {
+    fetchSello = (input, init) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
       return fetch(url.replace(t.config.publicUrl, local), init);
     };
-    setGlobalConfig({ allowInsecureUrls: true });
-    wallet = await walletKey();
-    callbacks = {
-      fetch: fetchSello,
-      hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
-      generateRandom: (length) => new Uint8Array(crypto.randomBytes(length)),
-      clientAuthentication: clientAuthenticationAnonymous(),
-      signJwt: async (_signer: JwtSigner, { header, payload }) => ({
-        jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(wallet.privateKey),
-        signerJwk: wallet.publicJwk,
-      }),
-    };
-    client = new Openid4vciClient({ callbacks });
+    wallet = await createOpenid4vciTestWallet({ fetch: fetchSello });
+    client = wallet.client;
 
     const issued = await request(t.app)
       .post('/credentials/issue')
@@ -115,25 +90,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
     const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
     expect(offer.offerUri).toMatch(/^openid-credential-offer:\/\/\?credential_offer_uri=/);
 
-    const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
-    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
-    const { c_nonce } = await client.requestNonce({ issuerMetadata });
-    const proof = await client.createCredentialRequestJwtProof({
-      issuerMetadata,
-      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-      nonce: c_nonce,
-      signer: { method: 'did', didUrl: wallet.kid, alg: 'EdDSA' },
-    });
-    const response = await client.retrieveCredentials({
-      issuerMetadata,
-      accessToken: accessTokenResponse.access_token,
-      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-      proof: { proof_type: 'jwt', jwt: proof.jwt },
-    });
-    expect(response.ok).toBe(true);
-    const body = response.credentialResponse as { credentials: Array<{ credential: Json }> };
-    const bound = body.credentials[0]!.credential;
+    const bound = await wallet.receive(offer.offerUri);
 
     expect((bound.credentialSubject as Json).id).toBe(wallet.did);
     expect(bound.id).not.toBe(sourceId);
@@ -152,36 +109,10 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
   });
 
   it('binds a did:jwk (ES256) the client proves, just as a did:key', async () => {
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const publicJwk = await exportJWK(publicKey);
-    const did = `did:jwk:${base64url.encode(JSON.stringify(publicJwk))}`;
-    const jwkClient = new Openid4vciClient({
-      callbacks: {
-        ...callbacks,
-        signJwt: async (_signer: JwtSigner, { header, payload }) => ({
-          jwt: await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as { alg: string }).sign(privateKey),
-          signerJwk: publicJwk as Json,
-        }),
-      } as typeof callbacks,
-    });
+    const jwkWallet = await createOpenid4vciTestWallet({ fetch: fetchSello, didMethod: 'jwk' });
+    const did = jwkWallet.did;
     const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
-    const credentialOffer = await jwkClient.resolveCredentialOffer(offer.offerUri);
-    const issuerMetadata = await jwkClient.resolveIssuerMetadata(credentialOffer.credential_issuer);
-    const { accessTokenResponse } = await jwkClient.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
-    const { c_nonce } = await jwkClient.requestNonce({ issuerMetadata });
-    const proof = await jwkClient.createCredentialRequestJwtProof({
-      issuerMetadata,
-      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-      nonce: c_nonce,
-      signer: { method: 'did', didUrl: `${did}#0`, alg: 'ES256' },
-    });
-    const response = await jwkClient.retrieveCredentials({
-      issuerMetadata,
-      accessToken: accessTokenResponse.access_token,
-      credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-      proof: { proof_type: 'jwt', jwt: proof.jwt },
-    });
-    const bound = (response.credentialResponse as { credentials: Array<{ credential: Json }> }).credentials[0]!.credential;
+    const bound = await jwkWallet.receive(offer.offerUri);
     expect((bound.credentialSubject as Json).id).toBe(did);
     expect((await request(t.app).post('/credentials/verify').send({ verifiableCredential: bound })).body.verified).toBe(true);
     expect(await createHolderBoundCredentialRepository(t.db).listOf(sourceId)).toContainEqual(expect.objectContaining({ credentialId: bound.id, holderDid: did, protocol: 'openid4vci' }));
@@ -189,11 +120,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
 
   it('returns the credential as issued when the wallet sends no proof', async () => {
     const offer = await createCredentialOffer({ db: t.db, publicUrl: t.config.publicUrl, credentialId: sourceId });
-    const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
-    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata });
-    const response = await client.retrieveCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: 'OpenBadgeCredential_ldp_vc' });
-    expect((response.credentialResponse as { credentials: Array<{ credential: Json }> }).credentials[0]!.credential).toEqual(source);
+    expect(await wallet.receive(offer.offerUri, { prove: false })).toEqual(source);
   });
 
   it('answers invalid_grant to a replayed pre-authorized code, and the used offer is gone', async () => {
@@ -236,22 +163,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
       expect(offer.offerUri).not.toContain(offer.txCode!);
       const credentialOffer = await client.resolveCredentialOffer(offer.offerUri);
       expect((credentialOffer.grants![grant] as Json).tx_code).toEqual(expect.objectContaining({ input_mode: 'numeric', length: 6 }));
-      const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
-      const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: offer.txCode! });
-      const { c_nonce } = await client.requestNonce({ issuerMetadata });
-      const proof = await client.createCredentialRequestJwtProof({
-        issuerMetadata,
-        credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-        nonce: c_nonce,
-        signer: { method: 'did', didUrl: wallet.kid, alg: 'EdDSA' },
-      });
-      const response = await client.retrieveCredentials({
-        issuerMetadata,
-        accessToken: accessTokenResponse.access_token,
-        credentialConfigurationId: 'OpenBadgeCredential_ldp_vc',
-        proof: { proof_type: 'jwt', jwt: proof.jwt },
-      });
-      const bound = (response.credentialResponse as { credentials: Array<{ credential: Json }> }).credentials[0]!.credential;
+      const bound = await wallet.receive(offer.offerUri, { txCode: offer.txCode! });
       expect((bound.credentialSubject as Json).id).toBe(wallet.did);
       expect((await request(t.app).post('/credentials/verify').send({ verifiableCredential: bound })).body.verified).toBe(true);
     });
@@ -309,9 +221,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
     };
     const nonce = async () => (await request(t.app).post('/openid4vci/nonce')).body.c_nonce as string;
     const proofJwt = async (payload: Json, header: Json = {}) =>
-      new CompactSign(new TextEncoder().encode(JSON.stringify({ aud: t.config.publicUrl, iat: Math.floor(Date.now() / 1000), ...payload })))
-        .setProtectedHeader({ alg: 'EdDSA', typ: 'openid4vci-proof+jwt', kid: wallet.kid, ...header } as { alg: string })
-        .sign(wallet.privateKey);
+      wallet.sign({ aud: t.config.publicUrl, iat: Math.floor(Date.now() / 1000), ...payload }, { typ: 'openid4vci-proof+jwt', kid: wallet.kid, ...header });
     const ask = (token: string, jwt: string) =>
       request(t.app).post('/openid4vci/credential').set('authorization', `Bearer ${token}`).send({ credential_configuration_id: 'OpenBadgeCredential_ldp_vc', proofs: { jwt: [jwt] } });
 
@@ -325,7 +235,7 @@ describe('a badge into a wallet by OpenID4VCI (pre-authorized code)', () => {
     it('answers invalid_proof to a proof for another audience, of the wrong typ, or signed by a key other than its kid, and issues nothing', async () => {
       const token = await accessToken();
       const before = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials')).rows[0]!.n;
-      const other = await walletKey();
+      const other = await createOpenid4vciTestWallet();
       for (const jwt of [
         await proofJwt({ nonce: await nonce(), aud: 'https://evil.example' }),
         await proofJwt({ nonce: await nonce() }, { typ: 'JWT' }),
