@@ -5,6 +5,13 @@
  * (`/health`, pages, LTI launches) would wait for them.
  *
  * - Each worker runs one job at a time; jobs wait in a bounded queue.
+ * - Admission by expected service time (with `requestDeadlineMs`): the pool measures
+ *   the mean time a job holds a worker, and refuses at once a job that it expects to
+ *   finish after the request deadline ((jobs ahead ÷ workers + 1) × mean), with
+ *   `verification_unavailable` and `details.retryAfterMs`. Under overload the excess
+ *   gets a fast refusal it can retry, and what is accepted finishes in time, instead of
+ *   every request waiting in a long queue until all of them time out. A job with a free
+ *   worker is always accepted, so one slow job cannot lock the pool out.
  * - Each job has a deadline, counted from when a worker takes it, and a bound on its
  *   wait in the queue (`maxQueueWaitMs`). A worker that overruns it is terminated and replaced,
  *   and the job fails with `verification_timeout`: a stuck verification costs one worker
@@ -40,6 +47,14 @@ export interface WorkerPoolOptions {
    * enough for a replaced worker to start, short enough that a saturated pool answers.
    */
   maxQueueWaitMs?: number;
+  /**
+   * The time a caller gives one job, queue wait included, in milliseconds: a job the pool
+   * expects to finish later is refused at once (see the module comment). Without it,
+   * only `maxQueue` bounds the queue.
+   */
+  requestDeadlineMs?: number;
+  /** The clock for service times; default `performance.now`. */
+  now?: () => number;
 }
 
 export interface WorkerPoolStats {
@@ -52,9 +67,19 @@ export interface WorkerPoolStats {
   crashed: number;
   /** Jobs run again after their worker died. */
   retried: number;
+  /** Jobs refused at once: the queue was full, or they would have finished after `requestDeadlineMs`. */
+  refused: number;
+  /** Mean time a job holds a worker, in milliseconds (moving average); null before the first job ends. */
+  meanServiceMs: number | null;
 }
 
 export interface WorkerPool {
+  /**
+   * The error `run` would reject a job with at once if submitted now (closed, full, or
+   * expected past `requestDeadlineMs`), or null: a caller can refuse before it spends
+   * anything on the job. A refusal handed out counts in `stats().refused`.
+   */
+  refusal(): CredentialError | null;
   /** Runs `payload` in a worker. Rejects with `verification_timeout` / `verification_unavailable` (503), or the job's own error. */
   run<T>(payload: unknown, remote?: RemoteFunctions): Promise<T>;
   stats(): WorkerPoolStats;
@@ -106,6 +131,8 @@ interface Job {
   resolve(value: unknown): void;
   reject(error: unknown): void;
   timer: NodeJS.Timeout | null;
+  /** When a worker took it (`now()`), for the service time. */
+  startedAt: number;
 }
 
 interface Slot {
@@ -125,7 +152,16 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const maxQueueWaitMs = options.maxQueueWaitMs ?? 30_000;
   const slots = new Set<Slot>();
   const queue: Job[] = [];
-  const stats = { timedOut: 0, crashed: 0, retried: 0 };
+  const stats = { timedOut: 0, crashed: 0, retried: 0, refused: 0 };
+  const now = options.now ?? (() => performance.now());
+  // Moving average of service times: recent enough to follow the host's load (a shared
+  // machine's neighbours come and go), smooth enough that one large input does not
+  // close the door.
+  let meanServiceMs: number | null = null;
+  const SERVICE_WEIGHT = 0.1;
+  const recordService = (ms: number) => {
+    meanServiceMs = meanServiceMs === null ? ms : meanServiceMs + SERVICE_WEIGHT * (ms - meanServiceMs);
+  };
   let nextJobId = 0;
   let closed = false;
   // Workers that died before they were ready, in a row: a broken entry must not respawn forever.
@@ -170,7 +206,25 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   function release(slot: Slot): void {
     const job = slot.job;
     if (job?.timer) clearTimeout(job.timer);
+    if (job) recordService(now() - job.startedAt);
     slot.job = null;
+  }
+
+  function busyCount(): number {
+    let busy = 0;
+    for (const slot of slots) if (slot.job) busy += 1;
+    return busy;
+  }
+
+  /**
+   * How long a job submitted now should wait for a worker, by the measured mean service
+   * time: with every worker busy and `queue.length` jobs ahead, a worker frees up every
+   * mean ÷ size on average. Zero when a worker is free or nothing is measured yet.
+   */
+  function expectedWaitMs(): number {
+    if (meanServiceMs === null) return 0;
+    const ahead = queue.length + busyCount() - size + 1;
+    return ahead <= 0 ? 0 : (ahead / size) * meanServiceMs;
   }
 
   function dispatch(): void {
@@ -180,6 +234,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       const job = queue.shift()!;
       if (job.timer) clearTimeout(job.timer);
       job.attempts += 1;
+      job.startedAt = now();
       slot.job = job;
       job.timer = setTimeout(() => onDeadline(slot, job), options.deadlineMs);
       post(slot, { type: 'job', jobId: job.id, payload: job.payload });
@@ -263,12 +318,39 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     }
   }
 
+  /** Why a job submitted now would be refused at once (see the module comment), or null. */
+  function refusalNow(): CredentialError | null {
+    if (queue.length >= maxQueue) {
+      return new CredentialError('verification_unavailable', 'Too many verifications are waiting; try again shortly', { retryAfterMs: Math.max(1000, expectedWaitMs()) });
+    }
+    if (options.requestDeadlineMs === undefined || meanServiceMs === null) return null;
+    const waitMs = expectedWaitMs();
+    if (waitMs === 0 || waitMs + meanServiceMs <= options.requestDeadlineMs) return null;
+    return new CredentialError('verification_unavailable', 'The verifier is at capacity; try again shortly', {
+      expectedWaitMs: Math.round(waitMs),
+      meanServiceMs: Math.round(meanServiceMs),
+      requestDeadlineMs: options.requestDeadlineMs,
+      // By then the jobs ahead have run: the queue has drained to where this one would be accepted.
+      retryAfterMs: Math.round(waitMs + 2 * meanServiceMs - options.requestDeadlineMs),
+    });
+  }
+
   return {
+    refusal() {
+      if (closed) return unavailable('The verification pool is closed');
+      const refusal = refusalNow();
+      if (refusal) stats.refused += 1;
+      return refusal;
+    },
     run<T>(payload: unknown, remote: RemoteFunctions = {}): Promise<T> {
       if (closed) return Promise.reject(unavailable('The verification pool is closed'));
-      if (queue.length >= maxQueue) return Promise.reject(unavailable('Too many verifications are waiting; try again shortly'));
+      const refusal = refusalNow();
+      if (refusal) {
+        stats.refused += 1;
+        return Promise.reject(refusal);
+      }
       return new Promise<T>((resolve, reject) => {
-        const job: Job = { id: ++nextJobId, payload, remote, attempts: 0, resolve: resolve as (value: unknown) => void, reject, timer: null };
+        const job: Job = { id: ++nextJobId, payload, remote, attempts: 0, resolve: resolve as (value: unknown) => void, reject, timer: null, startedAt: 0 };
         job.timer = setTimeout(() => {
           const index = queue.indexOf(job);
           if (index < 0) return;
@@ -285,9 +367,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       fillSlots();
     },
     stats() {
-      let busy = 0;
-      for (const slot of slots) if (slot.job) busy += 1;
-      return { workers: slots.size, busy, queued: queue.length, ...stats };
+      return { workers: slots.size, busy: busyCount(), queued: queue.length, ...stats, meanServiceMs };
     },
     async close() {
       closed = true;

@@ -7,8 +7,14 @@ import { threadId } from 'node:worker_threads';
 import { serveWorkerJobs } from '../../src/credentials/worker-pool.ts';
 
 serveWorkerJobs(async (payload, call) => {
-  const job = payload as { task: 'echo' | 'hang' | 'crash' | 'crash-first-attempt' | 'ask'; value?: unknown };
+  const job = payload as { task: 'echo' | 'slow' | 'hang' | 'crash' | 'crash-first-attempt' | 'ask'; value?: unknown };
   switch (job.task) {
+    case 'slow': {
+      // Holds the worker for `value` ms of work, as a verification does.
+      const until = Date.now() + Number(job.value);
+      while (Date.now() < until);
+      return { value: job.value, threadId };
+    }
     case 'echo':
       return { value: job.value, threadId };
     case 'hang':

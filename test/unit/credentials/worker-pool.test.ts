@@ -62,4 +62,45 @@ describe('the verification worker pool', () => {
     expect(await queued).toMatchObject({ code: 'verification_timeout' });
     expect(await pool.run({ task: 'echo', value: 1 })).toMatchObject({ value: 1 });
   });
+
+  it('refuses at once, with a retry time, the work it would not finish within the request deadline, and finishes what it accepted in time', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, requestDeadlineMs: 1_000 });
+    // Measures the mean service time: 200 ms a job.
+    await pool.run({ task: 'slow', value: 200 });
+    expect(pool.stats().meanServiceMs).toBeGreaterThanOrEqual(200);
+    const submitted = performance.now();
+    const outcomes = Array.from({ length: 12 }, () =>
+      pool.run({ task: 'slow', value: 200 }).then(
+        () => ({ ok: true as const, ms: performance.now() - submitted }),
+        (error: unknown) => ({ ok: false as const, ms: performance.now() - submitted, error: error as AppError }),
+      ),
+    );
+    const settled = await Promise.all(outcomes);
+    const accepted = settled.filter((outcome) => outcome.ok);
+    const refused = settled.filter((outcome) => !outcome.ok);
+    // One runs at once and the next ones start every ~200 ms: about four fit in 1 s.
+    expect(accepted.length).toBeGreaterThanOrEqual(3);
+    expect(accepted.length).toBeLessThanOrEqual(5);
+    expect(refused.length).toBe(12 - accepted.length);
+    for (const outcome of refused) {
+      expect(outcome.error).toMatchObject({ code: 'verification_unavailable' });
+      expect(outcome.error.details?.retryAfterMs).toBeGreaterThan(0);
+      // Refused without waiting in the queue.
+      expect(outcome.ms).toBeLessThan(100);
+    }
+    // What was accepted finished about in time (scheduling noise aside), not after the whole queue.
+    for (const outcome of accepted) expect(outcome.ms).toBeLessThan(1_000 + 400);
+    expect(pool.stats()).toMatchObject({ refused: refused.length, queued: 0, busy: 0 });
+    // Once drained it accepts again.
+    expect(await pool.run<{ value: number }>({ task: 'slow', value: 10 })).toMatchObject({ value: 10 });
+  });
+
+  it('always accepts a job when a worker is free, however slow the jobs have been', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, requestDeadlineMs: 50 });
+    await pool.run({ task: 'slow', value: 150 });
+    expect(await pool.run<{ value: number }>({ task: 'slow', value: 150 })).toMatchObject({ value: 150 });
+    const running = pool.run({ task: 'slow', value: 150 });
+    await expect(pool.run({ task: 'echo' })).rejects.toMatchObject({ code: 'verification_unavailable' });
+    await running;
+  });
 });
