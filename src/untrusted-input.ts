@@ -45,28 +45,48 @@ export function textProblem(text: string): Exclude<UnsafeTextProblem, 'too_deep'
  * @returns null when the value is safe, else the problem and the path where it was found.
  */
 export function findUnsafeInput(value: unknown, maxDepth: number = MAX_JSON_DEPTH): { problem: UnsafeTextProblem; path: string } | null {
-  const pending: Array<{ value: unknown; depth: number; path: string }> = [{ value, depth: 0, path: '' }];
+  // Every value of every request body passes here: the path is kept as a link to the
+  // parent and spelt out only for the value that fails, not built for each value.
+  const pending: WalkStep[] = [{ value, depth: 0, parent: null, key: '' }];
   while (pending.length > 0) {
-    const { value: current, depth, path } = pending.pop()!;
+    const step = pending.pop()!;
+    const current = step.value;
     if (typeof current === 'string') {
       const problem = textProblem(current);
-      if (problem) return { problem, path };
+      if (problem) return { problem, path: pathOf(step) };
       continue;
     }
     if (!current || typeof current !== 'object') continue;
-    if (depth >= maxDepth) return { problem: 'too_deep', path };
+    if (step.depth >= maxDepth) return { problem: 'too_deep', path: pathOf(step) };
+    const depth = step.depth + 1;
     if (Array.isArray(current)) {
-      for (let index = 0; index < current.length; index++) pending.push({ value: current[index], depth: depth + 1, path: `${path}[${index}]` });
+      for (let index = 0; index < current.length; index++) pending.push({ value: current[index], depth, parent: step, key: index });
       continue;
     }
-    for (const [key, child] of Object.entries(current)) {
+    for (const key in current) {
+      if (!Object.hasOwn(current, key)) continue;
       const problem = textProblem(key);
-      const childPath = path ? `${path}.${key}` : key;
-      if (problem) return { problem, path: childPath };
-      pending.push({ value: child, depth: depth + 1, path: childPath });
+      if (problem) return { problem, path: pathOf({ value: undefined, depth, parent: step, key }) };
+      pending.push({ value: (current as Record<string, unknown>)[key], depth, parent: step, key });
     }
   }
   return null;
+}
+
+/** One value met by a walk: where it sits is its parent's path and its key (an index in an array). */
+interface WalkStep {
+  value: unknown;
+  depth: number;
+  parent: WalkStep | null;
+  key: string | number;
+}
+
+/** `a.b[2].c` (no leading dot; the root is the empty path). */
+function pathOf(step: WalkStep): string {
+  const parts: string[] = [];
+  for (let at: WalkStep | null = step; at?.parent; at = at.parent) parts.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
+  const path = parts.reverse().join('');
+  return path.startsWith('.') ? path.slice(1) : path;
 }
 
 const problemMessages: Record<UnsafeTextProblem, string> = {

@@ -58,22 +58,37 @@ export function exceededVerificationLimit(
     }
   }
   let values = 0;
-  const pending: Array<{ value: unknown; path: string }> = [{ value: input, path: '$' }];
+  // The JSON path is spelt out only for the value that passes a limit (see `pathOf`).
+  const pending: LimitStep[] = [{ value: input, parent: null, key: '' }];
   while (pending.length > 0) {
-    const { value, path } = pending.pop()!;
+    const step = pending.pop()!;
+    const value = step.value;
     values += 1;
     if (values > limits.maxValues) {
-      return { limit: 'maxValues', max: limits.maxValues, found: values, path, message: `At most ${limits.maxValues} JSON values may be verified in one request` };
+      return { limit: 'maxValues', max: limits.maxValues, found: values, path: pathOf(step), message: `At most ${limits.maxValues} JSON values may be verified in one request` };
     }
     if (!value || typeof value !== 'object') continue;
     if (Array.isArray(value)) {
       if (value.length > limits.maxArrayItems) {
-        return { limit: 'maxArrayItems', max: limits.maxArrayItems, found: value.length, path, message: `An array may hold at most ${limits.maxArrayItems} items` };
+        return { limit: 'maxArrayItems', max: limits.maxArrayItems, found: value.length, path: pathOf(step), message: `An array may hold at most ${limits.maxArrayItems} items` };
       }
-      for (let index = value.length - 1; index >= 0; index--) pending.push({ value: value[index], path: `${path}[${index}]` });
+      for (let index = value.length - 1; index >= 0; index--) pending.push({ value: value[index], parent: step, key: index });
       continue;
     }
-    for (const [key, inner] of Object.entries(value)) pending.push({ value: inner, path: `${path}.${key}` });
+    for (const [key, inner] of Object.entries(value)) pending.push({ value: inner, parent: step, key });
   }
   return null;
+}
+
+interface LimitStep {
+  value: unknown;
+  parent: LimitStep | null;
+  key: string | number;
+}
+
+/** `$.a.b[2]`. */
+function pathOf(step: LimitStep): string {
+  const parts: string[] = [];
+  for (let at: LimitStep | null = step; at?.parent; at = at.parent) parts.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
+  return `$${parts.reverse().join('')}`;
 }

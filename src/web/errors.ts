@@ -112,7 +112,11 @@ export function errorHandler(options: { log: Logger; pages: PageRenderer; defaul
   return (error, req, res, _next) => {
     const appError = toAppError(error);
     const status = statusForError(appError);
-    if (status >= 500) options.log.error({ err: error, code: appError.code, path: req.path }, appError.message);
+    // The verifier refusing work at capacity (it says when to come back, `retryAfterMs`) is
+    // load shedding, not a failure: thousands a second under overload, and logging each
+    // with its stack would add work to the one thread that is short of it.
+    const shed = appError.code === 'verification_unavailable' && typeof appError.details?.retryAfterMs === 'number';
+    if (status >= 500 && !shed) options.log.error({ err: error, code: appError.code, path: req.path }, appError.message);
     else options.log.debug({ code: appError.code, path: req.path }, appError.message);
     if (res.headersSent) {
       res.end();
