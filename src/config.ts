@@ -131,10 +131,13 @@ const schema = z.object({
   // How long a claimed issuance job stays claimed; a dead process's jobs are taken over after it.
   ISSUANCE_LEASE_S: positiveInt.default(300),
   // Verification of submitted credentials and presentations (POST /credentials/verify,
-  // /presentations/verify): worker threads (default one per core but one), the deadline
+  // /presentations/verify): worker threads (default one per core), the deadline
   // of one verification, and requests per minute per client (0: no limit).
   VERIFY_WORKERS: positiveInt.max(64).optional(),
   VERIFY_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
+  // What a submitted verification may take, queue wait included: work the pool expects
+  // to finish later is refused at once (503 with Retry-After) instead of waiting in line.
+  VERIFY_REQUEST_DEADLINE_MS: positiveInt.max(600_000).default(200),
   VERIFY_RATE_LIMIT: nonNegativeInt.default(60),
   // Test hook of the issuance pipeline (crash tests kill a child Sello at this step);
   // honoured only when NODE_ENV=test.
@@ -206,8 +209,8 @@ export interface Config {
    */
   outbound: { allowPrivate: boolean };
   outcomes: { syncIntervalS: number };
-  /** `workers` null: one per core but one (see `defaultVerificationWorkers`). */
-  verification: { workers: number | null; timeoutMs: number; rateLimitPerMinute: number };
+  /** `workers` null: one per core (see `defaultVerificationWorkers`). */
+  verification: { workers: number | null; timeoutMs: number; requestDeadlineMs: number; rateLimitPerMinute: number };
   issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
 
@@ -302,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     verification: {
       workers: e.VERIFY_WORKERS ?? null,
       timeoutMs: Math.round(e.VERIFY_TIMEOUT_S * 1000),
+      requestDeadlineMs: e.VERIFY_REQUEST_DEADLINE_MS,
       rateLimitPerMinute: e.VERIFY_RATE_LIMIT,
     },
     issuance: {

@@ -237,7 +237,11 @@ export async function startSello({ config, announce = (line) => console.log(line
 
     // Submitted credentials and presentations are verified in worker threads, started
     // now so that the first request does not wait for them to load the JSON-LD stack.
-    const verificationPool = createVerificationPool({ size: config.verification.workers ?? undefined, deadlineMs: config.verification.timeoutMs });
+    const verificationPool = createVerificationPool({
+      size: config.verification.workers ?? undefined,
+      deadlineMs: config.verification.timeoutMs,
+      requestDeadlineMs: config.verification.requestDeadlineMs,
+    });
     verificationPool.warm();
     stops.push(() => verificationPool.close());
 
@@ -328,6 +332,12 @@ export async function startSello({ config, announce = (line) => console.log(line
           chainReference,
           anchorChecker: checkAnchor,
           chainReader,
+          chainVersion: async () => {
+            const chain = chainConnection.current();
+            if (!chain) return null;
+            const [network, block] = await Promise.all([chain.provider.getNetwork(), chain.provider.getBlockNumber()]);
+            return `${network.chainId}:${block}`;
+          },
           verificationPool,
           // The recipient's own browser gets "Add to wallet" on the public page too.
           recipientOf: createRecipientOfRequest({ launchOf: lti.launchOf }),

@@ -10,6 +10,7 @@
  * reader), by name.
  */
 import { availableParallelism } from 'node:os';
+import type { CredentialError } from './errors.ts';
 import { createWorkerPool, type RemoteFunctions, type WorkerPoolStats } from './worker-pool.ts';
 import type { DidResolver } from './document-loader.ts';
 import type { VerificationReport, VerifyCredentialOptions } from './verify.ts';
@@ -19,22 +20,46 @@ import type { PresentationReport } from './verify-presentation.ts';
 export interface VerificationJob {
   kind: 'credential' | 'presentation';
   input: unknown;
+  /** Instead of `input`: the UTF-8 JSON text of an object whose member `member` is the input (a request body as received). */
+  inputJson?: { bytes: Uint8Array; member: string };
   /** The caller's clock, read when the job was submitted (ISO 8601). */
   now?: string;
   challenge?: string;
   domain?: string;
   /** Names of the functions the worker may call back (`name` or `object.method`). */
   remote: string[];
+  /** Versions of the sources behind them, by option name: the worker reuses answers of the same version (see `remote-answer-cache.ts`). */
+  versions?: Record<string, string | null>;
 }
 
-/** `VerifyCredentialOptions` without the document loader, plus the DID resolver it would use. */
-export type VerificationSources = Omit<VerifyCredentialOptions, 'documentLoader'> & { resolveDid: DidResolver };
+/**
+ * The input as the JSON text it was parsed from, when the caller has it: `bytes` (UTF-8)
+ * parse to an object whose `member` is the input. Handing the text to the worker costs
+ * this thread a copy of bytes instead of a structured clone of the parsed value.
+ */
+export interface VerificationInputJson {
+  bytes: Uint8Array;
+  member: string;
+}
+
+/**
+ * `VerifyCredentialOptions` without the document loader, plus the DID resolver it would
+ * use, and optionally `versions`: read (fresh) before each job, the current version of
+ * each source by option name (`resolveDid`, `statusListLoader`, `anchorChecker`,
+ * `chainReader`); a worker answers a call from its cache only under the same version.
+ */
+export type VerificationSources = Omit<VerifyCredentialOptions, 'documentLoader'> & {
+  resolveDid: DidResolver;
+  versions?: () => Promise<Record<string, string | null>>;
+};
 
 export interface VerificationPool {
   /** @throws CredentialError `verification_timeout`, `verification_unavailable` (both 503). */
-  verifyCredential(input: unknown, sources: VerificationSources): Promise<VerificationReport>;
+  verifyCredential(input: unknown, sources: VerificationSources, inputJson?: VerificationInputJson): Promise<VerificationReport>;
   /** @throws CredentialError `verification_timeout`, `verification_unavailable` (both 503). */
-  verifyPresentation(input: unknown, sources: VerificationSources & { challenge?: string; domain?: string }): Promise<PresentationReport>;
+  verifyPresentation(input: unknown, sources: VerificationSources & { challenge?: string; domain?: string }, inputJson?: VerificationInputJson): Promise<PresentationReport>;
+  /** The refusal a verification submitted now would get at once, or null (see `WorkerPool.refusal`). */
+  refusal(): CredentialError | null;
   stats(): WorkerPoolStats;
   /** Starts the workers now (each loads the JSON-LD stack: a second or two). */
   warm(): void;
@@ -42,16 +67,23 @@ export interface VerificationPool {
 }
 
 export interface VerificationPoolOptions {
-  /** Workers; default one per core but one, at least one (the main thread keeps a core for everything else). */
+  /** Workers; default one per core (see `defaultVerificationWorkers`). */
   size?: number;
   /** Deadline per verification, in milliseconds. */
   deadlineMs: number;
+  /** What one request may take, queue included: the pool refuses at once what it expects to finish later (see `worker-pool.ts`). */
+  requestDeadlineMs?: number;
   maxQueue?: number;
 }
 
-/** One worker per core but one, at least one. */
+/**
+ * One worker per core. The main thread only routes (the workers keep DID documents,
+ * status lists and chain answers, so a verification rarely calls back), and it needs
+ * little CPU but answers at once when woken; keeping a whole core for it left half of a
+ * 2-core machine's verification capacity unused (issue 15).
+ */
 export function defaultVerificationWorkers(): number {
-  return Math.max(1, availableParallelism() - 1);
+  return Math.max(1, availableParallelism());
 }
 
 /** Own and inherited methods of an object (a class instance's methods live on its prototype). */
@@ -65,9 +97,14 @@ function methodsOf(value: object): string[] {
   return [...names];
 }
 
-function toJob(kind: VerificationJob['kind'], input: unknown, sources: VerificationSources & { challenge?: string; domain?: string }): { job: VerificationJob; remote: RemoteFunctions } {
+function toJob(
+  kind: VerificationJob['kind'],
+  input: unknown,
+  sources: VerificationSources & { challenge?: string; domain?: string },
+  inputJson?: VerificationInputJson,
+): { job: VerificationJob; remote: RemoteFunctions } {
   const remote: RemoteFunctions = {};
-  const { now, challenge, domain, ...rest } = sources;
+  const { now, challenge, domain, versions: _versions, ...rest } = sources;
   for (const [key, value] of Object.entries(rest)) {
     if (typeof value === 'function') remote[key] = value as RemoteFunctions[string];
     else if (value && typeof value === 'object') {
@@ -78,7 +115,7 @@ function toJob(kind: VerificationJob['kind'], input: unknown, sources: Verificat
     }
   }
   return {
-    job: { kind, input, ...(now ? { now: now().toISOString() } : {}), ...(challenge !== undefined ? { challenge } : {}), ...(domain !== undefined ? { domain } : {}), remote: Object.keys(remote) },
+    job: { kind, ...(inputJson ? { input: undefined, inputJson } : { input }), ...(now ? { now: now().toISOString() } : {}), ...(challenge !== undefined ? { challenge } : {}), ...(domain !== undefined ? { domain } : {}), remote: Object.keys(remote) },
     remote,
   };
 }
@@ -89,17 +126,23 @@ export function createVerificationPool(options: VerificationPoolOptions): Verifi
     entry: new URL('./verify-worker.ts', import.meta.url),
     size: options.size ?? defaultVerificationWorkers(),
     deadlineMs: options.deadlineMs,
+    requestDeadlineMs: options.requestDeadlineMs,
     maxQueue: options.maxQueue,
   });
+  // Sources whose version cannot be read are asked every time, as without versions.
+  const versionsOf = async (sources: VerificationSources) => (sources.versions ? await sources.versions().catch(() => undefined) : undefined);
   return {
-    verifyCredential(input, sources) {
-      const { job, remote } = toJob('credential', input, sources);
-      return pool.run<VerificationReport>(job, remote);
+    async verifyCredential(input, sources, inputJson) {
+      const { job, remote } = toJob('credential', input, sources, inputJson);
+      const versions = await versionsOf(sources);
+      return pool.run<VerificationReport>(versions ? { ...job, versions } : job, remote);
     },
-    verifyPresentation(input, sources) {
-      const { job, remote } = toJob('presentation', input, sources);
-      return pool.run<PresentationReport>(job, remote);
+    async verifyPresentation(input, sources, inputJson) {
+      const { job, remote } = toJob('presentation', input, sources, inputJson);
+      const versions = await versionsOf(sources);
+      return pool.run<PresentationReport>(versions ? { ...job, versions } : job, remote);
     },
+    refusal: () => pool.refusal(),
     stats: () => pool.stats(),
     warm: () => pool.warm(),
     close: () => pool.close(),

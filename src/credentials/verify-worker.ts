@@ -12,6 +12,11 @@ import { verifyPresentation } from './verify-presentation.ts';
 import type { DidDocument } from './did.ts';
 import { OB_V3_CONTEXT, VC_V2_CONTEXT } from './contexts.ts';
 import type { VerificationJob } from './verification-pool.ts';
+import { createRemoteAnswerCache } from './remote-answer-cache.ts';
+
+// Answers of the main thread, kept across jobs by source version (see remote-answer-cache.ts).
+const answers = createRemoteAnswerCache();
+const utf8 = new TextDecoder();
 
 // Before taking jobs: process the contexts every credential uses (the costly part of a
 // first verification), so the first job's deadline measures the job. The result is
@@ -30,7 +35,10 @@ await verifyCredential(
 
 serveWorkerJobs(async (payload, call) => {
   const job = payload as VerificationJob;
-  const remote = (name: string) => (...args: unknown[]) => call(name, ...args);
+  const remote =
+    (name: string) =>
+    (...args: unknown[]) =>
+      answers.answer(name, args, job.versions?.[name.split('.')[0]!], () => call(name, ...args));
   const options: Record<string, unknown> = {
     documentLoader: createDocumentLoader(job.remote.includes('resolveDid') ? { resolveDid: remote('resolveDid') as (did: string) => Promise<DidDocument | null> } : {}),
     ...(job.now ? { now: () => new Date(job.now!) } : {}),
@@ -43,7 +51,9 @@ serveWorkerJobs(async (payload, call) => {
     else options[key] = remote(name);
   }
   const verifyOptions = options as unknown as Parameters<typeof verifyCredential>[1];
+  // The same bytes the main thread parsed and checked, parsed again here: the same value.
+  const input = job.inputJson ? (JSON.parse(utf8.decode(job.inputJson.bytes)) as Record<string, unknown>)[job.inputJson.member] : job.input;
   return job.kind === 'credential'
-    ? verifyCredential(job.input, verifyOptions)
-    : verifyPresentation(job.input, { ...verifyOptions, challenge: job.challenge, domain: job.domain });
+    ? verifyCredential(input, verifyOptions)
+    : verifyPresentation(input, { ...verifyOptions, challenge: job.challenge, domain: job.domain });
 });

@@ -63,7 +63,18 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(refuseMalformedUrl());
   for (const mount of deps.earlyMounts ?? []) app.use(mount.path, mount.handler);
 
-  app.use(express.json({ limit: deps.config.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({
+      limit: deps.config.bodyLimit,
+      type: ['application/json', 'application/*+json'],
+      // The bytes of a UTF-8 body are kept beside the parsed one (a reference, no copy), in
+      // `res.locals.jsonBodyBytes`: the verifiers hand those to a worker, which parses them
+      // into the same value, instead of cloning the parsed object across threads.
+      verify: (_req, res, bytes, encoding) => {
+        if (/^utf-?8$/i.test(encoding)) (res as express.Response).locals.jsonBodyBytes = bytes;
+      },
+    }),
+  );
   app.use(express.urlencoded({ extended: false, limit: deps.config.bodyLimit }));
   app.use(refuseUnsafeBody());
   app.use(cookieParser());

@@ -21,6 +21,8 @@ import type { IssuerKeyProvider } from '../issuance/issuer-keys.ts';
 import { AppError } from '../errors.ts';
 import type { Config } from '../config.ts';
 import { rateLimit } from './rate-limit.ts';
+import { freshRead } from '../credentials/fresh-read.ts';
+import { readVerificationFingerprint } from '../storage/verification-fingerprint.ts';
 
 export interface CredentialRoutesDependencies {
   db: Database;
@@ -38,6 +40,12 @@ export interface CredentialRoutesDependencies {
    * read). Without it those checks are skipped.
    */
   chainReader?: ChainReader;
+  /**
+   * The chain's state as a short string that changes with every block (chain id and
+   * block number), or null when the chain cannot say: verification workers reuse chain
+   * answers (anchors, keys, revocations on chain) only within one block.
+   */
+  chainVersion?: () => Promise<string | null>;
   now?: () => Date;
   /**
    * Where submitted credentials and presentations are verified; by default a pool
@@ -159,20 +167,42 @@ export async function withAnchoringPending(db: Database, report: VerificationRep
  * worker pool (started at the first request unless the server passes one), one
  * per-client rate limit, the size limits, and `retry-after` on a busy or timed-out pool.
  */
+/** How old a chain block read may be when a verification reuses chain answers (see `createSubmittedVerification`). */
+export const CHAIN_VERSION_MAX_STALENESS_MS = 1000;
+
 export interface SubmittedVerification {
   verifier: () => VerificationPool;
+  /**
+   * `localVerifySources` with the versions of this deployment's sources, read fresh for
+   * each job and shared between concurrent requests (`freshRead`), so the workers answer
+   * DIDs, status lists and chain reads from their caches until one of them changes.
+   */
+  sources: () => VerificationSources;
   limitRate: express.RequestHandler;
   refuseOversized: (input: unknown, kind: 'credential' | 'presentation') => void;
   inPool: <T>(res: express.Response, run: () => Promise<T>) => Promise<T>;
   retryAfterSeconds: number;
 }
 
-export function createSubmittedVerification(deps: Pick<CredentialRoutesDependencies, 'verificationPool'>, config: Readonly<Config>): SubmittedVerification {
+export function createSubmittedVerification(deps: CredentialRoutesDependencies, config: Readonly<Config>): SubmittedVerification {
   const settings = config.verification;
   let pool = deps.verificationPool ?? null;
   const retryAfterSeconds = Math.max(1, Math.ceil(settings.timeoutMs / 1000));
+  const createPool = () =>
+    createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs, requestDeadlineMs: settings.requestDeadlineMs });
+  const fingerprint = freshRead(() => readVerificationFingerprint(deps.db));
+  // The database is read strictly fresh: a key or credential revoked here is refused at
+  // the next request. A chain node's state is itself seen with a delay (other parties'
+  // transactions, a block time); reading its block at most once a second keeps the main
+  // thread from spending itself on block numbers under load.
+  const chainVersion = deps.chainVersion ? freshRead(deps.chainVersion, { maxStalenessMs: CHAIN_VERSION_MAX_STALENESS_MS }) : null;
+  const versions = async (): Promise<Record<string, string | null>> => {
+    const [database, chain] = await Promise.all([fingerprint(), chainVersion?.().catch(() => null) ?? null]);
+    return { resolveDid: database.dids, statusListLoader: database.statusLists, anchorChecker: chain, chainReader: chain };
+  };
   return {
-    verifier: () => (pool ??= createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs })),
+    sources: () => ({ ...localVerifySources(deps), versions }),
+    verifier: () => (pool ??= createPool()),
     limitRate: rateLimit({ perMinute: settings.rateLimitPerMinute }),
     refuseOversized: (input, kind) => {
       const exceeded = exceededVerificationLimit(input, kind);
@@ -180,9 +210,16 @@ export function createSubmittedVerification(deps: Pick<CredentialRoutesDependenc
     },
     inPool: async (res, run) => {
       try {
+        // At capacity, refused before anything is spent on the request (versions read, cloning to a worker).
+        const refusal = (pool ??= createPool()).refusal();
+        if (refusal) throw refusal;
         return await run();
       } catch (error) {
-        if (isPoolBusy(error)) res.set('retry-after', String(retryAfterSeconds));
+        if (isPoolBusy(error)) {
+          // A refusal at capacity says when the queue will have drained; a timeout, the deadline.
+          const retryAfterMs = (error as AppError).details?.retryAfterMs;
+          res.set('retry-after', String(typeof retryAfterMs === 'number' ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : retryAfterSeconds));
+        }
         throw error;
       }
     },

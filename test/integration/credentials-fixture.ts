@@ -17,7 +17,14 @@ export const ADMIN = 'test-admin-token-0123456789abcdef';
 export const CHAIN = { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
 
 export async function makeCredentialsApp(
-  options: { env?: Record<string, string>; anchorChecker?: AnchorChecker; now?: () => Date; onKeysChanged?: () => void; verificationCache?: VerificationCache<VerificationReport> } = {},
+  options: {
+    env?: Record<string, string>;
+    anchorChecker?: AnchorChecker;
+    chainVersion?: () => Promise<string | null>;
+    now?: () => Date;
+    onKeysChanged?: () => void;
+    verificationCache?: VerificationCache<VerificationReport>;
+  } = {},
 ) {
   const base = await makeTestApp({ env: options.env });
   const { config, db } = base;
@@ -49,6 +56,7 @@ export async function makeCredentialsApp(
     defaultIssuerId: issuer.id,
     chainReference: () => CHAIN,
     anchorChecker: options.anchorChecker,
+    chainVersion: options.chainVersion,
     now: options.now,
     verificationCache: options.verificationCache,
   };

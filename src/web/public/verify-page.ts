@@ -17,7 +17,6 @@ import {
   credentialPageUrl,
   isCredentialShaped,
   isPoolBusy,
-  localVerifySources,
   withAnchoringPending,
   type CredentialRoutesDependencies,
   type SubmittedVerification,
@@ -62,7 +61,7 @@ export function verifyPageRouter(deps: CredentialRoutesDependencies, context: Ap
     if (exceededVerificationLimit(credential, 'credential')) return fail('verify.error.too_large');
     let report: VerificationReport;
     try {
-      report = await withAnchoringPending(deps.db, await verifier().verifyCredential(credential, localVerifySources(deps)));
+      report = await withAnchoringPending(deps.db, await verifier().verifyCredential(credential, submitted.sources()));
     } catch (error) {
       if (isPoolBusy(error)) {
         res.set('retry-after', String(submitted.retryAfterSeconds));

@@ -10,13 +10,13 @@ import { CredentialError } from '../../credentials/errors.ts';
 import { issueSubmittedCredential } from '../../issuance/issue-submitted-credential.ts';
 import { setCredentialStatus } from '../../issuance/credential-status.ts';
 import { presentationVerified } from '../../credentials/verify-presentation.ts';
+import type { VerificationInputJson } from '../../credentials/verification-pool.ts';
 import { requireAdminToken } from '../admin/auth.ts';
 import {
   credentialPageUrl,
   isCredentialShaped,
   isPresentationShaped,
   loadCredential,
-  localVerifySources,
   withAnchoringPending,
   type CredentialRoutesDependencies,
   type SubmittedVerification,
@@ -56,6 +56,12 @@ const issueBodySchema = z.object({
 
 const presentationOptionsSchema = z.object({ challenge: z.string().max(1000).optional(), domain: z.string().max(1000).optional() }).passthrough();
 
+/** The request body's bytes (see `buildApp`), for the worker to parse `member` from itself. */
+function bodyJson(res: express.Response, member: string): VerificationInputJson | undefined {
+  const bytes = res.locals.jsonBodyBytes as Uint8Array | undefined;
+  return bytes ? { bytes, member } : undefined;
+}
+
 /**
  * Errors: those of `issueSubmittedCredential` for `POST /credentials/issue`, and
  * `invalid_request`, `invalid_credential`, `invalid_presentation`, `unauthorized`,
@@ -65,7 +71,7 @@ const presentationOptionsSchema = z.object({ challenge: z.string().max(1000).opt
 export function vcApiRouter(deps: CredentialRoutesDependencies, submitted: SubmittedVerification): Router {
   const router = express.Router();
   const admin = requireAdminToken(deps.adminToken);
-  const { verifier, limitRate, refuseOversized, inPool } = submitted;
+  const { verifier, sources, limitRate, refuseOversized, inPool } = submitted;
 
   router.post('/credentials/issue', admin, async (req, res) => {
     const parsed = issueBodySchema.safeParse(req.body ?? {});
@@ -100,7 +106,7 @@ export function vcApiRouter(deps: CredentialRoutesDependencies, submitted: Submi
       throw new CredentialError('invalid_credential', 'The body must be {"verifiableCredential": {…}} with a credential object whose type includes VerifiableCredential');
     }
     refuseOversized(credential, 'credential');
-    const report = await withAnchoringPending(deps.db, await inPool(res, () => verifier().verifyCredential(credential, localVerifySources(deps))));
+    const report = await withAnchoringPending(deps.db, await inPool(res, () => verifier().verifyCredential(credential, sources(), bodyJson(res, 'verifiableCredential'))));
     // A 422 carries a code like every other 4xx of Sello, beside the report.
     res.status(report.verified ? 200 : 422).json(report.verified ? report : { code: 'credential_not_verified', message: 'A check failed; see checks', ...report });
   });
@@ -119,7 +125,7 @@ export function vcApiRouter(deps: CredentialRoutesDependencies, submitted: Submi
     }
     refuseOversized(presentation, 'presentation');
     const report = await inPool(res, () =>
-      verifier().verifyPresentation(presentation, { ...localVerifySources(deps), challenge: options.data.challenge, domain: options.data.domain }),
+      verifier().verifyPresentation(presentation, { ...sources(), challenge: options.data.challenge, domain: options.data.domain }, bodyJson(res, 'verifiablePresentation')),
     );
     const credentials = await Promise.all(report.credentials.map((inner) => withAnchoringPending(deps.db, inner)));
     const verified = presentationVerified(report.presentation, credentials);

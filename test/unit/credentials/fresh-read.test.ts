@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { freshRead } from '../../../src/credentials/fresh-read.ts';
+import { createRemoteAnswerCache } from '../../../src/credentials/remote-answer-cache.ts';
+
+/** A source whose reads the test finishes by hand; each read returns the value current when it started. */
+function manualSource() {
+  let value = 0;
+  const pending: Array<() => void> = [];
+  let reads = 0;
+  return {
+    set: (next: number) => (value = next),
+    get reads() {
+      return reads;
+    },
+    finishOne: () => pending.shift()?.(),
+    read: () => {
+      reads += 1;
+      const seen = value;
+      return new Promise<number>((resolve) => pending.push(() => resolve(seen)));
+    },
+  };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('freshRead', () => {
+  it('gives every caller a read started after it asked, shared by the callers that asked meanwhile', async () => {
+    const source = manualSource();
+    const read = freshRead(source.read);
+    const first = read();
+    await tick();
+    // Changed while the first read is in flight: the callers after it must see the change.
+    source.set(1);
+    const second = read();
+    const third = read();
+    expect(source.reads).toBe(1);
+    source.finishOne();
+    expect(await first).toBe(0);
+    await tick();
+    expect(source.reads).toBe(2);
+    source.finishOne();
+    expect(await second).toBe(1);
+    expect(await third).toBe(1);
+    // Nothing in flight: a new caller starts its own read.
+    const fourth = read();
+    await tick();
+    expect(source.reads).toBe(3);
+    source.finishOne();
+    expect(await fourth).toBe(1);
+  });
+
+  it('passes a failed read to its callers and reads again for the next ones', async () => {
+    let fail = true;
+    const read = freshRead(async () => {
+      if (fail) throw new Error('database down');
+      return 'ok';
+    });
+    await expect(read()).rejects.toThrow('database down');
+    fail = false;
+    expect(await read()).toBe('ok');
+  });
+
+  it('with a staleness allowance, reuses a read started that recently, and reads again after it', async () => {
+    let clock = 0;
+    let reads = 0;
+    const read = freshRead(async () => ++reads, { maxStalenessMs: 1000, now: () => clock });
+    expect(await read()).toBe(1);
+    clock = 999;
+    expect(await read()).toBe(1);
+    clock = 1001;
+    expect(await read()).toBe(2);
+  });
+});
+
+describe('the remote answer cache', () => {
+  it('answers from memory under the same version only, and never remembers a failure', async () => {
+    const cache = createRemoteAnswerCache({ maxEntries: 2 });
+    let asked = 0;
+    const ask = (answer: unknown) => () => {
+      asked += 1;
+      return Promise.resolve(answer);
+    };
+    expect(await cache.answer('resolveDid', ['did:web:a'], 'v1', ask('doc 1'))).toBe('doc 1');
+    expect(await cache.answer('resolveDid', ['did:web:a'], 'v1', ask('unused'))).toBe('doc 1');
+    expect(asked).toBe(1);
+    // Another version: asked again, and the new answer replaces the old.
+    expect(await cache.answer('resolveDid', ['did:web:a'], 'v2', ask('doc 2'))).toBe('doc 2');
+    // Other arguments, or no version at all: asked.
+    expect(await cache.answer('resolveDid', ['did:web:b'], 'v2', ask('doc b'))).toBe('doc b');
+    expect(await cache.answer('resolveDid', ['did:web:a'], undefined, ask('fresh'))).toBe('fresh');
+    expect(asked).toBe(4);
+    await expect(cache.answer('statusListLoader', ['u'], 'v2', () => Promise.reject(new Error('gone')))).rejects.toThrow('gone');
+    await Promise.resolve();
+    expect(await cache.answer('statusListLoader', ['u'], 'v2', ask('list'))).toBe('list');
+    // Bounded: the oldest entries went.
+    expect(cache.size).toBeLessThanOrEqual(2);
+  });
+});
