@@ -187,6 +187,61 @@ describe('verification deadline', () => {
   });
 });
 
+describe('verification at capacity', () => {
+  it('with one worker and slow work, answers the requests beyond capacity at once with 503 and Retry-After, and verifies the ones it accepted', async () => {
+    // Slow work: a chain that takes 400 ms to answer the anchor check holds the worker that long.
+    const slowChainMs = 400;
+    const t = await makeCredentialsApp({
+      env: { VERIFY_WORKERS: '1', VERIFY_REQUEST_DEADLINE_MS: '1000' },
+      anchorChecker: async () => {
+        await new Promise((resolve) => setTimeout(resolve, slowChainMs));
+        return { valid: true };
+      },
+    });
+    try {
+      const issued = await request(t.app)
+        .post('/credentials/issue')
+        .set('authorization', `Bearer ${ADMIN}`)
+        .send({ credential: {}, options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana' } } })
+        .expect(201);
+      const credential = issued.body.verifiableCredential;
+      // The pool measures its service time on a first one.
+      await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
+      const submitted = performance.now();
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          request(t.app)
+            .post('/credentials/verify')
+            .send({ verifiableCredential: credential })
+            .then((res) => ({ status: res.status, body: res.body as { code?: string; verified?: boolean }, retryAfter: res.headers['retry-after'], ms: performance.now() - submitted })),
+        ),
+      );
+      const accepted = answers.filter((answer) => answer.status === 200);
+      const refused = answers.filter((answer) => answer.status !== 200);
+      // One runs at once, the next waits ~400 ms and ends by ~800: within 1 s. A third would
+      // end past it. (One only, if the measured first job took over 500 ms on a busy host.)
+      expect(accepted.length).toBeGreaterThanOrEqual(1);
+      expect(accepted.length).toBeLessThanOrEqual(2);
+      for (const answer of accepted) {
+        expect(answer.body.verified).toBe(true);
+        expect(answer.ms).toBeLessThan(1000 + 500);
+      }
+      expect(refused).toHaveLength(8 - accepted.length);
+      for (const answer of refused) {
+        expect(answer.status).toBe(503);
+        expect(answer.body.code).toBe('verification_unavailable');
+        expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+        // At once: before the first accepted one is verified.
+        expect(answer.ms).toBeLessThan(slowChainMs);
+      }
+      // Drained, it accepts again.
+      await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('verification rate limit', () => {
   let t: App;
   let direct: App;
