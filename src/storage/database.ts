@@ -21,7 +21,12 @@ export interface QueryResult<Row> {
 
 /** Anything that runs SQL: the database itself or a transaction on it. */
 export interface Queryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /**
+   * `prepared` names the statement so that each PostgreSQL connection plans it once and
+   * reuses the plan: for the few statements run on every request of a hot path. The same
+   * name must always go with the same SQL. PGlite plans every time.
+   */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: { prepared?: string }): Promise<QueryResult<Row>>;
   /** Runs several statements with no parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -98,8 +103,10 @@ async function openPostgres(settings: { url: string; poolMax: number; schema?: s
     );
   }
   const wrap = (client: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const result = await client.query(sql, params as unknown[]);
+    async query<Row>(sql: string, params: readonly unknown[] = [], options: { prepared?: string } = {}) {
+      const result = options.prepared
+        ? await client.query({ name: options.prepared, text: sql, values: params as unknown[] })
+        : await client.query(sql, params as unknown[]);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(sql: string) {

@@ -51,6 +51,13 @@ describe(`storage on ${testDatabaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`, () 
     await expect(db.query('INSERT INTO uniq_probe VALUES ($1)', ['a'])).rejects.toMatchObject({ code: '23505' });
   });
 
+  it('runs a prepared (named) statement again with other parameters, on every connection of the pool at once', async () => {
+    const sql = 'SELECT $1::int * 2 AS doubled';
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => db.query<{ doubled: number }>(sql, [i], { prepared: 'storage_test_doubled' })));
+    expect(results.map((result) => result.rows[0]!.doubled)).toEqual(Array.from({ length: 24 }, (_, i) => i * 2));
+    expect((await db.query<{ doubled: number }>(sql, [50], { prepared: 'storage_test_doubled' })).rows).toEqual([{ doubled: 100 }]);
+  });
+
   it('lets one holder of a named lock work at a time, and frees the lock when the work throws', async () => {
     const events: string[] = [];
     const hold = (name: string, fail = false) =>
