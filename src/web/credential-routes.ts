@@ -61,6 +61,15 @@ export interface CredentialRoutesDependencies {
    * wallet" to the credential's recipient only. Absent = the page is the same for everyone.
    */
   recipientOf?: (req: express.Request) => Promise<string | null>;
+  /** Where the public page keeps its rendered HTML per credential and locale; one per router by default. */
+  pageCache?: VerificationCache<RenderedCredentialPage>;
+}
+
+/** A rendered public credential page, its entity tag (a digest of the HTML) and when it was verified. */
+export interface RenderedCredentialPage {
+  html: string;
+  etag: string;
+  verifiedAt: Date;
 }
 
 /**

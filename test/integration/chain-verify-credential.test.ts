@@ -168,6 +168,8 @@ describe('a signed credential anchored on chain', () => {
     expect(waiting.text).toContain('Verified credential · anchoring on the blockchain pending');
     expect(waiting.text).toContain('check-pending');
     expect(waiting.text).not.toContain('did not pass verification');
+    // Unchanged while it waits: a browser that has the page gets a 304.
+    await page().set('if-none-match', waiting.headers.etag!).expect(304);
     // The JSON verification agrees with the page on Sello's own server (issue 14.5):
     // queued for anchoring in Sello's records is pending, not a failure.
     const pending = await request(pageApp).post('/credentials/verify').send({ verifiableCredential: fresh.document }).expect(200);
@@ -189,7 +191,9 @@ describe('a signed credential anchored on chain', () => {
     const anchoredReport = await request(pageApp).post('/credentials/verify').send({ verifiableCredential: fresh.document }).expect(200);
     expect(anchoredReport.body.checks.find((c: { id: string }) => c.id === 'anchored_on_chain')).toMatchObject({ valid: true });
     expect(anchoredReport.body.checks.find((c: { id: string }) => c.id === 'anchored_on_chain').details.pending).toBeUndefined();
-    const anchored = await page().expect(200);
+    // The cached pending page ends when its batch is anchored: the same tag now gets the new page.
+    const anchored = await page().set('if-none-match', waiting.headers.etag!).expect(200);
+    expect(anchored.headers.etag).not.toBe(waiting.headers.etag);
     expect(anchored.text).toContain('Verified credential');
     expect(anchored.text).not.toContain('pending');
     expect(anchored.text).not.toContain('check-pending');

@@ -27,8 +27,12 @@ describe('the public credential page and the learner name', () => {
     const ana = await users.upsert({ platformId: platform.id, sub: 'ana', name: 'Ana Pérez' });
     // The learner the credential was issued to, as the issuance pipeline records it.
     await t.db.query('UPDATE credentials SET recipient_user_id = $1 WHERE id = $2', [ana.id, `urn:uuid:${uuid}`]);
-    expect((await request(t.app).get(`/credentials/${uuid}`).expect(200)).text).toContain('Ana Pérez');
+    const named = await request(t.app).get(`/credentials/${uuid}`).expect(200);
+    expect(named.text).toContain('Ana Pérez');
     await users.setShowNamePublicly(ana.id, false);
+    // At once, though that very page was just rendered and cached.
+    const again = await request(t.app).get(`/credentials/${uuid}`).set('if-none-match', named.headers.etag!).expect(200);
+    expect(again.text).not.toContain('Ana Pérez');
     const hidden = await request(t.app).get(`/credentials/${uuid}?lang=es`).expect(200);
     expect(hidden.text).not.toContain('Ana Pérez');
     expect(hidden.text).toContain('Credencial verificada');

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
-import { createVerificationCache } from '../../src/credentials/verification-cache.ts';
+import { createIssuerRepository } from '../../src/storage/issuer-repository.ts';
+import { createVerificationCache, type VerificationCache } from '../../src/credentials/verification-cache.ts';
+import { setCredentialStatus } from '../../src/issuance/credential-status.ts';
+import type { RenderedCredentialPage } from '../../src/web/credential-routes.ts';
 import type { VerificationReport } from '../../src/credentials/verify.ts';
 import { catalogKeys } from '../../src/web/i18n.ts';
 import { ADMIN, makeCredentialsApp } from './credentials-fixture.ts';
@@ -21,16 +24,32 @@ describe('the public credential page', () => {
   // The issuer's key is made at 08:00; credentials say they were issued at 10:00; pages are seen at noon.
   let clockAt = new Date('2026-03-05T08:00:00Z').getTime();
   const now = () => new Date(clockAt);
-  const cache = createVerificationCache<VerificationReport>({ now });
-  let hits = 0;
-  const countingCache = {
-    ...cache,
+  // The app's own caches, counted from outside: a report stored is a verification run,
+  // a page found is a view served without rendering (or verifying) anything.
+  const reports = createVerificationCache<VerificationReport>({ now });
+  const pages = createVerificationCache<RenderedCredentialPage>({ now, ttlMs: 10 * 60_000 }); // as the router keeps them
+  let verifications = 0;
+  let pageHits = 0;
+  const countingReports: VerificationCache<VerificationReport> = {
+    get: reports.get,
+    clear: reports.clear,
     get size() {
-      return cache.size;
+      return reports.size;
     },
-    get: (key: string, fingerprint: string) => {
-      const value = cache.get(key, fingerprint);
-      if (value) hits += 1;
+    set: (...args) => {
+      verifications += 1;
+      reports.set(...args);
+    },
+  };
+  const countingPages: VerificationCache<RenderedCredentialPage> = {
+    set: pages.set,
+    clear: pages.clear,
+    get size() {
+      return pages.size;
+    },
+    get: (key, fingerprint) => {
+      const value = pages.get(key, fingerprint);
+      if (value) pageHits += 1;
       return value;
     },
   };
@@ -48,7 +67,7 @@ describe('the public credential page', () => {
     request(t.app).post(`/admin/api/credentials/${uuid}/status`).set('authorization', `Bearer ${ADMIN}`).send({ action, reason }).expect(200);
 
   beforeAll(async () => {
-    t = await makeCredentialsApp({ now, verificationCache: countingCache, env: { CHAIN_EXPLORER_URL: 'https://explorer.example/' } });
+    t = await makeCredentialsApp({ now, verificationCache: countingReports, pageCache: countingPages, env: { CHAIN_EXPLORER_URL: 'https://explorer.example/' } });
     clockAt = new Date('2026-03-05T12:00:00Z').getTime();
   });
   afterAll(() => t.close());
@@ -99,54 +118,175 @@ describe('the public credential page', () => {
     expect(es.text).toMatch(/Revocada el \d{1,2} de [a-z]+ de \d{4}\. Motivo: Issued in error/);
   });
 
+  it('serves a repeat view from the page it rendered, and a 304 without body or policy to a browser that has it', async () => {
+    const uuid = await issue();
+    const first = await page(uuid);
+    expect(first.headers['cache-control']).toBe('public, no-cache');
+    expect(first.headers.vary).toMatch(/Accept-Language/);
+    expect(first.headers.etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
+    const [verified, served] = [verifications, pageHits];
+    const again = await page(uuid);
+    expect(again.text).toBe(first.text);
+    expect(again.headers.etag).toBe(first.headers.etag);
+    const revisit = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', first.headers.etag!).expect(304);
+    expect(revisit.text).toBe('');
+    expect(revisit.headers['content-security-policy']).toBeUndefined();
+    expect(revisit.headers.etag).toBe(first.headers.etag);
+    expect(verifications).toBe(verified);
+    expect(pageHits).toBe(served + 2);
+    // The other language is another page (another tag), from the same verification.
+    const es = await request(t.app).get(`/credentials/${uuid}?lang=es`).set('if-none-match', first.headers.etag!).expect(200);
+    expect(es.text).toContain('Credencial verificada');
+    expect(es.headers.etag).not.toBe(first.headers.etag);
+    expect(verifications).toBe(verified);
+    const missing = await request(t.app).get('/credentials/00000000-0000-4000-8000-000000000000').expect(404);
+    expect(missing.body.code).toBe('credential_not_found');
+  });
+
+  it('verifies once when many views of a credential not yet cached arrive together', async () => {
+    const uuid = await issue();
+    const before = verifications;
+    const views = await Promise.all(Array.from({ length: 12 }, () => page(uuid)));
+    expect(new Set(views.map((view) => view.headers.etag)).size).toBe(1);
+    expect(verifications).toBe(before + 1);
+  });
+
+  it('verifies a page again behind the views once it is a minute old, and the views keep getting the page they had', async () => {
+    const uuid = await issue();
+    const first = await page(uuid);
+    const [verified, served] = [verifications, pageHits];
+    clockAt = new Date('2026-03-05T12:01:01Z').getTime();
+    try {
+      const meanwhile = await page(uuid);
+      expect(meanwhile.text).toBe(first.text);
+      expect(pageHits).toBe(served + 1);
+      await vi.waitFor(() => expect(verifications).toBe(verified + 1));
+      await page(uuid);
+      await page(uuid);
+      expect(verifications).toBe(verified + 1);
+    } finally {
+      clockAt = new Date('2026-03-05T12:00:00Z').getTime();
+    }
+  });
+
+  it('answers views that arrive together, read in shared queries, each with its own credential', async () => {
+    const [valid, revoked] = [await issue(), await issue()];
+    await status(revoked, 'revoke', 'Read together');
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const views = await Promise.all(
+      [valid, revoked, missing].flatMap((uuid) => Array.from({ length: 8 }, () => request(t.app).get(`/credentials/${uuid}?lang=en`).then((res) => ({ uuid, res })))),
+    );
+    for (const { uuid, res } of views) {
+      if (uuid === missing) {
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('credential_not_found');
+      } else {
+        expect(res.status).toBe(200);
+        expect(res.text).toContain(uuid === valid ? 'Verified credential' : 'This credential has been revoked');
+        expect(res.text).toContain(`/credentials/${uuid}/badge.png`);
+      }
+    }
+  });
+
+  it('shows a revocation at once after cached views, and the old tag no longer answers 304', async () => {
+    const uuid = await issue();
+    const valid = await page(uuid);
+    await page(uuid);
+    expect(valid.text).toContain('Verified credential');
+    await status(uuid, 'revoke', 'Plagiarism');
+    const revoked = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', valid.headers.etag!).expect(200);
+    expect(revoked.text).toContain('This credential has been revoked');
+    expect(revoked.text).toContain('Reason: Plagiarism');
+    expect(revoked.headers.etag).not.toBe(valid.headers.etag);
+  });
+
+  it('shows a revocation made by another Sello process on the same database, which this one was never told of', async () => {
+    const uuid = await issue();
+    const valid = await page(uuid);
+    expect(valid.text).toContain('Verified credential');
+    // What the other process's admin API runs: only the database changes.
+    await setCredentialStatus({ db: t.db, credentialId: `urn:uuid:${uuid}`, purpose: 'revocation', value: true, reason: 'Revoked elsewhere', actor: 'other-process' });
+    const revoked = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', valid.headers.etag!).expect(200);
+    expect(revoked.text).toContain('This credential has been revoked');
+    expect(revoked.text).toContain('Reason: Revoked elsewhere');
+  });
+
   it('shows a suspended credential with its reason and no share buttons, then valid again when lifted', async () => {
     const uuid = await issue();
-    expect((await page(uuid)).text).toContain('Add to LinkedIn profile');
+    const valid = await page(uuid);
+    expect(valid.text).toContain('Add to LinkedIn profile');
+    await page(uuid);
     await status(uuid, 'suspend', 'Under review');
     const suspended = await page(uuid);
     expect(suspended.text).toContain('This credential is suspended');
     expect(suspended.text).toContain('Reason: Under review');
     expect(suspended.text).not.toContain('linkedin.com');
+    await page(uuid);
     await status(uuid, 'unsuspend', 'Cleared');
-    expect((await page(uuid)).text).toContain('Verified credential');
+    const lifted = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', suspended.headers.etag!).expect(200);
+    expect(lifted.text).toContain('Verified credential');
+    expect(lifted.text).toContain('Add to LinkedIn profile');
   });
 
-  it('shows an expired credential once the clock passes validUntil, even right after a cached view', async () => {
-    const uuid = await issue({ validUntil: '2026-03-06T00:00:00Z' });
+  // The clock moves less than the caches' 60 s bound: only validFrom/validUntil can end the cached page.
+  it('shows an expired credential once the clock passes validUntil, even seconds after a cached view', async () => {
+    const uuid = await issue({ validUntil: '2026-03-05T12:00:30Z' });
+    const valid = await page(uuid);
+    expect(valid.text).toContain('Verified credential');
+    const [verified, served] = [verifications, pageHits];
     expect((await page(uuid)).text).toContain('Verified credential');
-    const before = hits;
-    expect((await page(uuid)).text).toContain('Verified credential');
-    expect(hits).toBe(before + 1);
-    clockAt = new Date('2026-03-06T00:00:01Z').getTime();
+    expect([verifications, pageHits]).toEqual([verified, served + 1]);
+    clockAt = new Date('2026-03-05T12:00:31Z').getTime();
     try {
-      const expired = await page(uuid);
+      const expired = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', valid.headers.etag!).expect(200);
       expect(expired.text).toContain('This credential has expired');
-      expect(expired.text).toContain('It was valid until March 6, 2026.');
+      expect(expired.text).toContain('It was valid until March 5, 2026.');
       expect(expired.text).not.toContain('linkedin.com');
     } finally {
       clockAt = new Date('2026-03-05T12:00:00Z').getTime();
     }
   });
 
-  it('reuses the verification for repeated views and re-verifies after a status change', async () => {
-    const uuid = await issue();
+  it('shows a credential as not yet valid until the clock reaches its validFrom, then as verified at once', async () => {
+    const uuid = await issue({ validFrom: '2026-03-05T12:00:30Z' });
+    const early = await page(uuid);
+    expect(early.text).toContain('This credential did not pass verification');
+    expect(early.text).not.toContain('Verified credential');
     await page(uuid);
-    const before = hits;
-    await page(uuid);
-    await page(uuid, 'es');
-    expect(hits).toBe(before + 2);
-    await status(uuid, 'suspend', 'Checking');
-    expect((await page(uuid)).text).toContain('This credential is suspended');
+    clockAt = new Date('2026-03-05T12:00:31Z').getTime();
+    try {
+      const valid = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', early.headers.etag!).expect(200);
+      expect(valid.text).toContain('Verified credential');
+    } finally {
+      clockAt = new Date('2026-03-05T12:00:00Z').getTime();
+    }
   });
 
-  it('re-verifies after the issuer revokes its signing key', async () => {
+  it('shows the name the issuer gives itself in its profile at the next view after cached ones', async () => {
     const uuid = await issue();
-    expect((await page(uuid)).text).toContain('Verified credential');
+    const before = await page(uuid);
+    expect(before.text).toContain('>Universidad de Ejemplo</a>');
+    const issuers = createIssuerRepository(t.db);
+    const issuer = (await issuers.findById(t.issuer.id))!;
+    await issuers.updateProfile(issuer.id, { name: 'Universidad Renombrada', url: issuer.url, email: issuer.email, imageUrl: issuer.imageUrl, description: issuer.description });
+    try {
+      const after = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', before.headers.etag!).expect(200);
+      expect(after.text).toContain('>Universidad Renombrada</a>');
+    } finally {
+      await issuers.updateProfile(issuer.id, { name: issuer.name, url: issuer.url, email: issuer.email, imageUrl: issuer.imageUrl, description: issuer.description });
+    }
+  });
+
+  it('re-verifies after the issuer revokes its signing key, even right after cached views', async () => {
+    const uuid = await issue();
+    const valid = await page(uuid);
+    expect(valid.text).toContain('Verified credential');
+    await page(uuid);
     const keys = await request(t.app).get('/admin/api/issuers/default/keys').set('authorization', `Bearer ${ADMIN}`).expect(200);
     const oldKey = (keys.body.keys as { keyId: string }[])[0]!.keyId;
     await request(t.app).post('/admin/api/issuers/default/keys/rotate').set('authorization', `Bearer ${ADMIN}`).send({ reason: 'test' }).expect(201);
     await request(t.app).post('/admin/api/issuers/default/keys/revoke').set('authorization', `Bearer ${ADMIN}`).send({ keyId: oldKey, reason: 'compromised' }).expect(200);
-    const res = await page(uuid);
+    const res = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', valid.headers.etag!).expect(200);
     expect(res.text).toContain('This credential did not pass verification');
     expect(res.text).toContain('the issuer revoked the signing key');
   });

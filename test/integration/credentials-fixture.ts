@@ -12,6 +12,7 @@ import { didRouter } from '../../src/web/public/did.ts';
 import { statusRouter } from '../../src/web/public/status.ts';
 import type { AnchorChecker, VerificationReport } from '../../src/credentials/verify.ts';
 import type { VerificationCache } from '../../src/credentials/verification-cache.ts';
+import type { RenderedCredentialPage } from '../../src/web/credential-routes.ts';
 
 export const ADMIN = 'test-admin-token-0123456789abcdef';
 export const CHAIN = { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' };
@@ -24,6 +25,7 @@ export async function makeCredentialsApp(
     now?: () => Date;
     onKeysChanged?: () => void;
     verificationCache?: VerificationCache<VerificationReport>;
+    pageCache?: VerificationCache<RenderedCredentialPage>;
   } = {},
 ) {
   const base = await makeTestApp({ env: options.env });
@@ -59,6 +61,7 @@ export async function makeCredentialsApp(
     chainVersion: options.chainVersion,
     now: options.now,
     verificationCache: options.verificationCache,
+    pageCache: options.pageCache,
   };
   const { app } = await (async () => {
     const { buildApp } = await import('../../src/web/app.ts');

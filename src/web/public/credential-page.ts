@@ -1,15 +1,28 @@
 /**
  * The public credential page (`/credentials/:id`), its JSON (`.json`) and its baked
- * badges (`/badge.png`, `/badge.svg`). The page's verification report is cached until
- * something it depends on changes (see `credentials/verification-cache.ts`).
+ * badges (`/badge.png`, `/badge.svg`).
+ *
+ * A view of the page costs one query while nothing it shows has changed (issue 15: a
+ * cohort opening its badges at once): the query reads a fingerprint of every stored fact
+ * behind the page (status, anchoring, the issuer's keys and profile; by whichever Sello
+ * process changed them), and the page rendered for that fingerprint and locale is reused,
+ * with its verification report, until the fingerprint changes or the clock reaches the
+ * credential's validFrom or validUntil. Browsers revalidate every view (`no-cache`) and get
+ * a 304 while the page is the same: its ETag is a digest of the HTML itself, so it also
+ * changes with what the fingerprint cannot see (an answer from the chain, a new release's
+ * templates). The recipient's own browser is the exception: its page offers "Add to wallet"
+ * with one-time codes, so it is rendered for that view alone and no cache keeps it.
  */
+import crypto from 'node:crypto';
 import express, { type Request, type Router } from 'express';
 import QRCode from 'qrcode';
-import { createCredentialRepository, type StoredCredential } from '../../storage/credential-repository.ts';
+import type { StoredCredential } from '../../storage/credential-repository.ts';
+import type { CredentialPageFingerprint } from '../../storage/credential-page-fingerprint.ts';
+import { createPageFingerprintReader } from './page-fingerprints.ts';
 import { createAchievementRepository } from '../../storage/achievement-repository.ts';
 import { createUserRepository } from '../../storage/user-repository.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
-import { findCredentialAnchor, type CredentialAnchorRecord } from '../../storage/anchor-batch-repository.ts';
+import { findCredentialAnchor } from '../../storage/anchor-batch-repository.ts';
 import { createContextRepository } from '../../storage/context-repository.ts';
 import { createStatusListRepository } from '../../storage/status-list-repository.ts';
 import { createVerificationCache } from '../../credentials/verification-cache.ts';
@@ -21,7 +34,14 @@ import { translate, type Locale } from '../i18n.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import type { AppContext } from '../app.ts';
 import { credentialContent, credentialState, explainChecks, formatDate, safeUrl } from './credential-view.ts';
-import { credentialPageUrl, loadCredential, localVerifyOptions, type CredentialRoutesDependencies } from '../credential-routes.ts';
+import {
+  credentialIdFromPath,
+  credentialPageUrl,
+  loadCredential,
+  localVerifyOptions,
+  type CredentialRoutesDependencies,
+  type RenderedCredentialPage,
+} from '../credential-routes.ts';
 import { walletOfferView } from '../wallet/wallet-offer-view.ts';
 
 /**
@@ -61,34 +81,90 @@ function namesOf(document: Record<string, unknown>) {
   };
 }
 
+/** How long a page's verification is trusted for what only the chain knows. */
+const REVERIFY_AFTER_MS = 60_000;
+/** How long a page no one views stays in memory. */
+const PAGE_KEPT_MS = 10 * 60_000;
+
 export function credentialPageRouter(deps: CredentialRoutesDependencies, context: AppContext): Router {
   const router = express.Router();
-  const credentials = createCredentialRepository(deps.db);
   const load = (segment: string): Promise<StoredCredential> => loadCredential(deps.db, segment);
 
-  // Page views reuse a report while nothing it depends on has changed (see
-  // verification-cache.ts): the status bits, the anchoring batch, the issuer's DID
-  // document (a revoked or rotated key) and the clock against validFrom/validUntil.
-  const cache = deps.verificationCache ?? createVerificationCache<VerificationReport>({ now: deps.now });
+  // A page view reads one fingerprint of everything the page depends on (one query, see
+  // storage/credential-page-fingerprint.ts) and reuses the page rendered for it in this
+  // locale, and the verification report behind it, until the fingerprint changes or the
+  // clock reaches the credential's validFrom or validUntil. What only the chain knows (an
+  // anchor, a revocation or key registered there by the institution itself) is not in the
+  // fingerprint: a page verified more than a minute ago is verified again, in the
+  // background, while the views go on getting the page they had (a cohort's pages
+  // would otherwise all stall together every minute).
+  const reports = deps.verificationCache ?? createVerificationCache<VerificationReport>({ now: deps.now });
+  const pages = deps.pageCache ?? createVerificationCache<RenderedCredentialPage>({ now: deps.now, maxEntries: 2000, ttlMs: PAGE_KEPT_MS });
+  const rendering = new Map<string, Promise<RenderedCredentialPage>>();
+  const readFingerprint = createPageFingerprintReader({ db: deps.db });
   const now = () => deps.now?.() ?? new Date();
-  const verifyStored = async (stored: StoredCredential, anchor: CredentialAnchorRecord | null): Promise<VerificationReport> => {
-    const status = await credentials.findStatus(stored.id);
-    const issuerDid = credentialContent(stored.document).issuerId;
-    const didDocument = issuerDid.startsWith('did:') ? await deps.keys.resolveDid(issuerDid.split('#')[0]!).catch(() => null) : null;
-    const fingerprint = JSON.stringify({
-      status: status ? [status.revoked, status.suspended] : null,
-      anchor: anchor ? [anchor.status, anchor.txHash, anchor.blockNumber] : null,
-      did: didDocument,
-    });
-    const cached = cache.get(stored.id, fingerprint);
+
+  /** The next instant at which the clock alone changes the page: validFrom or validUntil still ahead. */
+  const nextClockChange = (current: CredentialPageFingerprint): Date | null => {
+    const ahead = [current.validFrom, current.validUntil]
+      .map((value) => (value === null ? Number.NaN : new Date(value).getTime()))
+      .filter((time) => !Number.isNaN(time) && time > now().getTime());
+    return ahead.length > 0 ? new Date(Math.min(...ahead)) : null;
+  };
+
+  const verifiedAt = new WeakMap<VerificationReport, Date>();
+  const verifyStored = async (stored: StoredCredential, current: CredentialPageFingerprint, again: boolean): Promise<VerificationReport> => {
+    const cached = again ? undefined : reports.get(stored.id, current.fingerprint);
     if (cached) return cached;
+    const started = now();
     const report = await verifyCredential(stored.document, localVerifyOptions(deps));
-    const instants = [stored.document.validFrom, stored.document.validUntil]
-      .map((value) => (typeof value === 'string' ? new Date(value) : null))
-      .filter((date): date is Date => date !== null && !Number.isNaN(date.getTime()) && date.getTime() > now().getTime());
-    const until = instants.length > 0 ? new Date(Math.min(...instants.map((date) => date.getTime()))) : null;
-    cache.set(stored.id, fingerprint, report, until);
+    verifiedAt.set(report, started);
+    reports.set(stored.id, current.fingerprint, report, nextClockChange(current));
     return report;
+  };
+
+  /** Renders once however many views ask at the same time (50 clients opening a just-shared link verify it once). */
+  const renderOnce = (current: CredentialPageFingerprint, locale: Locale, again: boolean): Promise<RenderedCredentialPage> => {
+    const key = `${current.credentialId} ${locale}`;
+    const flight = `${key} ${current.fingerprint}`;
+    let pending = rendering.get(flight);
+    if (!pending) {
+      pending = renderPage(current, locale, { again, visitor: null })
+        .then((page) => {
+          pages.set(key, current.fingerprint, page, nextClockChange(current));
+          return page;
+        })
+        .finally(() => rendering.delete(flight));
+      rendering.set(flight, pending);
+    }
+    return pending;
+  };
+
+  /** The page for `current` in `locale`: the cached one (verified again behind it when a minute old), or a new one. */
+  const cachedPage = (current: CredentialPageFingerprint, locale: Locale): RenderedCredentialPage | Promise<RenderedCredentialPage> => {
+    const hit = pages.get(`${current.credentialId} ${locale}`, current.fingerprint);
+    if (!hit) return renderOnce(current, locale, false);
+    if (now().getTime() - hit.verifiedAt.getTime() >= REVERIFY_AFTER_MS) verifyAgainLater(current, locale);
+    return hit;
+  };
+
+  // One at a time: the pages a cohort opened together all come of age together, and
+  // verifying them all at once would stall every view behind them for a while.
+  let verifyingAgain: Promise<void> = Promise.resolve();
+  const waitingToVerifyAgain = new Set<string>();
+  const verifyAgainLater = (current: CredentialPageFingerprint, locale: Locale) => {
+    const flight = `${current.credentialId} ${locale} ${current.fingerprint}`;
+    if (waitingToVerifyAgain.has(flight)) return;
+    waitingToVerifyAgain.add(flight);
+    verifyingAgain = verifyingAgain.then(async () => {
+      try {
+        await renderOnce(current, locale, true);
+      } catch (error) {
+        context.log.warn({ err: error, credentialId: current.credentialId }, 'credential page: verifying again failed; the cached page stays');
+      } finally {
+        waitingToVerifyAgain.delete(flight);
+      }
+    });
   };
 
   router.get('/credentials/:ref/badge.svg', async (req, res) => {
@@ -130,10 +206,46 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
       res.type('application/ld+json').set('content-disposition', 'inline; filename="credential.json"').send(JSON.stringify(stored.document, null, 2));
       return;
     }
-    const stored = await load(ref);
+    const id = credentialIdFromPath(ref);
+    const current = id ? await readFingerprint(id) : null;
+    if (!current) throw new CredentialError('credential_not_found', 'No credential with this id', { id: ref });
     const locale = res.locals.locale as Locale;
+    // The answer depends on the visitor's cookies (the recipient's session, the language
+    // chosen) and Accept-Language.
+    res.vary('Cookie').vary('Accept-Language');
+    // "Add to wallet" only for the recipient's own browser: an offer binds a new credential
+    // of this award to whichever wallet redeems it, so a stranger must never get one, and
+    // no cache may keep a page with the recipient's one-time codes in it.
+    const visitor = current.recipientUserId && deps.recipientOf ? await deps.recipientOf(req) : null;
+    const own = visitor !== null && visitor === current.recipientUserId ? await renderPage(current, locale, { again: false, visitor }) : null;
+    if (own?.offersWallet) {
+      res.set('cache-control', 'private, no-store').type('html').send(own.html);
+      return;
+    }
+    const page = own ?? (await cachedPage(current, locale));
+    // Everyone else's page: shared caches may keep it, but every view asks again (no-cache),
+    // so a revocation shows at once; a browser that has this very page gets a 304 without a
+    // body (and without a CSP: security-headers.ts).
+    res.set('cache-control', 'public, no-cache').set('etag', page.etag);
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    res.type('html').send(page.html);
+  });
+
+  /**
+   * The page as the credential's recipient sees it when `visitor` is them (with "Add to
+   * wallet"), else as everyone does. `again` verifies anew instead of reusing the cached report.
+   */
+  async function renderPage(
+    current: CredentialPageFingerprint,
+    locale: Locale,
+    { again, visitor }: { again: boolean; visitor: string | null },
+  ): Promise<RenderedCredentialPage & { offersWallet: boolean }> {
+    const stored = await load(current.credentialId);
     const anchor = await findCredentialAnchor(deps.db, stored.hash).catch(() => null);
-    const report = await verifyStored(stored, anchor);
+    const report = await verifyStored(stored, current, again);
     const content = credentialContent(stored.document);
     const pageUrl = credentialPageUrl(deps.publicUrl, stored.id);
     const reference = readChainReference(stored.document);
@@ -170,79 +282,70 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
     const explorer = context.config.chain.explorerUrl;
     const txHash = anchor?.txHash ?? null;
     const pngUrl = `${pageUrl}/badge.png`;
-    // "Add to wallet" only for the recipient's own browser: an offer binds a new credential
-    // of this award to whichever wallet redeems it, so a stranger must never get one.
-    const visitor = shareable && stored.recipientUserId && deps.recipientOf ? await deps.recipientOf(req) : null;
     const wallet =
-      visitor !== null && visitor === stored.recipientUserId
+      shareable && visitor !== null && visitor === stored.recipientUserId
         ? await walletOfferView({ db: deps.db, publicUrl: deps.publicUrl, credentialId: stored.id, userId: visitor, locale, now: now() })
         : null;
-    // The answer depends on the visitor's cookies (the recipient's session, the language
-    // chosen) and Accept-Language. With the recipient's one-time codes in it, no cache may
-    // keep it; without them, shared caches may keep it and revalidate (ETag) at each view,
-    // so a revocation shows at once.
-    res.vary('Cookie').vary('Accept-Language');
-    res.set('cache-control', wallet ? 'private, no-store' : 'public, no-cache');
     const description = translate(locale, 'cred.og.description', { achievement: content.achievementName, issuer: institution.name });
-    res.type('html').send(
-      context.pages.render(
-        'credential',
-        {
-          title: content.achievementName,
-          meta: [
-            { property: 'og:type', content: 'website' },
-            { property: 'og:title', content: content.achievementName },
-            { property: 'og:description', content: description },
-            { property: 'og:image', content: pngUrl },
-            { property: 'og:image:alt', content: content.achievementName },
-            { property: 'og:url', content: pageUrl },
-            { property: 'og:site_name', content: institution.name },
-            { name: 'twitter:card', content: 'summary_large_image' },
-            { name: 'twitter:title', content: content.achievementName },
-            { name: 'twitter:description', content: description },
-            { name: 'twitter:image', content: pngUrl },
-            { name: 'description', content: description },
-          ],
-          ...content,
-          // An inline image is linked, not inlined: the page stays small whatever was uploaded.
-          image: inlineImageOf(content.image) ? `${pageUrl}/image` : content.image,
-          recipientName: showRecipientName ? content.recipientName : null,
-          institution,
-          course: course?.title ?? null,
-          state,
-          stateBanner: translate(locale, `cred.banner.${state}`),
-          stateDetail: event
-            ? translate(locale, `cred.banner.${state}_detail`, { date: formatDate(event.at, locale) ?? '', reason: event.reason ?? '' })
-            : state === 'expired'
-              ? translate(locale, 'cred.banner.expired_detail', { date: formatDate(stored.document.validUntil, locale) ?? '' })
-              : null,
-          verified: state === 'valid' || state === 'pending',
-          shareable,
-          checks: explainChecks(report, locale, anchoringPending),
-          credentialId: stored.id,
-          hash: stored.hash,
-          validFrom: validFrom.toISOString(),
-          validFromText: formatDate(validFrom, locale),
-          validUntil: stored.document.validUntil ?? null,
-          validUntilText: formatDate(stored.document.validUntil, locale),
-          anchor: anchor ?? null,
-          anchorStatusText: anchor ? translate(locale, `cred.anchor.state.${anchor.status}`) : null,
-          txUrl: explorer && txHash ? `${explorer}/tx/${txHash}` : null,
-          contractUrl: explorer && anchor ? `${explorer}/address/${anchor.contractAddress}` : null,
-          chainReference: reference ? `eip155:${reference.chainId}:${reference.contract}` : null,
-          pageUrl,
-          jsonUrl: `${pageUrl}.json`,
-          pngUrl,
-          svgUrl: `${pageUrl}/badge.svg`,
-          linkedInUrl: linkedIn.toString(),
-          qrSvg: shareable ? await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : null,
-          wallet,
-          // Whoever holds this badge but came without their session learns where the offer is.
-          recipientWalletHint: shareable && !wallet && stored.recipientUserId !== null,
-        },
-        locale,
-      ),
+    const qrSvg = shareable ? await QRCode.toString(pageUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' }) : null;
+    const html = context.pages.render(
+      'credential',
+      {
+        title: content.achievementName,
+        meta: [
+          { property: 'og:type', content: 'website' },
+          { property: 'og:title', content: content.achievementName },
+          { property: 'og:description', content: description },
+          { property: 'og:image', content: pngUrl },
+          { property: 'og:image:alt', content: content.achievementName },
+          { property: 'og:url', content: pageUrl },
+          { property: 'og:site_name', content: institution.name },
+          { name: 'twitter:card', content: 'summary_large_image' },
+          { name: 'twitter:title', content: content.achievementName },
+          { name: 'twitter:description', content: description },
+          { name: 'twitter:image', content: pngUrl },
+          { name: 'description', content: description },
+        ],
+        ...content,
+        // An inline image is linked, not inlined: the page stays small whatever was uploaded.
+        image: inlineImageOf(content.image) ? `${pageUrl}/image` : content.image,
+        recipientName: showRecipientName ? content.recipientName : null,
+        institution,
+        course: course?.title ?? null,
+        state,
+        stateBanner: translate(locale, `cred.banner.${state}`),
+        stateDetail: event
+          ? translate(locale, `cred.banner.${state}_detail`, { date: formatDate(event.at, locale) ?? '', reason: event.reason ?? '' })
+          : state === 'expired'
+            ? translate(locale, 'cred.banner.expired_detail', { date: formatDate(stored.document.validUntil, locale) ?? '' })
+            : null,
+        verified: state === 'valid' || state === 'pending',
+        shareable,
+        checks: explainChecks(report, locale, anchoringPending),
+        credentialId: stored.id,
+        hash: stored.hash,
+        validFrom: validFrom.toISOString(),
+        validFromText: formatDate(validFrom, locale),
+        validUntil: stored.document.validUntil ?? null,
+        validUntilText: formatDate(stored.document.validUntil, locale),
+        anchor: anchor ?? null,
+        anchorStatusText: anchor ? translate(locale, `cred.anchor.state.${anchor.status}`) : null,
+        txUrl: explorer && txHash ? `${explorer}/tx/${txHash}` : null,
+        contractUrl: explorer && anchor ? `${explorer}/address/${anchor.contractAddress}` : null,
+        chainReference: reference ? `eip155:${reference.chainId}:${reference.contract}` : null,
+        pageUrl,
+        jsonUrl: `${pageUrl}.json`,
+        pngUrl,
+        svgUrl: `${pageUrl}/badge.svg`,
+        linkedInUrl: linkedIn.toString(),
+        qrSvg,
+        wallet,
+        // Whoever holds this badge but came without their session learns where the offer is.
+        recipientWalletHint: shareable && !wallet && stored.recipientUserId !== null,
+      },
+      locale,
     );
-  });
+    return { html, offersWallet: wallet !== null, verifiedAt: verifiedAt.get(report) ?? now(), etag: `"${crypto.createHash('sha256').update(html).digest('base64url').slice(0, 27)}"` };
+  }
   return router;
 }
