@@ -1,7 +1,7 @@
 /**
  * Sello as a deployment runs it, for the HTTP figures: `node --max-semi-space-size=64
  * bin/sello.js serve` (what `npm start` runs) in a process of its own, on a fresh
- * PostgreSQL database (`sello_bench`, dropped and created again) or a fresh embedded
+ * PostgreSQL database (`sello_bench_<pid>_<port>`, created fresh, dropped at the end) or a fresh embedded
  * data folder, with the embedded chain. The bench talks to it over loopback only, and
  * reads its CPU time and resident set from /proc.
  */
@@ -26,7 +26,7 @@ export interface SelloProcess {
   close(): Promise<void>;
 }
 
-/** The PostgreSQL server the bench uses (its `test` database is only used to create `sello_bench`). */
+/** The PostgreSQL server the bench uses (its `test` database is only used to create `sello_bench_…`). */
 export const benchPostgresUrl = process.env.SELLO_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** Drops and creates a database of its own for one bench run; returns its URL. */
@@ -42,6 +42,16 @@ export async function freshPostgresDatabase(name: string): Promise<string> {
   const url = new URL(benchPostgresUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+export async function dropPostgresDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: benchPostgresUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -68,7 +78,7 @@ export async function waitForHttp(url: string, child: ChildProcess, timeoutMs: n
   throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${output().slice(-2000)}`);
 }
 
-/** Starts Sello as `npm start` would; `database: 'postgres'` uses a fresh `sello_bench` database. */
+/** Starts Sello as `npm start` would; `database: 'postgres'` uses a fresh `sello_bench_<pid>_<port>` database, dropped at `close`. */
 export async function startSelloProcess(params: { database: 'postgres' | 'embedded'; env?: Record<string, string> }): Promise<SelloProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -90,7 +100,10 @@ export async function startSelloProcess(params: { database: 'postgres' | 'embedd
     VERIFY_RATE_LIMIT: '0',
     ...params.env,
   };
-  if (params.database === 'postgres') env.DATABASE_URL = await freshPostgresDatabase('sello_bench');
+  // A name of its own: two benches on one machine (sessions share it) would otherwise drop
+  // each other's database mid-run.
+  const databaseName = `sello_bench_${process.pid}_${port}`;
+  if (params.database === 'postgres') env.DATABASE_URL = await freshPostgresDatabase(databaseName);
   let output = '';
   const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(root, 'bin', 'sello.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
@@ -103,6 +116,7 @@ export async function startSelloProcess(params: { database: 'postgres' | 'embedd
       clearTimeout(killed);
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
+    if (params.database === 'postgres') await dropPostgresDatabase(databaseName).catch(() => {});
   };
   try {
     // Start-up on a busy 2-core machine (first PGlite initdb, contract deployments) has taken 90 s.
