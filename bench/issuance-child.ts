@@ -8,6 +8,7 @@ import { startSandboxLms } from '../src/sandbox-lms/index.ts';
 import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
 import { seedGradedBigCourse } from '../test/support/issuance/graded-big-course.ts';
 import { createAwardRepository } from '../src/storage/award-repository.ts';
+import { createJobRepository } from '../src/storage/job-repository.ts';
 import { createIssuanceWorker } from '../src/issuance/issuance-worker.ts';
 import { createIssueCredentialSigner } from '../src/issuance/credential-signer.ts';
 import { createAgsGradebook } from '../src/issuance/ags-gradebook.ts';
@@ -57,7 +58,8 @@ try {
     maxAttempts: 3,
   });
   for (let i = 0; i < extraWorkers; i += 1) {
-    const child = spawn(process.execPath, [...process.execArgv, path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, 'issuance-worker-child.ts')], {
+    // The scale-out test's extra process: Sello's own worker, signer and gradebook.
+    const child = spawn(process.execPath, [...process.execArgv, path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, '..', 'test', 'support', 'issuance', 'worker-process.ts')], {
       env: {
         ...process.env,
         NODE_ENV: 'test',
@@ -67,11 +69,13 @@ try {
         SELLO_KEK: sello.config.secrets.keyEncryptionKey!.toString('hex'),
         ADMIN_TOKEN: sello.adminToken,
         ISSUANCE_WORKERS: String(concurrency),
+        // The sandbox LMS listens on 127.0.0.1, which Sello refuses to call by default.
+        OUTBOUND_ALLOW_PRIVATE: 'true',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready\n') && resolve());
       child.once('exit', (code) => reject(new Error(`extra worker exited with ${code}`)));
     });
     extras.push(child);
@@ -95,9 +99,13 @@ try {
   const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: outboundFetch })(contextId);
   const syncedS = (performance.now() - started) / 1000;
   await worker.runUntilIdle();
-  // Other processes may still be finishing the jobs they claimed.
+  // Other processes may still be finishing the jobs they claimed. A job parked as failed
+  // ends the run with its error: the count it waits for would never come.
+  const jobs = createJobRepository(sello.db);
   for (;;) {
     if ((await createAwardRepository(sello.db).countByState()).posted >= learners) break;
+    const [failed] = await jobs.listFailed();
+    if (failed) throw new Error(`an issuance job failed: ${failed.lastError ?? failed.parkedReason ?? 'no error recorded'}`);
     await worker.runUntilIdle();
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
