@@ -25,10 +25,11 @@ import { verifyCredential } from '../src/credentials/verify.ts';
 import { createDccVerifier } from './dcc-baseline.ts';
 import { figure, measure, type BenchOptions, type Figures } from './figures.ts';
 
-const LIST_URL = 'https://bench.example/status/list-revocation';
-const SUSPENSION_URL = 'https://bench.example/status/list-suspension';
+export const LIST_URL = 'https://bench.example/status/list-revocation';
+export const SUSPENSION_URL = 'https://bench.example/status/list-suspension';
 
-function unsigned(issuer: SigningKey, i: number) {
+/** The benchmark's i-th unsigned credential (also bench/profile-verify.ts). */
+export function draftCredential(issuer: SigningKey, i: number) {
   return buildAchievementCredential({
     issuer: { id: issuer.controller, name: 'Universidad de Ejemplo', url: 'https://uni.example' },
     achievement: {
@@ -64,7 +65,7 @@ export default async function credentialsBench({ quick }: BenchOptions): Promise
     now: () => new Date('2026-06-01T00:00:00Z'),
     statusListLoader: async (url: string) => lists.get(url),
   };
-  const drafts = Array.from({ length: COUNT }, (_, i) => unsigned(issuer, i));
+  const drafts = Array.from({ length: COUNT }, (_, i) => draftCredential(issuer, i));
   // Warm-up: JIT, context expansion caches, the schema compile.
   for (let i = 0; i < 20; i += 1) await verifyCredential(await signCredential({ credential: drafts[i]!, key: issuer, documentLoader }), options);
 
