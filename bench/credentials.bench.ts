@@ -49,8 +49,12 @@ export function draftCredential(issuer: SigningKey, i: number) {
   });
 }
 
-export default async function credentialsBench({ quick }: BenchOptions): Promise<Figures> {
-  const COUNT = Number(process.env.SELLO_BENCH_COUNT ?? (quick ? 150 : 1000));
+/**
+ * A did:key issuer, its two signed status lists (revocation and suspension, served from
+ * memory) and the verification options that read them at a fixed clock (also
+ * bench/profile-verify.ts).
+ */
+export async function verificationFixture() {
   const material = await generateEd25519Key();
   const { did, verificationMethod } = didKeyFromPublicKey(material.publicKeyMultibase);
   const issuer: SigningKey = { verificationMethod, controller: did, ...material };
@@ -65,6 +69,12 @@ export default async function credentialsBench({ quick }: BenchOptions): Promise
     now: () => new Date('2026-06-01T00:00:00Z'),
     statusListLoader: async (url: string) => lists.get(url),
   };
+  return { issuer, documentLoader, lists, options };
+}
+
+export default async function credentialsBench({ quick }: BenchOptions): Promise<Figures> {
+  const COUNT = Number(process.env.SELLO_BENCH_COUNT ?? (quick ? 150 : 1000));
+  const { issuer, documentLoader, lists, options } = await verificationFixture();
   const drafts = Array.from({ length: COUNT }, (_, i) => draftCredential(issuer, i));
   // Warm-up: JIT, context expansion caches, the schema compile.
   for (let i = 0; i < 20; i += 1) await verifyCredential(await signCredential({ credential: drafts[i]!, key: issuer, documentLoader }), options);

@@ -13,16 +13,12 @@
 import crypto from 'node:crypto';
 import * as vc from '@digitalbazaar/vc';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
-import { generateEd25519Key } from '../src/credentials/multikey.ts';
-import { didKeyFromPublicKey } from '../src/credentials/did.ts';
-import { createDocumentLoader } from '../src/credentials/document-loader.ts';
-import { signCredential, type SigningKey } from '../src/credentials/sign-credential.ts';
-import { buildStatusListCredential, encodeStatusList } from '../src/credentials/status-list.ts';
+import { signCredential } from '../src/credentials/sign-credential.ts';
 import { verifyCredential } from '../src/credentials/verify.ts';
 import { credentialHash } from '../src/credentials/credential-hash.ts';
 import { validateOb3Schema } from '../src/credentials/schema.ts';
 import { eddsaRdfc2022 } from '../src/credentials/cryptosuite.ts';
-import { draftCredential, LIST_URL, SUSPENSION_URL } from './credentials.bench.ts';
+import { draftCredential, verificationFixture } from './credentials.bench.ts';
 import { createDccVerifier } from './dcc-baseline.ts';
 
 const COUNT = 1000;
@@ -31,16 +27,7 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   return (used.user + used.system) / 1000;
 };
 
-const material = await generateEd25519Key();
-const { did, verificationMethod } = didKeyFromPublicKey(material.publicKeyMultibase);
-const issuer: SigningKey = { verificationMethod, controller: did, ...material };
-const documentLoader = createDocumentLoader();
-const lists = new Map<string, object>();
-for (const [url, purpose] of [[LIST_URL, 'revocation'], [SUSPENSION_URL, 'suspension']] as const) {
-  const list = buildStatusListCredential({ url, issuer: did, purpose, encodedList: await encodeStatusList({ setIndexes: [1] }), validFrom: new Date('2026-01-01T00:00:00Z') });
-  lists.set(url, await signCredential({ credential: list, key: issuer, documentLoader }));
-}
-const options = { documentLoader, now: () => new Date('2026-06-01T00:00:00Z'), statusListLoader: async (url: string) => lists.get(url) };
+const { issuer, documentLoader, lists, options } = await verificationFixture();
 for (let i = 0; i < 20; i += 1) await verifyCredential(await signCredential({ credential: draftCredential(issuer, i), key: issuer, documentLoader }), options);
 const signed: Array<Record<string, unknown>> = [];
 for (let i = 0; i < COUNT; i += 1) signed.push(await signCredential({ credential: draftCredential(issuer, i), key: issuer, documentLoader }));
