@@ -82,6 +82,20 @@ describe('the demo walk in Chromium', () => {
     });
     page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
   };
+  /**
+   * Once the pipeline has signed and posted the demo learner's badge (in the background),
+   * the learner launches from the demo LMS and her page lists it: the link to its public page.
+   */
+  const learnerSeesBadge = async (page: Page, sub: string, badgeName: string) => {
+    await expect
+      .poll(async () => (await sello.db.query(`SELECT 1 FROM awards a JOIN users u ON u.id = a.user_id WHERE u.sub = $1 AND a.state = 'posted'`, [sub])).rows.length, { timeout: 90_000 })
+      .toBe(1);
+    await page.click(`#launch-${sub} button`);
+    await page.waitForURL(/\/app\/learner\?/);
+    const badgeLink = page.locator(PUBLIC_LINK, { hasText: badgeName });
+    await expect.poll(() => badgeLink.count()).toBe(1);
+    return publicUrlOf(sello.url, (await badgeLink.getAttribute('href'))!);
+  };
   /** The quality bar of every page, then its screenshot. */
   const check = async (page: Page, step: string, { spanish = false, spanishCourse = false } = {}) => {
     expect(await seriousAccessibilityViolations(page), `axe on ${step}`).toEqual([]);
@@ -147,16 +161,8 @@ describe('the demo walk in Chromium', () => {
     expect(await page.textContent('p.ok[role="status"]')).toContain('Grade saved for Ana García, and Sello has read it.');
     await check(page, '07-grade-saved');
 
-    // The pipeline signs and posts the credential in the background: Ana launches once it has.
-    await expect
-      .poll(async () => (await sello.db.query(`SELECT 1 FROM awards a JOIN users u ON u.id = a.user_id WHERE u.sub = 'demo-ana' AND a.state = 'posted'`)).rows.length, { timeout: 90_000 })
-      .toBe(1);
-    await page.click('#launch-demo-ana button');
-    await page.waitForURL(/\/app\/learner\?/);
-    const badgeLink = page.locator(PUBLIC_LINK, { hasText: 'Statistics ready' });
-    await expect.poll(() => badgeLink.count()).toBe(1);
+    visited.credential = await learnerSeesBadge(page, 'demo-ana', 'Statistics ready');
     visited.learnerHome = page.url();
-    visited.credential = publicUrlOf(sello.url, (await badgeLink.getAttribute('href'))!);
     await check(page, '08-learner-sees-badge');
     // Her badges in every course, at /me in the same session.
     await page.click('a[href^="/me?"]');
@@ -253,14 +259,7 @@ describe('the demo walk in Chromium', () => {
     await page.waitForSelector('p.ok[role="status"]');
     expect(await page.textContent('p.ok[role="status"]')).toContain('Calificación guardada para Carla Rossi');
     await check(page, '25-es-360-grade-saved', { spanishCourse: true });
-    await expect
-      .poll(async () => (await sello.db.query(`SELECT 1 FROM awards a JOIN users u ON u.id = a.user_id WHERE u.sub = 'demo-carla' AND a.state = 'posted'`)).rows.length, { timeout: 90_000 })
-      .toBe(1);
-    await page.click('#launch-demo-carla button');
-    await page.waitForURL(/\/app\/learner\?/);
-    const badgeLink = page.locator(PUBLIC_LINK, { hasText: 'Estadística superada' });
-    await expect.poll(() => badgeLink.count()).toBe(1);
-    const credential = publicUrlOf(sello.url, (await badgeLink.getAttribute('href'))!);
+    const credential = await learnerSeesBadge(page, 'demo-carla', 'Estadística superada');
     await check(page, '26-es-360-learner-home', { spanishCourse: true });
     await page.click('a[href^="/me?"]');
     await page.waitForURL(/\/me\?/);
