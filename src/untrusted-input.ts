@@ -17,6 +17,7 @@
  */
 import type { RequestHandler } from 'express';
 import { HttpError } from './errors.ts';
+import { jsonPathOf, type JsonPathStep } from './json-path.ts';
 
 /**
  * The deepest JSON nesting accepted. A signed Open Badges 3.0 credential nests about 7
@@ -73,19 +74,16 @@ export function findUnsafeInput(value: unknown, maxDepth: number = MAX_JSON_DEPT
   return null;
 }
 
-/** One value met by a walk: where it sits is its parent's path and its key (an index in an array). */
-interface WalkStep {
+/** One value met by a walk, and how deep it sits. */
+interface WalkStep extends JsonPathStep {
   value: unknown;
   depth: number;
   parent: WalkStep | null;
-  key: string | number;
 }
 
 /** `a.b[2].c` (no leading dot; the root is the empty path). */
 function pathOf(step: WalkStep): string {
-  const parts: string[] = [];
-  for (let at: WalkStep | null = step; at?.parent; at = at.parent) parts.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
-  const path = parts.reverse().join('');
+  const path = jsonPathOf(step);
   return path.startsWith('.') ? path.slice(1) : path;
 }
 

@@ -10,6 +10,8 @@
  * The request body itself is capped by `BODY_LIMIT` (2 MB by default) and its nesting
  * by the door check of `src/untrusted-input.ts`.
  */
+import { jsonPathOf, type JsonPathStep } from '../json-path.ts';
+
 export interface VerificationLimits {
   /** JSON values (objects, arrays, strings, numbers, booleans, nulls) in the whole request. */
   maxValues: number;
@@ -80,15 +82,10 @@ export function exceededVerificationLimit(
   return null;
 }
 
-interface LimitStep {
+interface LimitStep extends JsonPathStep {
   value: unknown;
   parent: LimitStep | null;
-  key: string | number;
 }
 
 /** `$.a.b[2]`. */
-function pathOf(step: LimitStep): string {
-  const parts: string[] = [];
-  for (let at: LimitStep | null = step; at?.parent; at = at.parent) parts.push(typeof at.key === 'number' ? `[${at.key}]` : `.${at.key}`);
-  return `$${parts.reverse().join('')}`;
-}
+const pathOf = (step: LimitStep) => `$${jsonPathOf(step)}`;
