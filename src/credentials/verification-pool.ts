@@ -30,6 +30,27 @@ export interface VerificationJob {
   remote: string[];
   /** Versions of the sources behind them, by option name: the worker reuses answers of the same version (see `remote-answer-cache.ts`). */
   versions?: Record<string, string | null>;
+  /** `json`: a credential's report comes back as its JSON text (a `CredentialAnswer`), not as an object. */
+  answer?: 'json';
+}
+
+/**
+ * A credential's verification as an HTTP answer sends it: the report as JSON text,
+ * written by the worker (`JSON.stringify(report)`, the same text `res.json(report)` would
+ * write), so this thread neither copies the report's object tree back from the worker
+ * nor walks it again to serialise it. When the report may still change on this thread
+ * (`mayBeAnchoringPending`), the report itself instead.
+ */
+export type CredentialAnswer = { verified: boolean; json: string; report?: undefined } | { report: VerificationReport; json?: undefined };
+
+/**
+ * The one case in which a server's records may change a report (`withAnchoringPending`
+ * in `web/credential-routes.ts`): the anchor check failed with `not_anchored` and the
+ * credential's hash is known, so Sello's records may show it queued for anchoring.
+ */
+export function mayBeAnchoringPending(report: VerificationReport): boolean {
+  const anchorCheck = report.checks.find((check) => check.id === 'anchored_on_chain');
+  return Boolean(anchorCheck && !anchorCheck.valid && anchorCheck.error === 'not_anchored' && report.credentialHash);
 }
 
 /**
@@ -56,6 +77,8 @@ export type VerificationSources = Omit<VerifyCredentialOptions, 'documentLoader'
 export interface VerificationPool {
   /** @throws CredentialError `verification_timeout`, `verification_unavailable` (both 503). */
   verifyCredential(input: unknown, sources: VerificationSources, inputJson?: VerificationInputJson): Promise<VerificationReport>;
+  /** The same verification, answered as JSON text ready to send (see `CredentialAnswer`). @throws as `verifyCredential`. */
+  verifyCredentialAnswer(input: unknown, sources: VerificationSources, inputJson?: VerificationInputJson): Promise<CredentialAnswer>;
   /** @throws CredentialError `verification_timeout`, `verification_unavailable` (both 503). */
   verifyPresentation(input: unknown, sources: VerificationSources & { challenge?: string; domain?: string }, inputJson?: VerificationInputJson): Promise<PresentationReport>;
   /** The refusal a verification submitted now would get at once, or null (see `WorkerPool.refusal`). */
@@ -136,6 +159,11 @@ export function createVerificationPool(options: VerificationPoolOptions): Verifi
       const { job, remote } = toJob('credential', input, sources, inputJson);
       const versions = await versionsOf(sources);
       return pool.run<VerificationReport>(versions ? { ...job, versions } : job, remote);
+    },
+    async verifyCredentialAnswer(input, sources, inputJson) {
+      const { job, remote } = toJob('credential', input, sources, inputJson);
+      const versions = await versionsOf(sources);
+      return pool.run<CredentialAnswer>({ ...job, answer: 'json', ...(versions ? { versions } : {}) }, remote);
     },
     async verifyPresentation(input, sources, inputJson) {
       const { job, remote } = toJob('presentation', input, sources, inputJson);

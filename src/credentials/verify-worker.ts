@@ -11,7 +11,7 @@ import { verifyCredential } from './verify.ts';
 import { verifyPresentation } from './verify-presentation.ts';
 import type { DidDocument } from './did.ts';
 import { OB_V3_CONTEXT, VC_V2_CONTEXT } from './contexts.ts';
-import type { VerificationJob } from './verification-pool.ts';
+import { mayBeAnchoringPending, type CredentialAnswer, type VerificationJob } from './verification-pool.ts';
 import { createRemoteAnswerCache } from './remote-answer-cache.ts';
 
 // Answers of the main thread, kept across jobs by source version (see remote-answer-cache.ts).
@@ -53,7 +53,9 @@ serveWorkerJobs(async (payload, call) => {
   const verifyOptions = options as unknown as Parameters<typeof verifyCredential>[1];
   // The same bytes the main thread parsed and checked, parsed again here: the same value.
   const input = job.inputJson ? (JSON.parse(utf8.decode(job.inputJson.bytes)) as Record<string, unknown>)[job.inputJson.member] : job.input;
-  return job.kind === 'credential'
-    ? verifyCredential(input, verifyOptions)
-    : verifyPresentation(input, { ...verifyOptions, challenge: job.challenge, domain: job.domain });
+  if (job.kind === 'presentation') return verifyPresentation(input, { ...verifyOptions, challenge: job.challenge, domain: job.domain });
+  const report = await verifyCredential(input, verifyOptions);
+  if (job.answer !== 'json') return report;
+  // Serialised here, off the event loop; a report the main thread may still amend goes back as it is.
+  return (mayBeAnchoringPending(report) ? { report } : { verified: report.verified, json: JSON.stringify(report) }) satisfies CredentialAnswer;
 });

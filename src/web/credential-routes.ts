@@ -11,7 +11,7 @@ import { createCredentialRepository, type StoredCredential } from '../storage/cr
 import { findCredentialAnchor } from '../storage/anchor-batch-repository.ts';
 import { CredentialError } from '../credentials/errors.ts';
 import type { AnchorChecker, ChainReader, VerificationReport, VerifyCredentialOptions } from '../credentials/verify.ts';
-import { createVerificationPool, type VerificationPool, type VerificationSources } from '../credentials/verification-pool.ts';
+import { createVerificationPool, mayBeAnchoringPending, type VerificationPool, type VerificationSources } from '../credentials/verification-pool.ts';
 import type { VerificationCache } from '../credentials/verification-cache.ts';
 import { exceededVerificationLimit } from '../credentials/verification-limits.ts';
 import { createDocumentLoader } from '../credentials/document-loader.ts';
@@ -148,11 +148,11 @@ export const isPresentationShaped = (value: unknown) => hasType(value, 'Verifiab
  * Sello's records; `sello verify`, which has no records, stays strict.
  */
 export async function withAnchoringPending(db: Database, report: VerificationReport): Promise<VerificationReport> {
-  const anchorCheck = report.checks.find((check) => check.id === 'anchored_on_chain');
-  if (!anchorCheck || anchorCheck.valid || anchorCheck.error !== 'not_anchored' || !report.credentialHash) return report;
-  const stored = await createCredentialRepository(db).findByHash(report.credentialHash);
+  if (!mayBeAnchoringPending(report)) return report;
+  const anchorCheck = report.checks.find((check) => check.id === 'anchored_on_chain')!;
+  const stored = await createCredentialRepository(db).findByHash(report.credentialHash!);
   if (!stored) return report;
-  const anchor = await findCredentialAnchor(db, report.credentialHash);
+  const anchor = await findCredentialAnchor(db, report.credentialHash!);
   if (anchor?.status === 'anchored') return report;
   const pending: VerificationReport['checks'][number] = {
     id: 'anchored_on_chain',

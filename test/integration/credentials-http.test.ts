@@ -10,6 +10,8 @@ import { createDocumentLoader } from '../../src/credentials/document-loader.ts';
 import type { SigningKey } from '../../src/credentials/sign-credential.ts';
 import { makeDidKeyIssuer } from '../unit/credentials/fixtures.ts';
 import { ADMIN, makeCredentialsApp } from './credentials-fixture.ts';
+import { verifyCredential } from '../../src/credentials/verify.ts';
+import { localVerifyOptions } from '../../src/web/credential-routes.ts';
 
 /** A learner's wallet (a did:key holder) presenting a credential for a verifier's challenge. */
 async function holderSignedPresentation(holder: SigningKey, credential: object, challenge: string): Promise<Record<string, unknown>> {
@@ -105,6 +107,21 @@ describe('credentials over HTTP', () => {
     expect(vp.body).toMatchObject({ code: 'presentation_not_verified', verified: false, presentation: { valid: true, skipped: true }, credentials: [{ verified: false }] });
     const notAVp = await request(t.app).post('/presentations/verify').send({ verifiablePresentation: { type: ['VerifiableCredential'] } }).expect(400);
     expect(notAVp.body.code).toBe('invalid_presentation');
+  });
+
+  it('sends the report the worker serialised as the same bytes as res.json of the report verified here, 200 and 422 alike', async () => {
+    const expired = { ...structuredClone(credential), validUntil: '2020-01-01T00:00:00Z' };
+    for (const [submitted, status] of [[credential, 200], [expired, 422]] as const) {
+      const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: submitted }).expect(status);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      // Verified here at the clock reading the server's report shows, so that only the way of answering differs.
+      const serverNow = new Date((JSON.parse(res.text) as { checks: Array<{ id: string; details?: { now?: string } }> }).checks.find((c) => c.id === 'validity_period')!.details!.now!);
+      const report = await verifyCredential(structuredClone(submitted), { ...localVerifyOptions(t.deps), now: () => serverNow });
+      expect(report.verified).toBe(status === 200);
+      const expected = status === 200 ? report : { code: 'credential_not_verified', message: 'A check failed; see checks', ...report };
+      expect(res.text).toBe(JSON.stringify(expected));
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text)));
+    }
   });
 
   it('answers malformed JSON and a 10 MB body with 4xx codes', async () => {

@@ -56,6 +56,11 @@ const issueBodySchema = z.object({
 
 const presentationOptionsSchema = z.object({ challenge: z.string().max(1000).optional(), domain: z.string().max(1000).optional() }).passthrough();
 
+/** A 422 carries a code like every other 4xx of Sello, beside the report. */
+const NOT_VERIFIED = { code: 'credential_not_verified', message: 'A check failed; see checks' } as const;
+/** `NOT_VERIFIED` as the start of a JSON object, ready for the report's members (`{"verified":…`) to follow. */
+const NOT_VERIFIED_JSON_PREFIX = `${JSON.stringify(NOT_VERIFIED).slice(0, -1)},`;
+
 /** The request body's bytes (see `buildApp`), for the worker to parse `member` from itself. */
 function bodyJson(res: express.Response, member: string): VerificationInputJson | undefined {
   const bytes = res.locals.jsonBodyBytes as Uint8Array | undefined;
@@ -106,9 +111,19 @@ export function vcApiRouter(deps: CredentialRoutesDependencies, submitted: Submi
       throw new CredentialError('invalid_credential', 'The body must be {"verifiableCredential": {…}} with a credential object whose type includes VerifiableCredential');
     }
     refuseOversized(credential, 'credential');
-    const report = await withAnchoringPending(deps.db, await inPool(res, () => verifier().verifyCredential(credential, sources(), bodyJson(res, 'verifiableCredential'))));
-    // A 422 carries a code like every other 4xx of Sello, beside the report.
-    res.status(report.verified ? 200 : 422).json(report.verified ? report : { code: 'credential_not_verified', message: 'A check failed; see checks', ...report });
+    const answer = await inPool(res, () => verifier().verifyCredentialAnswer(credential, sources(), bodyJson(res, 'verifiableCredential')));
+    if (answer.json === undefined) {
+      const report = await withAnchoringPending(deps.db, answer.report);
+      res.status(report.verified ? 200 : 422).json(report.verified ? report : { ...NOT_VERIFIED, ...report });
+      return;
+    }
+    // The worker's JSON text of the report, sent as `res.json` would send the report: a
+    // report has no `code` or `message` of its own, so the 422's text is the same bytes as
+    // `JSON.stringify({ ...NOT_VERIFIED, ...report })`.
+    res
+      .status(answer.verified ? 200 : 422)
+      .type('application/json')
+      .send(answer.verified ? answer.json : `${NOT_VERIFIED_JSON_PREFIX}${answer.json.slice(1)}`);
   });
 
   router.post('/presentations/verify', limitRate, async (req, res) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerificationPool, type VerificationPool } from '../../../src/credentials/verification-pool.ts';
+import { createVerificationPool, mayBeAnchoringPending, type VerificationPool } from '../../../src/credentials/verification-pool.ts';
 import { resolveDidKeyOnly } from '../../../src/credentials/document-loader.ts';
 import { verifyCredential } from '../../../src/credentials/verify.ts';
 import type { ChainReader } from '../../../src/credentials/chain-reader.ts';
@@ -22,6 +22,21 @@ describe('verifying in the worker pool', () => {
     const inWorker = await pool.verifyCredential(credential, { resolveDid: resolveDidKeyOnly, now: options.now, statusListLoader: options.statusListLoader });
     expect(inWorker).toEqual(here);
     expect(check(inWorker, 'status')).toMatchObject({ valid: false, error: 'suspended' });
+  });
+
+  it('answers a credential as the JSON text of the same report, and hands back the report itself when Sello\'s records may still soften its anchor check', async () => {
+    const credential = await signedCredential(issuer);
+    const options = await verifyOptions(issuer, { statusListLoader: await statusLists(issuer, { suspended: [STATUS_INDEX] }) });
+    const sources = { resolveDid: resolveDidKeyOnly, now: options.now, statusListLoader: options.statusListLoader };
+    const here = await verifyCredential(credential, options);
+    const answer = await pool.verifyCredentialAnswer(credential, sources);
+    expect(answer).toEqual({ verified: false, json: JSON.stringify(here) });
+
+    const notAnchored = { ...sources, anchorChecker: async () => ({ valid: false, error: 'not_anchored' }) };
+    const unanchored = await pool.verifyCredentialAnswer(credential, notAnchored);
+    expect(unanchored.json).toBeUndefined();
+    expect(mayBeAnchoringPending(unanchored.report!)).toBe(true);
+    expect(unanchored.report).toEqual(await pool.verifyCredential(credential, notAnchored));
   });
 
   it("calls an object of async methods (a chain reader) back on this thread, by method", async () => {
