@@ -23,7 +23,7 @@ import type { ChainReader } from './credentials/chain-reader.ts';
 import { didWebFromUrl } from './credentials/did.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { createAnchorChecker, type AnchorChecker } from './chain/anchor-checker.ts';
-import { credentialsRouter } from './web/credentials.ts';
+import { credentialsRouters } from './web/credentials.ts';
 import { createVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/public/did.ts';
 import { statusRouter } from './web/public/status.ts';
@@ -252,6 +252,25 @@ export async function startSello({ config, announce = (line) => console.log(line
 
     const onKeysChanged = () =>
       void syncIssuerKeys().catch((error: unknown) => log.warn({ err: error }, 'issuer key change not yet on chain; retried before each anchor'));
+    const credentials = credentialsRouters({
+      db,
+      keys: issuerKeys,
+      publicUrl: config.publicUrl,
+      adminToken: secrets.adminToken,
+      defaultIssuerId: defaultIssuer.id,
+      chainReference,
+      anchorChecker: checkAnchor,
+      chainReader,
+      chainVersion: async () => {
+        const chain = chainConnection.current();
+        if (!chain) return null;
+        const [network, block] = await Promise.all([chain.provider.getNetwork(), chain.provider.getBlockNumber()]);
+        return `${network.chainId}:${block}`;
+      },
+      verificationPool,
+      // The recipient's own browser gets "Add to wallet" on the public page too.
+      recipientOf: createRecipientOfRequest({ launchOf: lti.launchOf }),
+    });
     const adminPages = createAdminPageContext({ adminToken: secrets.adminToken, publicUrl: config.publicUrl, pages });
     const app = buildApp({
       config,
@@ -268,6 +287,8 @@ export async function startSello({ config, announce = (line) => console.log(line
         ...(demo ? [{ path: DEMO_LMS_PATH, handler: demo.lmsHandler }] : []),
       ],
       routers: [
+        // First: a verification is answered without trying the page routers' routes first.
+        credentials.api,
         issuanceAdminRouter({ db, adminToken: secrets.adminToken, poke: () => runningIssuance.worker.poke() }),
         adminPlatformsRouter({ lti, adminToken: secrets.adminToken, publicUrl: config.publicUrl }),
         adminPagesRouter(
@@ -323,25 +344,7 @@ export async function startSello({ config, announce = (line) => console.log(line
         statusRouter({ db, keys: issuerKeys, publicUrl: config.publicUrl }),
         issuerLogoRouter({ db }),
         achievementPublicRouter({ db, pages, publicUrl: config.publicUrl, keys: issuerKeys }),
-        credentialsRouter({
-          db,
-          keys: issuerKeys,
-          publicUrl: config.publicUrl,
-          adminToken: secrets.adminToken,
-          defaultIssuerId: defaultIssuer.id,
-          chainReference,
-          anchorChecker: checkAnchor,
-          chainReader,
-          chainVersion: async () => {
-            const chain = chainConnection.current();
-            if (!chain) return null;
-            const [network, block] = await Promise.all([chain.provider.getNetwork(), chain.provider.getBlockNumber()]);
-            return `${network.chainId}:${block}`;
-          },
-          verificationPool,
-          // The recipient's own browser gets "Add to wallet" on the public page too.
-          recipientOf: createRecipientOfRequest({ launchOf: lti.launchOf }),
-        }),
+        credentials.pages,
       ],
     });
 

@@ -7,7 +7,7 @@ import { makeTestApp } from '../support/app.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG } from '../../src/storage/issuer-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createIssuerKeyProvider } from '../../src/issuance/issuer-keys.ts';
-import { credentialsRouter } from '../../src/web/credentials.ts';
+import { credentialsRouters } from '../../src/web/credentials.ts';
 import { didRouter } from '../../src/web/public/did.ts';
 import { statusRouter } from '../../src/web/public/status.ts';
 import type { AnchorChecker, VerificationReport } from '../../src/credentials/verify.ts';
@@ -65,9 +65,10 @@ export async function makeCredentialsApp(
   };
   const { app } = await (async () => {
     const { buildApp } = await import('../../src/web/app.ts');
-    return {
-      app: buildApp({ ...base.deps, routers: [didRouter({ db, keys, adminToken: ADMIN, onKeysChanged: options.onKeysChanged }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentialsRouter(deps)] }),
-    };
+    // As src/server.ts mounts them: the VC API ahead of the other routers, the pages after them.
+    const credentials = credentialsRouters(deps);
+    const routers = [credentials.api, didRouter({ db, keys, adminToken: ADMIN, onKeysChanged: options.onKeysChanged }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentials.pages];
+    return { app: buildApp({ ...base.deps, routers }) };
   })();
   return { ...base, app, issuer, keys, achievement, deps };
 }
