@@ -79,7 +79,12 @@ export async function waitForHttp(url: string, child: ChildProcess, timeoutMs: n
 }
 
 /** Starts Sello as `npm start` would; `database: 'postgres'` uses a fresh `sello_bench_<pid>_<port>` database, dropped at `close`. */
-export async function startSelloProcess(params: { database: 'postgres' | 'embedded'; env?: Record<string, string> }): Promise<SelloProcess> {
+export async function startSelloProcess(params: {
+  database: 'postgres' | 'embedded';
+  env?: Record<string, string>;
+  /** More flags for node, such as `--cpu-prof` (not allowed in NODE_OPTIONS) to profile a run. */
+  nodeFlags?: string[];
+}): Promise<SelloProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminToken = crypto.randomBytes(24).toString('hex');
@@ -105,7 +110,7 @@ export async function startSelloProcess(params: { database: 'postgres' | 'embedd
   const databaseName = `sello_bench_${process.pid}_${port}`;
   if (params.database === 'postgres') env.DATABASE_URL = await freshPostgresDatabase(databaseName);
   let output = '';
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(root, 'bin', 'sello.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(params.nodeFlags ?? []), path.join(root, 'bin', 'sello.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   const close = async () => {
