@@ -224,16 +224,21 @@ export function createSubmittedVerification(deps: CredentialRoutesDependencies, 
         if (refusal) throw refusal;
         return await run();
       } catch (error) {
-        if (isPoolBusy(error)) {
-          // A refusal at capacity says when the queue will have drained; a timeout, the deadline.
-          const retryAfterMs = (error as AppError).details?.retryAfterMs;
-          res.set('retry-after', String(typeof retryAfterMs === 'number' ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : retryAfterSeconds));
-        }
+        if (isPoolBusy(error)) res.set('retry-after', String(retryAfterOf(error, retryAfterSeconds)));
         throw error;
       }
     },
     retryAfterSeconds,
   };
+}
+
+/**
+ * The Retry-After, in seconds, for one of the pool's refusals: a refusal at capacity says
+ * when the queue will have drained; a timeout (no such estimate), `fallbackSeconds` (the deadline).
+ */
+export function retryAfterOf(error: unknown, fallbackSeconds: number): number {
+  const retryAfterMs = error instanceof AppError ? error.details?.retryAfterMs : undefined;
+  return typeof retryAfterMs === 'number' ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : fallbackSeconds;
 }
 
 /** The pool's own refusals: a deadline passed or no worker free. */

@@ -188,7 +188,7 @@ describe('verification deadline', () => {
 });
 
 describe('verification at capacity', () => {
-  it('with one worker and slow work, answers the requests beyond capacity at once with 503 and Retry-After, and verifies the ones it accepted', async () => {
+  it('with one worker and slow work, answers the requests beyond capacity at once with 503 and Retry-After, and verifies the ones it accepted; the /verify page is given the same Retry-After', async () => {
     // Slow work: a chain that takes 400 ms to answer the anchor check holds the worker that long.
     const slowChainMs = 400;
     const t = await makeCredentialsApp({
@@ -236,6 +236,20 @@ describe('verification at capacity', () => {
       }
       // Drained, it accepts again.
       await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
+
+      // The /verify page is refused at capacity with the same Retry-After (when the queue
+      // will have drained, a second or two), not the verification deadline's.
+      const deadlineS = Math.ceil(t.config.verification.timeoutMs / 1000);
+      const pages = await Promise.all(
+        Array.from({ length: 8 }, () => request(t.app).post('/verify').field('credential', JSON.stringify(credential)).then((res) => ({ status: res.status, retryAfter: res.headers['retry-after'] }))),
+      );
+      const pagesRefused = pages.filter((page) => page.status !== 200);
+      expect(pagesRefused.length).toBeGreaterThanOrEqual(8 - 2);
+      for (const page of pagesRefused) {
+        expect(page.status).toBe(503);
+        expect(Number(page.retryAfter)).toBeGreaterThanOrEqual(1);
+        expect(Number(page.retryAfter)).toBeLessThan(deadlineS);
+      }
     } finally {
       await t.close();
     }

@@ -17,6 +17,7 @@ import {
   credentialPageUrl,
   isCredentialShaped,
   isPoolBusy,
+  retryAfterOf,
   withAnchoringPending,
   type CredentialRoutesDependencies,
   type SubmittedVerification,
@@ -64,7 +65,8 @@ export function verifyPageRouter(deps: CredentialRoutesDependencies, context: Ap
       report = await withAnchoringPending(deps.db, await verifier().verifyCredential(credential, submitted.sources()));
     } catch (error) {
       if (isPoolBusy(error)) {
-        res.set('retry-after', String(submitted.retryAfterSeconds));
+        // The same Retry-After as the VC API's: when the queue will have drained, else the deadline.
+        res.set('retry-after', String(retryAfterOf(error, submitted.retryAfterSeconds)));
         return renderVerify(res, 503, { error: translate(locale, 'verify.error.busy'), pasted: pasted.slice(0, 20000) });
       }
       throw error;
