@@ -119,7 +119,7 @@ async function waitUntilVerified(sello: SelloProcess, credentials: Array<Record<
 
 export default async function httpBench({ quick }: BenchOptions): Promise<Figures> {
   const connections = 50;
-  const duration = quick ? 3 : 20;
+  const duration = quick ? 2 : 20;
   const database = process.env.SELLO_BENCH_HTTP_DATABASE === 'embedded' ? 'embedded' : 'postgres';
   const baseline = await startBaselineServer();
   // Anchors every 1 s, so the issued credentials are anchored before the run.
