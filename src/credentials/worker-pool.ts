@@ -159,7 +159,11 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   // close the door.
   let meanServiceMs: number | null = null;
   const SERVICE_WEIGHT = 0.1;
-  const recordService = (ms: number) => {
+  const recordService = (measuredMs: number) => {
+    // A job slower than the request deadline says only "too slow to queue behind"; counted
+    // whole, one runaway job (VERIFY_TIMEOUT_S, 10 s) lifted the mean by a second and the
+    // pool refused queued work for the next twenty or so jobs, however fast they were.
+    const ms = options.requestDeadlineMs === undefined ? measuredMs : Math.min(measuredMs, options.requestDeadlineMs);
     meanServiceMs = meanServiceMs === null ? ms : meanServiceMs + SERVICE_WEIGHT * (ms - meanServiceMs);
   };
   let nextJobId = 0;

@@ -103,6 +103,19 @@ describe('the verification worker pool', () => {
     expect(await pool.run<{ value: number }>({ task: 'slow', value: 10 })).toMatchObject({ value: 10 });
   });
 
+  it('keeps queueing fast work after one runaway job: a job past the request deadline counts as the deadline, not its own time', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 3_000, requestDeadlineMs: 600 });
+    for (let i = 0; i < 3; i += 1) await pool.run({ task: 'slow', value: 50 });
+    await expect(pool.run({ task: 'hang' })).rejects.toMatchObject({ code: 'verification_timeout' });
+    // Counted whole, the 3 s job would have lifted the mean past the deadline.
+    expect(pool.stats().meanServiceMs).toBeLessThan(200);
+    await pool.run({ task: 'slow', value: 50 }); // the replacement worker, started and warm
+    const running = pool.run({ task: 'slow', value: 100 });
+    // One job ahead, at the measured mean: it fits in the deadline, so it waits its turn.
+    expect(await pool.run<{ value: string }>({ task: 'echo', value: 'queued' })).toMatchObject({ value: 'queued' });
+    await running;
+  });
+
   it('always accepts a job when a worker is free, however slow the jobs have been', async () => {
     pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, requestDeadlineMs: 50 });
     await pool.run({ task: 'slow', value: 150 });
