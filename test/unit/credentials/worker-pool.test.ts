@@ -75,7 +75,9 @@ describe('the verification worker pool', () => {
     pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, requestDeadlineMs: 1_000 });
     // Measures the mean service time: 200 ms a job.
     await pool.run({ task: 'slow', value: 200 });
-    expect(pool.stats().meanServiceMs).toBeGreaterThanOrEqual(200);
+    // Node's timers may fire up to a millisecond before the main thread's clock says (libuv
+    // reads its loop time once per turn): CI measured 199.94 ms for this job.
+    expect(pool.stats().meanServiceMs).toBeGreaterThanOrEqual(195);
     const submitted = performance.now();
     const outcomes = Array.from({ length: 12 }, () =>
       pool.run({ task: 'slow', value: 200 }).then(
