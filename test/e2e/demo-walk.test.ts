@@ -11,7 +11,6 @@
  * step go to test-results/demo-walk/.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +20,7 @@ import { loadConfig } from '../../src/config.ts';
 import { makeTempDir } from '../support/config.ts';
 import { DEMO_COURSES } from '../../src/web/demo/demo.ts';
 import { seriousAccessibilityViolations, sidewaysScroll, untranslatedInSpanish } from '../support/page-quality.ts';
+import { freePort } from '../support/free-port.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'test-results', 'demo-walk');
@@ -37,14 +37,6 @@ const DETAIL_LINK = 'a[href^="/app/learner/credentials/"]:not([href*="/public?"]
 const publicUrlOf = (base: string, href: string) => `${base}/credentials/${/^\/app\/learner\/credentials\/([^/?]+)\/public/.exec(href)![1]}`;
 /** What a Spanish visitor's walk must never show: the English course's data. */
 const ENGLISH_COURSE_DATA = [DEMO_COURSES.en.title, DEMO_COURSES.en.exam, DEMO_COURSES.en.label, 'Statistics ready', 'Introduction to'];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the demo walk in Chromium', () => {
   let sello: RunningSello;

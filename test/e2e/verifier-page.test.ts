@@ -8,8 +8,6 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +18,7 @@ import { readChainReference } from '../../src/credentials/chain-reference.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
+import { freePort } from '../support/free-port.ts';
 
 // The page's own globals, as the callbacks below see them in the browser (this project's types are Node's).
 declare const document: {
@@ -59,14 +58,6 @@ function sello(args: string[]): Promise<{ code: number | null; stdout: string; s
     child.stdin.end();
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Drops `file` on the page (as the file picker would), waits for the verdict and reads it from the page. */

@@ -6,7 +6,6 @@
  * normal pipeline issued. Production has no demo unless DEMO=1 asks for it.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -17,19 +16,12 @@ import { createAchievementRepository } from '../../src/storage/achievement-repos
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
 import { createAwardRepository } from '../../src/storage/award-repository.ts';
 import { DEMO_CLIENT_ID, DEMO_COURSE_ID, DEMO_COURSES, DEMO_LMS_PATH } from '../../src/web/demo/demo.ts';
+import { freePort } from '../support/free-port.ts';
 
 const dataDirs: string[] = [];
 afterAll(() => {
   for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** `npm start`'s settings (nothing set but where to listen), or more. */
 async function startOnDefaults(env: Record<string, string> = {}) {

@@ -12,8 +12,6 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +23,7 @@ import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../.
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
 import { ltiFormFields } from '../support/form-token.ts';
+import { freePort } from '../support/free-port.ts';
 
 const FIXED_SEED = 20_261_129;
 const RANDOM_SEED = process.env.SELLO_FUZZ_SEED ? Number(process.env.SELLO_FUZZ_SEED) : crypto.randomInt(2 ** 31);
@@ -72,14 +71,6 @@ interface Scene {
   statusListId: string;
   achievementId: string;
   awardId: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 // ---- generators -----------------------------------------------------------------------

@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support
 import { makeTempDir, testConfig } from '../support/config.ts';
 import { seedCourse } from '../support/issuance/course-fixture.ts';
 import { startSandboxLms, ROLE, type ResultRecord, type Sandbox } from '../../src/sandbox-lms/index.ts';
+import { freePort } from '../support/free-port.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const adminToken = 'test-admin-token-0123456789abcdef';
@@ -46,14 +46,6 @@ async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {
   } finally {
     await db.close();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port: free } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return free;
 }
 
 /** `fixedPort`: the child answers at `publicUrl` (the LMS's registration); without it, any free port. */

@@ -4,24 +4,16 @@
  * sandbox LMS.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeTempDir } from '../support/config.ts';
 import { startSandboxLms, ROLE } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
+import { freePort } from '../support/free-port.ts';
 
 const dataDir = makeTempDir();
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the Sello server inside an LMS', () => {
   it('serves the LTI endpoints from startSello and completes a launch from the sandbox LMS', async () => {
