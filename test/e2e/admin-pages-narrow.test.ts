@@ -5,12 +5,13 @@
  * nor on an LMS administrator's own settings (/app/admin, from a launch).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createPlatformRepository, type Platform } from '../../src/storage/platform-repository.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { seriousAccessibilityViolations, untranslatedInSpanish } from '../support/page-quality.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const PAGES = ['/admin', '/admin/platforms', '/admin/issuer', '/admin/keys', '/admin/chain', '/admin/queue', '/admin/audit', '/admin/trust-lists'];
 const LMS_ADMIN = 'http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator';
@@ -42,7 +43,7 @@ describe('admin pages in Chromium', () => {
     await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
     registration = [...lms.registrations.values()][0]!;
     lmsPlatform = await sello.lti.registry.approve((await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!.id, 'test');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

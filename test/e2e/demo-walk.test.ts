@@ -14,13 +14,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { makeTempDir } from '../support/config.ts';
 import { DEMO_COURSES } from '../../src/web/demo/demo.ts';
 import { seriousAccessibilityViolations, sidewaysScroll, untranslatedInSpanish } from '../support/page-quality.ts';
 import { freePort } from '../support/free-port.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shots = path.join(root, 'test-results', 'demo-walk');
@@ -57,7 +58,7 @@ describe('the demo walk in Chromium', () => {
     const announced: string[] = [];
     sello = await startSello({ config, announce: (line) => announced.push(line) });
     expect(announced).toContain(`Try it: ${sello.url}/demo (a demo LMS inside Sello; DEMO=0 turns it off)`);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

@@ -5,7 +5,7 @@
  * serious or critical axe-core violation on either page, errors shown included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
@@ -14,6 +14,7 @@ import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts
 import { createAchievementRepository, type Achievement } from '../../src/storage/achievement-repository.ts';
 import { ingestOutcomes } from '../../src/outcomes/ingest-outcomes.ts';
 import { seriousAccessibilityViolations, untranslatedInSpanish } from '../support/page-quality.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 describe('badge designer and earners page in Chromium', () => {
   let lms: Sandbox;
@@ -49,7 +50,7 @@ describe('badge designer and earners page in Chromium', () => {
       events: [{ platform: platform.id, context: 'course-b', learner: 'ana', activity: 'q1', activityName: 'Cuestionario de microscopía avanzada', score: 55, max: 100, completed: null, at: new Date(), source: 'webhook' }],
     });
     achievement = await createAchievementRepository(sello.db).create({ issuerId: platform.issuerId, contextId, name: 'Microscopía', criteria: { kind: 'all', rules: [{ kind: 'score', activity: 'q1', minPercent: 80 }] } });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -6,9 +6,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 describe('Sello in an LMS iframe on another site, in Chromium', () => {
   let lms: Sandbox;
@@ -32,7 +33,7 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
     lms.enroll('course-i', 'learner-iframe', [ROLE.learner]);
     lms.addUser({ sub: 'teacher-iframe', name: 'Tomás', locale: 'es' });
     lms.enroll('course-i', 'teacher-iframe', [ROLE.instructor]);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -11,8 +11,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ADMIN, makeCredentialsApp } from '../integration/credentials-fixture.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 // The page's own globals, as the callbacks below see them in the browser.
 declare const document: { documentElement: { scrollWidth: number } };
@@ -57,7 +58,7 @@ describe('the public pages on a phone, in Chromium', () => {
     server = http.createServer(t.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

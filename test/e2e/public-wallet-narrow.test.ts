@@ -8,11 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startSandboxLms, ROLE, type Sandbox } from '../../src/sandbox-lms/index.ts';
 import { createBrowser } from '../support/sandbox-lms/browser.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 declare const document: { documentElement: { scrollWidth: number } };
 declare const innerWidth: number;
@@ -48,7 +49,7 @@ describe('"Add to wallet" on the public credential page, on a phone, in Chromium
     const id = String(issued.body.verifiableCredential.id);
     await sello.db.query('UPDATE credentials SET recipient_user_id = $1 WHERE id = $2', [evaId, id]);
     uuid = id.replace('urn:uuid:', '');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

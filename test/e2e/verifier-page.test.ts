@@ -12,13 +12,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createAnchorChecker } from '../../src/chain/anchor-checker.ts';
 import { readChainReference } from '../../src/credentials/chain-reference.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
 import { freePort } from '../support/free-port.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 // The page's own globals, as the callbacks below see them in the browser (this project's types are Node's).
 declare const document: {
@@ -131,7 +132,7 @@ describe('the verifier page, opened from disk, agrees with sello verify', () => 
       },
       { timeout: 60_000, interval: 250 },
     );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -13,7 +13,6 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Contract, ContractFactory, JsonRpcProvider, Wallet } from 'ethers';
 import { createAnchorChecker } from '../../src/chain/anchor-checker.ts';
@@ -24,6 +23,7 @@ import { readChainReference } from '../../src/credentials/chain-reference.ts';
 import { credentialHash } from '../../src/credentials/credential-hash.ts';
 import { startSello, type RunningSello } from '../../src/server.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const ADMIN = 'test-admin-token-0123456789abcdef';
@@ -312,7 +312,7 @@ describe('verifiable when the institution is gone', () => {
         source: check.details?.source ?? null,
       })),
     });
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ locale: 'en-US' });
       await page.goto(pathToFileURL(path.join(built, 'sello-verifier.html')).href);
