@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser } from '../support/sandbox-lms/browser.ts';
+import { launchLtik, registerSello } from '../support/sandbox-lms/launch.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
@@ -24,11 +24,7 @@ describe('badge designer and earners page in Chromium', () => {
   let ltik: string;
   let achievement: Achievement;
 
-  const launch = async (sub: string) => {
-    const client = createBrowser();
-    const page = await client.submit(await client.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-b' }).url));
-    return new URL(page.url).searchParams.get('ltik')!;
-  };
+  const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-b');
   const sideways = (page: Page) => page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
 
   beforeAll(async () => {
@@ -39,8 +35,7 @@ describe('badge designer and earners page in Chromium', () => {
     lms.addCourse({ id: 'course-b', title: 'Biología' });
     lms.enroll('course-b', 'prof', [ROLE.instructor]);
     lms.enroll('course-b', 'ana', [ROLE.learner]);
-    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    registration = [...lms.registrations.values()][0]!;
+    registration = await registerSello(lms, sello.url);
     const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!;
     ltik = await launch('prof');
     await launch('ana');

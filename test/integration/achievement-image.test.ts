@@ -6,7 +6,8 @@
 import { ltiFormFields } from '../support/form-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { launchLtik, registerSello } from '../support/sandbox-lms/launch.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
@@ -24,11 +25,7 @@ describe('badge image of an achievement', () => {
   let learnerLtik: string;
   let achievement: Achievement;
 
-  const launch = async (sub: string) => {
-    const browser = createBrowser();
-    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-i' }).url));
-    return new URL(page.url).searchParams.get('ltik')!;
-  };
+  const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-i');
   const upload = (bytes: Buffer | string, name: string, type: string, ltik = teacherLtik, from = 'image') => {
     const form = new FormData();
     form.set('from', from);
@@ -55,8 +52,7 @@ describe('badge image of an achievement', () => {
     lms.enroll('course-i', 'prof', [ROLE.instructor]);
     lms.enroll('course-i', 'teacher', [ROLE.instructor]);
     lms.enroll('course-i', 'eva', [ROLE.learner]);
-    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    registration = [...lms.registrations.values()][0]!;
+    registration = await registerSello(lms, sello.url);
     const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!;
     teacherLtik = await launch('prof');
     learnerLtik = await launch('eva');

@@ -8,7 +8,8 @@ import { formTokenOf } from '../support/admin-sign-in.ts';
 import { ltiFormFields } from '../support/form-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { launchLtik, registerSello } from '../support/sandbox-lms/launch.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createPlatformRepository, type Platform } from '../../src/storage/platform-repository.ts';
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG, defaultIssuerProfile } from '../../src/storage/issuer-repository.ts';
@@ -87,11 +88,7 @@ describe('admin pages', () => {
     expect(answer.status).toBe(303);
     return answer;
   };
-  const launch = async (sub: string) => {
-    const browser = createBrowser();
-    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-a' }).url));
-    return new URL(page.url).searchParams.get('ltik')!;
-  };
+  const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-a');
 
   beforeAll(async () => {
     lms = await startSandboxLms({ productFamily: 'moodle' });
@@ -101,8 +98,7 @@ describe('admin pages', () => {
     lms.addCourse({ id: 'course-a', title: 'Álgebra' });
     lms.enroll('course-a', 'root', [LMS_ADMIN, ROLE.instructor]);
     lms.enroll('course-a', 'prof', [ROLE.instructor]);
-    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    registration = [...lms.registrations.values()][0]!;
+    registration = await registerSello(lms, sello.url);
     // A Dynamic Registration waits for the administrator (as in Moodle); approved here.
     lmsPlatform = await sello.lti.registry.approve((await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!.id, 'test');
     admin = adminBrowser(sello.url);

@@ -11,7 +11,8 @@ import { base64url } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { launchLtik, registerSello } from '../support/sandbox-lms/launch.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
 import { createHolderBoundCredentialRepository } from '../../src/storage/holder-bound-credential-repository.ts';
@@ -30,11 +31,7 @@ describe('"Add to wallet" on the public credential page, for its recipient only'
   let evaId: string;
   let achievementId: string;
 
-  const launch = async (sub: string) => {
-    const browser = createBrowser();
-    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-w' }).url));
-    return new URL(page.url).searchParams.get('ltik')!;
-  };
+  const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-w');
   /** A signed credential of the award, recorded as issued to `userId` (as the pipeline records it). */
   const credentialOf = async (userId: string) => {
     const issued = await request(sello.url)
@@ -67,8 +64,7 @@ describe('"Add to wallet" on the public credential page, for its recipient only'
     lms.enroll('course-w', 'prof', [ROLE.instructor]);
     lms.enroll('course-w', 'eva', [ROLE.learner]);
     lms.enroll('course-w', 'leo', [ROLE.learner]);
-    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    registration = [...lms.registrations.values()][0]!;
+    registration = await registerSello(lms, sello.url);
     [evaLtik, leoLtik, profLtik] = [await launch('eva'), await launch('leo'), await launch('prof')];
     evaId = (await sello.db.query<{ id: string }>(`SELECT id FROM users WHERE sub = 'eva'`)).rows[0]!.id;
     achievementId = (await createAchievementRepository(sello.db).create({ issuerId: sello.issuerId, name: 'Billetera digital', description: 'Guardó una insignia.', criteriaNarrative: { en: 'Done.' } })).id;

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser, decodeHtml, parseForm } from '../support/sandbox-lms/browser.ts';
+import { decodeHtml, parseForm } from '../support/sandbox-lms/browser.ts';
+import { launchLtik, registerSello } from '../support/sandbox-lms/launch.ts';
 import { startTestSello, type RunningTestSello } from '../support/sandbox-lms/sello.ts';
 import { createUserRepository } from '../../src/storage/user-repository.ts';
 import { createAchievementRepository } from '../../src/storage/achievement-repository.ts';
@@ -21,11 +22,7 @@ describe('form protection (CSRF) on the LMS pages', () => {
   let learnerLtik: string;
   let teacherLtik: string;
 
-  const launch = async (sub: string) => {
-    const browser = createBrowser();
-    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-f' }).url));
-    return new URL(page.url).searchParams.get('ltik')!;
-  };
+  const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-f');
   const post = (path: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(`${sello.url}${path}`, {
       method: 'POST',
@@ -45,8 +42,7 @@ describe('form protection (CSRF) on the LMS pages', () => {
     lms.addCourse({ id: 'course-f', title: 'Física' });
     lms.enroll('course-f', 'prof-f', [ROLE.instructor]);
     lms.enroll('course-f', 'leo-f', [ROLE.learner]);
-    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    registration = [...lms.registrations.values()][0]!;
+    registration = await registerSello(lms, sello.url);
     teacherLtik = await launch('prof-f');
     learnerLtik = await launch('leo-f');
   }, 120_000);

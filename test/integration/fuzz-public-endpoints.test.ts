@@ -20,7 +20,7 @@ import { READ_ONLY_RPC_METHODS } from '../../src/web/public/chain-rpc.ts';
 import { makeTempDir, testConfig } from '../support/config.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/database.ts';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser } from '../support/sandbox-lms/browser.ts';
+import { launchLtik } from '../support/sandbox-lms/launch.ts';
 import { deliverOutcome } from '../support/issuance/webhook-delivery.ts';
 import { ltiFormFields } from '../support/form-token.ts';
 import { freePort } from '../support/free-port.ts';
@@ -478,13 +478,7 @@ describe('fuzzing every public endpoint', () => {
     lms.addCourse({ id: 'course-f', title: 'Fuzzing 101' });
     lms.enroll('course-f', 'prof', [ROLE.instructor]);
     lms.enroll('course-f', 'eva', [ROLE.learner]);
-    const launch = async (sub: string) => {
-      const browser = createBrowser();
-      const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-f' }).url));
-      const ltik = new URL(page.url).searchParams.get('ltik');
-      if (!ltik) throw new Error(`launch of ${sub} failed: ${page.status} ${page.url} ${/<section class="error"[\s\S]*?<\/section>/.exec(page.text)?.[0] ?? ""}`);
-      return ltik;
-    };
+    const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-f');
     const teacherLtik = await launch('prof');
     const learnerLtik = await launch('eva');
     // A grade from the course's webhook makes quiz1 an activity Sello knows, as criteria need.

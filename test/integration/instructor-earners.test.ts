@@ -6,7 +6,8 @@
 import { ltiFormFields } from '../support/form-token.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { launchLtik, registerSello } from '../support/sandbox-lms/launch.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
@@ -25,11 +26,7 @@ describe('earners of an achievement', () => {
   let contextId: string;
   const ids: Record<string, string> = {};
 
-  const launch = async (sub: string) => {
-    const browser = createBrowser();
-    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-e' }).url));
-    return new URL(page.url).searchParams.get('ltik')!;
-  };
+  const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-e');
   const post = (path: string, fields: Record<string, string>, ltik = teacherLtik) =>
     fetch(`${sello.url}/app/achievements/${achievement.id}${path}`, {
       method: 'POST',
@@ -50,8 +47,7 @@ describe('earners of an achievement', () => {
     lms.addCourse({ id: 'course-e', title: 'Física' });
     lms.enroll('course-e', 'prof', [ROLE.instructor]);
     for (const sub of ['eva', 'leo', 'mal']) lms.enroll('course-e', sub, [ROLE.learner]);
-    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    registration = [...lms.registrations.values()][0]!;
+    registration = await registerSello(lms, sello.url);
     const platform = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!;
     teacherLtik = await launch('prof');
     learnerLtik = await launch('eva');

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxLms, ROLE, type Sandbox, type ToolRegistration } from '../../src/sandbox-lms/index.ts';
-import { createBrowser, decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { decodeHtml } from '../support/sandbox-lms/browser.ts';
+import { launchLtik, registerSello } from '../support/sandbox-lms/launch.ts';
 import { startSelloWithPages, type SelloWithPages } from '../support/issuance/sello-with-pages.ts';
 import { createPlatformRepository } from '../../src/storage/platform-repository.ts';
 import { createOutcomeRepository } from '../../src/storage/outcome-repository.ts';
@@ -21,11 +22,7 @@ describe('achievement pages', () => {
   let platformId: string;
   let contextId: string;
 
-  const launch = async (sub: string) => {
-    const browser = createBrowser();
-    const page = await browser.submit(await browser.get(lms.initiateLaunch({ clientId: registration.clientId, userSub: sub, courseId: 'course-p' }).url));
-    return new URL(page.url).searchParams.get('ltik')!;
-  };
+  const launch = (sub: string) => launchLtik(lms, registration, sub, 'course-p');
   const form = (path: string, ltik: string, fields: Record<string, string>) =>
     fetch(`${sello.url}${path}`, {
       method: 'POST',
@@ -42,8 +39,7 @@ describe('achievement pages', () => {
     lms.addCourse({ id: 'course-p', title: 'Biología' });
     lms.enroll('course-p', 'prof', [ROLE.instructor]);
     lms.enroll('course-p', 'eva', [ROLE.learner]);
-    await createBrowser().get(`${sello.url}/lti/register?openid_configuration=${encodeURIComponent(lms.openIdConfigurationUrl())}&registration_token=${lms.newRegistrationToken()}`);
-    registration = [...lms.registrations.values()][0]!;
+    registration = await registerSello(lms, sello.url);
     platformId = (await createPlatformRepository(sello.db).findByIssuerAndClient(lms.issuer, registration.clientId))!.id;
     teacherLtik = await launch('prof');
     learnerLtik = await launch('eva');
