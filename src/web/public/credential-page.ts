@@ -19,6 +19,7 @@ import QRCode from 'qrcode';
 import type { StoredCredential } from '../../storage/credential-repository.ts';
 import type { CredentialPageFingerprint } from '../../storage/credential-page-fingerprint.ts';
 import { createPageFingerprintReader } from './page-fingerprints.ts';
+import { createCredentialPageCache, nextClockChange } from './credential-page-cache.ts';
 import { createAchievementRepository } from '../../storage/achievement-repository.ts';
 import { createUserRepository } from '../../storage/user-repository.ts';
 import { createIssuerRepository } from '../../storage/issuer-repository.ts';
@@ -82,7 +83,6 @@ function namesOf(document: Record<string, unknown>) {
 }
 
 /** How long a page's verification is trusted for what only the chain knows. */
-const REVERIFY_AFTER_MS = 60_000;
 /** How long a page no one views stays in memory. */
 const PAGE_KEPT_MS = 10 * 60_000;
 
@@ -92,25 +92,16 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
 
   // A page view reads one fingerprint of everything the page depends on (one query, see
   // storage/credential-page-fingerprint.ts) and reuses the page rendered for it in this
-  // locale, and the verification report behind it, until the fingerprint changes or the
-  // clock reaches the credential's validFrom or validUntil. What only the chain knows (an
-  // anchor, a revocation or key registered there by the institution itself) is not in the
-  // fingerprint: a page verified more than a minute ago is verified again, in the
-  // background, while the views go on getting the page they had (a cohort's pages
-  // would otherwise all stall together every minute).
+  // locale, and the verification report behind it (credential-page-cache.ts).
   const reports = deps.verificationCache ?? createVerificationCache<VerificationReport>({ now: deps.now });
-  const pages = deps.pageCache ?? createVerificationCache<RenderedCredentialPage>({ now: deps.now, maxEntries: 2000, ttlMs: PAGE_KEPT_MS });
-  const rendering = new Map<string, Promise<RenderedCredentialPage>>();
   const readFingerprint = createPageFingerprintReader({ db: deps.db });
   const now = () => deps.now?.() ?? new Date();
-
-  /** The next instant at which the clock alone changes the page: validFrom or validUntil still ahead. */
-  const nextClockChange = (current: CredentialPageFingerprint): Date | null => {
-    const ahead = [current.validFrom, current.validUntil]
-      .map((value) => (value === null ? Number.NaN : new Date(value).getTime()))
-      .filter((time) => !Number.isNaN(time) && time > now().getTime());
-    return ahead.length > 0 ? new Date(Math.min(...ahead)) : null;
-  };
+  const cache = createCredentialPageCache({
+    pages: deps.pageCache ?? createVerificationCache<RenderedCredentialPage>({ now: deps.now, maxEntries: 2000, ttlMs: PAGE_KEPT_MS }),
+    render: (current, locale, again) => renderPage(current, locale, { again, visitor: null }),
+    now,
+    log: context.log,
+  });
 
   const verifiedAt = new WeakMap<VerificationReport, Date>();
   const verifyStored = async (stored: StoredCredential, current: CredentialPageFingerprint, again: boolean): Promise<VerificationReport> => {
@@ -119,52 +110,8 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
     const started = now();
     const report = await verifyCredential(stored.document, localVerifyOptions(deps));
     verifiedAt.set(report, started);
-    reports.set(stored.id, current.fingerprint, report, nextClockChange(current));
+    reports.set(stored.id, current.fingerprint, report, nextClockChange(current, now()));
     return report;
-  };
-
-  /** Renders once however many views ask at the same time (50 clients opening a just-shared link verify it once). */
-  const renderOnce = (current: CredentialPageFingerprint, locale: Locale, again: boolean): Promise<RenderedCredentialPage> => {
-    const key = `${current.credentialId} ${locale}`;
-    const flight = `${key} ${current.fingerprint}`;
-    let pending = rendering.get(flight);
-    if (!pending) {
-      pending = renderPage(current, locale, { again, visitor: null })
-        .then((page) => {
-          pages.set(key, current.fingerprint, page, nextClockChange(current));
-          return page;
-        })
-        .finally(() => rendering.delete(flight));
-      rendering.set(flight, pending);
-    }
-    return pending;
-  };
-
-  /** The page for `current` in `locale`: the cached one (verified again behind it when a minute old), or a new one. */
-  const cachedPage = (current: CredentialPageFingerprint, locale: Locale): RenderedCredentialPage | Promise<RenderedCredentialPage> => {
-    const hit = pages.get(`${current.credentialId} ${locale}`, current.fingerprint);
-    if (!hit) return renderOnce(current, locale, false);
-    if (now().getTime() - hit.verifiedAt.getTime() >= REVERIFY_AFTER_MS) verifyAgainLater(current, locale);
-    return hit;
-  };
-
-  // One at a time: the pages a cohort opened together all come of age together, and
-  // verifying them all at once would stall every view behind them for a while.
-  let verifyingAgain: Promise<void> = Promise.resolve();
-  const waitingToVerifyAgain = new Set<string>();
-  const verifyAgainLater = (current: CredentialPageFingerprint, locale: Locale) => {
-    const flight = `${current.credentialId} ${locale} ${current.fingerprint}`;
-    if (waitingToVerifyAgain.has(flight)) return;
-    waitingToVerifyAgain.add(flight);
-    verifyingAgain = verifyingAgain.then(async () => {
-      try {
-        await renderOnce(current, locale, true);
-      } catch (error) {
-        context.log.warn({ err: error, credentialId: current.credentialId }, 'credential page: verifying again failed; the cached page stays');
-      } finally {
-        waitingToVerifyAgain.delete(flight);
-      }
-    });
   };
 
   router.get('/credentials/:ref/badge.svg', async (req, res) => {
@@ -222,7 +169,7 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
       res.set('cache-control', 'private, no-store').type('html').send(own.html);
       return;
     }
-    const page = own ?? (await cachedPage(current, locale));
+    const page = own ?? (await cache.pageFor(current, locale));
     // Everyone else's page: shared caches may keep it, but every view asks again (no-cache),
     // so a revocation shows at once; a browser that has this very page gets a 304 without a
     // body (and without a CSP: security-headers.ts).
