@@ -9,6 +9,11 @@
  * process or another one such as `sello keys revoke`, changes it), of status groups for
  * status lists, the block for chain reads. A job without a version for a source asks
  * every time. Failed calls are never remembered.
+ *
+ * Nor are calls whose arguments are longer than `maxKeyLength` characters: a submitted
+ * credential chooses the DIDs, URLs and anchor queries asked about, each up to the request
+ * body limit (2 MB), and `maxEntries` of those would hold gigabytes in every worker. Sello's
+ * own are a few hundred characters, and those are what is worth remembering.
  */
 export interface RemoteAnswerCache {
   /** Calls `ask` unless an answer to `name(args)` under `version` is remembered. */
@@ -16,13 +21,15 @@ export interface RemoteAnswerCache {
   readonly size: number;
 }
 
-export function createRemoteAnswerCache(options: { maxEntries?: number } = {}): RemoteAnswerCache {
+export function createRemoteAnswerCache(options: { maxEntries?: number; maxKeyLength?: number } = {}): RemoteAnswerCache {
   const maxEntries = options.maxEntries ?? 2000;
+  const maxKeyLength = options.maxKeyLength ?? 2048;
   const entries = new Map<string, { version: string; answer: Promise<unknown> }>();
   return {
     answer(name, args, version, ask) {
       if (typeof version !== 'string') return ask();
       const key = `${name}\u0000${JSON.stringify(args)}`;
+      if (key.length > maxKeyLength) return ask();
       const found = entries.get(key);
       if (found && found.version === version) return found.answer;
       const answer = ask();

@@ -95,4 +95,26 @@ describe('the remote answer cache', () => {
     // Bounded: the oldest entries went.
     expect(cache.size).toBeLessThanOrEqual(2);
   });
+
+  // A verification request may carry a DID, a URL or a date string of nearly BODY_LIMIT
+  // (2 MB): remembered under its text, 2,000 distinct ones held gigabytes in every worker.
+  it('does not remember an answer to arguments longer than any of Sello\'s own DIDs, lists or chain queries, so submitted megabyte DIDs cannot fill a worker', async () => {
+    const cache = createRemoteAnswerCache();
+    let asked = 0;
+    const ask = () => {
+      asked += 1;
+      return Promise.resolve(null);
+    };
+    const huge = (i: number) => `did:web:${'a'.repeat(1_000_000)}${i}`;
+    for (let i = 0; i < 20; i++) expect(await cache.answer('resolveDid', [huge(i)], 'v1', ask)).toBeNull();
+    expect(cache.size).toBe(0);
+    expect(await cache.answer('resolveDid', [huge(0)], 'v1', ask)).toBeNull();
+    expect(asked).toBe(21);
+    // Real arguments are still remembered.
+    const query = { credentialHash: `0x${'ab'.repeat(32)}`, chainId: 31337, contract: `0x${'5f'.repeat(20)}`, issuerDid: 'did:web:badges.uni.example:issuers:default', verificationMethod: 'did:web:badges.uni.example:issuers:default#key-20260305-abcdefgh', validFrom: '2026-03-05T10:00:00Z' };
+    await cache.answer('anchorChecker', [query], 'v1', ask);
+    await cache.answer('anchorChecker', [query], 'v1', ask);
+    expect(asked).toBe(22);
+    expect(cache.size).toBe(1);
+  });
 });
