@@ -16,6 +16,11 @@ export interface CredentialPageFingerprint {
    * issuer's keys (a revoked or rotated key changes its DID document), the issuer's
    * profile, the course's title and whether the learner shows their name. Equal digests,
    * equal pages, apart from the clock (below) and what only the chain knows.
+   *
+   * A page is rendered from reads made after its fingerprint's, so every fact that can
+   * change the page back and forth needs a stamp that only moves on: the learner's
+   * setting comes with `users.updated_at` (a name shown and hidden again during a render
+   * would otherwise leave the page naming them under the fingerprint of a hidden name).
    */
   fingerprint: string;
   /** The signed credential's own `validFrom` / `validUntil` as written in it (strings, or null): the instants at which the clock alone changes the page. */
@@ -44,7 +49,7 @@ export async function findCredentialPageFingerprints(db: Queryable, credentialId
               (SELECT string_agg(ROW(k.key_id, k.public_key_multibase, k.valid_from, k.valid_until, k.revoked_at)::text, ';' ORDER BY k.key_id)
                FROM issuer_keys k WHERE k.issuer_id = c.issuer_id),
               x.title,
-              u.show_name_publicly
+              u.show_name_publicly, u.updated_at
             )::text) AS fingerprint
      FROM credentials c
      JOIN issuers i ON i.id = c.issuer_id

@@ -37,4 +37,37 @@ describe('the public credential page and the learner name', () => {
     expect(hidden.text).not.toContain('Ana Pérez');
     expect(hidden.text).toContain('Credencial verificada');
   });
+
+  // The page's fingerprint is read before the page is rendered, and the render reads the
+  // setting again: a learner who shows their name during that render and hides it again
+  // brings the setting back to what the fingerprint says, over a page that names them.
+  it("hides the learner's name again after they showed it and hid it again while their page was being rendered", async () => {
+    const issued = await request(t.app)
+      .post('/credentials/issue')
+      .set('authorization', `Bearer ${ADMIN}`)
+      .send({ options: { achievementId: t.achievement.id, recipient: { email: 'bea@example.edu', name: 'Beatriz Gómez' } } })
+      .expect(201);
+    const uuid = String(issued.body.verifiableCredential.id).replace('urn:uuid:', '');
+    const platform = await createPlatformRepository(t.db).upsert({ issuerId: t.issuer.id, iss: 'https://lms.example', clientId: 'c1' });
+    const users = createUserRepository(t.db);
+    const bea = await users.upsert({ platformId: platform.id, sub: 'bea', name: 'Beatriz Gómez' });
+    await t.db.query('UPDATE credentials SET recipient_user_id = $1 WHERE id = $2', [bea.id, `urn:uuid:${uuid}`]);
+    await users.setShowNamePublicly(bea.id, false);
+    // The learner shows their name while the page verifies the credential (it resolves the issuer's DID).
+    const resolveDid = t.keys.resolveDid;
+    t.keys.resolveDid = async (did) => {
+      t.keys.resolveDid = resolveDid;
+      await users.setShowNamePublicly(bea.id, true);
+      return resolveDid(did);
+    };
+    try {
+      const shown = await request(t.app).get(`/credentials/${uuid}`).expect(200);
+      expect(shown.text).toContain('Beatriz Gómez');
+    } finally {
+      t.keys.resolveDid = resolveDid;
+    }
+    await users.setShowNamePublicly(bea.id, false);
+    const hidden = await request(t.app).get(`/credentials/${uuid}`).expect(200);
+    expect(hidden.text).not.toContain('Beatriz Gómez');
+  });
 });
