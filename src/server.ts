@@ -19,6 +19,7 @@ import { createAnchorBatcher, type AnchorBatcher } from './chain/anchor-batcher.
 import { registerIssuerKeys } from './chain/register-issuer-keys.ts';
 import { claimIssuerDids } from './chain/issuer-directory.ts';
 import { createChainReader } from './chain/chain-reader.ts';
+import { readChainVersion } from './chain/chain-version.ts';
 import type { ChainReader } from './credentials/chain-reader.ts';
 import { didWebFromUrl } from './credentials/did.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
@@ -263,9 +264,7 @@ export async function startSello({ config, announce = (line) => console.log(line
       chainReader,
       chainVersion: async () => {
         const chain = chainConnection.current();
-        if (!chain) return null;
-        const [network, block] = await Promise.all([chain.provider.getNetwork(), chain.provider.getBlockNumber()]);
-        return `${network.chainId}:${block}`;
+        return chain ? readChainVersion(chain.provider) : null;
       },
       verificationPool,
       // The recipient's own browser gets "Add to wallet" on the public page too.

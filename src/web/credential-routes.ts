@@ -41,9 +41,10 @@ export interface CredentialRoutesDependencies {
    */
   chainReader?: ChainReader;
   /**
-   * The chain's state as a short string that changes with every block (chain id and
-   * block number), or null when the chain cannot say: verification workers reuse chain
-   * answers (anchors, keys, revocations on chain) only within one block.
+   * The chain's state as a short string that changes with every block (chain id, block
+   * number and hash: `chain/chain-version.ts`), or null when the chain cannot say:
+   * verification workers reuse chain answers (anchors, keys, revocations on chain) only
+   * within one block.
    */
   chainVersion?: () => Promise<string | null>;
   now?: () => Date;
