@@ -247,6 +247,28 @@ describe('the public credential page', () => {
     }
   });
 
+  // A verification reads the clock when it starts: a page verified while valid must not
+  // outlive validUntil because the verification ended after it.
+  it('shows an expired credential once the clock passes validUntil, though its verification started before and ended after it', async () => {
+    const uuid = await issue({ validUntil: '2026-03-05T12:00:30Z' });
+    const resolveDid = t.keys.resolveDid;
+    t.keys.resolveDid = async (did) => {
+      t.keys.resolveDid = resolveDid;
+      clockAt = new Date('2026-03-05T12:00:31Z').getTime();
+      return resolveDid(did);
+    };
+    try {
+      const valid = await page(uuid);
+      expect(valid.text).toContain('Verified credential');
+      expect(now().toISOString()).toBe('2026-03-05T12:00:31.000Z');
+      const expired = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', valid.headers.etag!).expect(200);
+      expect(expired.text).toContain('This credential has expired');
+    } finally {
+      t.keys.resolveDid = resolveDid;
+      clockAt = new Date('2026-03-05T12:00:00Z').getTime();
+    }
+  });
+
   it('shows a credential as not yet valid until the clock reaches its validFrom, then as verified at once', async () => {
     const uuid = await issue({ validFrom: '2026-03-05T12:00:30Z' });
     const early = await page(uuid);

@@ -40,9 +40,12 @@ export function createCredentialPageCache(options: {
     const flight = `${key} ${current.fingerprint}`;
     let pending = rendering.get(flight);
     if (!pending) {
+      // The page shows the clock as it was before rendering: a validFrom or validUntil
+      // reached while it rendered ends it at once.
+      const started = now();
       pending = render(current, locale, again)
         .then((page) => {
-          pages.set(key, current.fingerprint, page, nextClockChange(current, now()));
+          pages.set(key, current.fingerprint, page, nextClockChange(current, started));
           return page;
         })
         .finally(() => rendering.delete(flight));

@@ -110,7 +110,8 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
     const started = now();
     const report = await verifyCredential(stored.document, localVerifyOptions(deps));
     verifiedAt.set(report, started);
-    reports.set(stored.id, current.fingerprint, report, nextClockChange(current, now()));
+    // The report is the clock's as the verification started: a validUntil passed since ends it at once.
+    reports.set(stored.id, current.fingerprint, report, nextClockChange(current, started));
     return report;
   };
 
