@@ -30,6 +30,7 @@ describe('the public credential page', () => {
   const pages = createVerificationCache<RenderedCredentialPage>({ now, ttlMs: 10 * 60_000 }); // as the router keeps them
   let verifications = 0;
   let pageHits = 0;
+  let pageLookups = 0;
   const countingReports: VerificationCache<VerificationReport> = {
     get: reports.get,
     clear: reports.clear,
@@ -48,6 +49,7 @@ describe('the public credential page', () => {
       return pages.size;
     },
     get: (key, fingerprint) => {
+      pageLookups += 1;
       const value = pages.get(key, fingerprint);
       if (value) pageHits += 1;
       return value;
@@ -263,6 +265,35 @@ describe('the public credential page', () => {
       expect(now().toISOString()).toBe('2026-03-05T12:00:31.000Z');
       const expired = await request(t.app).get(`/credentials/${uuid}?lang=en`).set('if-none-match', valid.headers.etag!).expect(200);
       expect(expired.text).toContain('This credential has expired');
+    } finally {
+      t.keys.resolveDid = resolveDid;
+      clockAt = new Date('2026-03-05T12:00:00Z').getTime();
+    }
+  });
+
+  it('gives a view that arrives after validUntil the expired page, though a render begun before it is still under way', async () => {
+    const uuid = await issue({ validUntil: '2026-03-05T12:00:30Z' });
+    const resolveDid = t.keys.resolveDid;
+    let entered!: () => void;
+    const inRender = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    t.keys.resolveDid = async (did) => {
+      t.keys.resolveDid = resolveDid;
+      entered();
+      await released;
+      return resolveDid(did);
+    };
+    try {
+      const early = page(uuid).then((res) => res);
+      await inRender;
+      clockAt = new Date('2026-03-05T12:00:31Z').getTime();
+      const lookups = pageLookups;
+      const late = page(uuid).then((res) => res);
+      await vi.waitFor(() => expect(pageLookups).toBe(lookups + 1));
+      release();
+      expect((await early).text).toContain('Verified credential');
+      expect((await late).text).toContain('This credential has expired');
     } finally {
       t.keys.resolveDid = resolveDid;
       clockAt = new Date('2026-03-05T12:00:00Z').getTime();

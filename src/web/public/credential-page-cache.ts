@@ -37,15 +37,17 @@ export function createCredentialPageCache(options: {
 
   const renderOnce = (current: CredentialPageFingerprint, locale: Locale, again: boolean): Promise<RenderedCredentialPage> => {
     const key = `${current.credentialId} ${locale}`;
-    const flight = `${key} ${current.fingerprint}`;
+    // The page shows the clock as it was before rendering: a validFrom or validUntil
+    // reached while it renders ends it at once, and a view that comes after that instant
+    // does not join it.
+    const started = now();
+    const until = nextClockChange(current, started);
+    const flight = `${key} ${current.fingerprint} ${until?.getTime() ?? ''}`;
     let pending = rendering.get(flight);
     if (!pending) {
-      // The page shows the clock as it was before rendering: a validFrom or validUntil
-      // reached while it rendered ends it at once.
-      const started = now();
       pending = render(current, locale, again)
         .then((page) => {
-          pages.set(key, current.fingerprint, page, nextClockChange(current, started));
+          pages.set(key, current.fingerprint, page, until);
           return page;
         })
         .finally(() => rendering.delete(flight));
