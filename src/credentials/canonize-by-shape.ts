@@ -64,6 +64,16 @@ const ABSOLUTE_IRI = /^([A-Za-z][A-Za-z0-9+.-]*):(\S*)$/;
 
 /** Shapes remembered (each with up to MAX_TEMPLATES_PER_SHAPE templates); the first learnt is forgotten first. */
 export const MAX_SHAPES = 128;
+/**
+ * Characters the remembered shapes may hold: their keys and their templates as JSON, which
+ * the heap they hold follows (about two bytes a character: a 7,500-value credential's
+ * shape held 3.7 MB). A verifier learns the shapes of what it is sent, so without this
+ * bound 128 shapes of large submitted credentials held about 500 MB in every worker.
+ * Sello's own credential's shape is some 20,000 characters (an inline badge image is a
+ * slot, not part of its template); a shape larger than an eighth of the budget is never learnt.
+ */
+export const MAX_HELD_CHARS = 8_000_000;
+const MAX_SHAPE_CHARS = MAX_HELD_CHARS / 8;
 const MAX_TEMPLATES_PER_SHAPE = 8;
 const MAX_PROBE_ROUNDS = 4;
 
@@ -110,16 +120,22 @@ interface Shape {
 // A shape key → its templates, or null when jsonld would not convert the shape or a
 // template did not reproduce jsonld's own output (the shape is then always converted by jsonld).
 const templates = new Map<string, Template[] | null>();
+// Characters each remembered shape holds (see MAX_HELD_CHARS), and their sum.
+const heldByShape = new Map<string, number>();
+let held = 0;
+const templateChars = new WeakMap<Template, number>();
 const statistics = { hits: 0, misses: 0, learnt: 0, refused: 0 };
 
-/** How often a template served a document, for tests and benchmarks. */
-export function canonizeByShapeStatistics(): Readonly<typeof statistics> & { shapes: number } {
-  return { ...statistics, shapes: templates.size };
+/** How often a template served a document, and what the templates hold, for tests and benchmarks. */
+export function canonizeByShapeStatistics(): Readonly<typeof statistics> & { shapes: number; heldChars: number } {
+  return { ...statistics, shapes: templates.size, heldChars: held };
 }
 
 /** Forgets every template (tests). */
 export function forgetShapes(): void {
   templates.clear();
+  heldByShape.clear();
+  held = 0;
   Object.assign(statistics, { hits: 0, misses: 0, learnt: 0, refused: 0 });
 }
 
@@ -485,8 +501,16 @@ function templateFor(known: Template[], values: string[]): Template | null {
 }
 
 function remember(key: string, value: Template[] | null): void {
+  const chars = key.length + (value ?? []).reduce((sum, template) => sum + (templateChars.get(template) ?? 0), 0);
+  held += chars - (heldByShape.get(key) ?? 0);
+  heldByShape.set(key, chars);
   templates.set(key, value);
-  if (templates.size > MAX_SHAPES) templates.delete(templates.keys().next().value!);
+  while (templates.size > MAX_SHAPES || held > MAX_HELD_CHARS) {
+    const oldest = templates.keys().next().value!;
+    held -= heldByShape.get(oldest) ?? 0;
+    heldByShape.delete(oldest);
+    templates.delete(oldest);
+  }
 }
 
 /** Only the options the cryptosuite passes, with the values under which a template holds. */
@@ -556,6 +580,7 @@ export function canonizeByShape(library: Canonize): Canonize {
     }
     statistics.misses += 1;
     const expected = await library(input, options);
+    if (shape.key.length > MAX_SHAPE_CHARS) return expected;
     const template = await learnTemplate(document, shape, options);
     const reproduced = template ? await canonizeTemplate(template, shape.values, options) : null;
     if (!template || reproduced !== expected) {
@@ -563,7 +588,10 @@ export function canonizeByShape(library: Canonize): Canonize {
       if (!known) remember(shape.key, null);
       return expected;
     }
+    const chars = JSON.stringify(template).length;
+    if (shape.key.length + chars > MAX_SHAPE_CHARS) return expected;
     statistics.learnt += 1;
+    templateChars.set(template, chars);
     const list = known ?? [];
     list.push(template);
     if (list.length > MAX_TEMPLATES_PER_SHAPE) list.shift();

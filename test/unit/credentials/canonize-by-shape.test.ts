@@ -16,6 +16,7 @@ import {
   canonizeByShape,
   canonizeByShapeStatistics,
   forgetShapes,
+  MAX_HELD_CHARS,
   MAX_SHAPES,
   type Canonize,
 } from '../../../src/credentials/canonize-by-shape.ts';
@@ -173,5 +174,22 @@ describe('canonicalization by shape', () => {
       await outcome(() => canonize(document, options()));
     }
     expect(canonizeByShapeStatistics().shapes).toBeLessThanOrEqual(MAX_SHAPES);
+  });
+
+  // A verifier learns the shapes of what anyone sends it: 128 shapes of large credentials
+  // held some 500 MB in every verification worker.
+  it(`holds at most ${MAX_HELD_CHARS} characters of shapes, however large the documents it is given`, async () => {
+    const credential = json(sello[0]!.document);
+    const evidence = (count: number) =>
+      Array.from({ length: count }, (_, n) => ({ id: `https://uni.example/evidence/${n}`, type: ['Evidence'], name: `Work ${n}`, narrative: `Done ${n}` }));
+    // Each number of evidence items is a shape of its own.
+    for (let i = 0; i < 16; i += 1) await canonize({ ...json(credential), evidence: evidence(600 + i) }, options());
+    const { shapes, heldChars, learnt } = canonizeByShapeStatistics();
+    expect(learnt).toBe(16);
+    expect(shapes).toBeLessThan(16);
+    expect(heldChars).toBeLessThanOrEqual(MAX_HELD_CHARS);
+    // One at the verification limits (10,000 JSON values) is not learnt at all.
+    await canonize({ ...json(credential), evidence: evidence(2000) }, options());
+    expect(canonizeByShapeStatistics()).toMatchObject({ learnt: 16, shapes });
   });
 });
