@@ -19,12 +19,21 @@ export interface VerificationLimits {
   maxArrayItems: number;
   /** Credentials in one presentation. */
   maxCredentialsPerPresentation: number;
+  /**
+   * Characters of JSON text of the inline (object) `@context`s, all of the request's
+   * together. jsonld keeps the last 100 distinct inline contexts it processed for the
+   * life of the process (every verification worker): at 2 MB each, measured, about 7 MB
+   * apiece. Inline contexts in real credentials are a few terms (`@vocab`, a handful of
+   * extension terms); published contexts are named by URL.
+   */
+  maxInlineContextChars: number;
 }
 
 export const VERIFICATION_LIMITS: Readonly<VerificationLimits> = Object.freeze({
   maxValues: 10_000,
   maxArrayItems: 1_000,
   maxCredentialsPerPresentation: 20,
+  maxInlineContextChars: 16_384,
 });
 
 export interface LimitExceeded {
@@ -60,6 +69,7 @@ export function exceededVerificationLimit(
     }
   }
   let values = 0;
+  let inlineContextChars = 0;
   // The JSON path is spelt out only for the value that passes a limit (see `pathOf`).
   const pending: LimitStep[] = [{ value: input, parent: null, key: '' }];
   while (pending.length > 0) {
@@ -77,7 +87,23 @@ export function exceededVerificationLimit(
       for (let index = value.length - 1; index >= 0; index--) pending.push({ value: value[index], parent: step, key: index });
       continue;
     }
-    for (const [key, inner] of Object.entries(value)) pending.push({ value: inner, parent: step, key });
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === '@context' && inner && typeof inner === 'object') {
+        for (const context of Array.isArray(inner) ? inner : [inner]) {
+          if (context && typeof context === 'object') inlineContextChars += JSON.stringify(context).length;
+        }
+        if (inlineContextChars > limits.maxInlineContextChars) {
+          return {
+            limit: 'maxInlineContextChars',
+            max: limits.maxInlineContextChars,
+            found: inlineContextChars,
+            path: pathOf({ value: inner, parent: step, key }),
+            message: `Inline @context objects may hold at most ${limits.maxInlineContextChars} characters in one request; name published contexts by URL`,
+          };
+        }
+      }
+      pending.push({ value: inner, parent: step, key });
+    }
   }
   return null;
 }

@@ -104,6 +104,21 @@ describe('verification that cannot stall the server', () => {
     expect(twenty.body.credentials).toHaveLength(20);
   });
 
+  // jsonld keeps the last 100 distinct inline contexts it processed, in every worker: at
+  // 2 MB each (within BODY_LIMIT and maxValues) they held about 7 MB apiece, measured.
+  it('refuses inline @context objects of more than 16 KB with 413, before verifying, and accepts a small one', async () => {
+    const terms = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`term${i}`, `https://vocab.example/terms/${i}`]));
+    const context = [...(small['@context'] as unknown[]), terms];
+    const res = await request(t.app).post('/credentials/verify').send({ verifiableCredential: { ...small, '@context': context } }).expect(413);
+    expect(res.body).toMatchObject({ code: 'verification_input_too_large', details: { limit: 'maxInlineContextChars', max: 16_384, path: '$.@context' } });
+    const nested = { ...small, credentialSubject: { ...(small.credentialSubject as object), '@context': terms } };
+    expect((await request(t.app).post('/credentials/verify').send({ verifiableCredential: nested }).expect(413)).body.details).toMatchObject({ limit: 'maxInlineContextChars' });
+    const inPresentation = { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], verifiableCredential: [{ ...small, '@context': context }] };
+    await request(t.app).post('/presentations/verify').send({ verifiablePresentation: inPresentation }).expect(413);
+    const modest = { ...small, '@context': [...(small['@context'] as unknown[]), { '@vocab': 'https://vocab.example/terms/' }] };
+    expect(exceededVerificationLimit(modest, 'credential')).toBeNull();
+  });
+
   it('keeps /health under 100 ms while the largest allowed credential is verified', async () => {
     const server = await new Promise<http.Server>((resolve) => {
       const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
