@@ -141,7 +141,6 @@ export async function issueCredential(params: IssueCredentialParameters): Promis
     validFrom,
     validUntil: validUntil ?? null,
   });
-  if (stored) await status.counted();
   return stored ?? (await credentials.findById(id))!;
 }
 
@@ -163,16 +162,13 @@ export function achievementInput(achievement: Achievement, issuerName: string, p
 /**
  * Claims a random index in an open status list group of the DID the credential carries
  * (its lists must be issued by that DID too, and a did:key issuer's DID changes at every
- * rotation) and returns the credential's `BitstringStatusListEntry` input. Call
- * `counted()` once the credential row is inserted.
+ * rotation) and returns the credential's `BitstringStatusListEntry` input. The group
+ * counts the index when the caller's transaction commits.
  *
  * @see https://www.w3.org/TR/vc-bitstring-status-list/#bitstringstatuslistentry
  * @throws CredentialError `status_list_full_conflict`
  */
-export async function allocateRevocationEntry(params: { db: Queryable; issuerId: string; issuerDid: string; credentialId: string; publicUrl: string }): Promise<{
-  entry: StatusEntryInput;
-  counted: () => Promise<void>;
-}> {
+export async function allocateRevocationEntry(params: { db: Queryable; issuerId: string; issuerDid: string; credentialId: string; publicUrl: string }): Promise<{ entry: StatusEntryInput }> {
   const statusLists = createStatusListRepository(params.db);
   const group = await statusLists.findOpenGroup({ issuerId: params.issuerId, issuerDid: params.issuerDid, length: STATUS_LIST_LENGTH, maxFill: GROUP_MAX_FILL });
   let index: number | null = null;
@@ -184,7 +180,6 @@ export async function allocateRevocationEntry(params: { db: Queryable; issuerId:
   if (index === null) throw new CredentialError('status_list_full_conflict', 'Could not allocate a status list index', { groupId: group.id });
   return {
     entry: { statusListCredential: statusListUrl(params.publicUrl, group.id, 'revocation'), statusListIndex: index, statusPurpose: 'revocation' },
-    counted: () => statusLists.countAllocation(group.id),
   };
 }
 

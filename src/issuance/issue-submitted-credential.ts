@@ -218,13 +218,11 @@ async function signSubmitted(params: IssueSubmittedCredentialParameters): Promis
       });
     }
 
-    let counted: (() => Promise<void>) | null = null;
     if (unsigned.credentialStatus === undefined) {
       const type = options.credentialStatus?.type ?? 'BitstringStatusListEntry';
       if (type !== 'BitstringStatusListEntry') optionProblem(`Sello's credential status is BitstringStatusListEntry, not ${type}`, 'credentialStatus');
       const status = await allocateRevocationEntry({ db: tx, issuerId: issuer.id, issuerDid: key.controller, credentialId: recordId, publicUrl });
       unsigned.credentialStatus = statusEntryJson(status.entry);
-      counted = status.counted;
     }
 
     if (ob) {
@@ -243,7 +241,6 @@ async function signSubmitted(params: IssueSubmittedCredentialParameters): Promis
       validUntil: validUntil ?? null,
     });
     if (!stored) refuse('credential_id_conflict', `Sello already issued a credential with the id ${recordId}`, { id: recordId });
-    await counted?.();
     return stored;
   });
 }

@@ -36,16 +36,14 @@ export interface StatusListRepository {
   /**
    * The newest group of the issuer's DID `issuerDid` with room (fill below `maxFill`),
    * created when none has room. Reads without locking the group: concurrent signings must
-   * not queue behind it.
+   * not queue behind it, so a few may take a group slightly past `maxFill`, which stays
+   * far below its length.
    */
   findOpenGroup(params: { issuerId: string; issuerDid: string; length: number; maxFill: number }): Promise<StatusListGroup>;
   /**
-   * Counts one more slot of the group. Callers do it last in their transaction, so the
-   * group row is locked only from here to commit; a few concurrent signings may take a
-   * group slightly past `maxFill`, which stays far below its length.
+   * Records `credentialId` at `index`; false when the index is taken (pick another). The
+   * group's `allocated` counts it when the transaction commits (migration 0102).
    */
-  countAllocation(groupId: string): Promise<void>;
-  /** Records `credentialId` at `index`; false when the index is taken (pick another). */
   claimIndex(params: { groupId: string; index: number; credentialId: string }): Promise<boolean>;
   findGroup(groupId: string): Promise<StatusListGroup | null>;
   /** Indexes whose bit is set for `purpose`. */
@@ -74,9 +72,6 @@ export function createStatusListRepository(db: Queryable): StatusListRepository 
         [issuerId, issuerDid, length],
       );
       return created.rows[0]!;
-    },
-    async countAllocation(groupId) {
-      await db.query('UPDATE status_list_groups SET allocated = allocated + 1 WHERE id = $1', [groupId]);
     },
     async claimIndex({ groupId, index, credentialId }) {
       const { rowCount } = await db.query(

@@ -11,6 +11,7 @@ import { createAuditRepository } from '../../src/storage/audit-repository.ts';
 import { createStatusListRepository } from '../../src/storage/status-list-repository.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from '../../src/issuance/issuer-keys.ts';
 import { createIssuerRepository } from '../../src/storage/issuer-repository.ts';
+import { testDatabaseUrl } from '../support/database.ts';
 import { CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
 
 describe('issuing credentials from the database', () => {
@@ -67,6 +68,49 @@ describe('issuing credentials from the database', () => {
     expect(indexes).not.toEqual([...indexes].sort((a, b) => a - b));
     const { rows } = await t.db.query<{ length: number }>('SELECT length FROM status_list_groups');
     expect(rows.every((row) => row.length >= 131072)).toBe(true);
+  });
+
+  it('counts a status list index when its credential commits, and not when its signing rolls back', async () => {
+    const allocated = async (groupId: string) => (await createStatusListRepository(t.db).findGroup(groupId))!.allocated;
+    const groupOf = (stored: { document: Record<string, unknown> }) =>
+      /\/status\/([0-9a-f-]{36})-revocation$/.exec((stored.document.credentialStatus as { statusListCredential: string }).statusListCredential)![1]!;
+    const group = groupOf(await issue());
+    const before = await allocated(group);
+    await issue();
+    expect(await allocated(group)).toBe(before + 1);
+    const rolledBack = new Error('rolled back after signing');
+    await expect(
+      t.db.transaction(async (tx) => {
+        await issueCredential({ db: tx, keys: t.keys, publicUrl: t.config.publicUrl, chainReference: CHAIN, issuerId: t.issuer.id, achievement: t.achievement, recipient: { email: 'ana@example.edu' } });
+        throw rolledBack;
+      }),
+    ).rejects.toBe(rolledBack);
+    expect(await allocated(group)).toBe(before + 1);
+  });
+
+  // Every signing of an issuer's DID counts on its status list group's row. Counted by a
+  // statement of the signer's, the row stayed locked until that signer's process sent
+  // COMMIT, and every other signing, in every Sello process, waited for it (issue 15).
+  it.skipIf(!testDatabaseUrl)('signs a credential while another signing of the same issuer has not committed yet', async () => {
+    let finishFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (finishFirst = resolve));
+    let firstSigned!: () => void;
+    const signed = new Promise<void>((resolve) => (firstSigned = resolve));
+    const first = t.db.transaction(async (tx) => {
+      const stored = await issueCredential({ db: tx, keys: t.keys, publicUrl: t.config.publicUrl, chainReference: CHAIN, issuerId: t.issuer.id, achievement: t.achievement, recipient: { email: 'ana@example.edu' } });
+      firstSigned();
+      await firstHeld;
+      return stored;
+    });
+    try {
+      await signed;
+      const second = issue({ recipient: { email: 'ben@example.edu' } });
+      const waited = await Promise.race([second.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 5_000))]);
+      expect(waited).toBe(false);
+    } finally {
+      finishFirst();
+      await first;
+    }
   });
 
   it('refuses a recipient with neither email nor DID and stores nothing', async () => {
