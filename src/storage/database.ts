@@ -12,6 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { StorageError } from '../errors.ts';
+import { embeddedStartParams, ensureEmbeddedDataDir } from './embedded-data-dir.ts';
 import type { DatabaseSettings } from '../config.ts';
 
 export interface QueryResult<Row> {
@@ -157,14 +158,17 @@ async function openEmbedded(settings: { dataDir: string | null; schema?: string 
   // dataDir null: an in-memory database (tests).
   let releaseLock = () => {};
   if (settings.dataDir) {
-    fs.mkdirSync(settings.dataDir, { recursive: true });
+    fs.mkdirSync(path.dirname(path.resolve(settings.dataDir)), { recursive: true });
     releaseLock = acquireDataDirLock(settings.dataDir);
   }
   let db: PGlite;
   try {
-    db = settings.dataDir ? await PGlite.create(settings.dataDir) : await PGlite.create();
+    // A new data directory is made in a child process (initdb's memory stays with it).
+    if (settings.dataDir) await ensureEmbeddedDataDir(settings.dataDir);
+    db = await PGlite.create({ dataDir: settings.dataDir ?? undefined, startParams: embeddedStartParams() });
   } catch (cause) {
     releaseLock();
+    if (cause instanceof StorageError) throw cause;
     throw new StorageError(
       'database_unreachable',
       `Cannot open the embedded database in ${settings.dataDir ?? '(memory)'}: ${(cause as Error).message}`,

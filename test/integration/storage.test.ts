@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +122,48 @@ describe('embedded database on disk', () => {
     await reopened.close();
   });
 
+  it('creates a new data dir in a child process, so the process that serves holds far less memory', async () => {
+    // PGlite's initdb grows the WebAssembly memory of the process it runs in to 800+ MB
+    // for good; a process that opens an existing data dir holds about 215 MB.
+    const dataDir = path.join(dir, 'fresh', 'pg');
+    const probe = await runProbe(dataDir);
+    expect(probe.sharedBuffers).toBe('32MB');
+    expect(probe.rssMb).toBeLessThan(500);
+    expect(fs.existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
+    expect(fs.readdirSync(path.dirname(dataDir)).filter((name) => name.includes('initdb'))).toEqual([]);
+    // And the next start opens what the first made.
+    const again = await openDatabase({ kind: 'embedded', dataDir });
+    expect(await createSettingsRepository(again).get('missing')).toBeNull();
+    await again.close();
+  });
+
+  it('removes what an interrupted first start left and creates the data dir again', async () => {
+    const dataDir = path.join(dir, 'interrupted', 'pg');
+    fs.mkdirSync(`${dataDir}.initdb/base`, { recursive: true });
+    fs.writeFileSync(`${dataDir}.initdb/PG_VERSION`, '17');
+    fs.mkdirSync(dataDir, { recursive: true });
+    const db = await openDatabase({ kind: 'embedded', dataDir });
+    await migrate(db);
+    await db.close();
+    expect(fs.existsSync(`${dataDir}.initdb`)).toBe(false);
+    expect(fs.existsSync(path.join(dataDir, 'global', 'pg_control'))).toBe(true);
+  });
+
+  it('refuses a data dir that holds other files and no database, and leaves them', async () => {
+    const dataDir = path.join(dir, 'occupied', 'pg');
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'notes.txt'), 'mine');
+    await openDatabase({ kind: 'embedded', dataDir }).then(
+      () => expect.unreachable(),
+      (error) => {
+        expect(hasCode(error, 'database_unreachable')).toBe(true);
+        expect(error.message).toMatch(/not empty and holds no PostgreSQL cluster/);
+      },
+    );
+    expect(fs.readFileSync(path.join(dataDir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(fs.existsSync(path.join(path.dirname(dataDir), 'sello.lock'))).toBe(false);
+  });
+
   it('takes over a lock left by a process that no longer exists', async () => {
     const dataDir = path.join(dir, 'pg3');
     fs.mkdirSync(dataDir, { recursive: true });
@@ -130,6 +173,18 @@ describe('embedded database on disk', () => {
     expect(fs.existsSync(path.join(dir, 'sello.lock'))).toBe(false);
   });
 });
+
+/** Runs test/support/storage/embedded-rss-probe.ts in a process of its own. */
+function runProbe(dataDir: string): Promise<{ rssMb: number; sharedBuffers: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [path.resolve('bin/run-ts.js'), path.resolve('test/support/storage/embedded-rss-probe.ts'), dataDir],
+      { timeout: 120_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop()!))),
+    );
+  });
+}
 
 describe('PostgreSQL connection failures', () => {
   it('name the URL (without its password) and the cause in one line', async () => {

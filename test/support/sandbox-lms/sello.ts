@@ -45,6 +45,7 @@ export async function startTestSello({
   registration = { failureAnswerMs: 0 },
   outbound,
   trustLists,
+  embeddedDataDir,
 }: {
   env?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
@@ -58,6 +59,8 @@ export async function startTestSello({
   outbound?: Parameters<typeof createLti>[0]['outbound'];
   /** Mounts the trust-lists admin page with these lists (CAIP-10), read with no chain: each answers an error entry. */
   trustLists?: string[];
+  /** Without DATABASE_URL: the embedded database in this folder instead of in memory. */
+  embeddedDataDir?: string;
 } = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
@@ -72,7 +75,7 @@ export async function startTestSello({
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = testConfig({ PUBLIC_URL: url, ...env });
   const secrets = testSecrets(config);
-  const db = await openTestDatabase();
+  const db = await openTestDatabase({ embeddedDataDir });
   await createIssuerRepository(db).upsert({
     slug: DEFAULT_ISSUER_SLUG,
     name: config.issuer.name,
