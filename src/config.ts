@@ -139,6 +139,9 @@ const schema = z.object({
   // to finish later is refused at once (503 with Retry-After) instead of waiting in line.
   VERIFY_REQUEST_DEADLINE_MS: positiveInt.max(600_000).default(200),
   VERIFY_RATE_LIMIT: nonNegativeInt.default(60),
+  // How many nice steps below the event loop thread the verification workers run (Linux;
+  // 0 leaves them equal): the thread that answers every request preempts busy workers.
+  VERIFY_WORKER_NICE: nonNegativeInt.max(19).default(10),
   // Test hook of the issuance pipeline (crash tests kill a child Sello at this step);
   // honoured only when NODE_ENV=test.
   SELLO_TEST_CRASH_AT: z.enum(['after_award', 'after_sign', 'after_signed', 'after_post', 'after_posted']).optional(),
@@ -210,7 +213,7 @@ export interface Config {
   outbound: { allowPrivate: boolean };
   outcomes: { syncIntervalS: number };
   /** `workers` null: one per core (see `defaultVerificationWorkers`). */
-  verification: { workers: number | null; timeoutMs: number; requestDeadlineMs: number; rateLimitPerMinute: number };
+  verification: { workers: number | null; timeoutMs: number; requestDeadlineMs: number; rateLimitPerMinute: number; workerNice: number };
   issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
 
@@ -307,6 +310,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
       timeoutMs: Math.round(e.VERIFY_TIMEOUT_S * 1000),
       requestDeadlineMs: e.VERIFY_REQUEST_DEADLINE_MS,
       rateLimitPerMinute: e.VERIFY_RATE_LIMIT,
+      workerNice: e.VERIFY_WORKER_NICE,
     },
     issuance: {
       workers: e.ISSUANCE_WORKERS,

@@ -242,6 +242,8 @@ export async function startSello({ config, announce = (line) => console.log(line
       size: config.verification.workers ?? undefined,
       deadlineMs: config.verification.timeoutMs,
       requestDeadlineMs: config.verification.requestDeadlineMs,
+      niceIncrement: config.verification.workerNice,
+      onThreadPriority: (outcome) => log.debug({ outcome }, 'verification worker priority'),
     });
     verificationPool.warm();
     stops.push(() => verificationPool.close());

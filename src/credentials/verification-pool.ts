@@ -15,6 +15,7 @@ import { createWorkerPool, type RemoteFunctions, type WorkerPoolStats } from './
 import type { DidResolver } from './document-loader.ts';
 import type { VerificationReport, VerifyCredentialOptions } from './verify.ts';
 import type { PresentationReport } from './verify-presentation.ts';
+import type { ThreadPriorityOutcome } from './thread-priority.ts';
 
 /** What crosses to the worker for one verification. */
 export interface VerificationJob {
@@ -97,6 +98,10 @@ export interface VerificationPoolOptions {
   /** What one request may take, queue included: the pool refuses at once what it expects to finish later (see `worker-pool.ts`). */
   requestDeadlineMs?: number;
   maxQueue?: number;
+  /** How many nice steps below the main thread the workers run (see `worker-pool.ts`); default 0. */
+  niceIncrement?: number;
+  /** Told what each started worker did about its priority, e.g. to log it. */
+  onThreadPriority?: (outcome: ThreadPriorityOutcome) => void;
 }
 
 /**
@@ -151,6 +156,8 @@ export function createVerificationPool(options: VerificationPoolOptions): Verifi
     deadlineMs: options.deadlineMs,
     requestDeadlineMs: options.requestDeadlineMs,
     maxQueue: options.maxQueue,
+    niceIncrement: options.niceIncrement,
+    onThreadPriority: options.onThreadPriority,
   });
   // Sources whose version cannot be read are asked every time, as without versions.
   const versionsOf = async (sources: VerificationSources) => (sources.versions ? await sources.versions().catch(() => undefined) : undefined);

@@ -29,6 +29,7 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import { AppError } from '../errors.ts';
 import { CredentialError } from './errors.ts';
+import type { ThreadPriorityOutcome } from './thread-priority.ts';
 
 /** Functions a job may call from its worker, by name. */
 export type RemoteFunctions = Record<string, (...args: never[]) => unknown>;
@@ -55,6 +56,13 @@ export interface WorkerPoolOptions {
   requestDeadlineMs?: number;
   /** The clock for service times; default `performance.now`. */
   now?: () => number;
+  /**
+   * How many nice steps below the submitting thread each worker runs (Linux; see
+   * `thread-priority.ts`): the event loop then preempts busy workers. Default 0 (unchanged).
+   */
+  niceIncrement?: number;
+  /** Told what each started worker did about its priority (with `niceIncrement`), e.g. to log it. */
+  onThreadPriority?: (outcome: ThreadPriorityOutcome) => void;
 }
 
 export interface WorkerPoolStats {
@@ -102,6 +110,7 @@ type ToWorker =
 
 type FromWorker =
   | { type: 'ready' }
+  | { type: 'priority'; outcome: ThreadPriorityOutcome }
   | { type: 'call'; jobId: number; callId: number; name: string; args: unknown[] }
   | { type: 'done'; jobId: number; result: unknown }
   | { type: 'failed'; jobId: number; error: SerializedError };
@@ -174,7 +183,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const unavailable = (message: string) => new CredentialError('verification_unavailable', message);
 
   function spawn(): void {
-    const worker = new Worker(workerScript, { workerData: { entry: options.entry.href } });
+    const worker = new Worker(workerScript, { workerData: { entry: options.entry.href, niceIncrement: options.niceIncrement ?? 0 } });
     // Workers never keep the process alive on their own: closing the server is enough.
     worker.unref();
     const slot: Slot = { worker, ready: false, retired: false, job: null };
@@ -293,6 +302,9 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         slot.ready = true;
         failedStarts = 0;
         dispatch();
+        return;
+      case 'priority':
+        options.onThreadPriority?.(message.outcome);
         return;
       case 'call': {
         const job = slot.job;

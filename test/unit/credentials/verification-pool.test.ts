@@ -1,7 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerificationPool, mayBeAnchoringPending, type VerificationPool } from '../../../src/credentials/verification-pool.ts';
 import { resolveDidKeyOnly } from '../../../src/credentials/document-loader.ts';
 import { verifyCredential } from '../../../src/credentials/verify.ts';
+import { currentLinuxThreadId, type ThreadPriorityOutcome } from '../../../src/credentials/thread-priority.ts';
 import type { ChainReader } from '../../../src/credentials/chain-reader.ts';
 import type { SigningKey } from '../../../src/credentials/sign-credential.ts';
 import { check, makeDidKeyIssuer, signedCredential, statusLists, STATUS_INDEX, verifyOptions } from './fixtures.ts';
@@ -57,5 +60,42 @@ describe('verifying in the worker pool', () => {
     const options = await verifyOptions(issuer);
     await pool.verifyCredential(await signedCredential(issuer), { resolveDid: resolveDidKeyOnly, now: options.now, statusListLoader: options.statusListLoader, chainReader });
     expect(asked).toContain(`issuerKey ${issuer.controller}`);
+  });
+});
+
+/** A thread's nice value as the kernel reports it: field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised name). */
+function niceOfThread(tid: number): number {
+  const stat = fs.readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+}
+
+describe.runIf(process.platform === 'linux')('verification workers at a lower scheduling priority', () => {
+  let pool: VerificationPool;
+  afterAll(() => pool?.close());
+
+  it('runs each started worker thread 10 nice steps below this thread, leaves this thread as it was, and still verifies', async () => {
+    const here = currentLinuxThreadId()!;
+    const niceHere = niceOfThread(here);
+    const outcomes: ThreadPriorityOutcome[] = [];
+    pool = createVerificationPool({ size: 2, deadlineMs: 30_000, niceIncrement: 10, onThreadPriority: (outcome) => outcomes.push(outcome) });
+    pool.warm();
+    const issuer = await makeDidKeyIssuer();
+    const credential = await signedCredential(issuer);
+    const options = await verifyOptions(issuer, { statusListLoader: await statusLists(issuer) });
+    const reports = await Promise.all([1, 2, 3, 4].map(() => pool.verifyCredential(credential, { resolveDid: resolveDidKeyOnly, now: options.now, statusListLoader: options.statusListLoader })));
+    for (const report of reports) expect(report).toEqual(await verifyCredential(credential, options));
+    expect(reports[0]!.verified).toBe(true);
+
+    const expectedNice = Math.min(19, niceHere + 10);
+    expect(outcomes).toHaveLength(2);
+    for (const outcome of outcomes) {
+      expect(outcome.lowered).toBe(expectedNice !== niceHere);
+      const tid = outcome.threadId!;
+      expect(tid).not.toBe(here);
+      // What the kernel schedules by, read apart from the worker's own account.
+      expect(niceOfThread(tid)).toBe(expectedNice);
+      expect(os.getPriority(tid)).toBe(expectedNice);
+    }
+    expect(niceOfThread(here)).toBe(niceHere);
   });
 });
