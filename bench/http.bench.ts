@@ -123,7 +123,9 @@ export default async function httpBench({ quick }: BenchOptions): Promise<Figure
   const database = process.env.SELLO_BENCH_HTTP_DATABASE === 'embedded' ? 'embedded' : 'postgres';
   const baseline = await startBaselineServer();
   // Anchors every 1 s, so the issued credentials are anchored before the run.
-  const sello = await startSelloProcess({ database, env: { ANCHOR_BATCH_MAX_WAIT_S: '1' } });
+  // VERIFY_WORKER_NICE passes through, to compare runs with the workers' priority lowered and not.
+  const workerNice = process.env.VERIFY_WORKER_NICE;
+  const sello = await startSelloProcess({ database, env: { ANCHOR_BATCH_MAX_WAIT_S: '1', ...(workerNice !== undefined ? { VERIFY_WORKER_NICE: workerNice } : {}) } });
   try {
     const credentials = await issueCredentials(sello, quick ? 20 : 100);
     await waitUntilVerified(sello, credentials);
@@ -149,7 +151,7 @@ export default async function httpBench({ quick }: BenchOptions): Promise<Figure
     const page = await load({ url: sello.url, pid: sello.pid, connections, duration, requests: pageRequests });
     const pageBaseline = await load({ url: baseline.url, pid: baseline.pid, connections, duration, requests: pageRequests });
 
-    const where = { database, connections, seconds: duration, credentials: credentials.length };
+    const where = { database, connections, seconds: duration, credentials: credentials.length, ...(workerNice !== undefined ? { verifyWorkerNice: Number(workerNice) } : {}) };
     return {
       verify_http_per_s: figure({
         value: verify.perSecond,
