@@ -281,6 +281,8 @@ export async function startSello({ config, announce = (line) => console.log(line
       version: VERSION,
       chainHealth: () => chainConnection.health(),
       earlyMounts: [
+        // A verification the pool would refuse is refused before its body is parsed.
+        { path: '/', handler: credentials.refuseAtCapacity },
         { path: '/lti', handler: lti.router },
         // The webhook's signature covers the raw body: mounted before the body parsers.
         { path: '/api/outcomes', handler: outcomesWebhookRouter({ db, kek: secrets.keyEncryptionKey, bodyLimit: config.bodyLimit, onQueued: () => runningIssuance.worker.poke() }) },

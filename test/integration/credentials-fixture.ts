@@ -68,7 +68,7 @@ export async function makeCredentialsApp(
     // As src/server.ts mounts them: the VC API ahead of the other routers, the pages after them.
     const credentials = credentialsRouters(deps);
     const routers = [credentials.api, didRouter({ db, keys, adminToken: ADMIN, onKeysChanged: options.onKeysChanged }), statusRouter({ db, keys, publicUrl: config.publicUrl, now: options.now }), credentials.pages];
-    return { app: buildApp({ ...base.deps, routers }) };
+    return { app: buildApp({ ...base.deps, earlyMounts: [{ path: '/', handler: credentials.refuseAtCapacity }], routers }) };
   })();
   return { ...base, app, issuer, keys, achievement, deps };
 }

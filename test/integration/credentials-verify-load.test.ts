@@ -271,6 +271,47 @@ describe('verification at capacity', () => {
   });
 });
 
+describe('verification at capacity, before the body is read', () => {
+  it('refuses a verification the pool would refuse before parsing its body, and parses the next one once the pool has room', async () => {
+    const slowChainMs = 600;
+    let started = () => {};
+    const t = await makeCredentialsApp({
+      env: { VERIFY_WORKERS: '1', VERIFY_REQUEST_DEADLINE_MS: '700' },
+      anchorChecker: async () => {
+        started();
+        await new Promise((resolve) => setTimeout(resolve, slowChainMs));
+        return { valid: true };
+      },
+    });
+    try {
+      const issued = await request(t.app)
+        .post('/credentials/issue')
+        .set('authorization', `Bearer ${ADMIN}`)
+        .send({ credential: {}, options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana' } } })
+        .expect(201);
+      const credential = issued.body.verifiableCredential;
+      // The pool measures its service time (≥ 600 ms) on a first one.
+      await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
+      // Holding the worker once the chain is asked.
+      const busy = new Promise<void>((resolve) => (started = resolve));
+      const running = request(t.app).post('/credentials/verify').send({ verifiableCredential: credential });
+      const finished = running.then((res) => res.status);
+      await busy;
+      // One job ahead of ≥ 600 ms: this one would end past 700 ms. Its body is not even JSON,
+      // which the parser would answer with 400: the refusal came first.
+      const refused = await request(t.app).post('/credentials/verify').set('content-type', 'application/json').send('{"verifiableCredential": ').expect(503);
+      expect(refused.body.code).toBe('verification_unavailable');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(refused.headers['content-security-policy']).toBeTruthy();
+      expect(await finished).toBe(200);
+      const parsed = await request(t.app).post('/credentials/verify').set('content-type', 'application/json').send('{"verifiableCredential": ').expect(400);
+      expect(parsed.body.code).toBe('invalid_json');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('verification rate limit', () => {
   let t: App;
   let direct: App;
