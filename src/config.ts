@@ -139,9 +139,10 @@ const schema = z.object({
   // to finish later is refused at once (503 with Retry-After) instead of waiting in line.
   VERIFY_REQUEST_DEADLINE_MS: positiveInt.max(600_000).default(200),
   VERIFY_RATE_LIMIT: nonNegativeInt.default(60),
-  // How many nice steps below the event loop thread the verification workers run (Linux;
-  // 0 leaves them equal): the thread that answers every request preempts busy workers.
-  VERIFY_WORKER_NICE: nonNegativeInt.max(19).default(10),
+  // How many nice steps below the event loop thread the verification workers run (Linux):
+  // the thread that answers every request preempts busy workers. Off by default: under
+  // overload the event loop's refusals then starve the workers (bench/README.md, issue 15).
+  VERIFY_WORKER_NICE: nonNegativeInt.max(19).default(0),
   // Test hook of the issuance pipeline (crash tests kill a child Sello at this step);
   // honoured only when NODE_ENV=test.
   SELLO_TEST_CRASH_AT: z.enum(['after_award', 'after_sign', 'after_signed', 'after_post', 'after_posted']).optional(),

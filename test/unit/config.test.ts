@@ -58,9 +58,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRUST_LISTS: `${list},eip155:1:0x123` })).toThrowError(/TRUST_LISTS/);
   });
 
-  it('runs the verification workers 10 nice steps below the event loop unless VERIFY_WORKER_NICE says otherwise (0-19)', () => {
-    expect(loadConfig({}).verification.workerNice).toBe(10);
-    expect(loadConfig({ VERIFY_WORKER_NICE: '0' }).verification.workerNice).toBe(0);
+  it('runs the verification workers at the event loop\'s priority unless VERIFY_WORKER_NICE lowers theirs (0-19)', () => {
+    expect(loadConfig({}).verification.workerNice).toBe(0);
+    expect(loadConfig({ VERIFY_WORKER_NICE: '10' }).verification.workerNice).toBe(10);
     expect(() => loadConfig({ VERIFY_WORKER_NICE: '20' })).toThrowError(/VERIFY_WORKER_NICE/);
     expect(() => loadConfig({ VERIFY_WORKER_NICE: '-1' })).toThrowError(/VERIFY_WORKER_NICE/);
   });
