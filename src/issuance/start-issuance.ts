@@ -239,6 +239,12 @@ export interface LaunchToSync {
  * `canvas_course_id=$Canvas.course.id` that Sello's developer key asks for) for the
  * connector, makes an instructor's launch wait briefly for the course's activities by
  * name, and syncs the course in the background.
+ *
+ * One launch sync of a course runs at a time: the launches that arrive while it runs
+ * share one more sync, started when it ends (with the roster if any of them was an
+ * instructor's). Every launch is still followed by a sync that starts after it, but a
+ * class opening Sello together no longer starts a whole-course sync per learner (at 50
+ * launches at a time in one course, each sync read the course's line items three times).
  */
 export function createLaunchSync({
   db,
@@ -254,6 +260,23 @@ export function createLaunchSync({
   syncNow: (contextId: string, options?: CourseSyncOptions) => Promise<unknown>;
   waitMs?: number;
 }): (launch: LaunchToSync) => Promise<void> {
+  // contextId → the launches waiting for the next sync of that course (null: none yet).
+  const running = new Map<string, { roster: boolean } | null>();
+  const syncAfterLaunch = (contextId: string, roster: boolean) => {
+    if (running.has(contextId)) {
+      const waiting = running.get(contextId);
+      running.set(contextId, { roster: roster || (waiting?.roster ?? false) });
+      return;
+    }
+    running.set(contextId, null);
+    void (async () => {
+      for (let next: { roster: boolean } | null | undefined = { roster }; next; next = running.get(contextId)) {
+        running.set(contextId, null);
+        await syncNow(contextId, { roster: next.roster }).catch((error: unknown) => log.warn({ err: error, contextId }, 'launch sync failed'));
+      }
+      running.delete(contextId);
+    })();
+  };
   return async (launch) => {
     const canvasCourseId = launch.custom?.canvas_course_id;
     if (typeof canvasCourseId === 'string' && /^\d{1,20}$/.test(canvasCourseId)) await setConnectorCourseId(db, launch.contextId, canvasCourseId);
@@ -268,7 +291,7 @@ export function createLaunchSync({
     // In the background: a launch must not wait for a whole course's gradebook.
     // The roster is read at an instructor's launch (and by the schedule); a learner's
     // launch brings that learner's own profile.
-    void syncNow(launch.contextId, { roster: launch.isInstructor === true }).catch((error: unknown) => log.warn({ err: error, contextId: launch.contextId }, 'launch sync failed'));
+    syncAfterLaunch(launch.contextId, launch.isInstructor === true);
   };
 }
 
