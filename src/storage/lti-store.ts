@@ -122,10 +122,15 @@ export function createLtiStore({ db, purgeIntervalMs = 5 * 60_000 }: CreateLtiSt
     },
     async Replace(key, collection, query, item, index) {
       if (key && !index) throw new TypeError('an encrypted document needs its index fields');
-      await db.transaction(async (tx) => {
-        await tx.query('DELETE FROM lti_store WHERE collection = $1 AND doc @> $2::jsonb', [collection, asJson(query)]);
-        await insertDoc(tx, collection, key ? { ...index, ...encrypt(item, key) } : item);
-      });
+      // One statement instead of a transaction of two (ltijs replaces the id token and the
+      // context token at every launch: four round trips each). The insert reads the count
+      // of deleted rows, so every delete happens before it (a unique index such as the
+      // platform's sees the old document gone), and both happen or neither.
+      await db.query(
+        `WITH replaced AS (DELETE FROM lti_store WHERE collection = $1 AND doc @> $2::jsonb RETURNING 1)
+         INSERT INTO lti_store (collection, doc, expires_at) SELECT $1, $3::jsonb, $4::timestamptz FROM (SELECT count(*) FROM replaced) AS deleted`,
+        [collection, asJson(query), JSON.stringify(key ? { ...index, ...encrypt(item, key) } : item), expiresAt(collection)],
+      );
       return true;
     },
     async Modify(key, collection, query, modification) {

@@ -38,6 +38,16 @@ describe('the ltijs database plugin on Sello storage', () => {
     expect(all.find((doc) => doc.clientId === 'c1')!.authConfig).toBeUndefined();
   });
 
+  it('replaces a document its unique index holds, and keeps it when the replacement is refused', async () => {
+    await store.Insert(false, 'state', { state: 'r-1', query: { n: 1 } });
+    await store.Replace(false, 'state', { state: 'r-1' }, { state: 'r-1', query: { n: 2 } });
+    expect(((await store.Get(false, 'state', { state: 'r-1' })) as Array<Record<string, unknown>>).map((doc) => doc.query)).toEqual([{ n: 2 }]);
+    // The replacement collides with another state: nothing is deleted either.
+    await store.Insert(false, 'state', { state: 'r-2', query: {} });
+    await expect(store.Replace(false, 'state', { state: 'r-1' }, { state: 'r-2', query: {} })).rejects.toThrow();
+    expect(await store.Get(false, 'state', { state: 'r-1' })).not.toBe(false);
+  });
+
   it('stores encrypted documents as ciphertext with their index in clear, and returns them decrypted', async () => {
     await store.Replace(key, 'privatekey', { kid: 'k1' }, { key: '-----BEGIN RSA PRIVATE KEY-----x', kid: 'k1' }, { kid: 'k1', platformUrl: 'https://a.example', clientId: 'c1' });
     const { rows } = await db.query<{ doc: Record<string, unknown> }>(`SELECT doc FROM lti_store WHERE collection = 'privatekey'`);
