@@ -9,7 +9,6 @@ import type { RequestHandler } from 'express';
 import { jwtVerify } from 'jose';
 import type { Database } from '../storage/database.ts';
 import { createLtiLaunchRepository } from '../storage/lti-launch-repository.ts';
-import { createPlatformRepository } from '../storage/platform-repository.ts';
 import { isInstructorRole, isLearnerRole } from './claims.ts';
 import { LtiError, sendLtiError } from './errors.ts';
 
@@ -54,7 +53,6 @@ export type LaunchOfLtik = (ltik: string) => Promise<Launch | null>;
  */
 function createLaunchReader({ db, ltikSecret }: { db: Database; ltikSecret: string }) {
   const launches = createLtiLaunchRepository(db);
-  const platforms = createPlatformRepository(db);
   const key = new TextEncoder().encode(ltikSecret);
   return async (ltik: string) => {
     let payload: Record<string, unknown>;
@@ -63,14 +61,14 @@ function createLaunchReader({ db, ltikSecret }: { db: Database; ltikSecret: stri
     } catch (cause) {
       throw new LtiError('lti_session_required', 'This session link is not valid; open Sello again from your course', undefined, { cause });
     }
-    const launch = typeof payload.s === 'string' ? await launches.findByState(payload.s) : null;
-    if (!launch || !launch.contextId) throw new LtiError('lti_session_required', 'This session has expired; open Sello again from your course');
-    const platform = await platforms.findById(launch.platformId);
+    const session = typeof payload.s === 'string' ? await launches.findSessionByState(payload.s) : null;
+    if (!session || !session.contextId) throw new LtiError('lti_session_required', 'This session has expired; open Sello again from your course');
+    const { platform, ...launch } = session;
     if (!platform || platform.iss !== payload.platformUrl || platform.clientId !== payload.clientId) {
       throw new LtiError('lti_session_required', 'This session does not match a registered platform');
     }
     if (platform.status !== 'active') throw new LtiError('lti_platform_inactive', 'This LMS registration is not active in Sello');
-    return { state: payload.s as string, launch: { ...launch, contextId: launch.contextId } };
+    return { state: payload.s as string, launch: { ...launch, contextId: session.contextId } };
   };
 }
 

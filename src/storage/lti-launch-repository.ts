@@ -34,10 +34,22 @@ const launchColumns = `id, state, platform_id AS "platformId", deployment_id AS 
   user_id AS "userId", roles, locale, message_type AS "messageType", resource_link_id AS "resourceLinkId",
   deep_linking AS "deepLinking", custom, created_at AS "createdAt", expires_at AS "expiresAt"`;
 
+/** What a session check needs of the launch's platform. */
+export interface LaunchPlatform {
+  iss: string;
+  clientId: string;
+  status: 'pending' | 'active' | 'disabled';
+}
+
 export interface LtiLaunchRepository {
   record(launch: Omit<LtiLaunch, 'id' | 'createdAt'>): Promise<LtiLaunch>;
   /** The unexpired launch with that state, or null. */
   findByState(state: string): Promise<LtiLaunch | null>;
+  /**
+   * The unexpired launch with that state and what its platform is now (null when the
+   * platform is gone), in one query: every page opened with an ltik checks both.
+   */
+  findSessionByState(state: string): Promise<(LtiLaunch & { platform: LaunchPlatform | null }) | null>;
   /** The language the person chose for the rest of this session (a new launch starts from the LMS's again). */
   setLocale(state: string, locale: 'en' | 'es'): Promise<void>;
   recordLogin(login: Omit<LtiLogin, 'createdAt'> & { expiresAt: Date }): Promise<void>;
@@ -73,6 +85,15 @@ export function createLtiLaunchRepository(db: Queryable): LtiLaunchRepository {
       const { rows } = await db.query<LtiLaunch>(`SELECT ${launchColumns} FROM lti_launches WHERE state = $1 AND expires_at > now()`, [
         state,
       ]);
+      return rows[0] ?? null;
+    },
+    async findSessionByState(state) {
+      const { rows } = await db.query<LtiLaunch & { platform: LaunchPlatform | null }>(
+        `SELECT ${launchColumns},
+           (SELECT json_build_object('iss', p.iss, 'clientId', p.client_id, 'status', p.status) FROM platforms p WHERE p.id = l.platform_id) AS platform
+         FROM lti_launches l WHERE state = $1 AND expires_at > now()`,
+        [state],
+      );
       return rows[0] ?? null;
     },
     async setLocale(state, locale) {
