@@ -42,7 +42,9 @@ export default async function ltiBench({ quick }: BenchOptions): Promise<Figures
   const lms = await startSandboxLms({ pageSize: 50 });
   const baseline = await startBaselineServer();
   // The sandbox LMS listens on 127.0.0.1: Sello may fetch its JWKS there.
-  const sello = await startSelloProcess({ database, env: { OUTBOUND_ALLOW_PRIVATE: 'true' } });
+  // SELLO_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile Sello under this load.
+  const nodeFlags = process.env.SELLO_BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const sello = await startSelloProcess({ database, env: { OUTBOUND_ALLOW_PRIVATE: 'true' }, nodeFlags });
   try {
     const registration = lms.registerToolManually({ loginUrl: `${sello.url}/lti/login`, launchUrl: `${sello.url}/lti/launch`, jwksUrl: `${sello.url}/lti/keys`, deploymentId: '1' });
     const added = await fetch(`${sello.url}/admin/api/platforms`, {
