@@ -19,6 +19,7 @@ import type { LtiLaunchRepository } from '../storage/lti-launch-repository.ts';
 import type { PlatformRepository } from '../storage/platform-repository.ts';
 import { LtiError, type PageRenderer } from './errors.ts';
 import type { PlatformKeySets } from './platform-jwks.ts';
+import { platformsOfRequest } from './platform-registry.ts';
 import { toolEndpoints } from './tool-configuration.ts';
 import { MAX_ID_TOKEN_LENGTH, validateIdTokenClaims } from './validate-id-token.ts';
 import { findUnsafeInput } from '../untrusted-input.ts';
@@ -113,7 +114,7 @@ export function oidcLoginHandler(deps: OidcRouteDependencies): RequestHandler {
         throw new LtiError('lti_login_invalid', 'target_link_uri is not a Sello URL', { target_link_uri: targetLinkUri });
       }
       const clientId = str('client_id');
-      const candidates = (await platforms.list()).filter((p) => p.iss === iss && (!clientId || p.clientId === clientId));
+      const candidates = (await platformsOfRequest(res, platforms)).filter((p) => p.iss === iss && (!clientId || p.clientId === clientId));
       if (candidates.length === 0) throw new LtiError('lti_platform_unknown', 'This LMS is not registered in Sello', { iss, clientId });
       const platform = candidates[0]!;
       if (platform.status !== 'active') {
@@ -202,7 +203,7 @@ export function oidcLaunchHandler(deps: OidcRouteDependencies): RequestHandler {
       }
       const iss = String(claims.iss ?? '');
       const audiences = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map(String);
-      const ofIssuer = (await platforms.list()).filter((p) => p.iss === iss);
+      const ofIssuer = (await platformsOfRequest(res, platforms)).filter((p) => p.iss === iss);
       if (ofIssuer.length === 0) throw new LtiError('lti_platform_unknown', 'This LMS is not registered in Sello', { iss });
       if (!ofIssuer.some((p) => audiences.includes(p.clientId))) {
         throw new LtiError('lti_audience_invalid', 'The launch token is meant for another tool', { aud: claims.aud });

@@ -19,12 +19,23 @@ import {
   createPlatformRepository,
   type Platform,
   type PlatformProduct,
+  type PlatformRepository,
   type PlatformStatus,
 } from '../storage/platform-repository.ts';
 import type { Config } from '../config.ts';
 import { LtiError } from './errors.ts';
 
 /** What Sello needs from ltijs to keep its platform records; implemented in `provider.ts`. */
+/**
+ * The platforms table as read once for one request: an LMS page's security headers read
+ * it first (its frame ancestors), and the OIDC login or launch answering the same request
+ * uses that read instead of making a second one. Kept in `res.locals`, so it lives and
+ * dies with the request.
+ */
+export function platformsOfRequest(res: { locals: Record<string, unknown> }, platforms: Pick<PlatformRepository, 'list'>): Promise<Platform[]> {
+  return (res.locals.platformsOfRequest ??= platforms.list()) as Promise<Platform[]>;
+}
+
 export interface LtijsPlatforms {
   /** Creates (with a new key pair) or updates ltijs's platform record; returns its kid. */
   upsert(input: { iss: string; clientId: string; name: string; authUrl: string; tokenUrl: string; jwksUrl: string }): Promise<string>;

@@ -19,6 +19,7 @@
 import type { RequestHandler, Response } from 'express';
 import type { Queryable } from '../storage/database.ts';
 import { createPlatformRepository, type Platform } from '../storage/platform-repository.ts';
+import { platformsOfRequest } from '../lti/platform-registry.ts';
 import type { Logger } from '../logger.ts';
 
 /** Paths of the pages an LMS shows inside its frame. */
@@ -113,7 +114,8 @@ export interface SecurityHeadersParameters {
 /**
  * The middleware, first of the app. The LMS pages' frame ancestors are read from the
  * platforms table at each such request, so an approval or a disabling counts at once;
- * if the database cannot say, only Sello itself may frame them.
+ * if the database cannot say, only Sello itself may frame them. The OIDC login and launch
+ * answering the same request use this read (`platformsOfRequest`).
  */
 export function securityHeaders({ db, log, extraFrameAncestors = [] }: SecurityHeadersParameters): RequestHandler {
   const platforms = createPlatformRepository(db);
@@ -139,8 +141,7 @@ export function securityHeaders({ db, log, extraFrameAncestors = [] }: SecurityH
     // The LMS that opens the Dynamic Registration page in its dialog is not active yet:
     // its configuration URL (on its issuer's origin) names it.
     const registering = path === '/lti/register' && typeof req.query.openid_configuration === 'string' ? originOf(req.query.openid_configuration) : null;
-    platforms
-      .list()
+    platformsOfRequest(res, platforms)
       .then((list) => finish([...new Set([...platformFrameOrigins(list), ...extraFrameAncestors, ...(registering ? [registering] : [])])]))
       .catch((error: unknown) => {
         log.warn({ err: error }, 'platforms unreadable: LMS pages may be framed by Sello only');
