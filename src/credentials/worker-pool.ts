@@ -12,6 +12,14 @@
  *   gets a fast refusal it can retry, and what is accepted finishes in time, instead of
  *   every request waiting in a long queue until all of them time out. A job with a free
  *   worker is always accepted, so one slow job cannot lock the pool out.
+ *   The service time is the worker's own: it measures its job, less the time it waited
+ *   for answers from the submitting thread. Measured from the submitting thread, the
+ *   time also held that thread's queue (the job's message, each call back, the answer),
+ *   and a thread busy answering refusals made every job look slower, which refused more:
+ *   under a 50-connection load that resends each refusal at once, verification stalled
+ *   in a storm of refusals (7-93 verified answers a second, the mean 40-120 ms for 0.4 ms
+ *   of work; bench/README.md). Jobs that end at their deadline or with their worker
+ *   count the time the submitting thread saw.
  * - Each job has a deadline, counted from when a worker takes it, and a bound on its
  *   wait in the queue (`maxQueueWaitMs`). A worker that overruns it is terminated and replaced,
  *   and the job fails with `verification_timeout`: a stuck verification costs one worker
@@ -112,8 +120,9 @@ type FromWorker =
   | { type: 'ready' }
   | { type: 'priority'; outcome: ThreadPriorityOutcome }
   | { type: 'call'; jobId: number; callId: number; name: string; args: unknown[] }
-  | { type: 'done'; jobId: number; result: unknown }
-  | { type: 'failed'; jobId: number; error: SerializedError };
+  /** `busyMs`: the worker's time on the job, less its waits for answers to its calls. */
+  | { type: 'done'; jobId: number; result: unknown; busyMs: number }
+  | { type: 'failed'; jobId: number; error: SerializedError; busyMs: number };
 
 function serializeError(error: unknown): SerializedError {
   const message = error instanceof Error ? error.message : String(error);
@@ -216,10 +225,11 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     }
   }
 
-  function release(slot: Slot): void {
+  /** Frees the slot; the job's service time is the worker's `busyMs` when it reported one, else the time seen from here. */
+  function release(slot: Slot, busyMs?: number): void {
     const job = slot.job;
     if (job?.timer) clearTimeout(job.timer);
-    if (job) recordService(now() - job.startedAt);
+    if (job) recordService(busyMs ?? now() - job.startedAt);
     slot.job = null;
   }
 
@@ -325,7 +335,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       case 'failed': {
         const job = slot.job;
         if (!job || job.id !== message.jobId) return;
-        release(slot);
+        release(slot, message.busyMs);
         if (message.type === 'done') job.resolve(message.result);
         else job.reject(deserializeError(message.error));
         dispatch();
@@ -423,15 +433,31 @@ export function serveWorkerJobs(handler: (payload: unknown, call: (name: string,
       else waiting.reject(deserializeError(message.error));
       return;
     }
+    // The job's own time: from now to its answer, less the spans in which it had a call
+    // out and waited for the submitting thread (see the module comment).
+    const startedAt = performance.now();
+    let waitingSince = 0;
+    let waitedMs = 0;
+    let callsOut = 0;
+    const callReturned = () => {
+      callsOut -= 1;
+      if (callsOut === 0) waitedMs += performance.now() - waitingSince;
+    };
+    const busyMs = () => Math.max(0, performance.now() - startedAt - waitedMs);
     const call = (name: string, ...args: unknown[]) =>
       new Promise<unknown>((resolve, reject) => {
         const callId = ++nextCallId;
-        pending.set(callId, { resolve, reject });
+        if (callsOut === 0) waitingSince = performance.now();
+        callsOut += 1;
+        pending.set(callId, {
+          resolve: (value) => (callReturned(), resolve(value)),
+          reject: (error) => (callReturned(), reject(error)),
+        });
         port.postMessage({ type: 'call', jobId: message.jobId, callId, name, args } satisfies FromWorker);
       });
     handler(message.payload, call).then(
-      (result) => port.postMessage({ type: 'done', jobId: message.jobId, result } satisfies FromWorker),
-      (error: unknown) => port.postMessage({ type: 'failed', jobId: message.jobId, error: serializeError(error) } satisfies FromWorker),
+      (result) => port.postMessage({ type: 'done', jobId: message.jobId, result, busyMs: busyMs() } satisfies FromWorker),
+      (error: unknown) => port.postMessage({ type: 'failed', jobId: message.jobId, error: serializeError(error), busyMs: busyMs() } satisfies FromWorker),
     );
   });
   port.postMessage({ type: 'ready' } satisfies FromWorker);

@@ -118,6 +118,29 @@ describe('the verification worker pool', () => {
     await running;
   });
 
+  it('measures a job by its worker\'s own time, so a busy submitting thread does not make it refuse work', async () => {
+    // The refusal storm: a thread busy answering refusals read every job's answer late,
+    // the jobs looked slow, and the pool refused more. Here the submitting thread is
+    // busy for 150 ms while the worker's answer waits, and a call back takes 150 ms.
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, requestDeadlineMs: 100 });
+    await pool.run({ task: 'echo' }); // started and warm
+    for (let i = 0; i < 8; i += 1) {
+      const answered = pool.run({ task: 'echo', value: i });
+      const busyUntil = performance.now() + 150;
+      while (performance.now() < busyUntil);
+      await answered;
+      await pool.run({ task: 'ask', value: i }, { lookUp: (value: number) => new Promise((resolve) => setTimeout(() => resolve(value), 150)) });
+    }
+    expect(pool.stats().meanServiceMs).toBeLessThan(25);
+    // One job running and one ahead of the next: measured from here (about 150 ms a job)
+    // the next would be expected past the 100 ms deadline and refused.
+    const running = pool.run({ task: 'slow', value: 20 });
+    const queued = pool.run({ task: 'echo', value: 'queued' });
+    expect(await queued).toMatchObject({ value: 'queued' });
+    await running;
+    expect(pool.stats().refused).toBe(0);
+  });
+
   it('always accepts a job when a worker is free, however slow the jobs have been', async () => {
     pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, requestDeadlineMs: 50 });
     await pool.run({ task: 'slow', value: 150 });
