@@ -12,14 +12,15 @@
  *   gets a fast refusal it can retry, and what is accepted finishes in time, instead of
  *   every request waiting in a long queue until all of them time out. A job with a free
  *   worker is always accepted, so one slow job cannot lock the pool out.
- *   The service time is the worker's own: it measures its job, less the time it waited
- *   for answers from the submitting thread. Measured from the submitting thread, the
- *   time also held that thread's queue (the job's message, each call back, the answer),
- *   and a thread busy answering refusals made every job look slower, which refused more:
- *   under a 50-connection load that resends each refusal at once, verification stalled
- *   in a storm of refusals (7-93 verified answers a second, the mean 40-120 ms for 0.4 ms
- *   of work; bench/README.md). Jobs that end at their deadline or with their worker
- *   count the time the submitting thread saw.
+ *   A job's service time is the worker's own time on it, less its waits for answers
+ *   from the submitting thread, plus the time the remote functions it called took to
+ *   answer (a slow database or chain holds the worker as long). Measured from the
+ *   submitting thread instead, the time also held that thread's queue (the job's message,
+ *   each call and answer, the result), and a thread busy answering refusals made every
+ *   job look slower, which refused more: under a 50-connection load that resends each
+ *   refusal at once, verification stalled in a storm of refusals (7-93 verified answers
+ *   a second, the mean 40-120 ms for 0.4 ms of work; bench/README.md). Jobs that end at
+ *   their deadline or with their worker count the time the submitting thread saw.
  * - Each job has a deadline, counted from when a worker takes it, and a bound on its
  *   wait in the queue (`maxQueueWaitMs`). A worker that overruns it is terminated and replaced,
  *   and the job fails with `verification_timeout`: a stuck verification costs one worker
@@ -151,6 +152,11 @@ interface Job {
   timer: NodeJS.Timeout | null;
   /** When a worker took it (`now()`), for the service time. */
   startedAt: number;
+  /** Time in which at least one of its calls' remote functions was at work, this attempt. */
+  remoteMs: number;
+  /** Its calls at work now, and since when at least one has been. */
+  callsAtWork: number;
+  atWorkSince: number;
 }
 
 interface Slot {
@@ -225,11 +231,14 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     }
   }
 
-  /** Frees the slot; the job's service time is the worker's `busyMs` when it reported one, else the time seen from here. */
+  /**
+   * Frees the slot. The job's service time: the worker's `busyMs` and its calls' time
+   * when it reported one (see the module comment), else the time seen from here.
+   */
   function release(slot: Slot, busyMs?: number): void {
     const job = slot.job;
     if (job?.timer) clearTimeout(job.timer);
-    if (job) recordService(busyMs ?? now() - job.startedAt);
+    if (job) recordService(busyMs === undefined ? now() - job.startedAt : busyMs + job.remoteMs);
     slot.job = null;
   }
 
@@ -258,6 +267,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       if (job.timer) clearTimeout(job.timer);
       job.attempts += 1;
       job.startedAt = now();
+      job.remoteMs = 0;
+      job.callsAtWork = 0;
       slot.job = job;
       job.timer = setTimeout(() => onDeadline(slot, job), options.deadlineMs);
       post(slot, { type: 'job', jobId: job.id, payload: job.payload });
@@ -320,10 +331,14 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         const job = slot.job;
         if (!job || job.id !== message.jobId) return;
         const fn = job.remote[message.name] as ((...args: unknown[]) => unknown) | undefined;
+        if (job.callsAtWork++ === 0) job.atWorkSince = now();
         Promise.resolve()
           .then(() => {
             if (!fn) throw new Error(`No remote function ${message.name}`);
             return fn(...message.args);
+          })
+          .finally(() => {
+            if (--job.callsAtWork === 0) job.remoteMs += now() - job.atWorkSince;
           })
           .then(
             (value) => slot.job === job && post(slot, { type: 'reply', callId: message.callId, ok: true, value }),
@@ -376,7 +391,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         return Promise.reject(refusal);
       }
       return new Promise<T>((resolve, reject) => {
-        const job: Job = { id: ++nextJobId, payload, remote, attempts: 0, resolve: resolve as (value: unknown) => void, reject, timer: null, startedAt: 0 };
+        const job: Job = { id: ++nextJobId, payload, remote, attempts: 0, resolve: resolve as (value: unknown) => void, reject, timer: null, startedAt: 0, remoteMs: 0, callsAtWork: 0, atWorkSince: 0 };
         job.timer = setTimeout(() => {
           const index = queue.indexOf(job);
           if (index < 0) return;
