@@ -26,4 +26,7 @@ for (const file of process.argv.slice(2)) {
   }
   if ((report.numTotalTests ?? 0) === 0) failed += 1;
 }
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// Skipped tests (those that need PostgreSQL, in the embedded run) are said on a line of
+// their own before: CI reads the closing line as exactly "N passed, N failed".
+if (skipped) console.error(`${skipped} skipped (each says why in its name)`);
+console.log(`${passed} passed, ${failed} failed`);
