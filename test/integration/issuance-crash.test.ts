@@ -87,7 +87,9 @@ function startChild(crashAt: string | null, { fixedPort = true }: { fixedPort?: 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const url = new Promise<string>((resolve) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // A process that stops before it serves fails the wait with what it said, at once.
+  const url = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /running at (http:\/\/\S+)/.exec(output);
@@ -95,9 +97,24 @@ function startChild(crashAt: string | null, { fixedPort = true }: { fixedPort?: 
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then(({ code, signal }) => reject(new Error(`Sello exited (${signal ?? code}) before it served:\n${output}`)));
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // Callers that never await `url` (crash runs) must not leave its rejection unhandled.
+  url.catch(() => {});
   return { process: child, url, exited, output: () => output };
+}
+
+/** The child's URL once it serves; fails with what it said if it has not within `ms`. */
+async function servingUrl(child: Child, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Sello did not serve within ${ms} ms:\n${child.output()}`)), ms);
+  });
+  try {
+    return await Promise.race([child.url, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function stopChild(child: Child): Promise<void> {
@@ -108,7 +125,8 @@ async function stopChild(child: Child): Promise<void> {
 }
 
 async function status(url: string): Promise<{ jobs: Record<string, number>; awards: Record<string, number> }> {
-  const response = await fetch(`${url}/api/issuance/status`, { headers: { authorization: `Bearer ${adminToken}` } });
+  // Bounded: a process that stopped answering fails the test with a reason instead of hanging it.
+  const response = await fetch(`${url}/api/issuance/status`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(20_000) });
   return (await response.json()) as { jobs: Record<string, number>; awards: Record<string, number> };
 }
 
@@ -311,7 +329,7 @@ describe('issuance across crashes', () => {
     const second = startChild(null, { fixedPort: false });
     try {
       if (shared) {
-        const urls = await Promise.all([first.url, second.url]);
+        const urls = await Promise.all([first, second].map((child) => servingUrl(child, 120_000)));
         const deadline = Date.now() + 90_000;
         for (;;) {
           const now = await status(urls[0]!);
