@@ -202,24 +202,38 @@ describe('verification deadline', () => {
   });
 });
 
+/**
+ * An app with one verification worker whose every verification waits `chainMs` for the
+ * anchor check (`onChainAsked` runs as it starts), and a credential it issued.
+ */
+async function slowChainApp({ chainMs, requestDeadlineMs, onChainAsked = () => {} }: { chainMs: number; requestDeadlineMs: number; onChainAsked?: () => void }): Promise<{ t: App; credential: unknown }> {
+  const t = await makeCredentialsApp({
+    env: { VERIFY_WORKERS: '1', VERIFY_REQUEST_DEADLINE_MS: String(requestDeadlineMs) },
+    anchorChecker: async () => {
+      onChainAsked();
+      await new Promise((resolve) => setTimeout(resolve, chainMs));
+      return { valid: true };
+    },
+  });
+  try {
+    const issued = await request(t.app)
+      .post('/credentials/issue')
+      .set('authorization', `Bearer ${ADMIN}`)
+      .send({ credential: {}, options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana' } } })
+      .expect(201);
+    return { t, credential: issued.body.verifiableCredential };
+  } catch (error) {
+    await t.close();
+    throw error;
+  }
+}
+
 describe('verification at capacity', () => {
   it('with one worker and slow work, answers the requests beyond capacity at once with 503 and Retry-After, and verifies the ones it accepted; the /verify page is given the same Retry-After', async () => {
     // Slow work: a chain that takes 400 ms to answer the anchor check holds the worker that long.
     const slowChainMs = 400;
-    const t = await makeCredentialsApp({
-      env: { VERIFY_WORKERS: '1', VERIFY_REQUEST_DEADLINE_MS: '1000' },
-      anchorChecker: async () => {
-        await new Promise((resolve) => setTimeout(resolve, slowChainMs));
-        return { valid: true };
-      },
-    });
+    const { t, credential } = await slowChainApp({ chainMs: slowChainMs, requestDeadlineMs: 1000 });
     try {
-      const issued = await request(t.app)
-        .post('/credentials/issue')
-        .set('authorization', `Bearer ${ADMIN}`)
-        .send({ credential: {}, options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana' } } })
-        .expect(201);
-      const credential = issued.body.verifiableCredential;
       // The pool measures its service time on a first one.
       await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
       const submitted = performance.now();
@@ -273,23 +287,9 @@ describe('verification at capacity', () => {
 
 describe('verification at capacity, before the body is read', () => {
   it('refuses a verification the pool would refuse before parsing its body, and parses the next one once the pool has room', async () => {
-    const slowChainMs = 600;
     let started = () => {};
-    const t = await makeCredentialsApp({
-      env: { VERIFY_WORKERS: '1', VERIFY_REQUEST_DEADLINE_MS: '700' },
-      anchorChecker: async () => {
-        started();
-        await new Promise((resolve) => setTimeout(resolve, slowChainMs));
-        return { valid: true };
-      },
-    });
+    const { t, credential } = await slowChainApp({ chainMs: 600, requestDeadlineMs: 700, onChainAsked: () => started() });
     try {
-      const issued = await request(t.app)
-        .post('/credentials/issue')
-        .set('authorization', `Bearer ${ADMIN}`)
-        .send({ credential: {}, options: { achievementId: t.achievement.id, recipient: { email: 'ana@example.edu', name: 'Ana' } } })
-        .expect(201);
-      const credential = issued.body.verifiableCredential;
       // The pool measures its service time (≥ 600 ms) on a first one.
       await request(t.app).post('/credentials/verify').send({ verifiableCredential: credential }).expect(200);
       // Holding the worker once the chain is asked.
