@@ -125,6 +125,21 @@ export function processRssMb(pid: number): number | null {
   }
 }
 
+/**
+ * Peak resident set of a process since it started (the kernel's high-water mark,
+ * VmHWM), in MB of 10^6 bytes like the issuance bench's sampled peaks; null when /proc
+ * cannot tell.
+ */
+export function processPeakRssMb(pid: number): number | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    return Number.isFinite(kb) ? Math.round((kb * 1024) / 1e6) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Wall and CPU time of this process around `work`. */
 export async function measure<T>(work: () => Promise<T>): Promise<{ result: T; wallSeconds: number; cpuSeconds: number }> {
   const wall = process.hrtime.bigint();

@@ -3,27 +3,24 @@
  * PGlite when unset): a course of N learners in the sandbox LMS whose quiz grades all
  * cross the threshold at once. Timed: from the AGS sync starting to every badge score
  * posted to the sandbox gradebook. Prints one JSON line.
+ *
+ * On PostgreSQL, this process runs the sandbox LMS and a Sello (the sync and a worker),
+ * and SELLO_BENCH_EXTRA_WORKERS more Sello processes share the jobs. Embedded, Sello runs
+ * alone in a process of its own (bench/issuance-sello.ts, which owns the data folder) and
+ * this one holds the sandbox LMS: the embedded run's peak RSS is Sello's, not the LMS's
+ * 10,000 learners and results.
  */
 import { startSandboxLms } from '../src/sandbox-lms/index.ts';
 import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
 import { seedGradedBigCourse } from '../test/support/issuance/graded-big-course.ts';
-import { createAwardRepository } from '../src/storage/award-repository.ts';
-import { createJobRepository } from '../src/storage/job-repository.ts';
-import { createIssuanceWorker } from '../src/issuance/issuance-worker.ts';
-import { createIssueCredentialSigner } from '../src/issuance/credential-signer.ts';
-import { createAgsGradebook } from '../src/issuance/ags-gradebook.ts';
-import { createCourseSync } from '../src/issuance/start-issuance.ts';
-import { createLogger } from '../src/logger.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOutboundFetch } from '../src/outbound/outbound-fetch.ts';
-import { processCpuSeconds } from './figures.ts';
-
-/** Sello's outbound client; the fakes listen on 127.0.0.1. */
-const outboundFetch = createOutboundFetch({ allowPrivate: true });
+import { processCpuSeconds, processPeakRssMb } from './figures.ts';
+import { runTimedIssuance, type TimedIssuanceResult } from './timed-issuance.ts';
 
 const learners = Number(process.env.SELLO_BENCH_LEARNERS ?? 1000);
 const concurrency = Number(process.env.SELLO_BENCH_CONCURRENCY ?? 8);
@@ -31,40 +28,36 @@ const concurrency = Number(process.env.SELLO_BENCH_CONCURRENCY ?? 8);
 // embedded database has one process by nature.
 const extraWorkers = process.env.DATABASE_URL ? Number(process.env.SELLO_BENCH_EXTRA_WORKERS ?? 1) : 0;
 const here = path.dirname(fileURLToPath(import.meta.url));
+const runTs = path.join(here, '..', 'bin', 'run-ts.js');
+const mb = (bytes: number) => Math.round(bytes / 1e6);
 
 const extras: ChildProcess[] = [];
+let selloProcess: ChildProcess | null = null;
 const lms = await startSandboxLms({ productFamily: 'moodle', pageSize: 100 });
 // Embedded, the database lives in a data folder as a deployment's does (PGlite in memory
 // would carry initdb's memory into the figures: bench/README.md, "Embedded memory").
 const embeddedDataDir = process.env.DATABASE_URL ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'sello-bench-embedded-'));
-const sello = await startTestSello({ env: { LTI_DYNREG_AUTO_APPROVE: 'true' }, sleep: async () => {}, embeddedDataDir: embeddedDataDir && path.join(embeddedDataDir, 'pg') });
+// Embedded, the Sello that seeds the course listens on the port the Sello process will
+// serve on, so the URL the LMS registered (its JWKS among them) stays Sello's.
+const port = embeddedDataDir ? await freePort() : 0;
+const sello = await startTestSello({ env: { LTI_DYNREG_AUTO_APPROVE: 'true' }, sleep: async () => {}, embeddedDataDir: embeddedDataDir && path.join(embeddedDataDir, 'pg'), port });
+// Embedded, the seeding Sello closes before the Sello process opens the data folder.
+let selloOpen = true;
 try {
   const { contextId, keys, badgeLineItemId } = await seedGradedBigCourse(lms, sello, learners);
-  // Where the time goes (wall time summed over concurrent calls).
-  const spent = { signMs: 0, postMs: 0 };
-  const realSigner = createIssueCredentialSigner({ keys, publicUrl: sello.url, chainReference: { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } });
-  const realGradebook = createAgsGradebook({ db: sello.db, services: sello.lti.services });
-  const timed = async <T>(key: keyof typeof spent, work: () => Promise<T>) => {
-    const t = performance.now();
-    try {
-      return await work();
-    } finally {
-      spent[key] += performance.now() - t;
-    }
-  };
-  const worker = createIssuanceWorker({
-    db: sello.db,
-    signer: { sign: (p) => timed('signMs', () => realSigner.sign(p)), revoke: realSigner.revoke },
-    gradebook: { postBadge: (p) => timed('postMs', () => realGradebook.postBadge(p)) },
-    publicUrl: sello.url,
-    defaultLocale: 'en',
-    log: createLogger({ level: 'silent' }),
-    concurrency,
-    maxAttempts: 3,
-  });
+  const database = sello.db.schema ? 'postgres' : 'embedded';
+  if (embeddedDataDir) {
+    await sello.close();
+    selloOpen = false;
+    selloProcess = spawn(process.execPath, [...process.execArgv, runTs, path.join(here, 'issuance-sello.ts')], {
+      env: { ...process.env, SELLO_BENCH_DATA_DIR: path.join(embeddedDataDir, 'pg'), SELLO_BENCH_PORT: String(port) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await nextMessage(selloProcess);
+  }
   for (let i = 0; i < extraWorkers; i += 1) {
     // The scale-out test's extra process: Sello's own worker, signer and gradebook.
-    const child = spawn(process.execPath, [...process.execArgv, path.join(here, '..', 'bin', 'run-ts.js'), path.join(here, '..', 'test', 'support', 'issuance', 'worker-process.ts')], {
+    const child = spawn(process.execPath, [...process.execArgv, runTs, path.join(here, '..', 'test', 'support', 'issuance', 'worker-process.ts')], {
       env: {
         ...process.env,
         NODE_ENV: 'test',
@@ -85,83 +78,90 @@ try {
     });
     extras.push(child);
   }
-  const rssBefore = process.memoryUsage().rss;
-  let rssPeak = rssBefore;
-  // Where the peak's memory was: V8's heap, buffers outside it (PGlite's WebAssembly memory among them).
-  let memoryAtPeak = process.memoryUsage();
-  const sampler = setInterval(() => {
-    const memory = process.memoryUsage();
-    if (memory.rss > rssPeak) [rssPeak, memoryAtPeak] = [memory.rss, memory];
-  }, 100);
-  // SELLO_BENCH_PROFILE=file.cpuprofile: a CPU profile of the timed part only.
-  const profileFile = process.env.SELLO_BENCH_PROFILE;
-  const inspector = profileFile ? new (await import('node:inspector')).Session() : null;
-  const post = (method: string, params?: object) =>
-    new Promise<unknown>((resolve, reject) => inspector!.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))));
-  if (inspector) {
-    inspector.connect();
-    await post('Profiler.enable');
-    await post('Profiler.start');
+  let extrasCpuAtStart: number[] = [];
+  let cpuAtStart = process.cpuUsage();
+  const onStart = () => {
+    cpuAtStart = process.cpuUsage();
+    extrasCpuAtStart = extras.map((child) => processCpuSeconds(child.pid!) ?? 0);
+  };
+  let run: TimedIssuanceResult;
+  // Embedded: the Sello process's own VmHWM; on PostgreSQL, this process's sampled peak (the LMS's memory included).
+  let selloPeakRssMb: number | null = null;
+  let selloPeakRssAtReadyMb: number | null = null;
+  if (selloProcess) {
+    onStart();
+    const answer = nextMessage(selloProcess);
+    selloProcess.send({ contextId, learners, concurrency });
+    const message = (await answer) as { result: TimedIssuanceResult; peakRssMb: number | null; peakRssAtReadyMb: number | null } | { error: string };
+    if ('error' in message) throw new Error(`the Sello process failed: ${message.error}`);
+    [run, selloPeakRssMb, selloPeakRssAtReadyMb] = [message.result, message.peakRssMb, message.peakRssAtReadyMb];
+  } else {
+    run = await runTimedIssuance({ sello, keys, contextId, learners, concurrency, onStart });
   }
-  const started = performance.now();
-  const cpuAtStart = process.cpuUsage();
-  const extrasCpuAtStart = extras.map((child) => processCpuSeconds(child.pid!) ?? 0);
-  const report = await createCourseSync({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, ltiServices: sello.lti.services, fetch: outboundFetch })(contextId);
-  const syncedS = (performance.now() - started) / 1000;
-  await worker.runUntilIdle();
-  // Other processes may still be finishing the jobs they claimed. A job parked as failed
-  // ends the run with its error: the count it waits for would never come.
-  const jobs = createJobRepository(sello.db);
-  for (;;) {
-    if ((await createAwardRepository(sello.db).countByState()).posted >= learners) break;
-    const [failed] = await jobs.listFailed();
-    if (failed) throw new Error(`an issuance job failed: ${failed.lastError ?? failed.parkedReason ?? 'no error recorded'}`);
-    await worker.runUntilIdle();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const seconds = (performance.now() - started) / 1000;
-  // CPU time of this process (all its threads) and of the extra worker processes: next
-  // to the wall time it shows how much of a slow run was waiting for the machine.
+  // CPU time of this process (all its threads), of the Sello process (its own count) and
+  // of the extra workers: next to the wall time it shows how much of a slow run was
+  // waiting for the machine.
   const cpu = process.cpuUsage(cpuAtStart);
+  const thisCpu = (cpu.user + cpu.system) / 1e6;
+  const selloCpu = selloProcess ? run.cpuSeconds : 0;
   const extrasCpu = extras.reduce((sum, child, i) => sum + (processCpuSeconds(child.pid!) ?? 0) - extrasCpuAtStart[i]!, 0);
-  clearInterval(sampler);
-  if (inspector) {
-    const { profile } = (await post('Profiler.stop')) as { profile: object };
-    (await import('node:fs')).writeFileSync(profileFile!, JSON.stringify(profile));
-  }
   // The badge column gets the link to the credential (a comment), no score.
   const posted = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItemId && String(result.comment).includes('/credentials/')).length;
-  const { rows } = await sello.db.query<{ n: number }>('SELECT count(*)::int AS n FROM credentials');
   console.log(
     JSON.stringify({
-      database: sello.db.schema ? 'postgres' : 'embedded',
+      database,
       learners,
-      seconds: Number(seconds.toFixed(2)),
-      // This process (the sandbox LMS included) and the extra worker processes.
-      cpuSeconds: Number(((cpu.user + cpu.system) / 1e6 + extrasCpu).toFixed(2)),
+      seconds: Number(run.seconds.toFixed(2)),
+      // All processes: this one (the sandbox LMS, and on PostgreSQL a Sello), the Sello process and the extra workers.
+      cpuSeconds: Number((thisCpu + selloCpu + extrasCpu).toFixed(2)),
       extraWorkersCpuSeconds: Number(extrasCpu.toFixed(2)),
-      syncSeconds: Number(syncedS.toFixed(2)),
-      received: report.total.received,
-      credentials: rows[0]!.n,
+      ...(selloProcess ? { selloCpuSeconds: Number(selloCpu.toFixed(2)), lmsProcessCpuSeconds: Number(thisCpu.toFixed(2)) } : {}),
+      syncSeconds: Number(run.syncSeconds.toFixed(2)),
+      received: run.received,
+      credentials: run.credentials,
       posted,
-      rssGrowthMb: Math.round((rssPeak - rssBefore) / 1e6),
-      rssPeakMb: Math.round(rssPeak / 1e6),
-      memoryAtPeakMb: Object.fromEntries(Object.entries(memoryAtPeak).map(([key, bytes]) => [key, Math.round(bytes / 1e6)])),
-      processes: 1 + extraWorkers,
-      signMsPerAward: Number((spent.signMs / learners).toFixed(1)),
-      postMsPerAward: Number((spent.postMs / learners).toFixed(1)),
+      // Embedded: of the Sello process, whose peak is its VmHWM (its whole life, start included).
+      rssGrowthMb: mb(run.rssPeak - run.rssBefore),
+      rssPeakMb: selloPeakRssMb ?? mb(run.rssPeak),
+      rssPeakOf: selloProcess ? 'the Sello process (VmHWM), without the sandbox LMS' : 'the process with the sandbox LMS and a Sello (sampled)',
+      ...(selloProcess ? { rssPeakAtStartMb: selloPeakRssAtReadyMb, lmsProcessRssPeakMb: processPeakRssMb(process.pid) } : {}),
+      memoryAtPeakMb: Object.fromEntries(Object.entries(run.memoryAtPeak).map(([key, bytes]) => [key, mb(bytes)])),
+      processes: 1 + extraWorkers + (selloProcess ? 1 : 0),
+      signMsPerAward: Number(run.signMsPerAward.toFixed(1)),
+      postMsPerAward: Number(run.postMsPerAward.toFixed(1)),
       lmsTokens: lms.tokensIssued,
       lmsRequests: lms.log.length,
     }),
   );
 } finally {
-  for (const child of extras) {
+  for (const child of [...extras, ...(selloProcess ? [selloProcess] : [])]) {
     if (child.exitCode !== null) continue;
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
-  await sello.close();
+  if (selloOpen) await sello.close();
   await lms.close();
   if (embeddedDataDir) fs.rmSync(embeddedDataDir, { recursive: true, force: true });
 }
 process.exit(0);
+
+/** A port free on 127.0.0.1 now (the kernel's choice of an ephemeral one). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The child's next IPC message; its exit before one rejects. */
+function nextMessage(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the Sello process exited with ${code} before it answered`));
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      child.off('exit', onExit);
+      resolve(message);
+    });
+  });
+}

@@ -46,6 +46,7 @@ export async function startTestSello({
   outbound,
   trustLists,
   embeddedDataDir,
+  port = 0,
 }: {
   env?: Record<string, string>;
   sleep?: (ms: number) => Promise<void>;
@@ -61,6 +62,8 @@ export async function startTestSello({
   trustLists?: string[];
   /** Without DATABASE_URL: the embedded database in this folder instead of in memory. */
   embeddedDataDir?: string;
+  /** The port to listen on (127.0.0.1); an ephemeral one by default. A second Sello on the same port and data gets the same URL, registration and keys. */
+  port?: number;
 } = {}): Promise<RunningTestSello> {
   let handler: RequestListener = (_req, res) => {
     res.statusCode = 503;
@@ -71,7 +74,10 @@ export async function startTestSello({
   // key pair takes seconds): with Node's 5 s default the server closes an idle socket just
   // as fetch reuses it, and the request fails with ECONNRESET.
   server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = testConfig({ PUBLIC_URL: url, ...env });
   const secrets = testSecrets(config);
