@@ -6,11 +6,12 @@
  *
  * - `issuance_1000_learners_s`: PostgreSQL, 2 Sello processes (the scale-out
  *   deployment on this 2-core machine); `issuance_1000_learners_embedded_s`: the
- *   embedded database, one process by nature. Median of SELLO_BENCH_RUNS (3) runs each,
+ *   embedded database, one Sello process by nature (the sandbox LMS in another). Median of SELLO_BENCH_RUNS (3) runs each,
  *   alternating, every run listed; CPU seconds of all processes beside each.
  * - `issuance_10000_learners_s` (PostgreSQL, 2 processes): should grow linearly, ≤ 11×
  *   the 1,000 figure; with the growth of the resident set while it runs.
- *   `issuance_10000_learners_embedded_rss_mb`: peak RSS of the embedded run, < 500 MB.
+ *   `issuance_10000_learners_embedded_rss_mb`: peak RSS (VmHWM) of the process that runs
+ *   Sello's issuance on the embedded database, the sandbox LMS elsewhere; < 500 MB.
  * - `issuance_scaling`: learners per second at 1, 2 and 3 Sello processes on one
  *   PostgreSQL; the figure is the 3-process throughput, its baseline the 1-process one.
  */
@@ -130,7 +131,7 @@ export default async function issuanceBench({ quick }: BenchOptions): Promise<Fi
       value: 'rssPeakMb' in bigEmbedded ? bigEmbedded.rssPeakMb : null,
       unit: 'MB',
       better: 'lower',
-      target: { op: '<=', value: 500, text: '< 500 MB peak RSS embedded' },
+      target: { op: '<=', value: 500, text: '< 500 MB peak RSS of the embedded Sello process' },
       cpuSeconds: cpu(bigEmbedded),
       detail: { database: 'embedded', seconds: seconds(bigEmbedded), run: bigEmbedded },
     }),
