@@ -87,14 +87,16 @@ try {
   let run: TimedIssuanceResult;
   // Embedded: the Sello process's own VmHWM; on PostgreSQL, this process's sampled peak (the LMS's memory included).
   let selloPeakRssMb: number | null = null;
-  let selloPeakRssAtReadyMb: number | null = null;
+  let selloPeaks: { peakRssAtReadyMb: number | null; peakRssBeforeCloseMb: number | null } | null = null;
   if (selloProcess) {
     onStart();
     const answer = nextMessage(selloProcess);
     selloProcess.send({ contextId, learners, concurrency });
-    const message = (await answer) as { result: TimedIssuanceResult; peakRssMb: number | null; peakRssAtReadyMb: number | null } | { error: string };
+    const message = (await answer) as
+      | { result: TimedIssuanceResult; peakRssMb: number | null; peakRssAtReadyMb: number | null; peakRssBeforeCloseMb: number | null }
+      | { error: string };
     if ('error' in message) throw new Error(`the Sello process failed: ${message.error}`);
-    [run, selloPeakRssMb, selloPeakRssAtReadyMb] = [message.result, message.peakRssMb, message.peakRssAtReadyMb];
+    [run, selloPeakRssMb, selloPeaks] = [message.result, message.peakRssMb, message];
   } else {
     run = await runTimedIssuance({ sello, keys, contextId, learners, concurrency, onStart });
   }
@@ -124,7 +126,7 @@ try {
       rssGrowthMb: mb(run.rssPeak - run.rssBefore),
       rssPeakMb: selloPeakRssMb ?? mb(run.rssPeak),
       rssPeakOf: selloProcess ? 'the Sello process (VmHWM), without the sandbox LMS' : 'the process with the sandbox LMS and a Sello (sampled)',
-      ...(selloProcess ? { rssPeakAtStartMb: selloPeakRssAtReadyMb, lmsProcessRssPeakMb: processPeakRssMb(process.pid) } : {}),
+      ...(selloProcess ? { rssPeakAtStartMb: selloPeaks?.peakRssAtReadyMb, rssPeakBeforeCloseMb: selloPeaks?.peakRssBeforeCloseMb, lmsProcessRssPeakMb: processPeakRssMb(process.pid) } : {}),
       memoryAtPeakMb: Object.fromEntries(Object.entries(run.memoryAtPeak).map(([key, bytes]) => [key, mb(bytes)])),
       processes: 1 + extraWorkers + (selloProcess ? 1 : 0),
       signMsPerAward: Number(run.signMsPerAward.toFixed(1)),

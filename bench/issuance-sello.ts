@@ -8,8 +8,9 @@
  *
  * Messages: sends `{ ready: true }` once it serves; on `{ contextId, learners,
  * concurrency }` runs the timed issuance, closes the database and sends
- * `{ result, peakRssMb, peakRssAtReadyMb }` (its VmHWM, the peak of the whole process's
- * life, and the same when it was ready), then exits.
+ * `{ result, peakRssMb, peakRssAtReadyMb, peakRssBeforeCloseMb }` (its VmHWM, the peak
+ * of the whole process's life, and the same when it was ready and before it closed the
+ * database), then exits.
  */
 import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
 import { createIssuerKeyProvider } from '../src/issuance/issuer-keys.ts';
@@ -40,8 +41,10 @@ const { contextId, learners, concurrency } = await start;
 try {
   const keys = createIssuerKeyProvider({ db: sello.db, kek: sello.config.secrets.keyEncryptionKey!, publicUrl: sello.url });
   const result = await runTimedIssuance({ sello, keys, contextId, learners, concurrency });
+  // And before closing the database (which writes its checkpoint).
+  const peakRssBeforeCloseMb = processPeakRssMb(process.pid);
   await sello.close();
-  await send({ result, peakRssMb: processPeakRssMb(process.pid), peakRssAtReadyMb });
+  await send({ result, peakRssMb: processPeakRssMb(process.pid), peakRssAtReadyMb, peakRssBeforeCloseMb });
 } catch (error) {
   await send({ error: (error as Error).message });
 }
