@@ -25,7 +25,6 @@ import {
 import type { Config } from '../config.ts';
 import { LtiError } from './errors.ts';
 
-/** What Sello needs from ltijs to keep its platform records; implemented in `provider.ts`. */
 /**
  * The platforms table as read once for one request: an LMS page's security headers read
  * it first (its frame ancestors), and the OIDC login or launch answering the same request
@@ -36,6 +35,7 @@ export function platformsOfRequest(res: { locals: Record<string, unknown> }, pla
   return (res.locals.platformsOfRequest ??= platforms.list()) as Promise<Platform[]>;
 }
 
+/** What Sello needs from ltijs to keep its platform records; implemented in `provider.ts`. */
 export interface LtijsPlatforms {
   /** Creates (with a new key pair) or updates ltijs's platform record; returns its kid. */
   upsert(input: { iss: string; clientId: string; name: string; authUrl: string; tokenUrl: string; jwksUrl: string }): Promise<string>;

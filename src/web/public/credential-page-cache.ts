@@ -15,6 +15,7 @@ import type { VerificationCache } from '../../credentials/verification-cache.ts'
 import type { Locale } from '../i18n.ts';
 import type { RenderedCredentialPage } from '../credential-routes.ts';
 
+/** How long a page's verification is trusted for what only the chain knows. */
 const REVERIFY_AFTER_MS = 60_000;
 
 /** The next instant at which the clock alone changes a page: its validFrom or validUntil, when still ahead. */

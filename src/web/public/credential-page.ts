@@ -82,8 +82,7 @@ function namesOf(document: Record<string, unknown>) {
   };
 }
 
-/** How long a page's verification is trusted for what only the chain knows. */
-/** How long a page no one views stays in memory. */
+/** How long a page no one views stays in memory (how long a verification is trusted: credential-page-cache.ts). */
 const PAGE_KEPT_MS = 10 * 60_000;
 
 export function credentialPageRouter(deps: CredentialRoutesDependencies, context: AppContext): Router {
