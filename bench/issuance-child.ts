@@ -13,9 +13,9 @@
 import { startSandboxLms } from '../src/sandbox-lms/index.ts';
 import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
 import { seedGradedBigCourse } from '../test/support/issuance/graded-big-course.ts';
+import { freePort } from '../test/support/free-port.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,15 +146,6 @@ try {
   if (embeddedDataDir) fs.rmSync(embeddedDataDir, { recursive: true, force: true });
 }
 process.exit(0);
-
-/** A port free on 127.0.0.1 now (the kernel's choice of an ephemeral one). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The child's next IPC message; its exit before one rejects. */
 function nextMessage(child: ChildProcess): Promise<unknown> {
