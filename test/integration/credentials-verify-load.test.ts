@@ -303,6 +303,9 @@ describe('verification at capacity, before the body is read', () => {
       expect(refused.body.code).toBe('verification_unavailable');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(refused.headers['content-security-policy']).toBeTruthy();
+      // The presentations' verifier shares the pool, and its refusal comes as early.
+      const refusedPresentation = await request(t.app).post('/presentations/verify').set('content-type', 'application/json').send('{"verifiablePresentation": ').expect(503);
+      expect(refusedPresentation.body.code).toBe('verification_unavailable');
       expect(await finished).toBe(200);
       const parsed = await request(t.app).post('/credentials/verify').set('content-type', 'application/json').send('{"verifiableCredential": ').expect(400);
       expect(parsed.body.code).toBe('invalid_json');
