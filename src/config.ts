@@ -143,6 +143,9 @@ const schema = z.object({
   // the thread that answers every request preempts busy workers. Off by default: under
   // overload the event loop's refusals then starve the workers (bench/README.md, issue 15).
   VERIFY_WORKER_NICE: nonNegativeInt.max(19).default(0),
+  // Workers start with the first verification and stop after this many seconds without
+  // one (each holds 50-60 MB); 0 starts them all with the server and keeps them.
+  VERIFY_WORKER_IDLE_S: nonNegativeInt.max(86_400).default(300),
   // Test hook of the issuance pipeline (crash tests kill a child Sello at this step);
   // honoured only when NODE_ENV=test.
   SELLO_TEST_CRASH_AT: z.enum(['after_award', 'after_sign', 'after_signed', 'after_post', 'after_posted']).optional(),
@@ -214,7 +217,7 @@ export interface Config {
   outbound: { allowPrivate: boolean };
   outcomes: { syncIntervalS: number };
   /** `workers` null: one per core (see `defaultVerificationWorkers`). */
-  verification: { workers: number | null; timeoutMs: number; requestDeadlineMs: number; rateLimitPerMinute: number; workerNice: number };
+  verification: { workers: number | null; timeoutMs: number; requestDeadlineMs: number; rateLimitPerMinute: number; workerNice: number; workerIdleMs: number | null };
   issuance: { workers: number; maxAttempts: number; leaseS: number; testCrashAt: 'after_award' | 'after_sign' | 'after_signed' | 'after_post' | 'after_posted' | null };
 }
 
@@ -312,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
       requestDeadlineMs: e.VERIFY_REQUEST_DEADLINE_MS,
       rateLimitPerMinute: e.VERIFY_RATE_LIMIT,
       workerNice: e.VERIFY_WORKER_NICE,
+      workerIdleMs: e.VERIFY_WORKER_IDLE_S > 0 ? e.VERIFY_WORKER_IDLE_S * 1000 : null,
     },
     issuance: {
       workers: e.ISSUANCE_WORKERS,

@@ -236,16 +236,19 @@ export async function startSello({ config, announce = (line) => console.log(line
     const runningIssuance = issuance;
     stops.push(() => runningIssuance.stop());
 
-    // Submitted credentials and presentations are verified in worker threads, started
-    // now so that the first request does not wait for them to load the JSON-LD stack.
+    // Submitted credentials and presentations are verified in worker threads. By default
+    // they start as verifications arrive and stop when unused (VERIFY_WORKER_IDLE_S), so
+    // a Sello that verifies nothing does not hold them; with 0 they start now, so that the
+    // first request does not wait for them to load the JSON-LD stack, and stay.
     const verificationPool = createVerificationPool({
       size: config.verification.workers ?? undefined,
       deadlineMs: config.verification.timeoutMs,
       requestDeadlineMs: config.verification.requestDeadlineMs,
       niceIncrement: config.verification.workerNice,
       onThreadPriority: (outcome) => log.debug({ outcome }, 'verification worker priority'),
+      idleMs: config.verification.workerIdleMs ?? undefined,
     });
-    verificationPool.warm();
+    if (config.verification.workerIdleMs === null) verificationPool.warm();
     stops.push(() => verificationPool.close());
 
     // The demo: a sandbox LMS in this Sello, registered as an active platform (DEMO).

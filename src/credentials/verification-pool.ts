@@ -102,6 +102,8 @@ export interface VerificationPoolOptions {
   niceIncrement?: number;
   /** Told what each started worker did about its priority, e.g. to log it. */
   onThreadPriority?: (outcome: ThreadPriorityOutcome) => void;
+  /** Start workers as verifications need them and stop one unused this long (see `worker-pool.ts`); default: started at the first job, kept. */
+  idleMs?: number;
 }
 
 /**
@@ -158,6 +160,7 @@ export function createVerificationPool(options: VerificationPoolOptions): Verifi
     maxQueue: options.maxQueue,
     niceIncrement: options.niceIncrement,
     onThreadPriority: options.onThreadPriority,
+    idleMs: options.idleMs,
   });
   // Sources whose version cannot be read are asked every time, as without versions.
   const versionsOf = async (sources: VerificationSources) => (sources.versions ? await sources.versions().catch(() => undefined) : undefined);

@@ -32,6 +32,13 @@
  *   database, the chain and Sello's own DID documents stay on the main thread, and the
  *   worker asks for them by name. Arguments and answers cross by structured clone.
  *
+ * - With `idleMs`, workers start as jobs need them (one for each job waiting beyond the
+ *   busy workers, up to `size`), and a worker left without a job for `idleMs` stops. A
+ *   worker holds 50-60 MB (a V8 isolate with the JSON-LD stack loaded), which a
+ *   single-process deployment on the embedded database would otherwise carry from
+ *   start-up to shutdown whether or not anything is ever verified; the price is the
+ *   worker's start-up (0.6 s measured on the 2-core bench machine) on the first job after a quiet spell.
+ *
  * The worker side is `serveWorkerJobs`; workers start with `bin/ts-worker.js`, which
  * registers tsx in the new thread (module hooks are per thread) before loading `entry`.
  */
@@ -72,6 +79,12 @@ export interface WorkerPoolOptions {
   niceIncrement?: number;
   /** Told what each started worker did about its priority (with `niceIncrement`), e.g. to log it. */
   onThreadPriority?: (outcome: ThreadPriorityOutcome) => void;
+  /**
+   * Start workers only as jobs need them and stop one that has had no job for this many
+   * milliseconds (see the module comment). Without it, a started worker stays until
+   * `close`, and the first job starts all `size` of them.
+   */
+  idleMs?: number;
 }
 
 export interface WorkerPoolStats {
@@ -86,6 +99,8 @@ export interface WorkerPoolStats {
   retried: number;
   /** Jobs refused at once: the queue was full, or they would have finished after `requestDeadlineMs`. */
   refused: number;
+  /** Workers stopped after `idleMs` without a job. */
+  stoppedIdle: number;
   /** Mean time a job holds a worker, in milliseconds (moving average); null before the first job ends. */
   meanServiceMs: number | null;
 }
@@ -100,7 +115,7 @@ export interface WorkerPool {
   /** Runs `payload` in a worker. Rejects with `verification_timeout` / `verification_unavailable` (503), or the job's own error. */
   run<T>(payload: unknown, remote?: RemoteFunctions): Promise<T>;
   stats(): WorkerPoolStats;
-  /** Starts the workers now rather than at the first job (a server does, so its first request is not slower). */
+  /** Starts every worker now rather than at the first job, so the first request is not slower (with `idleMs`, they stop again when unused). */
   warm(): void;
   /** Terminates every worker; queued and running jobs fail with `verification_unavailable`. */
   close(): Promise<void>;
@@ -165,6 +180,8 @@ interface Slot {
   /** Terminated by the pool: its exit is expected. */
   retired: boolean;
   job: Job | null;
+  /** With `idleMs`: stops this worker when it has been without a job that long. */
+  idleTimer: NodeJS.Timeout | null;
 }
 
 const workerScript = new URL('../../bin/ts-worker.js', import.meta.url);
@@ -176,7 +193,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const maxQueueWaitMs = options.maxQueueWaitMs ?? 30_000;
   const slots = new Set<Slot>();
   const queue: Job[] = [];
-  const stats = { timedOut: 0, crashed: 0, retried: 0, refused: 0 };
+  const stats = { timedOut: 0, crashed: 0, retried: 0, refused: 0, stoppedIdle: 0 };
+  const idleMs = options.idleMs;
   const now = options.now ?? (() => performance.now());
   // Moving average of service times: recent enough to follow the host's load (a shared
   // machine's neighbours come and go), smooth enough that one large input does not
@@ -201,7 +219,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     const worker = new Worker(workerScript, { workerData: { entry: options.entry.href, niceIncrement: options.niceIncrement ?? 0 } });
     // Workers never keep the process alive on their own: closing the server is enough.
     worker.unref();
-    const slot: Slot = { worker, ready: false, retired: false, job: null };
+    const slot: Slot = { worker, ready: false, retired: false, job: null, idleTimer: null };
     slots.add(slot);
     worker.on('message', (message: FromWorker) => onMessage(slot, message));
     worker.on('error', () => {
@@ -210,9 +228,32 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     worker.on('exit', () => onExit(slot));
   }
 
-  function fillSlots(): void {
+  /**
+   * Starts workers up to `size` (`all`, or always without `idleMs`), or, with `idleMs`, up
+   * to the work there is: a worker for every running and every waiting job.
+   */
+  function startWorkers(all = idleMs === undefined): void {
     if (closed || failedStarts >= 3) return;
-    while (slots.size < size) spawn();
+    const wanted = all ? size : Math.min(size, busyCount() + queue.length);
+    while (slots.size < wanted) spawn();
+  }
+
+  /** With `idleMs`: a ready worker without a job stops after that long, unless a job comes first. */
+  function watchIdle(slot: Slot): void {
+    if (idleMs === undefined) return;
+    if (slot.job || !slot.ready || slot.retired) {
+      if (slot.idleTimer) clearTimeout(slot.idleTimer);
+      slot.idleTimer = null;
+      return;
+    }
+    if (slot.idleTimer) return;
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = null;
+      if (slot.job || slot.retired || closed) return;
+      stats.stoppedIdle += 1;
+      retire(slot);
+    }, idleMs);
+    slot.idleTimer.unref();
   }
 
   function post(slot: Slot, message: ToWorker): void {
@@ -261,21 +302,25 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
 
   function dispatch(): void {
     for (const slot of slots) {
-      if (queue.length === 0) return;
-      if (!slot.ready || slot.retired || slot.job) continue;
-      const job = queue.shift()!;
-      if (job.timer) clearTimeout(job.timer);
-      job.attempts += 1;
-      job.startedAt = now();
-      job.remoteMs = 0;
-      job.callsAtWork = 0;
-      slot.job = job;
-      job.timer = setTimeout(() => onDeadline(slot, job), options.deadlineMs);
-      post(slot, { type: 'job', jobId: job.id, payload: job.payload });
+      if (queue.length > 0 && slot.ready && !slot.retired && !slot.job) take(slot, queue.shift()!);
+      watchIdle(slot);
     }
   }
 
+  function take(slot: Slot, job: Job): void {
+    if (job.timer) clearTimeout(job.timer);
+    job.attempts += 1;
+    job.startedAt = now();
+    job.remoteMs = 0;
+    job.callsAtWork = 0;
+    slot.job = job;
+    job.timer = setTimeout(() => onDeadline(slot, job), options.deadlineMs);
+    post(slot, { type: 'job', jobId: job.id, payload: job.payload });
+  }
+
   function retire(slot: Slot): void {
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
     slot.retired = true;
     slots.delete(slot);
     void slot.worker.terminate().catch(() => {});
@@ -287,7 +332,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     stats.timedOut += 1;
     retire(slot);
     job.reject(new CredentialError('verification_timeout', `Verification did not finish within ${options.deadlineMs} ms`, { deadlineMs: options.deadlineMs }));
-    fillSlots();
+    startWorkers();
   }
 
   function onExit(slot: Slot): void {
@@ -306,7 +351,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         job.reject(unavailable('The verification worker stopped twice on this input'));
       }
     }
-    fillSlots();
+    startWorkers();
     if (slots.size === 0) {
       for (const waiting of queue.splice(0)) {
         if (waiting.timer) clearTimeout(waiting.timer);
@@ -400,12 +445,12 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         }, maxQueueWaitMs);
         queue.push(job);
         if (slots.size === 0) failedStarts = 0;
-        fillSlots();
+        startWorkers();
         dispatch();
       });
     },
     warm() {
-      fillSlots();
+      startWorkers(true);
     },
     stats() {
       return { workers: slots.size, busy: busyCount(), queued: queue.length, ...stats, meanServiceMs };
@@ -418,6 +463,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       }
       const stopping: Array<Promise<unknown>> = [];
       for (const slot of [...slots]) {
+        if (slot.idleTimer) clearTimeout(slot.idleTimer);
         const job = slot.job;
         release(slot);
         job?.reject(unavailable('The verification pool is closed'));

@@ -199,7 +199,7 @@ export function createSubmittedVerification(deps: CredentialRoutesDependencies, 
   let pool = deps.verificationPool ?? null;
   const retryAfterSeconds = Math.max(1, Math.ceil(settings.timeoutMs / 1000));
   const createPool = () =>
-    createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs, requestDeadlineMs: settings.requestDeadlineMs, niceIncrement: settings.workerNice });
+    createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs, requestDeadlineMs: settings.requestDeadlineMs, niceIncrement: settings.workerNice, idleMs: settings.workerIdleMs ?? undefined });
   const fingerprint = freshRead(() => readVerificationFingerprint(deps.db));
   // The database is read strictly fresh: a key or credential revoked here is refused at
   // the next request. A chain node's state is itself seen with a delay (other parties'

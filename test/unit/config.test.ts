@@ -65,6 +65,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ VERIFY_WORKER_NICE: '-1' })).toThrowError(/VERIFY_WORKER_NICE/);
   });
 
+  it('stops verification workers after VERIFY_WORKER_IDLE_S unused (default 300 s); 0 keeps them from start-up on', () => {
+    expect(loadConfig({}).verification.workerIdleMs).toBe(300_000);
+    expect(loadConfig({ VERIFY_WORKER_IDLE_S: '30' }).verification.workerIdleMs).toBe(30_000);
+    expect(loadConfig({ VERIFY_WORKER_IDLE_S: '0' }).verification.workerIdleMs).toBeNull();
+    expect(() => loadConfig({ VERIFY_WORKER_IDLE_S: '-5' })).toThrowError(/VERIFY_WORKER_IDLE_S/);
+  });
+
   it('names the bad variable and the reason', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(/PORT: Expected number/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL: must start with postgres/);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWorkerPool, type WorkerPool } from '../../../src/credentials/worker-pool.ts';
 import { AppError } from '../../../src/errors.ts';
 
@@ -15,6 +15,35 @@ describe('the verification worker pool', () => {
     expect(echoed.threadId).toBeGreaterThan(0);
     const asked = await pool.run<{ answer: string }>({ task: 'ask', value: 'did:web:x' }, { lookUp: async (did: string) => `document of ${did}` });
     expect(asked.answer).toBe('document of did:web:x');
+  });
+
+  it('with idleMs, starts a worker only for work waiting, stops it when unused that long, and starts one again for the next job', async () => {
+    pool = createWorkerPool({ entry, size: 2, deadlineMs: 30_000, idleMs: 400 });
+    expect(pool.stats().workers).toBe(0);
+    const first = await pool.run<{ threadId: number }>({ task: 'echo' });
+    // One job, one worker: the second of `size` is not started for nothing.
+    expect(pool.stats()).toMatchObject({ workers: 1, busy: 0 });
+    // Two jobs at once: a second worker starts for the one waiting (whichever is free first takes it).
+    const both = Promise.all([pool.run({ task: 'slow', value: 300 }), pool.run({ task: 'slow', value: 300 })]);
+    expect(pool.stats()).toMatchObject({ workers: 2, busy: 1, queued: 1 });
+    await both;
+    await vi.waitFor(() => expect(pool.stats().workers).toBe(0), { timeout: 5_000, interval: 20 });
+    expect(pool.stats().stoppedIdle).toBe(2);
+    const again = await pool.run<{ threadId: number; value: string }>({ task: 'echo', value: 'back' });
+    expect(again.value).toBe('back');
+    expect(again.threadId).not.toBe(first.threadId);
+    expect(pool.stats()).toMatchObject({ workers: 1, crashed: 0, timedOut: 0 });
+  });
+
+  it('with idleMs, does not stop a worker that keeps getting jobs', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, idleMs: 300 });
+    const first = await pool.run<{ threadId: number }>({ task: 'echo' });
+    for (let i = 0; i < 8; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const answer = await pool.run<{ threadId: number }>({ task: 'echo' });
+      expect(answer.threadId).toBe(first.threadId);
+    }
+    expect(pool.stats()).toMatchObject({ workers: 1, stoppedIdle: 0 });
   });
 
   it('passes a remote function\'s AppError back with its code', async () => {
@@ -159,3 +188,4 @@ describe('the verification worker pool', () => {
     await running;
   });
 });
+
