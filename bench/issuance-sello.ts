@@ -16,6 +16,7 @@ import { startTestSello } from '../test/support/sandbox-lms/sello.ts';
 import { createIssuerKeyProvider } from '../src/issuance/issuer-keys.ts';
 import { runTimedIssuance } from './timed-issuance.ts';
 import { processPeakRssMb } from './figures.ts';
+import { favourMemoryOverSpeed } from '../src/storage/embedded-heap.ts';
 
 interface Start {
   contextId: string;
@@ -27,6 +28,8 @@ const send = (message: object) => new Promise<void>((resolve, reject) => process
 // The parent going away (a failed run) ends this process too.
 process.once('disconnect', () => process.exit(1));
 
+// As `npm start` does on the embedded database (src/server.ts).
+favourMemoryOverSpeed();
 const sello = await startTestSello({
   env: { LTI_DYNREG_AUTO_APPROVE: 'true' },
   sleep: async () => {},

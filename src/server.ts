@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openDatabase, type Database } from './storage/database.ts';
+import { favourMemoryOverSpeed } from './storage/embedded-heap.ts';
 import { migrate } from './storage/migrate.ts';
 import { resolveSecrets } from './storage/secrets.ts';
 import { sealLegacyOutcomeSecrets } from './storage/outcome-secret-repository.ts';
@@ -92,6 +93,8 @@ export async function startSello({ config, announce = (line) => console.log(line
     // logs. The key-encryption key is never printed; it stays in the file.
     if (secrets.generated.includes('ADMIN_TOKEN')) announce(`  ADMIN_TOKEN=${secrets.adminToken}`);
   }
+  // One process holds the embedded database and everything else: it favours memory.
+  if (config.database.kind === 'embedded') favourMemoryOverSpeed();
   const db = await openDatabase(config.database);
   const stops: Array<() => Promise<void>> = [];
   try {
