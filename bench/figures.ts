@@ -111,6 +111,41 @@ export function processCpuSeconds(pid: number): number | null {
   }
 }
 
+/** The machine's CPU time from /proc/stat, in seconds summed over its cores: busy (not idle or waiting for I/O) and all. */
+export function machineCpuSeconds(): { busy: number; total: number } | null {
+  try {
+    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+    return { busy: (total - fields[3]! - fields[4]!) / clockTicksPerSecond, total: total / clockTicksPerSecond };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds of every PostgreSQL server process on this machine (postmaster, backends,
+ * WAL writer, checkpointer...), for a database server that runs here; null without /proc.
+ */
+export function postgresCpuSeconds(): number | null {
+  try {
+    let seconds = 0;
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let comm: string;
+      try {
+        comm = fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      } catch {
+        continue; // gone meanwhile
+      }
+      if (comm === 'postgres') seconds += processCpuSeconds(Number(entry)) ?? 0;
+    }
+    return seconds;
+  } catch {
+    return null;
+  }
+}
+
 /** Linux's USER_HZ: 100 on every x86-64 and arm64 kernel we run on. */
 const clockTicksPerSecond = 100;
 

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processCpuSeconds, processPeakRssMb } from './figures.ts';
+import { machineCpuSeconds, postgresCpuSeconds, processCpuSeconds, processPeakRssMb } from './figures.ts';
 import { runTimedIssuance, type TimedIssuanceResult } from './timed-issuance.ts';
 
 const learners = Number(process.env.SELLO_BENCH_LEARNERS ?? 1000);
@@ -80,9 +80,16 @@ try {
   }
   let extrasCpuAtStart: number[] = [];
   let cpuAtStart = process.cpuUsage();
+  // What the whole machine and the PostgreSQL server spent meanwhile: whether the run was
+  // waiting for cores (a run with more processes than cores shows it), and the database's
+  // share of the work, which no Node process counts.
+  let machineAtStart = machineCpuSeconds();
+  let postgresAtStart = database === 'postgres' ? postgresCpuSeconds() : null;
   const onStart = () => {
     cpuAtStart = process.cpuUsage();
     extrasCpuAtStart = extras.map((child) => processCpuSeconds(child.pid!) ?? 0);
+    machineAtStart = machineCpuSeconds();
+    postgresAtStart = database === 'postgres' ? postgresCpuSeconds() : null;
   };
   let run: TimedIssuanceResult;
   // Embedded: the Sello process's own VmHWM; on PostgreSQL, this process's sampled peak (the LMS's memory included).
@@ -107,6 +114,13 @@ try {
   const thisCpu = (cpu.user + cpu.system) / 1e6;
   const selloCpu = selloProcess ? run.cpuSeconds : 0;
   const extrasCpu = extras.reduce((sum, child, i) => sum + (processCpuSeconds(child.pid!) ?? 0) - extrasCpuAtStart[i]!, 0);
+  const machineAtEnd = machineCpuSeconds();
+  const machineBusyPercent =
+    machineAtStart && machineAtEnd && machineAtEnd.total > machineAtStart.total
+      ? Math.round((100 * (machineAtEnd.busy - machineAtStart.busy)) / (machineAtEnd.total - machineAtStart.total))
+      : null;
+  const postgresAtEnd = postgresAtStart === null ? null : postgresCpuSeconds();
+  const postgresCpu = postgresAtStart === null || postgresAtEnd === null ? null : Number((postgresAtEnd - postgresAtStart).toFixed(2));
   // The badge column gets the link to the credential (a comment), no score.
   const posted = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItemId && String(result.comment).includes('/credentials/')).length;
   console.log(
@@ -117,6 +131,9 @@ try {
       // All processes: this one (the sandbox LMS, and on PostgreSQL a Sello), the Sello process and the extra workers.
       cpuSeconds: Number((thisCpu + selloCpu + extrasCpu).toFixed(2)),
       extraWorkersCpuSeconds: Number(extrasCpu.toFixed(2)),
+      // Every core of the machine, neighbours included; and the local PostgreSQL server's processes (all its clients).
+      machineBusyPercent,
+      ...(postgresCpu !== null ? { postgresCpuSeconds: postgresCpu } : {}),
       ...(selloProcess ? { selloCpuSeconds: Number(selloCpu.toFixed(2)), lmsProcessCpuSeconds: Number(thisCpu.toFixed(2)) } : {}),
       syncSeconds: Number(run.syncSeconds.toFixed(2)),
       received: run.received,
