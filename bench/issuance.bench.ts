@@ -38,9 +38,18 @@ export interface RunFigures {
 }
 type RunResult = RunFigures | { error: string };
 
-/** One issuance run in a child process: `learners` on PostgreSQL with `processes` Sello processes, or embedded (databaseUrl null). */
-export async function issuanceRun(params: { databaseUrl: string | null; learners: number; processes?: number }): Promise<RunResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SELLO_BENCH_LEARNERS: String(params.learners), SELLO_BENCH_EXTRA_WORKERS: String((params.processes ?? 2) - 1) };
+/**
+ * One issuance run in a child process: `learners` on PostgreSQL with `processes` Sello
+ * processes, or embedded (databaseUrl null); on PostgreSQL, after an untimed warm-up
+ * issuance to `warmLearners` others through the same processes.
+ */
+export async function issuanceRun(params: { databaseUrl: string | null; learners: number; processes?: number; warmLearners?: number }): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SELLO_BENCH_LEARNERS: String(params.learners),
+    SELLO_BENCH_EXTRA_WORKERS: String((params.processes ?? 2) - 1),
+    SELLO_BENCH_WARM_LEARNERS: String(params.warmLearners ?? 0),
+  };
   delete env.DATABASE_URL;
   if (params.databaseUrl) env.DATABASE_URL = params.databaseUrl;
   try {
