@@ -36,6 +36,8 @@ let port: number;
 let publicUrl: string;
 /** The achievement's "Badge: Data Literacy" line item in the LMS. */
 let badgeLineItem: string;
+/** The platform of the crash test's course (its learners' outcomes arrive in that test). */
+let coursePlatformId: string;
 
 /** The database as the test sees it: the shared PostgreSQL schema, or the child's data dir when embedded. */
 async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {
@@ -210,20 +212,7 @@ beforeAll(async () => {
     });
     const first = (await createUserRepository(db).findBySub(course.platformId, 'l0'))!;
     await createUserRepository(db).setWallet(first.id, '0x000000000000000000000000000000000000dEaD');
-    await ingestOutcomes({
-      db,
-      events: learners.map((learner) => ({
-        platform: course.platformId,
-        context: course.lmsContextId,
-        learner,
-        activity: 'quiz3',
-        score: 95,
-        max: 100,
-        completed: null,
-        at: new Date('2026-05-01T10:00:00Z'),
-        source: 'webhook' as const,
-      })),
-    });
+    coursePlatformId = course.platformId;
   });
 }, 120_000);
 
@@ -235,6 +224,23 @@ afterAll(async () => {
 
 describe('issuance across crashes', () => {
   it('finishes every award exactly once after the process is killed between each pair of steps', async () => {
+    // Every learner passes; the awards are this test's alone (the race below runs without them).
+    await withDb((db) =>
+      ingestOutcomes({
+        db,
+        events: learners.map((learner) => ({
+          platform: coursePlatformId,
+          context: lmsCourseId,
+          learner,
+          activity: 'quiz3',
+          score: 95,
+          max: 100,
+          completed: null,
+          at: new Date('2026-05-01T10:00:00Z'),
+          source: 'webhook' as const,
+        })),
+      }),
+    );
     const crashed: string[] = [];
     for (const point of crashPoints) {
       const child = startChild(point);
