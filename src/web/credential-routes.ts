@@ -180,6 +180,15 @@ export async function withAnchoringPending(db: Database, report: VerificationRep
 /** How old a chain block read may be when a verification reuses chain answers (see `createSubmittedVerification`). */
 export const CHAIN_VERSION_MAX_STALENESS_MS = 1000;
 
+/**
+ * How far apart the reads of the verification fingerprint start (see `freshRead`): under
+ * a 50-connection load it was read back to back, 0.6 reads per verified answer, and each
+ * read cost the event loop a socket write that wakes PostgreSQL (0.16 ms on a 2-core VM)
+ * and PostgreSQL 0.2 ms of the same cores. Spaced, the requests that arrive within 5 ms
+ * share one read; a request after a quiet spell reads at once (bench/README.md, issue 15).
+ */
+export const FINGERPRINT_MIN_INTERVAL_MS = 5;
+
 export interface SubmittedVerification {
   verifier: () => VerificationPool;
   /**
@@ -200,9 +209,10 @@ export function createSubmittedVerification(deps: CredentialRoutesDependencies, 
   const retryAfterSeconds = Math.max(1, Math.ceil(settings.timeoutMs / 1000));
   const createPool = () =>
     createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs, requestDeadlineMs: settings.requestDeadlineMs, niceIncrement: settings.workerNice, idleMs: settings.workerIdleMs ?? undefined });
-  const fingerprint = freshRead(() => readVerificationFingerprint(deps.db));
+  const fingerprint = freshRead(() => readVerificationFingerprint(deps.db), { minIntervalMs: FINGERPRINT_MIN_INTERVAL_MS });
   // The database is read strictly fresh: a key or credential revoked here is refused at
-  // the next request. A chain node's state is itself seen with a delay (other parties'
+  // the next request (the read a request waits for starts after it arrived, at most
+  // FINGERPRINT_MIN_INTERVAL_MS later). A chain node's state is itself seen with a delay (other parties'
   // transactions, a block time); reading its block at most once a second keeps the main
   // thread from spending itself on block numbers under load.
   const chainVersion = deps.chainVersion ? freshRead(deps.chainVersion, { maxStalenessMs: CHAIN_VERSION_MAX_STALENESS_MS }) : null;

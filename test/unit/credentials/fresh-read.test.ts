@@ -60,6 +60,50 @@ describe('freshRead', () => {
     expect(await read()).toBe('ok');
   });
 
+  it('with a minimum interval, starts a read no sooner than that after the last one, shared by every caller that asked meanwhile, and still after each asked', async () => {
+    let clock = 0;
+    const sleeps: number[] = [];
+    let wake: () => void = () => {};
+    const source = manualSource();
+    const read = freshRead(source.read, {
+      minIntervalMs: 5,
+      now: () => clock,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise<void>((resolve) => (wake = resolve));
+      },
+    });
+    const first = read();
+    await tick();
+    source.finishOne();
+    expect(await first).toBe(0);
+    // 1 ms later, nothing in flight: the next read waits out the interval, and the callers
+    // who ask meanwhile (after a change) share it.
+    clock = 1;
+    const second = read();
+    source.set(1);
+    clock = 3;
+    const third = read();
+    await tick();
+    expect(source.reads).toBe(1);
+    expect(sleeps).toEqual([4]);
+    clock = 5;
+    wake();
+    await tick();
+    expect(source.reads).toBe(2);
+    source.finishOne();
+    expect(await second).toBe(1);
+    expect(await third).toBe(1);
+    // After a quiet spell a caller reads at once.
+    clock = 100;
+    const fourth = read();
+    await tick();
+    expect(source.reads).toBe(3);
+    expect(sleeps).toEqual([4]);
+    source.finishOne();
+    expect(await fourth).toBe(1);
+  });
+
   it('with a staleness allowance, reuses a read started that recently, and reads again after it', async () => {
     let clock = 0;
     let reads = 0;
