@@ -127,14 +127,10 @@ function methodsOf(value: object): string[] {
   return [...names];
 }
 
-function toJob(
-  kind: VerificationJob['kind'],
-  input: unknown,
-  sources: VerificationSources & { challenge?: string; domain?: string },
-  inputJson?: VerificationInputJson,
-): { job: VerificationJob; remote: RemoteFunctions } {
+/** The functions of `sources` a worker may call back, by name (`name` or `object.method`). */
+function remoteFunctionsOf(sources: VerificationSources): { remote: RemoteFunctions; names: string[] } {
   const remote: RemoteFunctions = {};
-  const { now, challenge, domain, versions: _versions, ...rest } = sources;
+  const { now: _now, challenge: _challenge, domain: _domain, versions: _versions, ...rest } = sources as VerificationSources & { challenge?: string; domain?: string };
   for (const [key, value] of Object.entries(rest)) {
     if (typeof value === 'function') remote[key] = value as RemoteFunctions[string];
     else if (value && typeof value === 'object') {
@@ -144,9 +140,30 @@ function toJob(
       }
     }
   }
+  return { remote, names: Object.keys(remote) };
+}
+
+// The remote functions of a sources object, worked out once: a server passes the same
+// object with every request (`SubmittedVerification.sources`), and walking its chain
+// reader's prototype for every verification was a cost of the event loop's (issue 15).
+// The object's members are read when first seen; a caller that changes them passes a new object.
+const remoteFunctionsBySources = new WeakMap<VerificationSources, { remote: RemoteFunctions; names: string[] }>();
+
+function toJob(
+  kind: VerificationJob['kind'],
+  input: unknown,
+  sources: VerificationSources & { challenge?: string; domain?: string },
+  inputJson?: VerificationInputJson,
+): { job: VerificationJob; remote: RemoteFunctions } {
+  let functions = remoteFunctionsBySources.get(sources);
+  if (!functions) {
+    functions = remoteFunctionsOf(sources);
+    remoteFunctionsBySources.set(sources, functions);
+  }
+  const { now, challenge, domain } = sources;
   return {
-    job: { kind, ...(inputJson ? { input: undefined, inputJson } : { input }), ...(now ? { now: now().toISOString() } : {}), ...(challenge !== undefined ? { challenge } : {}), ...(domain !== undefined ? { domain } : {}), remote: Object.keys(remote) },
-    remote,
+    job: { kind, ...(inputJson ? { input: undefined, inputJson } : { input }), ...(now ? { now: now().toISOString() } : {}), ...(challenge !== undefined ? { challenge } : {}), ...(domain !== undefined ? { domain } : {}), remote: functions.names },
+    remote: functions.remote,
   };
 }
 

@@ -220,8 +220,10 @@ export function createSubmittedVerification(deps: CredentialRoutesDependencies, 
     const [database, chain] = await Promise.all([fingerprint(), chainVersion?.().catch(() => null) ?? null]);
     return { resolveDid: database.dids, statusListLoader: database.statusLists, anchorChecker: chain, chainReader: chain };
   };
+  // One object for every request: the pool works out its remote functions once per object.
+  let sources: VerificationSources | null = null;
   return {
-    sources: () => ({ ...localVerifySources(deps), versions }),
+    sources: () => (sources ??= { ...localVerifySources(deps), versions }),
     verifier: () => (pool ??= createPool()),
     limitRate: rateLimit({ perMinute: settings.rateLimitPerMinute }),
     refuseOversized: (input, kind) => {
