@@ -419,6 +419,11 @@ const listVerifications = new WeakMap<object, WeakMap<DocumentLoader, Promise<{ 
  */
 export const MAX_VERIFIED_LISTS = 64;
 const verifiedListContents = new Set<string>();
+// The content key of a list object checked against an issuer document object, by identity:
+// a worker's answer cache hands every job the same list and DID document objects while
+// their sources' versions hold (a change brings new objects), and writing out a list's
+// JSON and hashing it cost a verification more than reading its bits (issue 15).
+const listContentKeys = new WeakMap<object, WeakMap<object, string>>();
 
 async function listContentKey(list: Record<string, unknown>, options: VerifyCredentialOptions): Promise<string | null> {
   const validFrom = parseDate(list.validFrom);
@@ -428,7 +433,17 @@ async function listContentKey(list: Record<string, unknown>, options: VerifyCred
   if (!issuer) return null;
   try {
     const issuerDocument = (await options.documentLoader(issuer)).document;
-    return createHash('sha256').update(JSON.stringify(list)).update('\n').update(JSON.stringify(issuerDocument)).digest('hex');
+    let byDocument = listContentKeys.get(list);
+    if (!byDocument) {
+      byDocument = new WeakMap();
+      listContentKeys.set(list, byDocument);
+    }
+    let key = byDocument.get(issuerDocument);
+    if (key === undefined) {
+      key = createHash('sha256').update(JSON.stringify(list)).update('\n').update(JSON.stringify(issuerDocument)).digest('hex');
+      byDocument.set(issuerDocument, key);
+    }
+    return key;
   } catch {
     return null;
   }
