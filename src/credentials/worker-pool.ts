@@ -4,7 +4,15 @@
  * untrusted document can take seconds, and on the main thread every other request
  * (`/health`, pages, LTI launches) would wait for them.
  *
- * - Each worker runs one job at a time; jobs wait in a bounded queue.
+ * - Each worker runs one job at a time; jobs wait in a bounded queue. While every worker is
+ *   busy and jobs wait, each worker is also handed the next job ahead of time (one at
+ *   most), which it starts as soon as it answers the one it runs: it neither sleeps
+ *   between jobs nor waits for the submitting thread to read its answer and post the next
+ *   job, and posting to a busy thread does not wake it (on a 2-core VM each wake-up cost
+ *   the waker a tenth of a millisecond; bench/README.md, issue 15). A job handed ahead
+ *   is still queued: until the worker claims it (one shared integer per worker, set by
+ *   compare-and-swap, so exactly one side wins), the pool may take it back, to give it to
+ *   a worker that fell idle, to end its wait in the queue, or when its worker is replaced.
  * - Admission by expected service time (with `requestDeadlineMs`): the pool measures
  *   the mean time a job holds a worker, and refuses at once a job that it expects to
  *   finish after the request deadline ((jobs ahead ÷ workers + 1) × mean), with
@@ -21,7 +29,8 @@
  *   refusal at once, verification stalled in a storm of refusals (7-93 verified answers
  *   a second, the mean 40-120 ms for 0.4 ms of work; bench/README.md). Jobs that end at
  *   their deadline or with their worker count the time the submitting thread saw.
- * - Each job has a deadline, counted from when a worker takes it, and a bound on its
+ * - Each job has a deadline, counted from when a worker takes it (a job handed ahead: from
+ *   when the answer before it is read), and a bound on its
  *   wait in the queue (`maxQueueWaitMs`). A worker that overruns it is terminated and replaced,
  *   and the job fails with `verification_timeout`: a stuck verification costs one worker
  *   for one deadline, never the pool.
@@ -42,7 +51,7 @@
  * The worker side is `serveWorkerJobs`; workers start with `bin/ts-worker.js`, which
  * registers tsx in the new thread (module hooks are per thread) before loading `entry`.
  */
-import { Worker, parentPort } from 'node:worker_threads';
+import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../errors.ts';
 import { CredentialError } from './errors.ts';
 import type { ThreadPriorityOutcome } from './thread-priority.ts';
@@ -128,7 +137,8 @@ interface SerializedError {
 }
 
 type ToWorker =
-  | { type: 'job'; jobId: number; payload: unknown }
+  /** `ahead`: handed ahead of time; the worker runs it only if it claims it first (see `Slot.claim`). */
+  | { type: 'job'; jobId: number; payload: unknown; ahead?: number }
   | { type: 'reply'; callId: number; ok: true; value: unknown }
   | { type: 'reply'; callId: number; ok: false; error: SerializedError };
 
@@ -179,10 +189,21 @@ interface Slot {
   ready: boolean;
   /** Terminated by the pool: its exit is expected. */
   retired: boolean;
+  /** The job it runs (or, after it answered the previous one, is about to run). */
   job: Job | null;
+  /** A job handed to it ahead of time, not yet claimed as far as this thread knows. */
+  ahead: Job | null;
+  /**
+   * Shared with the worker: the token of the job handed ahead, 0 once the worker claimed
+   * it or this thread took it back (whichever swaps it to 0 first owns the job).
+   */
+  claim: Int32Array;
   /** With `idleMs`: stops this worker when it has been without a job that long. */
   idleTimer: NodeJS.Timeout | null;
 }
+
+/** A job's token in a claim cell: any non-zero 31-bit integer that differs from the previous one. */
+const claimToken = (job: Job) => (job.id % 0x7fffffff) + 1;
 
 const workerScript = new URL('../../bin/ts-worker.js', import.meta.url);
 
@@ -216,10 +237,11 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const unavailable = (message: string) => new CredentialError('verification_unavailable', message);
 
   function spawn(): void {
-    const worker = new Worker(workerScript, { workerData: { entry: options.entry.href, niceIncrement: options.niceIncrement ?? 0 } });
+    const claim = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(workerScript, { workerData: { entry: options.entry.href, niceIncrement: options.niceIncrement ?? 0, claim } });
     // Workers never keep the process alive on their own: closing the server is enough.
     worker.unref();
-    const slot: Slot = { worker, ready: false, retired: false, job: null, idleTimer: null };
+    const slot: Slot = { worker, ready: false, retired: false, job: null, ahead: null, claim, idleTimer: null };
     slots.add(slot);
     worker.on('message', (message: FromWorker) => onMessage(slot, message));
     worker.on('error', () => {
@@ -234,7 +256,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
    */
   function startWorkers(all = idleMs === undefined): void {
     if (closed || failedStarts >= 3) return;
-    const wanted = all ? size : Math.min(size, busyCount() + queue.length);
+    const wanted = all ? size : Math.min(size, busyCount() + waitingCount());
     while (slots.size < wanted) spawn();
   }
 
@@ -263,6 +285,12 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       // An answer that cannot be cloned fails the call it answers, not the pool.
       if (message.type === 'reply' && message.ok) {
         slot.worker.postMessage({ type: 'reply', callId: message.callId, ok: false, error: serializeError(error) } satisfies ToWorker);
+      } else if (message.type === 'job' && message.ahead !== undefined) {
+        const job = slot.ahead!;
+        Atomics.store(slot.claim, 0, 0);
+        slot.ahead = null;
+        job.reject(error);
+        dispatch();
       } else if (message.type === 'job') {
         const job = slot.job!;
         release(slot);
@@ -271,6 +299,26 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       }
     }
   }
+  /**
+   * Takes back the job handed ahead to `slot`, if its worker has not claimed it: then it
+   * is this thread's again (and the worker will skip it). False when the worker has it.
+   */
+  function takeBack(slot: Slot): Job | null {
+    const job = slot.ahead;
+    if (!job) return null;
+    if (Atomics.compareExchange(slot.claim, 0, claimToken(job), 0) !== claimToken(job)) return null;
+    slot.ahead = null;
+    return job;
+  }
+
+  /** The job `slot`'s worker turns to now that it answered its previous one (the job handed ahead), started here. */
+  function promote(slot: Slot): void {
+    const job = slot.ahead;
+    if (!job) return;
+    slot.ahead = null;
+    start(slot, job);
+  }
+
 
   /**
    * Frees the slot. The job's service time: the worker's `busyMs` and its calls' time
@@ -289,6 +337,13 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     return busy;
   }
 
+  /** Jobs waiting for a worker: in the queue, and handed ahead to a busy one. */
+  function waitingCount(): number {
+    let waiting = queue.length;
+    for (const slot of slots) if (slot.ahead) waiting += 1;
+    return waiting;
+  }
+
   /**
    * How long a job submitted now should wait for a worker, by the measured mean service
    * time: with every worker busy and `queue.length` jobs ahead, a worker frees up every
@@ -296,18 +351,39 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
    */
   function expectedWaitMs(): number {
     if (meanServiceMs === null) return 0;
-    const ahead = queue.length + busyCount() - size + 1;
+    const ahead = waitingCount() + busyCount() - size + 1;
     return ahead <= 0 ? 0 : (ahead / size) * meanServiceMs;
   }
 
   function dispatch(): void {
+    // Idle workers first, from the queue or else from a busy worker's job handed ahead.
     for (const slot of slots) {
-      if (queue.length > 0 && slot.ready && !slot.retired && !slot.job) take(slot, queue.shift()!);
+      if (slot.ready && !slot.retired && !slot.job) {
+        let job = queue.shift();
+        for (const other of slots) if (!job && other !== slot) job = takeBack(other) ?? undefined;
+        if (job) take(slot, job);
+      }
       watchIdle(slot);
+    }
+    // Then one job ahead to each busy worker that has claimed the last one it was handed.
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (!slot.ready || slot.retired || !slot.job || slot.ahead || Atomics.load(slot.claim, 0) !== 0) continue;
+      const job = queue.shift()!;
+      slot.ahead = job;
+      Atomics.store(slot.claim, 0, claimToken(job));
+      post(slot, { type: 'job', jobId: job.id, payload: job.payload, ahead: claimToken(job) });
     }
   }
 
+  /** Counts `job` as taken by `slot`'s worker now (an attempt, the service time's start, the deadline) and posts it. */
   function take(slot: Slot, job: Job): void {
+    start(slot, job);
+    post(slot, { type: 'job', jobId: job.id, payload: job.payload });
+  }
+
+  /** Counts `job` as taken by `slot`'s worker now: an attempt, the service time's start, the deadline. */
+  function start(slot: Slot, job: Job): void {
     if (job.timer) clearTimeout(job.timer);
     job.attempts += 1;
     job.startedAt = now();
@@ -315,8 +391,25 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     job.callsAtWork = 0;
     slot.job = job;
     job.timer = setTimeout(() => onDeadline(slot, job), options.deadlineMs);
-    post(slot, { type: 'job', jobId: job.id, payload: job.payload });
   }
+  /**
+   * The job handed ahead to a worker that is going away: back to the front of the queue if
+   * the worker never claimed it; else it had started, and counts as that worker's job.
+   */
+  function recoverAhead(slot: Slot): Job | null {
+    const job = slot.ahead;
+    if (!job) return null;
+    if (takeBack(slot)) {
+      queue.unshift(job);
+      return null;
+    }
+    slot.ahead = null;
+    if (job.timer) clearTimeout(job.timer);
+    job.timer = null;
+    job.attempts += 1;
+    return job;
+  }
+
 
   function retire(slot: Slot): void {
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
@@ -330,9 +423,23 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     if (slot.job !== job) return;
     release(slot);
     stats.timedOut += 1;
+    // Its job handed ahead goes back to the queue, or (claimed: its worker had just begun it) is retried as after a crash.
+    const started = recoverAhead(slot);
     retire(slot);
     job.reject(new CredentialError('verification_timeout', `Verification did not finish within ${options.deadlineMs} ms`, { deadlineMs: options.deadlineMs }));
+    if (started) retryOrFail(started);
     startWorkers();
+    dispatch();
+  }
+
+  /** A job whose worker died under it: run again once, on another worker. */
+  function retryOrFail(job: Job): void {
+    if (job.attempts < 2) {
+      stats.retried += 1;
+      queue.unshift(job);
+    } else {
+      job.reject(unavailable('The verification worker stopped twice on this input'));
+    }
   }
 
   function onExit(slot: Slot): void {
@@ -343,14 +450,9 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     stats.crashed += 1;
     const job = slot.job;
     release(slot);
-    if (job) {
-      if (job.attempts < 2) {
-        stats.retried += 1;
-        queue.unshift(job);
-      } else {
-        job.reject(unavailable('The verification worker stopped twice on this input'));
-      }
-    }
+    const started = recoverAhead(slot);
+    if (started) retryOrFail(started);
+    if (job) retryOrFail(job);
     startWorkers();
     if (slots.size === 0) {
       for (const waiting of queue.splice(0)) {
@@ -396,6 +498,8 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         const job = slot.job;
         if (!job || job.id !== message.jobId) return;
         release(slot, message.busyMs);
+        // Its worker has turned to the job handed ahead, if it claimed it (a job taken back is no longer `ahead`).
+        promote(slot);
         if (message.type === 'done') job.resolve(message.result);
         else job.reject(deserializeError(message.error));
         dispatch();
@@ -406,7 +510,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
 
   /** Why a job submitted now would be refused at once (see the module comment), or null. */
   function refusalNow(): CredentialError | null {
-    if (queue.length >= maxQueue) {
+    if (waitingCount() >= maxQueue) {
       return new CredentialError('verification_unavailable', 'Too many verifications are waiting; try again shortly', { retryAfterMs: Math.max(1000, expectedWaitMs()) });
     }
     if (options.requestDeadlineMs === undefined || meanServiceMs === null) return null;
@@ -439,8 +543,12 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         const job: Job = { id: ++nextJobId, payload, remote, attempts: 0, resolve: resolve as (value: unknown) => void, reject, timer: null, startedAt: 0, remoteMs: 0, callsAtWork: 0, atWorkSince: 0 };
         job.timer = setTimeout(() => {
           const index = queue.indexOf(job);
-          if (index < 0) return;
-          queue.splice(index, 1);
+          if (index >= 0) queue.splice(index, 1);
+          else {
+            // Handed ahead to a worker: taken back unless that worker has claimed it.
+            const holder = [...slots].find((slot) => slot.ahead === job);
+            if (!holder || !takeBack(holder)) return;
+          }
           reject(new CredentialError('verification_timeout', `No verification worker was free within ${maxQueueWaitMs} ms`, { maxQueueWaitMs }));
         }, maxQueueWaitMs);
         queue.push(job);
@@ -453,7 +561,7 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       startWorkers(true);
     },
     stats() {
-      return { workers: slots.size, busy: busyCount(), queued: queue.length, ...stats, meanServiceMs };
+      return { workers: slots.size, busy: busyCount(), queued: waitingCount(), ...stats, meanServiceMs };
     },
     async close() {
       closed = true;
@@ -467,6 +575,9 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
         const job = slot.job;
         release(slot);
         job?.reject(unavailable('The verification pool is closed'));
+        if (slot.ahead?.timer) clearTimeout(slot.ahead.timer);
+        slot.ahead?.reject(unavailable('The verification pool is closed'));
+        slot.ahead = null;
         slot.retired = true;
         stopping.push(slot.worker.terminate().catch(() => {}));
       }
@@ -478,13 +589,26 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
 
 /**
  * The worker side: runs each job with `handler`, which may `call` the submitting
- * thread's remote functions by name. Jobs arrive one at a time.
+ * thread's remote functions by name, one job at a time. A job handed ahead waits here
+ * until the one running has answered, and runs only if this worker claims it before the
+ * submitting thread takes it back (see `Slot.claim`).
  */
 export function serveWorkerJobs(handler: (payload: unknown, call: (name: string, ...args: unknown[]) => Promise<unknown>) => Promise<unknown>): void {
   const port = parentPort;
   if (!port) throw new TypeError('serveWorkerJobs runs only inside a worker thread');
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
+  const claim = (workerData as { claim?: Int32Array } | null)?.claim;
+  const jobsAhead: Array<Extract<ToWorker, { type: 'job' }>> = [];
+  let running = false;
   let nextCallId = 0;
+  const runNext = () => {
+    for (let message = jobsAhead.shift(); message; message = jobsAhead.shift()) {
+      // Taken back by the submitting thread (given to another worker, or its wait ended): skip it.
+      if (message.ahead !== undefined && claim && Atomics.compareExchange(claim, 0, message.ahead, 0) !== message.ahead) continue;
+      run(message);
+      return;
+    }
+  };
   port.on('message', (message: ToWorker) => {
     if (message.type === 'reply') {
       const waiting = pending.get(message.callId);
@@ -494,6 +618,11 @@ export function serveWorkerJobs(handler: (payload: unknown, call: (name: string,
       else waiting.reject(deserializeError(message.error));
       return;
     }
+    jobsAhead.push(message);
+    if (!running) runNext();
+  });
+  const run = (message: Extract<ToWorker, { type: 'job' }>) => {
+    running = true;
     // The job's own time: from now to its answer, less the spans in which it had a call
     // out and waited for the submitting thread (see the module comment).
     const startedAt = performance.now();
@@ -516,10 +645,15 @@ export function serveWorkerJobs(handler: (payload: unknown, call: (name: string,
         });
         port.postMessage({ type: 'call', jobId: message.jobId, callId, name, args } satisfies FromWorker);
       });
-    handler(message.payload, call).then(
-      (result) => port.postMessage({ type: 'done', jobId: message.jobId, result, busyMs: busyMs() } satisfies FromWorker),
-      (error: unknown) => port.postMessage({ type: 'failed', jobId: message.jobId, error: serializeError(error), busyMs: busyMs() } satisfies FromWorker),
-    );
-  });
+    handler(message.payload, call)
+      .then(
+        (result) => port.postMessage({ type: 'done', jobId: message.jobId, result, busyMs: busyMs() } satisfies FromWorker),
+        (error: unknown) => port.postMessage({ type: 'failed', jobId: message.jobId, error: serializeError(error), busyMs: busyMs() } satisfies FromWorker),
+      )
+      .finally(() => {
+        running = false;
+        runNext();
+      });
+  };
   port.postMessage({ type: 'ready' } satisfies FromWorker);
 }

@@ -8,6 +8,13 @@ import { serveWorkerJobs } from '../../src/credentials/worker-pool.ts';
 
 serveWorkerJobs(async (payload, call) => {
   const job = payload as { task: 'echo' | 'slow' | 'hang' | 'crash' | 'crash-first-attempt' | 'ask'; value?: unknown };
+  // When it began and ended, on a clock every thread shares (ms since the epoch).
+  const startedAt = performance.timeOrigin + performance.now();
+  const timed = async () => ({ ...(await answer(job, call)), startedAt, endedAt: performance.timeOrigin + performance.now() });
+  return timed();
+});
+
+async function answer(job: { task: string; value?: unknown }, call: (name: string, ...args: unknown[]) => Promise<unknown>): Promise<Record<string, unknown>> {
   switch (job.task) {
     case 'slow': {
       // Holds the worker for `value` ms of work, as a verification does.
@@ -38,4 +45,5 @@ serveWorkerJobs(async (payload, call) => {
     case 'ask':
       return { answer: await call('lookUp', job.value) };
   }
-});
+  throw new TypeError(`unknown task ${job.task}`);
+}

@@ -179,6 +179,49 @@ describe('the verification worker pool', () => {
     expect(pool.stats().refused).toBe(0);
   });
 
+  it('hands a busy worker its next job ahead, so it runs a queue back to back while the submitting thread is busy', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000 });
+    await pool.run({ task: 'echo' }); // started and warm
+    const first = pool.run<{ endedAt: number }>({ task: 'slow', value: 50 });
+    const second = pool.run<{ startedAt: number }>({ task: 'echo', value: 'next' });
+    // This thread cannot read the first answer for 300 ms: the worker goes on by itself.
+    const until = performance.now() + 300;
+    while (performance.now() < until);
+    const [{ endedAt }, { startedAt }] = await Promise.all([first, second]);
+    expect(startedAt - endedAt).toBeLessThan(100);
+    expect(pool.stats()).toMatchObject({ busy: 0, queued: 0, refused: 0 });
+  });
+
+  it('takes a job handed ahead back from a worker held by a long job, for a worker that fell idle', async () => {
+    pool = createWorkerPool({ entry, size: 2, deadlineMs: 30_000 });
+    await Promise.all([pool.run({ task: 'slow', value: 100 }), pool.run({ task: 'slow', value: 100 })]); // both started and warm
+    const submitted = performance.now();
+    const long = pool.run<{ threadId: number }>({ task: 'slow', value: 1_500 });
+    const short = pool.run<{ threadId: number }>({ task: 'slow', value: 50 });
+    // Both workers busy: handed ahead to the first, the one with the long job.
+    const next = pool.run<{ threadId: number }>({ task: 'echo', value: 'next' });
+    expect(pool.stats()).toMatchObject({ busy: 2, queued: 1 });
+    const answered = await next;
+    expect(performance.now() - submitted).toBeLessThan(1_000);
+    expect(answered.threadId).toBe((await short).threadId);
+    expect(answered.threadId).not.toBe((await long).threadId);
+  });
+
+  it('runs a job handed ahead on another worker when its worker is replaced at a deadline or a crash', async () => {
+    pool = createWorkerPool({ entry, size: 1, deadlineMs: 1_500 });
+    await pool.run({ task: 'echo' }); // started and warm
+    const stuck = pool.run({ task: 'hang' }).catch((error: unknown) => error);
+    const behindStuck = pool.run<{ value: string }>({ task: 'echo', value: 'after the deadline' });
+    expect(await stuck).toMatchObject({ code: 'verification_timeout' });
+    expect(await behindStuck).toMatchObject({ value: 'after the deadline' });
+    let attempts = 0;
+    const crashing = pool.run<{ attempt: number }>({ task: 'crash-first-attempt' }, { attempt: async () => ++attempts });
+    const behindCrash = pool.run<{ value: string }>({ task: 'echo', value: 'after the crash' });
+    expect(await crashing).toMatchObject({ attempt: 2 });
+    expect(await behindCrash).toMatchObject({ value: 'after the crash' });
+    expect(pool.stats()).toMatchObject({ timedOut: 1, crashed: 1, retried: 1, busy: 0, queued: 0 });
+  });
+
   it('always accepts a job when a worker is free, however slow the jobs have been', async () => {
     pool = createWorkerPool({ entry, size: 1, deadlineMs: 30_000, requestDeadlineMs: 50 });
     await pool.run({ task: 'slow', value: 150 });
