@@ -125,7 +125,9 @@ export default async function httpBench({ quick }: BenchOptions): Promise<Figure
   // Anchors every 1 s, so the issued credentials are anchored before the run.
   // VERIFY_WORKER_NICE passes through, to compare runs with the workers' priority lowered and not.
   const workerNice = process.env.VERIFY_WORKER_NICE;
-  const sello = await startSelloProcess({ database, env: { ANCHOR_BATCH_MAX_WAIT_S: '1', ...(workerNice !== undefined ? { VERIFY_WORKER_NICE: workerNice } : {}) } });
+  // SELLO_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile Sello under this load (one profile per thread, workers included).
+  const nodeFlags = process.env.SELLO_BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const sello = await startSelloProcess({ database, env: { ANCHOR_BATCH_MAX_WAIT_S: '1', ...(workerNice !== undefined ? { VERIFY_WORKER_NICE: workerNice } : {}) }, nodeFlags });
   try {
     const credentials = await issueCredentials(sello, quick ? 20 : 100);
     await waitUntilVerified(sello, credentials);
