@@ -5,8 +5,8 @@
  * and the parts of one verification timed alone. Not a figure of the bench; for
  * profiling:
  *
- *   node --max-semi-space-size=64 bin/run-ts.js bench/profile-verify.ts
- *   node --max-semi-space-size=64 --cpu-prof --cpu-prof-dir=/tmp/prof bin/run-ts.js bench/profile-verify.ts
+ *   node bin/run-ts.js bench/profile-verify.ts
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof bin/run-ts.js bench/profile-verify.ts
  *
  * Times are CPU time of this process (all threads) per verification, best of 3 for the parts.
  */

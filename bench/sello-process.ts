@@ -1,6 +1,6 @@
 /**
- * Sello as a deployment runs it, for the HTTP figures: `node --max-semi-space-size=64
- * bin/sello.js serve` (what `npm start` runs) in a process of its own, on a fresh
+ * Sello as a deployment runs it, for the HTTP figures: `node bin/sello.js serve` (what
+ * `npm start` runs) in a process of its own, on a fresh
  * PostgreSQL database (`sello_bench_<pid>_<port>`, created fresh, dropped at the end) or a fresh embedded
  * data folder, with the embedded chain. The bench talks to it over loopback only, and
  * reads its CPU time and resident set from /proc.
@@ -102,7 +102,7 @@ export async function startSelloProcess(params: {
   const databaseName = `sello_bench_${process.pid}_${port}`;
   if (params.database === 'postgres') env.DATABASE_URL = await freshPostgresDatabase(databaseName);
   let output = '';
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(params.nodeFlags ?? []), path.join(root, 'bin', 'sello.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(params.nodeFlags ?? []), path.join(root, 'bin', 'sello.js'), 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   const close = async () => {
@@ -129,7 +129,7 @@ export async function startSelloProcess(params: {
 export async function startBaselineServer(): Promise<{ url: string; pid: number; close(): Promise<void> }> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(root, 'bin', 'run-ts.js'), path.join(root, 'bench', 'baseline-server.ts')], {
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'run-ts.js'), path.join(root, 'bench', 'baseline-server.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
