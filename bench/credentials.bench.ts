@@ -80,7 +80,7 @@ export async function verificationFixture() {
 export default async function credentialsBench({ quick }: BenchOptions): Promise<Figures> {
   const COUNT = Number(process.env.SELLO_BENCH_COUNT ?? (quick ? 150 : 1000));
   // Credentials signed and verified between the two measured passes, to bring the code to
-  // its steady state (bench/README.md, "Where a verification's CPU goes": a verifier under
+  // its steady state (bench/JOURNAL.md, "Where a verification's CPU goes": a verifier under
   // load is past its JIT warm-up within seconds). Distinct from the measured ones, so that
   // no per-credential cache could count.
   const WARM = quick ? 300 : 3000;

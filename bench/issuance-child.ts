@@ -39,7 +39,7 @@ const extras: ChildProcess[] = [];
 let selloProcess: ChildProcess | null = null;
 const lms = await startSandboxLms({ productFamily: 'moodle', pageSize: 100 });
 // Embedded, the database lives in a data folder as a deployment's does (PGlite in memory
-// would carry initdb's memory into the figures: bench/README.md, "Embedded memory").
+// would carry initdb's memory into the figures: bench/JOURNAL.md, "Embedded memory").
 const embeddedDataDir = process.env.DATABASE_URL ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'sello-bench-embedded-'));
 // Embedded, the Sello that seeds the course listens on the port the Sello process will
 // serve on, so the URL the LMS registered (its JWKS among them) stays Sello's.

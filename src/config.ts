@@ -141,7 +141,7 @@ const schema = z.object({
   VERIFY_RATE_LIMIT: nonNegativeInt.default(60),
   // How many nice steps below the event loop thread the verification workers run (Linux):
   // the thread that answers every request preempts busy workers. Off by default: under
-  // overload the event loop's refusals then starve the workers (bench/README.md, issue 15).
+  // overload the event loop's refusals then starve the workers (bench/JOURNAL.md, issue 15).
   VERIFY_WORKER_NICE: nonNegativeInt.max(19).default(0),
   // Workers start with the first verification and stop after this many seconds without
   // one (each holds 50-60 MB); 0 starts them all with the server and keeps them.

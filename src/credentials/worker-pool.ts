@@ -9,7 +9,7 @@
  *   most), which it starts as soon as it answers the one it runs: it neither sleeps
  *   between jobs nor waits for the submitting thread to read its answer and post the next
  *   job, and posting to a busy thread does not wake it (on a 2-core VM each wake-up cost
- *   the waker a tenth of a millisecond; bench/README.md, issue 15). A job handed ahead
+ *   the waker a tenth of a millisecond; bench/JOURNAL.md, issue 15). A job handed ahead
  *   is still queued: until the worker claims it (one shared integer per worker, set by
  *   compare-and-swap, so exactly one side wins), the pool may take it back, to give it to
  *   a worker that fell idle, to end its wait in the queue, or when its worker is replaced.
@@ -27,7 +27,7 @@
  *   each call and answer, the result), and a thread busy answering refusals made every
  *   job look slower, which refused more: under a 50-connection load that resends each
  *   refusal at once, verification stalled in a storm of refusals (7-93 verified answers
- *   a second, the mean 40-120 ms for 0.4 ms of work; bench/README.md). Jobs that end at
+ *   a second, the mean 40-120 ms for 0.4 ms of work; bench/JOURNAL.md). Jobs that end at
  *   their deadline or with their worker count the time the submitting thread saw.
  * - Each job has a deadline, counted from when a worker takes it (a job handed ahead: from
  *   when the answer before it is read), and a bound on its

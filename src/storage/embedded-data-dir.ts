@@ -4,7 +4,7 @@
  *
  * Why a child process: PGlite runs initdb inside the process that creates the directory,
  * and the WebAssembly memory initdb grows is never given back. Measured on Node 20 with
- * PGlite 0.5 (bench/README.md, "Embedded memory"): a process that created its data
+ * PGlite 0.5 (bench/JOURNAL.md, "Embedded memory"): a process that created its data
  * directory holds 800–860 MB; one that opens a directory that already exists holds
  * about 300 MB, and about 215 MB with the smaller buffer pool below. So the first start
  * creates the directory in a short-lived process, and every start, the first included,
@@ -21,7 +21,7 @@ import { StorageError } from '../errors.ts';
  * PostgreSQL's `shared_buffers` for the embedded database (PostgreSQL's default is
  * 128MB). The embedded database serves one process; what does not fit is read through
  * the operating system's page cache. Measured, 1,000-learner issuance, two runs each
- * (bench/README.md, "Embedded memory"): 8.9–9.5 s and 11.5–12.3 CPU-s at 32MB against
+ * (bench/JOURNAL.md, "Embedded memory"): 8.9–9.5 s and 11.5–12.3 CPU-s at 32MB against
  * 9.2–9.4 s and 11.8–12.1 CPU-s at 128MB, with a peak of 549–553 MB against 659–670 MB.
  */
 export const EMBEDDED_SHARED_BUFFERS = '32MB';

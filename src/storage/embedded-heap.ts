@@ -6,7 +6,7 @@
  * this small), and an issuance's short-lived JSON-LD objects, promoted while their jobs
  * wait for the database and the LMS, filled that room with garbage. Capping the growth
  * at 50 % over the live heap, measured on the 10,000-learner embedded issuance (Sello's
- * own process, bench/README.md, "Embedded memory"): peak 524 → 430–444 MB, for 5–10 %
+ * own process, bench/JOURNAL.md, "Embedded memory"): peak 524 → 430–444 MB, for 5–10 %
  * more CPU. A deployment on PostgreSQL keeps V8's defaults.
  */
 import v8 from 'node:v8';

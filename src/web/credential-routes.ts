@@ -185,7 +185,7 @@ export const CHAIN_VERSION_MAX_STALENESS_MS = 1000;
  * a 50-connection load it was read back to back, 0.6 reads per verified answer, and each
  * read cost the event loop a socket write that wakes PostgreSQL (0.16 ms on a 2-core VM)
  * and PostgreSQL 0.2 ms of the same cores. Spaced, the requests that arrive within 5 ms
- * share one read; a request after a quiet spell reads at once (bench/README.md, issue 15).
+ * share one read; a request after a quiet spell reads at once (bench/JOURNAL.md, issue 15).
  */
 export const FINGERPRINT_MIN_INTERVAL_MS = 5;
 
