@@ -69,6 +69,9 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
   DATABASE_POOL_MAX: positiveInt.default(10),
+  // Statements with parameters are prepared once per connection; false for a connection
+  // pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+  DATABASE_PREPARED_STATEMENTS: booleanString.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT: z
     .string()
@@ -153,7 +156,7 @@ const schema = z.object({
 
 export type DatabaseSettings =
   | { kind: 'embedded'; dataDir: string | null }
-  | { kind: 'postgres'; url: string; poolMax: number };
+  | { kind: 'postgres'; url: string; poolMax: number; /** Default true (see `createStatementNames`). */ preparedStatements?: boolean };
 
 export type ChainSettings =
   | { kind: 'embedded' }
@@ -263,7 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Readon
     publicUrl,
     dataDir,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX }
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX, preparedStatements: e.DATABASE_PREPARED_STATEMENTS ?? true }
       : { kind: 'embedded', dataDir: path.join(dataDir, 'pg') },
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,

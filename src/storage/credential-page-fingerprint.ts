@@ -61,7 +61,6 @@ export async function findCredentialPageFingerprints(db: Queryable, credentialId
      LEFT JOIN users u ON u.id = c.recipient_user_id
      WHERE c.id = ANY($1::text[])`,
     [credentialIds],
-    { prepared: 'credential_page_fingerprints' },
   );
   return rows;
 }

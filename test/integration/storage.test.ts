@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/storage/database.ts';
+import { createStatementNames, openDatabase, type Queryable } from '../../src/storage/database.ts';
 import { listMigrations, migrate } from '../../src/storage/migrate.ts';
 import { createSettingsRepository } from '../../src/storage/settings-repository.ts';
 import { createAuditRepository } from '../../src/storage/audit-repository.ts';
@@ -52,11 +52,11 @@ describe(`storage on ${testDatabaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`, () 
     await expect(db.query('INSERT INTO uniq_probe VALUES ($1)', ['a'])).rejects.toMatchObject({ code: '23505' });
   });
 
-  it('runs a prepared (named) statement again with other parameters, on every connection of the pool at once', async () => {
+  it('runs a statement again with other parameters, on every connection of the pool at once', async () => {
     const sql = 'SELECT $1::int * 2 AS doubled';
-    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => db.query<{ doubled: number }>(sql, [i], { prepared: 'storage_test_doubled' })));
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => db.query<{ doubled: number }>(sql, [i])));
     expect(results.map((result) => result.rows[0]!.doubled)).toEqual(Array.from({ length: 24 }, (_, i) => i * 2));
-    expect((await db.query<{ doubled: number }>(sql, [50], { prepared: 'storage_test_doubled' })).rows).toEqual([{ doubled: 100 }]);
+    expect((await db.query<{ doubled: number }>(sql, [50])).rows).toEqual([{ doubled: 100 }]);
   });
 
   it('lets one holder of a named lock work at a time, and frees the lock when the work throws', async () => {
@@ -185,6 +185,71 @@ function runProbe(dataDir: string): Promise<{ rssMb: number; sharedBuffers: stri
     );
   });
 }
+
+describe('statement names for PostgreSQL', () => {
+  it('names each text once, at most `limit` of them; the rest run unnamed', () => {
+    const names = createStatementNames(2);
+    const first = names.nameOf('SELECT $1');
+    expect(names.nameOf('SELECT $1')).toBe(first);
+    expect(names.nameOf('SELECT $1, $2')).not.toBe(first);
+    expect(names.nameOf('SELECT $1, $2, $3')).toBeUndefined();
+    const renewed = names.renew('SELECT $1');
+    expect(renewed).not.toBe(first);
+    expect(names.nameOf('SELECT $1')).toBe(renewed);
+  });
+});
+
+describe.skipIf(!testDatabaseUrl)('prepared statements (PostgreSQL only: PGlite plans every statement)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  const preparedCount = (tx: Queryable, sql: string) =>
+    tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = '${sql.replaceAll("'", "''")}'`).then(({ rows }) => rows[0]!.n);
+
+  it('prepares a statement with parameters once per connection and runs it again from there', async () => {
+    const sql = 'SELECT $1::int + 40 AS answer';
+    await db.transaction(async (tx) => {
+      expect((await tx.query<{ answer: number }>(sql, [2])).rows).toEqual([{ answer: 42 }]);
+      expect((await tx.query<{ answer: number }>(sql, [3])).rows).toEqual([{ answer: 43 }]);
+      expect(await preparedCount(tx, sql)).toBe(1);
+    });
+  });
+
+  it('prepares again a statement whose result columns changed under it (a newer Sello migrated while this one runs)', async () => {
+    await db.exec('CREATE TABLE prepared_probe (k text PRIMARY KEY); INSERT INTO prepared_probe VALUES (\'a\')');
+    const sql = 'SELECT * FROM prepared_probe WHERE k = $1';
+    // On every connection of the pool.
+    await Promise.all(Array.from({ length: 12 }, () => db.query(sql, ['a'])));
+    await db.exec('ALTER TABLE prepared_probe ADD COLUMN extra int DEFAULT 7');
+    const after = await Promise.all(Array.from({ length: 12 }, () => db.query(sql, ['a'])));
+    for (const { rows } of after) expect(rows).toEqual([{ k: 'a', extra: 7 }]);
+    // In a transaction the refusal aborts it, as any conflict does; the next one prepares anew.
+    await db.exec('ALTER TABLE prepared_probe ADD COLUMN more int DEFAULT 8');
+    const attempts = await Promise.all(
+      Array.from({ length: 6 }, () => db.transaction((tx) => tx.query(sql, ['a'])).then((result) => result.rows, (error: { code?: string }) => error.code)),
+    );
+    for (const attempt of attempts) if (typeof attempt === 'string') expect(attempt).toBe('0A000');
+    const again = await Promise.all(Array.from({ length: 6 }, () => db.transaction((tx) => tx.query(sql, ['a']))));
+    for (const { rows } of again) expect(rows).toEqual([{ k: 'a', extra: 7, more: 8 }]);
+  });
+
+  it('prepares nothing with DATABASE_PREPARED_STATEMENTS=false (a pooler that cannot keep them)', async () => {
+    const unprepared = await openDatabase({ kind: 'postgres', url: testDatabaseUrl!, poolMax: 1, preparedStatements: false, schema: db.schema ?? undefined });
+    try {
+      const sql = 'SELECT $1::int + 1 AS next';
+      await unprepared.transaction(async (tx) => {
+        expect((await tx.query<{ next: number }>(sql, [1])).rows).toEqual([{ next: 2 }]);
+        expect(await preparedCount(tx, sql)).toBe(0);
+      });
+    } finally {
+      await unprepared.close();
+    }
+  });
+});
 
 describe('PostgreSQL connection failures', () => {
   it('name the URL (without its password) and the cause in one line', async () => {

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
 
   it('uses the PostgreSQL server named by DATABASE_URL, auto-approval off', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/sello' });
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/sello', poolMax: 10 });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/sello', poolMax: 10, preparedStatements: true });
     expect(config.lti.dynamicRegistrationAutoApprove).toBe(false);
   });
 
@@ -70,6 +70,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ VERIFY_WORKER_IDLE_S: '30' }).verification.workerIdleMs).toBe(30_000);
     expect(loadConfig({ VERIFY_WORKER_IDLE_S: '0' }).verification.workerIdleMs).toBeNull();
     expect(() => loadConfig({ VERIFY_WORKER_IDLE_S: '-5' })).toThrowError(/VERIFY_WORKER_IDLE_S/);
+  });
+
+  it('prepares PostgreSQL statements unless DATABASE_PREPARED_STATEMENTS=false', () => {
+    const postgres = { DATABASE_URL: 'postgres://sello@db.example/sello' };
+    expect(loadConfig(postgres).database).toMatchObject({ kind: 'postgres', preparedStatements: true });
+    expect(loadConfig({ ...postgres, DATABASE_PREPARED_STATEMENTS: 'false' }).database).toMatchObject({ kind: 'postgres', preparedStatements: false });
   });
 
   it('names the bad variable and the reason', () => {
