@@ -59,8 +59,8 @@ try {
     });
     await nextMessage(selloProcess);
   }
-  for (let i = 0; i < extraWorkers; i += 1) {
-    // The scale-out test's extra process: Sello's own worker, signer and gradebook.
+  // The scale-out test's extra processes (Sello's own worker, signer and gradebook), started together.
+  const startExtra = async () => {
     const child = spawn(process.execPath, [...process.execArgv, runTs, path.join(here, '..', 'test', 'support', 'issuance', 'worker-process.ts')], {
       env: {
         ...process.env,
@@ -76,12 +76,13 @@ try {
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    extras.push(child);
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready\n') && resolve());
       child.once('exit', (code) => reject(new Error(`extra worker exited with ${code}`)));
     });
-    extras.push(child);
-  }
+  };
+  await Promise.all(Array.from({ length: extraWorkers }, startExtra));
   let extrasCpuAtStart: number[] = [];
   let cpuAtStart = process.cpuUsage();
   // What the whole machine and the PostgreSQL server spent meanwhile: whether the run was
@@ -132,7 +133,10 @@ try {
       ? Math.round((100 * (machineAtEnd.busy - machineAtStart.busy)) / (machineAtEnd.total - machineAtStart.total))
       : null;
   const postgresAtEnd = postgresAtStart === null ? null : postgresCpuSeconds();
-  const postgresCpu = postgresAtStart === null || postgresAtEnd === null ? null : Number((postgresAtEnd - postgresAtStart).toFixed(2));
+  // A server process that exits meanwhile takes its CPU time with it (another run's backends, in a quick run's
+  // parallel groups): a difference below zero says only that, and is not reported.
+  const postgresCpu =
+    postgresAtStart === null || postgresAtEnd === null || postgresAtEnd < postgresAtStart ? null : Number((postgresAtEnd - postgresAtStart).toFixed(2));
   // The badge column gets the link to the credential (a comment), no score.
   const posted = [...lms.results.values()].filter((result) => result.scoreOf === badgeLineItemId && String(result.comment).includes('/credentials/')).length - warmLearners;
   console.log(
