@@ -5,7 +5,7 @@
  * main thread, by name, for everything that lives there (DID documents of this
  * deployment, status lists, the chain).
  */
-import { serveWorkerJobs } from './worker-pool.ts';
+import { serveWorkerJobs } from './worker-side.ts';
 import { createDocumentLoader } from './document-loader.ts';
 import { verifyCredential } from './verify.ts';
 import { verifyPresentation } from './verify-presentation.ts';

@@ -48,13 +48,14 @@
  *   start-up to shutdown whether or not anything is ever verified; the price is the
  *   worker's start-up (0.6 s measured on the 2-core bench machine) on the first job after a quiet spell.
  *
- * The worker side is `serveWorkerJobs`; workers start with `bin/ts-worker.js`, which
- * registers tsx in the new thread (module hooks are per thread) before loading `entry`.
+ * The worker side is `serveWorkerJobs` (`worker-side.ts`), and the messages between the two
+ * are in `worker-protocol.ts`; workers start with `bin/ts-worker.js`, which registers tsx
+ * in the new thread (module hooks are per thread) before loading `entry`.
  */
-import { Worker, parentPort, workerData } from 'node:worker_threads';
-import { AppError } from '../errors.ts';
+import { Worker } from 'node:worker_threads';
 import { CredentialError } from './errors.ts';
 import type { ThreadPriorityOutcome } from './thread-priority.ts';
+import { deserializeError, serializeError, type FromWorker, type ToWorker } from './worker-protocol.ts';
 
 /** Functions a job may call from its worker, by name. */
 export type RemoteFunctions = Record<string, (...args: never[]) => unknown>;
@@ -128,43 +129,6 @@ export interface WorkerPool {
   warm(): void;
   /** Terminates every worker; queued and running jobs fail with `verification_unavailable`. */
   close(): Promise<void>;
-}
-
-interface SerializedError {
-  code?: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
-
-type ToWorker =
-  /** `ahead`: handed ahead of time; the worker runs it only if it claims it first (see `Slot.claim`). */
-  | { type: 'job'; jobId: number; payload: unknown; ahead?: number }
-  | { type: 'reply'; callId: number; ok: true; value: unknown }
-  | { type: 'reply'; callId: number; ok: false; error: SerializedError };
-
-type FromWorker =
-  | { type: 'ready' }
-  | { type: 'priority'; outcome: ThreadPriorityOutcome }
-  | { type: 'call'; jobId: number; callId: number; name: string; args: unknown[] }
-  /** `busyMs`: the worker's time on the job, less its waits for answers to its calls. */
-  | { type: 'done'; jobId: number; result: unknown; busyMs: number }
-  | { type: 'failed'; jobId: number; error: SerializedError; busyMs: number };
-
-function serializeError(error: unknown): SerializedError {
-  const message = error instanceof Error ? error.message : String(error);
-  if (!(error instanceof AppError)) return { message };
-  let details: Record<string, unknown> | undefined;
-  try {
-    details = error.details ? (JSON.parse(JSON.stringify(error.details)) as Record<string, unknown>) : undefined;
-  } catch {
-    details = undefined;
-  }
-  return { code: error.code, message, ...(details ? { details } : {}) };
-}
-
-/** The error again on this side: an `AppError` keeps its code, so verification reports name it. */
-function deserializeError(error: SerializedError): Error {
-  return error.code ? new AppError(error.code, error.message, error.details) : new Error(error.message);
 }
 
 interface Job {
@@ -585,75 +549,4 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
       await Promise.all(stopping);
     },
   };
-}
-
-/**
- * The worker side: runs each job with `handler`, which may `call` the submitting
- * thread's remote functions by name, one job at a time. A job handed ahead waits here
- * until the one running has answered, and runs only if this worker claims it before the
- * submitting thread takes it back (see `Slot.claim`).
- */
-export function serveWorkerJobs(handler: (payload: unknown, call: (name: string, ...args: unknown[]) => Promise<unknown>) => Promise<unknown>): void {
-  const port = parentPort;
-  if (!port) throw new TypeError('serveWorkerJobs runs only inside a worker thread');
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: unknown): void }>();
-  const claim = (workerData as { claim?: Int32Array } | null)?.claim;
-  const jobsAhead: Array<Extract<ToWorker, { type: 'job' }>> = [];
-  let running = false;
-  let nextCallId = 0;
-  const runNext = () => {
-    for (let message = jobsAhead.shift(); message; message = jobsAhead.shift()) {
-      // Taken back by the submitting thread (given to another worker, or its wait ended): skip it.
-      if (message.ahead !== undefined && claim && Atomics.compareExchange(claim, 0, message.ahead, 0) !== message.ahead) continue;
-      run(message);
-      return;
-    }
-  };
-  port.on('message', (message: ToWorker) => {
-    if (message.type === 'reply') {
-      const waiting = pending.get(message.callId);
-      pending.delete(message.callId);
-      if (!waiting) return;
-      if (message.ok) waiting.resolve(message.value);
-      else waiting.reject(deserializeError(message.error));
-      return;
-    }
-    jobsAhead.push(message);
-    if (!running) runNext();
-  });
-  const run = (message: Extract<ToWorker, { type: 'job' }>) => {
-    running = true;
-    // The job's own time: from now to its answer, less the spans in which it had a call
-    // out and waited for the submitting thread (see the module comment).
-    const startedAt = performance.now();
-    let waitingSince = 0;
-    let waitedMs = 0;
-    let callsOut = 0;
-    const callReturned = () => {
-      callsOut -= 1;
-      if (callsOut === 0) waitedMs += performance.now() - waitingSince;
-    };
-    const busyMs = () => Math.max(0, performance.now() - startedAt - waitedMs);
-    const call = (name: string, ...args: unknown[]) =>
-      new Promise<unknown>((resolve, reject) => {
-        const callId = ++nextCallId;
-        if (callsOut === 0) waitingSince = performance.now();
-        callsOut += 1;
-        pending.set(callId, {
-          resolve: (value) => (callReturned(), resolve(value)),
-          reject: (error) => (callReturned(), reject(error)),
-        });
-        port.postMessage({ type: 'call', jobId: message.jobId, callId, name, args } satisfies FromWorker);
-      });
-    handler(message.payload, call)
-      .then(
-        (result) => port.postMessage({ type: 'done', jobId: message.jobId, result, busyMs: busyMs() } satisfies FromWorker),
-        (error: unknown) => port.postMessage({ type: 'failed', jobId: message.jobId, error: serializeError(error), busyMs: busyMs() } satisfies FromWorker),
-      )
-      .finally(() => {
-        running = false;
-        runNext();
-      });
-  };
-  port.postMessage({ type: 'ready' } satisfies FromWorker);
 }

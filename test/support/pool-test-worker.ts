@@ -4,7 +4,7 @@
  * request: it hangs, crashes its thread, or crashes only on a job's first attempt.
  */
 import { threadId } from 'node:worker_threads';
-import { serveWorkerJobs } from '../../src/credentials/worker-pool.ts';
+import { serveWorkerJobs } from '../../src/credentials/worker-side.ts';
 
 serveWorkerJobs(async (payload, call) => {
   const job = payload as { task: 'echo' | 'slow' | 'hang' | 'crash' | 'crash-first-attempt' | 'ask'; value?: unknown };
