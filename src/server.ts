@@ -26,7 +26,7 @@ import { didWebFromUrl } from './credentials/did.ts';
 import { createIssuerKeyProvider, listAllIssuerKeys } from './issuance/issuer-keys.ts';
 import { createAnchorChecker, type AnchorChecker } from './chain/anchor-checker.ts';
 import { credentialsRouters } from './web/credentials.ts';
-import { createVerificationPool } from './credentials/verification-pool.ts';
+import { createConfiguredVerificationPool } from './credentials/verification-pool.ts';
 import { didRouter } from './web/public/did.ts';
 import { statusRouter } from './web/public/status.ts';
 import { chainRpcRouter } from './web/public/chain-rpc.ts';
@@ -239,19 +239,11 @@ export async function startSello({ config, announce = (line) => console.log(line
     const runningIssuance = issuance;
     stops.push(() => runningIssuance.stop());
 
-    // Submitted credentials and presentations are verified in worker threads. By default
-    // they start as verifications arrive and stop when unused (VERIFY_WORKER_IDLE_S), so
-    // a Sello that verifies nothing does not hold them; with 0 they start now, so that the
-    // first request does not wait for them to load the JSON-LD stack, and stay.
-    const verificationPool = createVerificationPool({
-      size: config.verification.workers ?? undefined,
-      deadlineMs: config.verification.timeoutMs,
-      requestDeadlineMs: config.verification.requestDeadlineMs,
-      niceIncrement: config.verification.workerNice,
+    // Submitted credentials and presentations are verified in worker threads (see
+    // createConfiguredVerificationPool for when they start and stop).
+    const verificationPool = createConfiguredVerificationPool(config.verification, {
       onThreadPriority: (outcome) => log.debug({ outcome }, 'verification worker priority'),
-      idleMs: config.verification.workerIdleMs ?? undefined,
     });
-    if (config.verification.workerIdleMs === null) verificationPool.warm();
     stops.push(() => verificationPool.close());
 
     // The demo: a sandbox LMS in this Sello, registered as an active platform (DEMO).

@@ -16,6 +16,7 @@ import type { DidResolver } from './document-loader.ts';
 import type { VerificationReport, VerifyCredentialOptions } from './verify.ts';
 import type { PresentationReport } from './verify-presentation.ts';
 import type { ThreadPriorityOutcome } from './thread-priority.ts';
+import type { Config } from '../config.ts';
 
 /** What crosses to the worker for one verification. */
 export interface VerificationJob {
@@ -165,6 +166,28 @@ function toJob(
     job: { kind, ...(inputJson ? { input: undefined, inputJson } : { input }), ...(now ? { now: now().toISOString() } : {}), ...(challenge !== undefined ? { challenge } : {}), ...(domain !== undefined ? { domain } : {}), remote: functions.names },
     remote: functions.remote,
   };
+}
+
+/**
+ * The pool a deployment's settings ask for (`VERIFY_*`): with `VERIFY_WORKER_IDLE_S` its
+ * workers start as verifications arrive and stop when unused, so a Sello that verifies
+ * nothing does not hold them; with 0 they all start now, so that the first request does
+ * not wait for them to load the JSON-LD stack, and stay.
+ */
+export function createConfiguredVerificationPool(
+  settings: Config['verification'],
+  extra: Pick<VerificationPoolOptions, 'onThreadPriority'> = {},
+): VerificationPool {
+  const pool = createVerificationPool({
+    size: settings.workers ?? undefined,
+    deadlineMs: settings.timeoutMs,
+    requestDeadlineMs: settings.requestDeadlineMs,
+    niceIncrement: settings.workerNice,
+    idleMs: settings.workerIdleMs ?? undefined,
+    ...extra,
+  });
+  if (settings.workerIdleMs === null) pool.warm();
+  return pool;
 }
 
 /** Starts no worker until the first verification. */

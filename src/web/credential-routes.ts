@@ -11,7 +11,7 @@ import { createCredentialRepository, type StoredCredential } from '../storage/cr
 import { findCredentialAnchor } from '../storage/anchor-batch-repository.ts';
 import { CredentialError } from '../credentials/errors.ts';
 import type { AnchorChecker, ChainReader, VerificationReport, VerifyCredentialOptions } from '../credentials/verify.ts';
-import { createVerificationPool, mayBeAnchoringPending, type VerificationPool, type VerificationSources } from '../credentials/verification-pool.ts';
+import { createConfiguredVerificationPool, mayBeAnchoringPending, type VerificationPool, type VerificationSources } from '../credentials/verification-pool.ts';
 import type { VerificationCache } from '../credentials/verification-cache.ts';
 import { exceededVerificationLimit } from '../credentials/verification-limits.ts';
 import { createDocumentLoader } from '../credentials/document-loader.ts';
@@ -207,8 +207,7 @@ export function createSubmittedVerification(deps: CredentialRoutesDependencies, 
   const settings = config.verification;
   let pool = deps.verificationPool ?? null;
   const retryAfterSeconds = Math.max(1, Math.ceil(settings.timeoutMs / 1000));
-  const createPool = () =>
-    createVerificationPool({ size: settings.workers ?? undefined, deadlineMs: settings.timeoutMs, requestDeadlineMs: settings.requestDeadlineMs, niceIncrement: settings.workerNice, idleMs: settings.workerIdleMs ?? undefined });
+  const createPool = () => createConfiguredVerificationPool(settings);
   const fingerprint = freshRead(() => readVerificationFingerprint(deps.db), { minIntervalMs: FINGERPRINT_MIN_INTERVAL_MS });
   // The database is read strictly fresh: a key or credential revoked here is refused at
   // the next request (the read a request waits for starts after it arrived, at most

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerificationPool, mayBeAnchoringPending, type VerificationPool } from '../../../src/credentials/verification-pool.ts';
+import { createConfiguredVerificationPool, createVerificationPool, mayBeAnchoringPending, type VerificationPool } from '../../../src/credentials/verification-pool.ts';
+import { loadConfig } from '../../../src/config.ts';
 import { resolveDidKeyOnly } from '../../../src/credentials/document-loader.ts';
 import { verifyCredential } from '../../../src/credentials/verify.ts';
 import { currentLinuxThreadId, type ThreadPriorityOutcome } from '../../../src/credentials/thread-priority.ts';
@@ -60,6 +61,24 @@ describe('verifying in the worker pool', () => {
     const options = await verifyOptions(issuer);
     await pool.verifyCredential(await signedCredential(issuer), { resolveDid: resolveDidKeyOnly, now: options.now, statusListLoader: options.statusListLoader, chainReader });
     expect(asked).toContain(`issuerKey ${issuer.controller}`);
+  });
+});
+
+describe('the pool the VERIFY_* settings ask for', () => {
+  it('starts no worker until a verification needs one by default, and every worker at once with VERIFY_WORKER_IDLE_S=0', async () => {
+    const onDemand = createConfiguredVerificationPool(loadConfig({ VERIFY_WORKERS: '2' }).verification);
+    const kept = createConfiguredVerificationPool(loadConfig({ VERIFY_WORKERS: '2', VERIFY_WORKER_IDLE_S: '0' }).verification);
+    try {
+      expect(onDemand.stats().workers).toBe(0);
+      expect(kept.stats().workers).toBe(2);
+      const issuer = await makeDidKeyIssuer();
+      const options = await verifyOptions(issuer);
+      const report = await onDemand.verifyCredential(await signedCredential(issuer), { resolveDid: resolveDidKeyOnly, now: options.now, statusListLoader: options.statusListLoader });
+      expect(report.checks.find((entry) => entry.id === 'signature')?.valid).toBe(true);
+      expect(onDemand.stats().workers).toBe(1);
+    } finally {
+      await Promise.all([onDemand.close(), kept.close()]);
+    }
   });
 });
 
