@@ -5,18 +5,40 @@
  * autocannon with `PROBE_CONNECTIONS` (default 50) for `PROBE_SECONDS` (default 12), and
  * beside it `/health` then one verification, one at a time, every 50 ms. Prints one JSON
  * line: verified answers, refusals, Sello's CPU seconds and CPU ms per verified answer,
- * `/health` p50 and p99, and the first refusal bodies.
+ * `/health` p50 and p99, the first refusal bodies, and where the CPU went per verified
+ * answer (`cpuMsPerAnswer`: Sello's main thread, its other threads, the busiest of them
+ * one by one, this process's autocannon, and the rest of the machine, PostgreSQL included).
  *
  *   VERIFY_WORKER_NICE=0 PROBE_CONNECTIONS=10 node bin/run-ts.js bench/verify-load-probe.ts
  */
+import fs from 'node:fs';
 import autocannon from 'autocannon';
 import { startSelloProcess } from './sello-process.ts';
-import { percentile, processCpuSeconds } from './figures.ts';
+import { machineCpuSeconds, percentile, processCpuSeconds } from './figures.ts';
+
+/** CPU seconds of each thread of `pid`, by thread id, with the thread's name. */
+function threadCpuSeconds(pid: number): Map<string, { name: string; seconds: number }> {
+  const ticks = 100; // USER_HZ, as figures.ts reads /proc
+  const threads = new Map<string, { name: string; seconds: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      threads.set(tid, { name, seconds: (Number(fields[11]) + Number(fields[12])) / ticks });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return threads;
+}
 
 const seconds = Number(process.env.PROBE_SECONDS ?? 12);
 const connections = Number(process.env.PROBE_CONNECTIONS ?? 50);
 const workerNice = process.env.VERIFY_WORKER_NICE;
-const sello = await startSelloProcess({ database: 'postgres', env: { ANCHOR_BATCH_MAX_WAIT_S: '1', ...(workerNice !== undefined ? { VERIFY_WORKER_NICE: workerNice } : {}) } });
+// SELLO_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile Sello under this load, as in the http group.
+const nodeFlags = process.env.SELLO_BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+const sello = await startSelloProcess({ database: 'postgres', env: { ANCHOR_BATCH_MAX_WAIT_S: '1', ...(workerNice !== undefined ? { VERIFY_WORKER_NICE: workerNice } : {}) }, nodeFlags });
 const post = (credential: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verifiableCredential: credential }) });
 try {
   const credentials: unknown[] = [];
@@ -34,6 +56,9 @@ try {
   await autocannon({ url: sello.url, connections: 10, duration: 3, requests });
 
   const cpuBefore = processCpuSeconds(sello.pid)!;
+  const threadsBefore = threadCpuSeconds(sello.pid);
+  const machineBefore = machineCpuSeconds()!.busy;
+  const selfBefore = process.cpuUsage();
   const refusals: string[] = [];
   const healthMs: number[] = [];
   let running = true;
@@ -52,6 +77,23 @@ try {
   running = false;
   await probe;
   const cpuSeconds = processCpuSeconds(sello.pid)! - cpuBefore;
+  const machineSeconds = machineCpuSeconds()!.busy - machineBefore;
+  const self = process.cpuUsage(selfBefore);
+  // Per verified answer, in CPU ms: each thread of Sello (grouped by name, the main thread
+  // apart), the load generator (this process) and the rest of the machine (PostgreSQL, …).
+  const perAnswer = (seconds: number) => Number(((seconds * 1000) / result['2xx']).toFixed(3));
+  const byThread: Record<string, number> = {};
+  const perThread: number[] = [];
+  for (const [tid, after] of threadCpuSeconds(sello.pid)) {
+    const spent = after.seconds - (threadsBefore.get(tid)?.seconds ?? 0);
+    // Worker threads and V8's helper threads (garbage collection, compilation) are all
+    // named "node": the busiest of them, listed apart, are the verification workers.
+    const key = tid === String(sello.pid) ? 'main' : after.name;
+    byThread[key] = (byThread[key] ?? 0) + spent;
+    if (key !== 'main') perThread.push(spent);
+  }
+  const clientSeconds = (self.user + self.system) / 1e6;
+  const threadsMs = Object.fromEntries(Object.entries(byThread).filter(([, s]) => s > 0).map(([name, s]) => [name, perAnswer(s)]));
   console.log(
     JSON.stringify({
       workerNice: workerNice ?? 'default',
@@ -66,6 +108,7 @@ try {
       healthP50Ms: Number(percentile(healthMs, 50)!.toFixed(1)),
       healthP99Ms: Number(percentile(healthMs, 99)!.toFixed(1)),
       refusals,
+      cpuMsPerAnswer: { threads: threadsMs, busiestOthers: perThread.sort((a, b) => b - a).slice(0, 4).map(perAnswer), client: perAnswer(clientSeconds), restOfMachine: perAnswer(machineSeconds - cpuSeconds - clientSeconds) },
     }),
   );
 } finally {
