@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineCpuSeconds, postgresCpuSeconds, processCpuSeconds, processPeakRssMb } from './figures.ts';
 import { runTimedIssuance, type TimedIssuanceResult } from './timed-issuance.ts';
+import { giveCpuShare, type CpuShare } from './cpu-share.ts';
 
 const learners = Number(process.env.SELLO_BENCH_LEARNERS ?? 1000);
 const concurrency = Number(process.env.SELLO_BENCH_CONCURRENCY ?? 8);
@@ -31,11 +32,16 @@ const extraWorkers = process.env.DATABASE_URL ? Number(process.env.SELLO_BENCH_E
 // their badges through every process, untimed: the timed run then meets processes past
 // their start-up (JIT, connections, caches), as a deployment's long-running ones are.
 const warmLearners = process.env.DATABASE_URL ? Number(process.env.SELLO_BENCH_WARM_LEARNERS ?? 0) : 0;
+// SELLO_BENCH_CPU_PER_PROCESS=0.4: each Sello process (this one, with the sandbox LMS,
+// and each extra one) gets that many cores' worth of CPU time, from the warm-up on, as a
+// machine of its own would give it (bench/cpu-share.ts); unset, they share the machine.
+const cpuPerProcess = process.env.SELLO_BENCH_CPU_PER_PROCESS ? Number(process.env.SELLO_BENCH_CPU_PER_PROCESS) : null;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runTs = path.join(here, '..', 'bin', 'run-ts.js');
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 
 const extras: ChildProcess[] = [];
+const shares: Array<{ release(): void }> = [];
 let selloProcess: ChildProcess | null = null;
 const lms = await startSandboxLms({ productFamily: 'moodle', pageSize: 100 });
 // Embedded, the database lives in a data folder as a deployment's does (PGlite in memory
@@ -83,6 +89,13 @@ try {
     });
   };
   await Promise.all(Array.from({ length: extraWorkers }, startExtra));
+  if (cpuPerProcess !== null) {
+    for (const pid of [process.pid, ...extras.map((child) => child.pid!)]) {
+      const share = giveCpuShare(pid, cpuPerProcess);
+      if ('unavailable' in share) throw new Error(`SELLO_BENCH_CPU_PER_PROCESS=${cpuPerProcess}: ${share.unavailable}`);
+      shares.push(share);
+    }
+  }
   let extrasCpuAtStart: number[] = [];
   let cpuAtStart = process.cpuUsage();
   // What the whole machine and the PostgreSQL server spent meanwhile: whether the run was
@@ -162,6 +175,7 @@ try {
       ...(selloProcess ? { rssPeakAtStartMb: selloPeaks?.peakRssAtReadyMb, rssPeakBeforeCloseMb: selloPeaks?.peakRssBeforeCloseMb, lmsProcessRssPeakMb: processPeakRssMb(process.pid) } : {}),
       memoryAtPeakMb: Object.fromEntries(Object.entries(run.memoryAtPeak).map(([key, bytes]) => [key, mb(bytes)])),
       processes: 1 + extraWorkers + (selloProcess ? 1 : 0),
+      ...(cpuPerProcess !== null ? { cpuPerProcess } : {}),
       ...(warmLearners > 0 ? { warmUpLearners: warmLearners } : {}),
       signMsPerAward: Number(run.signMsPerAward.toFixed(1)),
       postMsPerAward: Number(run.postMsPerAward.toFixed(1)),
@@ -170,6 +184,7 @@ try {
     }),
   );
 } finally {
+  for (const share of shares) share.release();
   for (const child of [...extras, ...(selloProcess ? [selloProcess] : [])]) {
     if (child.exitCode !== null) continue;
     child.kill('SIGTERM');

@@ -43,7 +43,14 @@ type RunResult = RunFigures | { error: string };
  * processes, or embedded (databaseUrl null); on PostgreSQL, after an untimed warm-up
  * issuance to `warmLearners` others through the same processes.
  */
-export async function issuanceRun(params: { databaseUrl: string | null; learners: number; processes?: number; warmLearners?: number }): Promise<RunResult> {
+export async function issuanceRun(params: {
+  databaseUrl: string | null;
+  learners: number;
+  processes?: number;
+  warmLearners?: number;
+  /** Cores' worth of CPU for each Sello process (bench/cpu-share.ts); unset, they share the machine. */
+  cpuPerProcess?: number | null;
+}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     SELLO_BENCH_LEARNERS: String(params.learners),
@@ -51,6 +58,8 @@ export async function issuanceRun(params: { databaseUrl: string | null; learners
     SELLO_BENCH_WARM_LEARNERS: String(params.warmLearners ?? 0),
   };
   delete env.DATABASE_URL;
+  delete env.SELLO_BENCH_CPU_PER_PROCESS;
+  if (params.cpuPerProcess != null) env.SELLO_BENCH_CPU_PER_PROCESS = String(params.cpuPerProcess);
   if (params.databaseUrl) env.DATABASE_URL = params.databaseUrl;
   try {
     // execArgv carries the Node flags `npm start` runs Sello with (young generation size).
