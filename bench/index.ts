@@ -145,7 +145,33 @@ function applyCrossGroupTargets(all: Figures, cores: number): void {
   if (http && perCore) {
     const target = { op: '>=' as const, value: Math.round(0.7 * perCore * cores), text: `≥ 70 % of verify_per_s × ${cores} cores` };
     http.target = { ...target, met: meets(http.value, target) };
+    const ceiling = verifyHttpCeiling(all, perCore, cores);
+    if (ceiling) http.detail = { ...http.detail, ceiling: { ...ceiling, targetAboveCeiling: target.value > ceiling.allCoresPerS } };
   }
+}
+
+/**
+ * The most any server could answer `POST /credentials/verify` per second on this machine
+ * if each answer cost only what the same run's bare express route spent per request
+ * (`baseline_http_per_s`: CPU seconds over requests served) plus one verification at
+ * `verify_per_s`: with every core given to it, and with the CPU Sello had in its run
+ * (autocannon runs on the same cores). A target above the first is out of any
+ * implementation's reach here, however lean its own code.
+ */
+function verifyHttpCeiling(all: Figures, verifyPerCore: number, cores: number): { cpuMsPerAnswerAtLeast: number; allCoresPerS: number; withSellosCpuPerS: number | null } | null {
+  const baseline = all.baseline_http_per_s;
+  const served = baseline?.detail?.served;
+  const baselineCpu = baseline?.cpuSeconds;
+  if (typeof served !== 'number' || served <= 0 || baselineCpu == null) return null;
+  const cpuMsPerAnswer = (baselineCpu * 1000) / served + 1000 / verifyPerCore;
+  const http = all.verify_http_per_s!;
+  const seconds = http.detail?.seconds;
+  const selloCores = http.cpuSeconds != null && typeof seconds === 'number' && seconds > 0 ? http.cpuSeconds / seconds : null;
+  return {
+    cpuMsPerAnswerAtLeast: Number(cpuMsPerAnswer.toFixed(3)),
+    allCoresPerS: Math.round((cores * 1000) / cpuMsPerAnswer),
+    withSellosCpuPerS: selloCores === null ? null : Math.round((selloCores * 1000) / cpuMsPerAnswer),
+  };
 }
 
 /** A table for people: figure, value, baseline, ratio, target. */
