@@ -42,6 +42,7 @@ function cpuHierarchy(): { root: string; version: 1 | 2 } | { unavailable: strin
 export function giveCpuShare(pid: number, cores: number): CpuShare {
   const hierarchy = cpuHierarchy();
   if ('unavailable' in hierarchy) return hierarchy;
+  removeAbandonedGroups(hierarchy.root);
   const group = path.join(hierarchy.root, `${prefix}-${process.pid}-${pid}`);
   try {
     fs.mkdirSync(group);
@@ -58,6 +59,18 @@ export function giveCpuShare(pid: number, cores: number): CpuShare {
     return { unavailable: `cannot limit a process's CPU in ${hierarchy.root}: ${(error as Error).message}` };
   }
   return { release: () => removeGroup(hierarchy.root, group) };
+}
+
+/**
+ * Removes the groups of benches that were killed before they could release them (their
+ * own process, the first number in the name, is gone); an empty group costs nothing, but
+ * they would pile up.
+ */
+function removeAbandonedGroups(root: string): void {
+  for (const name of fs.readdirSync(root)) {
+    const owner = new RegExp(`^${prefix}-(\\d+)-\\d+$`).exec(name)?.[1];
+    if (owner && !fs.existsSync(`/proc/${owner}`)) removeGroup(root, path.join(root, name));
+  }
 }
 
 function removeGroup(root: string, group: string): void {
