@@ -230,9 +230,10 @@ async function signSubmitted(params: IssueSubmittedCredentialParameters): Promis
       if (!schema.valid) refuse('invalid_open_badge_credential', `The official OB 3.0 schema refuses the credential: ${schema.errors[0]}`, { errors: schema.errors });
     }
     const document = await signCredential({ credential: unsigned, key, documentLoader: sharedLoader, now: created });
+    const hash = credentialHash(document);
     const stored = await credentials.insert({
       id: recordId,
-      hash: credentialHash(document),
+      hash,
       document,
       issuerId: issuer.id,
       achievementId,
@@ -240,8 +241,15 @@ async function signSubmitted(params: IssueSubmittedCredentialParameters): Promis
       validFrom: validFrom ?? created,
       validUntil: validUntil ?? null,
     });
-    if (!stored) refuse('credential_id_conflict', `Sello already issued a credential with the id ${recordId}`, { id: recordId });
-    return stored;
+    if (stored) return stored;
+    // The same request again within the proof's second (`created` has no finer part): a
+    // credential with its own credentialStatus and no urn:uuid id gets nothing of Sello's
+    // that sets the two apart, and Ed25519 signs the same bytes the same way. Sello
+    // already issued exactly this credential: the answer is that one, as a stateless
+    // issuer's would be (the W3C VC 2.0 suite's status tests issue one twice in a row).
+    const same = await credentials.findByHash(hash);
+    if (same) return same;
+    refuse('credential_id_conflict', `Sello already issued a credential with the id ${recordId}`, { id: recordId });
   });
 }
 

@@ -32,7 +32,10 @@ export interface CredentialRepository {
   findById(id: string): Promise<StoredCredential | null>;
   findByHash(hash: string): Promise<StoredCredential | null>;
   listForRecipient(userId: string): Promise<StoredCredential[]>;
-  /** Inserts; returns null when a credential with this id already exists (nothing changed). */
+  /**
+   * Inserts; returns null when a credential with this id, or this very document (its
+   * hash), already exists (nothing changed).
+   */
   insert(credential: Omit<StoredCredential, 'createdAt'>): Promise<StoredCredential | null>;
   findStatus(credentialId: string): Promise<CredentialStatusState | null>;
 }
@@ -59,7 +62,7 @@ export function createCredentialRepository(db: Queryable): CredentialRepository 
       const { rows } = await db.query<StoredCredential>(
         `INSERT INTO credentials (id, hash, document, issuer_id, achievement_id, recipient_user_id, valid_from, valid_until)
          VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8)
-         ON CONFLICT (id) DO NOTHING RETURNING ${columns}`,
+         ON CONFLICT DO NOTHING RETURNING ${columns}`,
         [c.id, c.hash, JSON.stringify(c.document), c.issuerId, c.achievementId, c.recipientUserId, c.validFrom, c.validUntil],
       );
       return rows[0] ?? null;

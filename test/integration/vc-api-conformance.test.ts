@@ -324,6 +324,27 @@ for (const method of ['key', 'web'] as const) {
       expect(again.body).toMatchObject({ code: 'credential_id_conflict', details: { id } });
     });
 
+    it('signs the same credential twice within one second: both 201 with the one signed credential, one record, never a 500', async () => {
+      // VC DM 2.0 §4.10 lets a credential carry its own credentialStatus; with it and no
+      // urn:uuid id, Sello adds nothing that differs between two requests, and a proof's
+      // `created` has no part finer than the second (VC API: the issuer answers a valid
+      // request with the signed credential; the W3C VC 2.0 suite sends this one twice).
+      const given = plainCredential({
+        '@context': [VC_V2, { ...DEGREE_CONTEXT, CredentialStatusList2017: 'https://uni.example/vocab#CredentialStatusList2017' }],
+        credentialStatus: { id: 'https://uni.example/status/24#3', type: 'CredentialStatusList2017' },
+      });
+      const before = await count(t, 'credentials');
+      const first = await issue(given, { created: '2026-03-04T05:06:07Z' });
+      const second = await issue(given, { created: '2026-03-04T05:06:07Z' });
+      expect(first.status, JSON.stringify(first.body)).toBe(201);
+      expect(second.status, JSON.stringify(second.body)).toBe(201);
+      expect(second.body.verifiableCredential).toEqual(first.body.verifiableCredential);
+      expect(second.headers.location).toBe(first.headers.location);
+      expect(await count(t, 'credentials')).toBe(before + 1);
+      const checks = (await verify(second.body.verifiableCredential)).body.checks as { id: string; valid: boolean }[];
+      expect(checks.find((check) => check.id === 'signature')).toMatchObject({ valid: true });
+    });
+
     it('answers 422 for an issued credential that was changed, and 400 for a body that is not a credential (verify side)', async () => {
       const issued = (await issue(plainCredential())).body.verifiableCredential as Json;
       const tampered = { ...issued, credentialSubject: { id: 'did:example:ebfeb1f712ebc6f1c276e12ec21', degree: 'Doctor of Philosophy' } };
