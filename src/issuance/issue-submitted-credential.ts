@@ -247,8 +247,15 @@ async function signSubmitted(params: IssueSubmittedCredentialParameters): Promis
     // that sets the two apart, and Ed25519 signs the same bytes the same way. Sello
     // already issued exactly this credential: the answer is that one, as a stateless
     // issuer's would be (the W3C VC 2.0 suite's status tests issue one twice in a row).
+    // Only when Sello's record of it is the one this request asks for: the recipient and
+    // the achievement row are not in the document, and the record of another recipient
+    // returned as this one's would tell the caller it was bound to a user it is not.
     const same = await credentials.findByHash(hash);
-    if (same) return same;
+    const recipientUserId = options.recipient?.userId ?? null;
+    if (same && same.issuerId === issuer.id && same.achievementId === achievementId && same.recipientUserId === recipientUserId) return same;
+    if (same) {
+      refuse('credential_id_conflict', 'Sello already issued this very credential (the same signed document) for another recipient or achievement; change the credential (an id, validFrom, options.created) to issue another');
+    }
     refuse('credential_id_conflict', `Sello already issued a credential with the id ${recordId}`, { id: recordId });
   });
 }

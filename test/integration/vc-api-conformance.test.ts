@@ -17,6 +17,7 @@ import { createAnchorBatch, listBatchLeaves } from '../../src/storage/anchor-bat
 import { createIssuerRepository } from '../../src/storage/issuer-repository.ts';
 import { makeDidKeyIssuer } from '../unit/credentials/fixtures.ts';
 import { ADMIN, CHAIN, makeCredentialsApp } from './credentials-fixture.ts';
+import { createUser } from './chain-support.ts';
 
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
 const OB_V3 = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
@@ -343,6 +344,32 @@ for (const method of ['key', 'web'] as const) {
       expect(await count(t, 'credentials')).toBe(before + 1);
       const checks = (await verify(second.body.verifiableCredential)).body.checks as { id: string; valid: boolean }[];
       expect(checks.find((check) => check.id === 'signature')).toMatchObject({ valid: true });
+    });
+
+    it('does not answer a repeated credential recorded for another recipient with that record: 409, and the record keeps its recipient', async () => {
+      // The same signed document (options.created fixes the proof's second) sent again with
+      // another options.recipient.userId: the document does not carry the user id, so the
+      // hash matches. Answering 201 with the first record told the caller the credential was
+      // bound to the second user when it stayed bound to the first.
+      const first = await createUser(t.db, { issuerId: t.issuer.id });
+      const second = await createUser(t.db, { issuerId: t.issuer.id });
+      const given = plainCredential({
+        '@context': [VC_V2, { ...DEGREE_CONTEXT, CredentialStatusList2017: 'https://uni.example/vocab#CredentialStatusList2017' }],
+        credentialStatus: { id: 'https://uni.example/status/24#4', type: 'CredentialStatusList2017' },
+      });
+      const issued = await issue(given, { created: '2026-03-04T05:06:08Z', recipient: { userId: first } });
+      expect(issued.status, JSON.stringify(issued.body)).toBe(201);
+      const again = await issue(given, { created: '2026-03-04T05:06:08Z', recipient: { userId: second } });
+      expect(again.status, JSON.stringify(again.body)).toBe(409);
+      expect(again.body).toMatchObject({ code: 'credential_id_conflict' });
+      const unbound = await issue(given, { created: '2026-03-04T05:06:08Z' });
+      expect(unbound.status, JSON.stringify(unbound.body)).toBe(409);
+      const records = await t.db.query<{ recipient_user_id: string | null }>('SELECT recipient_user_id FROM credentials WHERE hash = $1', [credentialHash(issued.body.verifiableCredential as Json)]);
+      expect(records.rows).toEqual([{ recipient_user_id: first }]);
+      // The very same request again is still answered with its record.
+      const same = await issue(given, { created: '2026-03-04T05:06:08Z', recipient: { userId: first } });
+      expect(same.status, JSON.stringify(same.body)).toBe(201);
+      expect(same.headers.location).toBe(issued.headers.location);
     });
 
     it('answers 422 for an issued credential that was changed, and 400 for a body that is not a credential (verify side)', async () => {
