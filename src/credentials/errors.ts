@@ -20,6 +20,8 @@ export type CredentialErrorCode =
   | 'missing_reason'
   | 'credential_not_found'
   | 'achievement_not_found'
+  // POST /credentials/issue: options.recipient.userId names no user (404).
+  | 'user_not_found'
   | 'status_list_not_found'
   | 'status_list_full_conflict'
   | 'status_change_conflict'

@@ -14,6 +14,7 @@ import { createAchievementRepository, type Achievement, type AchievementInput } 
 import { createIssuerRepository, DEFAULT_ISSUER_SLUG, type Issuer } from '../storage/issuer-repository.ts';
 import { createIssuerKeyRepository } from '../storage/issuer-key-repository.ts';
 import { createCredentialRepository, type StoredCredential } from '../storage/credential-repository.ts';
+import { createUserRepository } from '../storage/user-repository.ts';
 import { CredentialError } from '../credentials/errors.ts';
 import { buildAchievement, buildIssuerProfile, toXsdDateTime, type EvidenceInput } from '../credentials/build-credential.ts';
 import { signCredential } from '../credentials/sign-credential.ts';
@@ -91,9 +92,15 @@ export function isSubmittedCredential(credential: Record<string, unknown> | unde
  *   `invalid_credential_validity_period`, …), `invalid_open_badge_credential` (the
  *   official OB 3.0 schema refuses it), `credential_jsonld_invalid` (a term its contexts do
  *   not define), `credential_issuer_forbidden` (another issuer), `credential_id_conflict`,
- *   `invalid_issue_options`, `achievement_not_found`.
+ *   `invalid_issue_options`, `achievement_not_found`, `user_not_found`.
  */
 export async function issueSubmittedCredential(params: IssueSubmittedCredentialParameters): Promise<StoredCredential> {
+  // The record's recipient must be a user of this Sello (a foreign key): refused here, by
+  // name, before anything is signed, rather than by the insert as a 500.
+  const userId = params.options.recipient?.userId;
+  if (userId !== undefined && !(await createUserRepository(params.db).findById(userId))) {
+    refuse('user_not_found', 'No user with this id (options.recipient.userId)', { userId });
+  }
   return isSubmittedCredential(params.credential) ? signSubmitted(params) : issueSelloShape(params);
 }
 

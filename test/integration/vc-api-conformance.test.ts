@@ -372,6 +372,20 @@ for (const method of ['key', 'web'] as const) {
       expect(same.headers.location).toBe(issued.headers.location);
     });
 
+    it('answers 404 user_not_found for an options.recipient.userId no user has, in both request shapes, and stores nothing', async () => {
+      // The credentials' recipient_user_id references users: the insert's foreign key
+      // refused it, and the caller got a 500 after the signing.
+      const before = await count(t, 'credentials');
+      const unknown = '00000000-0000-4000-8000-00000000beef';
+      const submitted = await issue(plainCredential(), { recipient: { userId: unknown } });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(404);
+      expect(submitted.body).toMatchObject({ code: 'user_not_found', details: { userId: unknown } });
+      const sellos = await issue({}, { achievementId: t.achievement.id, recipient: { userId: unknown, email: 'ana@example.edu' } });
+      expect(sellos.status, JSON.stringify(sellos.body)).toBe(404);
+      expect(sellos.body).toMatchObject({ code: 'user_not_found' });
+      expect(await count(t, 'credentials')).toBe(before);
+    });
+
     it('answers 422 for an issued credential that was changed, and 400 for a body that is not a credential (verify side)', async () => {
       const issued = (await issue(plainCredential())).body.verifiableCredential as Json;
       const tampered = { ...issued, credentialSubject: { id: 'did:example:ebfeb1f712ebc6f1c276e12ec21', degree: 'Doctor of Philosophy' } };
