@@ -61,6 +61,34 @@ export class LtiError extends AppError<LtiErrorCode> {
   }
 }
 
+/**
+ * The codes a person can meet on the error page (a launch, a bookmarked page, the
+ * registration URL opened by hand), each with a sentence in the catalogs
+ * (`lti.error.reason.<code>`): the page says it in the person's language, where the
+ * error's own message is English. Other codes come from the admin API and the CLI.
+ */
+export const LTI_PAGE_REASONS: ReadonlySet<LtiErrorCode> = new Set<LtiErrorCode>([
+  'lti_session_required',
+  'lti_forbidden',
+  'lti_token_invalid',
+  'lti_signature_invalid',
+  'lti_alg_invalid',
+  'lti_token_expired',
+  'lti_audience_invalid',
+  'lti_nonce_replayed',
+  'lti_state_missing',
+  'lti_claims_invalid',
+  'lti_login_invalid',
+  'lti_platform_unknown',
+  'lti_platform_inactive',
+  'lti_deployment_unknown',
+  'lti_deep_linking_invalid',
+  'invalid_openid_configuration',
+  'lti_registration_failed',
+  'lti_invite_invalid',
+  'achievement_not_found',
+]);
+
 /** Answers an LtiError: JSON `{code, message, details?}` for API clients, the error page for browsers. */
 export function sendLtiError(req: Request, res: Response, error: LtiError, pageRenderer?: PageRenderer): void {
   // Inside ltijs's own express app `req.app` is ltijs's, hence the explicit renderer.
@@ -69,7 +97,8 @@ export function sendLtiError(req: Request, res: Response, error: LtiError, pageR
   res.status(error.status);
   if (wantsHtml && pages) {
     const locale = (res.locals.launch?.locale ?? res.locals.locale ?? 'en') as 'en' | 'es';
-    res.type('html').send(pages.render('lti-error', { title: error.code, message: error.message, code: error.code, details: error.details }, locale));
+    const reasonKey = LTI_PAGE_REASONS.has(error.code) ? `lti.error.reason.${error.code}` : null;
+    res.type('html').send(pages.render('lti-error', { titleKey: 'lti.error.title', reasonKey, message: error.message, code: error.code, details: error.details }, locale));
     return;
   }
   res.json({ code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });

@@ -74,4 +74,25 @@ describe('switching language inside the LMS', () => {
     expect(landed.status).toBe(200);
     expect(landed.text).toContain('<html lang="es">');
   });
+
+  it("says in the page's language why Sello could not open a page, under a title in words", async () => {
+    const spanish = { accept: 'text/html', 'accept-language': 'es-CR,es;q=0.9' };
+    // A bookmarked page without its session, a session link that is not valid, the registration URL opened by hand.
+    for (const path of ['/app/learner', '/app/instructor?ltik=not-a-session', '/lti/register']) {
+      const res = await fetch(`${sello.url}${path}`, { headers: spanish });
+      const html = await res.text();
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(html, path).toContain('<title>Sello no pudo abrir esta página · Sello</title>');
+      const message = /<h1>[^<]*<\/h1>\s*<p>([^<]*)<\/p>/.exec(html)?.[1] ?? '';
+      expect(message, path).not.toBe('');
+      expect(message, path).not.toMatch(/\b(the|your|open|Start|is|not)\b/);
+    }
+    const english = await fetch(`${sello.url}/app/learner`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
+    const html = await english.text();
+    expect(html).toContain('<title>Sello could not open this page · Sello</title>');
+    expect(html).toContain('Your Sello session has expired or is not valid. Open Sello again from your course.');
+    // API clients still get the specific English message.
+    const json = await fetch(`${sello.url}/app/learner`, { headers: { accept: 'application/json' } });
+    expect(await json.json()).toMatchObject({ code: 'lti_session_required', message: 'Open Sello from your course in the LMS to continue' });
+  });
 });

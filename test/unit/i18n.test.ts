@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { catalogKeys, toLocale, translate } from '../../src/web/i18n.ts';
+import { LTI_PAGE_REASONS } from '../../src/lti/errors.ts';
 
 describe('i18n', () => {
   it('has the same keys in Spanish and English', () => {
@@ -16,5 +17,10 @@ describe('i18n', () => {
   it('fills placeholders and shows the key when a message is missing', () => {
     expect(translate('es', 'home.install.moodle', { url: 'X' })).toBe('Moodle: agrega Sello con Registro Dinámico en X');
     expect(translate('es', 'no.such.key')).toBe('no.such.key');
+  });
+
+  it('has a sentence in both languages for every LTI error a person can meet on the error page', () => {
+    const keys = new Set(catalogKeys('es'));
+    expect([...LTI_PAGE_REASONS].filter((code) => !keys.has(`lti.error.reason.${code}`))).toEqual([]);
   });
 });
