@@ -93,4 +93,21 @@ describe('"Add to wallet" on the public credential page, on a phone, in Chromium
     await page.screenshot({ path: path.join(shots, 'stranger-en-360.png'), fullPage: true });
     await context.close();
   });
+
+  it("shows the learner's privacy choice with its checkbox on its label's line, at 360 px and on a desktop", async () => {
+    for (const width of [360, 1280]) {
+      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      await page.goto(`${sello.url}/app/learner?ltik=${ltik}`);
+      const box = (await page.locator('#show-name').boundingBox())!;
+      const label = (await page.locator('label[for="show-name"]').boundingBox())!;
+      // Beside the words it answers, not alone in the middle of a line above them.
+      expect(box.width, `${width} px`).toBeLessThan(40);
+      expect(box.x - label.x, `${width} px`).toBeLessThan(40);
+      expect(box.y + box.height / 2, `${width} px`).toBeGreaterThan(label.y);
+      expect(box.y + box.height / 2, `${width} px`).toBeLessThan(label.y + label.height);
+      expect(await sideways(page)).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: path.join(shots, `learner-privacy-${width}.png`), fullPage: true });
+      await page.close();
+    }
+  });
 });
