@@ -50,6 +50,10 @@ const embeddedDataDir = process.env.DATABASE_URL ? undefined : fs.mkdtempSync(pa
 // Embedded, the Sello that seeds the course listens on the port the Sello process will
 // serve on, so the URL the LMS registered (its JWKS among them) stays Sello's.
 const port = embeddedDataDir ? await freePort() : 0;
+// SELLO_BENCH_EMBEDDED_CLUSTER: an empty PostgreSQL cluster made once for the whole bench
+// (bench/issuance.bench.ts), copied here instead of each run making its own: initdb is
+// 4-5 CPU-s a run, none of it timed. Sello then migrates the copy as on a first start.
+if (embeddedDataDir && process.env.SELLO_BENCH_EMBEDDED_CLUSTER) fs.cpSync(process.env.SELLO_BENCH_EMBEDDED_CLUSTER, path.join(embeddedDataDir, 'pg'), { recursive: true });
 const sello = await startTestSello({ env: { LTI_DYNREG_AUTO_APPROVE: 'true' }, sleep: async () => {}, embeddedDataDir: embeddedDataDir && path.join(embeddedDataDir, 'pg'), port });
 // Embedded, the seeding Sello closes before the Sello process opens the data folder.
 let selloOpen = true;

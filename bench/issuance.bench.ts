@@ -16,10 +16,13 @@
  *   PostgreSQL; the figure is the 3-process throughput, its baseline the 1-process one.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { figure, type BenchOptions, type Figures } from './figures.ts';
+import { ensureEmbeddedDataDir } from '../src/storage/embedded-data-dir.ts';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,6 +40,23 @@ export interface RunFigures {
   [more: string]: unknown;
 }
 type RunResult = RunFigures | { error: string };
+
+/**
+ * An empty embedded cluster (initdb, nothing else), made the first time an embedded run
+ * asks and copied by each one (`SELLO_BENCH_EMBEDDED_CLUSTER` in bench/issuance-child.ts):
+ * initdb is not timed, and took 4-5 CPU-s of every embedded run. Removed when this
+ * process exits.
+ */
+let emptyCluster: Promise<string> | null = null;
+function embeddedCluster(): Promise<string> {
+  emptyCluster ??= (async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'sello-bench-cluster-'));
+    process.once('exit', () => fs.rmSync(folder, { recursive: true, force: true }));
+    await ensureEmbeddedDataDir(path.join(folder, 'pg'));
+    return path.join(folder, 'pg');
+  })();
+  return emptyCluster;
+}
 
 /**
  * One issuance run in a child process: `learners` on PostgreSQL with `processes` Sello
@@ -59,6 +79,8 @@ export async function issuanceRun(params: {
   };
   delete env.DATABASE_URL;
   delete env.SELLO_BENCH_CPU_PER_PROCESS;
+  delete env.SELLO_BENCH_EMBEDDED_CLUSTER;
+  if (!params.databaseUrl) env.SELLO_BENCH_EMBEDDED_CLUSTER = await embeddedCluster();
   if (params.cpuPerProcess != null) env.SELLO_BENCH_CPU_PER_PROCESS = String(params.cpuPerProcess);
   if (params.databaseUrl) env.DATABASE_URL = params.databaseUrl;
   try {
