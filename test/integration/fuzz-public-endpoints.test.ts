@@ -288,6 +288,8 @@ function requests(scene: () => Scene): fc.Arbitrary<FuzzRequest> {
       options: { recipient: { email: 'ana@example.edu', name: 'Ana' }, evidence: [{ name: 'log', narrative: 'all 4xx' }] },
     }),
     fc.constant(null).map(() => ({ options: { achievementId: s().achievementId, recipient: { userId: s().learnerUserId } } })).chain(mutate),
+    // A well-formed user id no user has: the schema lets it through to the database.
+    fc.uuid().map((userId) => ({ options: { achievementId: s().achievementId, recipient: { userId, email: 'eva@uni.example' } } })),
     anyBody,
   );
 
