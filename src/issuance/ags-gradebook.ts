@@ -20,7 +20,7 @@ import { createPlatformRepository } from '../storage/platform-repository.ts';
 import type { LtiServices, Score } from '../lti/services.ts';
 import { LtiError } from '../lti/errors.ts';
 import { BADGE_LINE_ITEM_TAG, BADGE_SCORE_MAXIMUM } from '../lti/deep-linking.ts';
-import { badgeAchievementOf, badgeResourceId, pickBadgeColumn } from '../lti/badge-line-item.ts';
+import { badgeAchievementOf, badgeColumnLabel, badgeResourceId, pickBadgeColumn } from '../lti/badge-line-item.ts';
 import type { GradebookPoster, PostBadgeParameters } from './ports.ts';
 
 export { badgeResourceId };
@@ -56,7 +56,7 @@ export function createAgsGradebook({ db, services }: { db: Database; services: P
           const column =
             pickBadgeColumn(columns) ??
             (await ags.findOrCreateLineItem(context.agsLineItemsUrl!, {
-              label: `Badge: ${achievement.name}`,
+              label: badgeColumnLabel(achievement),
               scoreMaximum: BADGE_SCORE_MAXIMUM,
               resourceId: badgeResourceId(achievement.id),
               tag: BADGE_LINE_ITEM_TAG,

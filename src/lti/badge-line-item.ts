@@ -12,9 +12,24 @@
  * https://www.imsglobal.org/spec/lti-dl/v2p0#line-item (lineItem in an ltiResourceLink)
  */
 import type { LineItem } from './services.ts';
+import type { Achievement } from '../storage/achievement-repository.ts';
 
 const LEGACY_PREFIX = 'sello:achievement:';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The word before the badge's name in its column's title, by the achievement's language. */
+const COLUMN_WORD: Record<string, string> = { en: 'Badge', es: 'Insignia' };
+
+/**
+ * The title of an achievement's badge column in the LMS gradebook: "Badge: NAME", or
+ * "Insignia: NAME" for a Spanish achievement. The course's people read it in the LMS,
+ * beside columns in their own language; Sello finds the column by its `resourceId`, never
+ * by this title.
+ */
+export function badgeColumnLabel(achievement: Pick<Achievement, 'name' | 'inLanguage'>): string {
+  const language = (achievement.inLanguage ?? '').toLowerCase().split(/[-_]/)[0]!;
+  return `${COLUMN_WORD[language] ?? COLUMN_WORD.en}: ${achievement.name}`;
+}
 
 /** `resourceId` of an achievement's badge column. */
 export function badgeResourceId(achievementId: string): string {

@@ -16,6 +16,7 @@ import type { Platform } from '../storage/platform-repository.ts';
 import { CLAIM } from './claims.ts';
 import { LtiError } from './errors.ts';
 import type { ToolKeys } from './tool-keys.ts';
+import { badgeColumnLabel } from './badge-line-item.ts';
 
 /** The line item every badge link asks for: pass/fail as 0 or 100. */
 export const BADGE_SCORE_MAXIMUM = 100;
@@ -36,7 +37,7 @@ export function badgeResourceLink({ achievement, launchUrl }: { achievement: Ach
     url: launchUrl,
     ...(achievement.imageUrl ? { icon: { url: achievement.imageUrl } } : {}),
     lineItem: {
-      label: `Badge: ${achievement.name}`,
+      label: badgeColumnLabel(achievement),
       scoreMaximum: BADGE_SCORE_MAXIMUM,
       resourceId: achievement.id,
       tag: BADGE_LINE_ITEM_TAG,

@@ -312,7 +312,8 @@ and the issuer configured in its \`security.yml\` (by default \`https://canvas.i
 
 Instructors: *Modules → + → External Tool → Sello* (Link Selection) or *Assignments →
 + Assignment → Submission type: External Tool → Find → Sello* (Assignment Selection), pick
-or create an achievement. Canvas creates the assignment column *"Badge: NAME"*; when a
+or create an achievement. Canvas creates the assignment column *"Badge: NAME"* (*"Insignia: NAME"*
+for an achievement in Spanish); when a
 learner earns the badge Sello posts the credential link as the submission (SpeedGrader
 shows it) with a comment, and **no score**: the AGS \`scoreGiven\` is left out, so the
 submission stays ungraded and the badge changes no learner's total (Canvas computes totals

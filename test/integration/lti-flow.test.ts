@@ -170,7 +170,7 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
       type: 'ltiResourceLink',
       title: 'Laboratorio seguro',
       url: `${sello.url}/lti/launch`,
-      lineItem: { label: 'Badge: Laboratorio seguro', scoreMaximum: 100, resourceId: achievementId },
+      lineItem: { label: 'Insignia: Laboratorio seguro', scoreMaximum: 100, resourceId: achievementId },
       custom: { achievement_id: achievementId },
     });
     expect(lms.deepLinkReturns.at(-1)!.message).toBe('Insignia de Sello añadida: Laboratorio seguro');
@@ -264,7 +264,7 @@ describe('Sello in a Moodle-like LMS, end to end', () => {
     expect(again.id).toBe(made[1]!.id);
     const all = await ags.listLineItems(url);
     expect(all).toHaveLength(4);
-    expect((await ags.listLineItems(url, { resourceId: achievementId }))[0]!.label).toBe('Badge: Laboratorio seguro');
+    expect((await ags.listLineItems(url, { resourceId: achievementId }))[0]!.label).toBe('Insignia: Laboratorio seguro');
   });
 
   it('retries a busy LMS honouring Retry-After, and refreshes a revoked token once', async () => {

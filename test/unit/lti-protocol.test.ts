@@ -4,6 +4,7 @@ import { serviceUrl } from '../../src/lti/services.ts';
 import { isInstructorRole, isLearnerRole, roleName } from '../../src/lti/claims.ts';
 import { buildRegistrationRequest } from '../../src/lti/tool-configuration.ts';
 import { badgeResourceLink } from '../../src/lti/deep-linking.ts';
+import { badgeColumnLabel } from '../../src/lti/badge-line-item.ts';
 import { parseWalletAddress } from '../../src/chain/link-wallet.ts';
 import type { Achievement } from '../../src/storage/achievement-repository.ts';
 
@@ -61,6 +62,15 @@ describe('LTI protocol helpers', () => {
       lineItem: { label: 'Badge: Lab', scoreMaximum: 100, resourceId: 'a1', tag: 'sello-badge' },
       custom: { achievement_id: 'a1' },
     });
+  });
+
+  it("titles a badge's gradebook column in the achievement's language", () => {
+    const spanish = { id: 'a2', name: 'Laboratorio seguro', description: '', imageUrl: null, inLanguage: 'es' } as unknown as Achievement;
+    expect(badgeResourceLink({ achievement: spanish, launchUrl: 'https://sello/lti/launch' }).lineItem).toMatchObject({ label: 'Insignia: Laboratorio seguro' });
+    expect(badgeColumnLabel({ name: 'Lab', inLanguage: 'es-CR' })).toBe('Insignia: Lab');
+    expect(badgeColumnLabel({ name: 'Lab', inLanguage: 'en' })).toBe('Badge: Lab');
+    // A language Sello has no word for keeps the English one.
+    expect(badgeColumnLabel({ name: 'Labo', inLanguage: 'fr' })).toBe('Badge: Labo');
   });
 
   it('accepts a wallet address only in its EIP-55 checksummed form', () => {
