@@ -83,7 +83,7 @@ describe('Sello in an LMS iframe on another site, in Chromium', () => {
     await tool.click('form[action="/app/deep-link/create"] button[type="submit"]');
     await expect.poll(() => page.frame({ name: 'tool' })?.url() ?? '', { timeout: 40_000 }).toContain('/deep-link-return');
     expect(await page.frame({ name: 'tool' })!.textContent('body')).toContain('Content added');
-    expect(lms.deepLinkReturns.at(-1)!.items[0]).toMatchObject({ title: 'Insignia en marco', lineItem: { label: 'Badge: Insignia en marco', scoreMaximum: 100 } });
+    expect(lms.deepLinkReturns.at(-1)!.items[0]).toMatchObject({ title: 'Insignia en marco', lineItem: { label: 'Insignia: Insignia en marco', scoreMaximum: 100 } });
     await page.close();
   });
 
