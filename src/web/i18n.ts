@@ -72,6 +72,6 @@ export function formatDateTime(date: Date | string | null | undefined, locale: L
 }
 
 /** A number in the page's language (`1,234.5` / `1234,5`). */
-export function formatLocalNumber(value: number, locale: Locale): string {
-  return new Intl.NumberFormat(locale === 'es' ? 'es-ES' : 'en-GB').format(value);
+export function formatLocalNumber(value: number, locale: Locale, options: Intl.NumberFormatOptions = {}): string {
+  return new Intl.NumberFormat(locale === 'es' ? 'es-ES' : 'en-GB', options).format(value);
 }

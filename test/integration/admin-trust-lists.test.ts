@@ -138,6 +138,9 @@ describe('the trust lists on the admin page', () => {
       expect(html).toContain(chain.contractAddress);
       expect(html).toContain(chain.signer);
       expect(html).toContain(`${language === 'es' ? 'id de cadena' : 'chain id'} ${chain.chainId}`);
+      // The balance as a person reads an amount: the page's decimal mark, grouped thousands, no 18 decimals.
+      const balance = /<dd>([^<]*) ETH<\/dd>/.exec(html)?.[1];
+      expect(balance, language).toMatch(language === 'es' ? /^\d{1,3}(\.\d{3})*(,\d{1,6})?$/ : /^\d{1,3}(,\d{3})*(\.\d{1,6})?$/);
     }
   });
 });

@@ -33,7 +33,9 @@ export function adminChainRouter({ db, chain, kind, context }: AdminChainDepende
     let balanceError = false;
     if (open) {
       try {
-        balance = `${formatEther(await open.provider.getBalance(open.signer))} ETH`;
+        // An amount as people read one (the page's decimal mark, thousands grouped), not
+        // ether's 18 decimals: a millionth of an ether is less than any transaction costs.
+        balance = `${formatLocalNumber(Number(formatEther(await open.provider.getBalance(open.signer))), locale, { maximumFractionDigits: 6 })} ETH`;
       } catch {
         balanceError = true;
       }
