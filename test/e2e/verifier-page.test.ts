@@ -189,6 +189,21 @@ describe('the verifier page, opened from disk, agrees with sello verify', () => 
     await page.close();
   });
 
+  it('says in Spanish why a file is no credential, as the /verify page does, with no English reason', async () => {
+    const page = await browser.newPage({ locale: 'es-ES' });
+    await page.goto(`${url}/verifier`);
+    const notes = path.join(work, 'notas.txt');
+    fs.writeFileSync(notes, 'unas notas');
+    await page.setInputFiles('#credential-file', notes);
+    await expect.poll(() => page.textContent('#input-error')).toBe('Esto no es una credencial: se esperaba JSON de Open Badges, o una insignia PNG o SVG con la credencial.');
+    // A PNG with no credential baked in (1×1, transparent).
+    const plain = path.join(work, 'sin-credencial.png');
+    fs.writeFileSync(plain, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64'));
+    await page.setInputFiles('#credential-file', plain);
+    await expect.poll(() => page.textContent('#input-error')).toBe('Esta imagen no lleva ninguna credencial: no es una Open Badge con credencial incorporada.');
+    await page.close();
+  });
+
   it('refuses a file that is no credential with a message, and suggests the deployment chain when served by Sello', async () => {
     const page = await browser.newPage({ locale: 'en-US' });
     const errors: string[] = [];
@@ -200,7 +215,7 @@ describe('the verifier page, opened from disk, agrees with sello verify', () => 
     const notACredential = path.join(work, 'notes.txt');
     fs.writeFileSync(notACredential, 'just some notes');
     await page.setInputFiles('#credential-file', notACredential);
-    await expect.poll(() => page.textContent('#input-error')).toContain('could not be read as a credential');
+    await expect.poll(() => page.textContent('#input-error')).toContain('This is not a credential');
     await page.setInputFiles('#credential-file', files.png);
     await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60_000 });
     // The RPC field was empty: the page filled in this deployment's endpoint for the credential's chain.

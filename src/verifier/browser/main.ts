@@ -122,7 +122,10 @@ async function readFile(file: File): Promise<void> {
     state.credential = credentialFromFile(new Uint8Array(await file.arrayBuffer()));
   } catch (error) {
     byId('result').hidden = true;
-    showInputError(t('verifier.bad_file', { message: (error as Error).message }));
+    // The error's own message is English and technical (an iTXt chunk): say it as the
+    // /verify page does, in the page's language.
+    const code = (error as { code?: unknown }).code;
+    showInputError(t(code === 'invalid_baked_image' ? 'verify.error.not_baked' : 'verify.error.not_credential'));
     return;
   }
   suggestRpc(readChainReference(state.credential));
