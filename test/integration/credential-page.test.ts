@@ -93,6 +93,9 @@ describe('the public credential page', () => {
     expect(es.text).toContain('Credencial verificada');
     expect(es.text).toContain('Detalles técnicos');
     expect(es.text).not.toMatch(/cred\.(error|check|ok|skip|fail)\./);
+    // The achievement's type (OB 3.0 achievementType) is a word of the page, in its language.
+    expect(en.text).toContain('<p class="muted cred-type">Badge</p>');
+    expect(es.text).toContain('<p class="muted cred-type">Insignia</p>');
   });
 
   it('carries Open Graph and Twitter card tags with an absolute badge image', async () => {

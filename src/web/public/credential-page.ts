@@ -34,7 +34,7 @@ import { readChainReference } from '../../credentials/chain-reference.ts';
 import { translate, type Locale } from '../i18n.ts';
 import { CredentialError } from '../../credentials/errors.ts';
 import type { AppContext } from '../app.ts';
-import { credentialContent, credentialState, explainChecks, formatDate, safeUrl } from './credential-view.ts';
+import { achievementTypeLabel, credentialContent, credentialState, explainChecks, formatDate, safeUrl } from './credential-view.ts';
 import {
   credentialIdFromPath,
   credentialPageUrl,
@@ -254,6 +254,7 @@ export function credentialPageRouter(deps: CredentialRoutesDependencies, context
           { name: 'description', content: description },
         ],
         ...content,
+        achievementType: achievementTypeLabel(content.achievementType, locale),
         // An inline image is linked, not inlined: the page stays small whatever was uploaded.
         image: inlineImageOf(content.image) ? `${pageUrl}/image` : content.image,
         recipientName: showRecipientName ? content.recipientName : null,

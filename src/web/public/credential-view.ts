@@ -45,6 +45,16 @@ export function explainChecks(report: VerificationReport, locale: Locale, anchor
   });
 }
 
+/**
+ * The achievement's type as a word of the page: OB 3.0's `achievementType` values have one
+ * in each language (`iss.type.*`, the editor's list); an `ext:` type or one from another
+ * issuer is shown as the credential says it.
+ */
+export function achievementTypeLabel(type: string | null, locale: Locale): string | null {
+  if (type === null) return null;
+  return hasTranslation(`iss.type.${type}`) ? translate(locale, `iss.type.${type}`) : type;
+}
+
 /** `Intl.DateTimeFormat` in the page's language (UTC, so every reader sees the same day). */
 export function formatDate(value: unknown, locale: Locale): string | null {
   if (typeof value !== 'string' && !(value instanceof Date)) return null;
