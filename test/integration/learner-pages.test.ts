@@ -136,6 +136,15 @@ describe('learner pages', () => {
     expect(after).not.toContain('Obtenida');
   });
 
+  it("says in the progress that a badge's criteria are not set yet, instead of a bare heading", async () => {
+    // Attached by Deep Linking, its rules not written yet (the instructor's page says "no criteria yet").
+    await createAchievementRepository(sello.db).create({ issuerId: sello.issuerId, contextId, name: 'Prácticas de campo', criteria: null });
+    const progress = section(await learnerHome(), 'Tu progreso');
+    const article = progress.slice(progress.indexOf('Prácticas de campo'));
+    expect(article.slice(0, article.indexOf('</article>'))).toContain('Tu docente aún no ha indicado cómo obtener esta insignia.');
+    expect(progress).not.toMatch(/<ul>\s*<\/ul>/);
+  });
+
   it("shows a valid badge's detail with LinkedIn (the institution as organization), copy link, QR code and downloads", async () => {
     await createIssuerRepository(sello.db).upsert({ slug: DEFAULT_ISSUER_SLUG, name: 'Universidad del Valle', url: sello.url, email: null, imageUrl: null, description: null, didMethod: 'web' });
     const id = await credentialOfEva('Química orgánica <script>');

@@ -21,6 +21,7 @@ export interface LearnerProgressView {
     /** Earned, credential not yet signed (e.g. waiting for the learner's email). */
     pending: boolean;
     lines: Array<{ text: string; met: boolean }>;
+    noCriteria: boolean;
   }>;
 }
 
@@ -66,6 +67,8 @@ export function createLearnerProgress({ db, now = () => new Date() }: { db: Data
           credentialUrl: award?.credentialId ? `/credentials/${encodeURIComponent(award.credentialId)}` : null,
           pending: earned && !award?.credentialId,
           lines,
+          // A badge attached before its rules were written: say so rather than show a bare name.
+          noCriteria: lines.length === 0 && !award,
         };
       }),
     };
