@@ -346,4 +346,13 @@ describe('verification rate limit', () => {
     // Pages and other endpoints are not counted.
     await request(t.app).get('/health').set('x-forwarded-for', '203.0.113.7').expect(200);
   });
+
+  it('counts an IPv6 client by its /64: a new address of the same block each time gets no new allowance', async () => {
+    const notACredential = { verifiableCredential: { name: 'x' } };
+    for (let i = 1; i <= 3; i++) await request(t.app).post('/credentials/verify').set('x-forwarded-for', `2001:db8:a:b::${i}`).send(notACredential).expect(400);
+    const limited = await request(t.app).post('/credentials/verify').set('x-forwarded-for', '2001:db8:a:b:ffff::9').send(notACredential).expect(429);
+    expect(limited.body.code).toBe('rate_limited');
+    // The next /64 is another client.
+    await request(t.app).post('/credentials/verify').set('x-forwarded-for', '2001:db8:a:c::1').send(notACredential).expect(400);
+  });
 });
