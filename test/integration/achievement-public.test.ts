@@ -61,6 +61,8 @@ describe('the public achievement page', () => {
     expect(page.text).toContain('<html lang="es">');
     expect(page.text).toContain('Obtener 80% o más en cada prueba.');
     expect(page.text).toContain('Alineado con');
+    // Its type is a word of the page too, not the OB 3.0 value.
+    expect(page.text).toContain('Tipo: Insignia</p>');
   });
 
   it('gives the OB 3.0 Achievement as JSON for Accept: application/json and for .json, the same as in the credential', async () => {

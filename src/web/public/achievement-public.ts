@@ -22,6 +22,7 @@ import { HttpError } from '../../errors.ts';
 import type { IssuerKeyProvider } from '../../issuance/issuer-keys.ts';
 import type { Locale } from '../i18n.ts';
 import type { PageRenderer } from '../views.ts';
+import { achievementTypeLabel } from './credential-view.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -124,7 +125,7 @@ export function achievementPublicRouter({ db, pages, publicUrl, keys }: Achievem
             issuerUrl: issuer.url,
             alignments: achievement.alignments,
             tags: achievement.tags,
-            kind: achievement.achievementType,
+            kind: achievementTypeLabel(achievement.achievementType, locale),
             jsonUrl: `${pageUrl}.json`,
             pageUrl,
           },
