@@ -183,9 +183,13 @@ describe('the verifier page, opened from disk, agrees with sello verify', () => 
     await verifyOnPage(page, files.tampered, 'tampered-es.png');
     expect(await page.textContent('#verdict-title')).toContain('No verificada');
     expect(await page.textContent('#checks li[data-check-id="signature"]')).toContain('el contenido cambió después de la firma');
+    // Dates as the reader writes them, not the credential's ISO timestamps.
+    expect(await page.textContent('#summary')).not.toMatch(/\d{4}-\d\d-\d\dT/);
+    expect(await page.textContent('#summary')).toMatch(/\d{1,2} de [a-z]+ de \d{4}/);
     await page.click('button[data-lang="en"]');
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     expect(await page.textContent('#verdict-title')).toContain('Not verified');
+    expect(await page.textContent('#summary')).toMatch(/[A-Z][a-z]+ \d{1,2}, \d{4}/);
     await page.close();
   });
 

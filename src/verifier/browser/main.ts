@@ -177,6 +177,14 @@ function nameOf(value: unknown): string | null {
   return value && typeof value === 'object' ? (text((value as { name?: unknown }).name) ?? text((value as { id?: unknown }).id)) : null;
 }
 
+/** A credential's date as the reader writes it (in UTC, so every reader sees the same day); the text as given when it is no date. */
+function dateText(value: unknown): string | null {
+  const given = text(value);
+  const date = given === null ? null : new Date(given);
+  if (!date || Number.isNaN(date.getTime())) return given;
+  return new Intl.DateTimeFormat(state.locale, { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+}
+
 function summaryRows(credential: Record<string, unknown>): Array<[string, string]> {
   const subject = (Array.isArray(credential.credentialSubject) ? credential.credentialSubject[0] : credential.credentialSubject) as
     | Record<string, unknown>
@@ -186,8 +194,8 @@ function summaryRows(credential: Record<string, unknown>): Array<[string, string
     ['verifier.achievement', nameOf(subject?.achievement)],
     ['verifier.issuer', nameOf(credential.issuer)],
     ['verifier.recipient', text(subject?.name)],
-    ['verifier.valid_from', text(credential.validFrom)],
-    ['verifier.valid_until', text(credential.validUntil)],
+    ['verifier.valid_from', dateText(credential.validFrom)],
+    ['verifier.valid_until', dateText(credential.validUntil)],
     ['verifier.chain', reference ? `eip155:${reference.chainId}:${reference.contract}` : null],
   ];
   return rows.filter((row): row is [string, string] => row[1] !== null);
