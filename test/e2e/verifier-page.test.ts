@@ -190,6 +190,11 @@ describe('the verifier page, opened from disk, agrees with sello verify', () => 
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     expect(await page.textContent('#verdict-title')).toContain('Not verified');
     expect(await page.textContent('#summary')).toMatch(/[A-Z][a-z]+ \d{1,2}, \d{4}/);
+    // An endpoint that is no URL: the error, and no verdict left over from the inputs before it.
+    await page.fill('#rpc-url', 'not a url');
+    await page.click('#verify');
+    await expect.poll(() => page.textContent('#input-error')).toContain('http');
+    expect(await page.isVisible('#result')).toBe(false);
     await page.close();
   });
 

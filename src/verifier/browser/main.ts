@@ -142,6 +142,8 @@ async function verify(): Promise<void> {
     options = { rpcUrl: rpcUrl(), trustLists: trustLists(), didDocument: await didDocument() };
     if (options.trustLists.length > 0 && !options.rpcUrl) throw new Error(t('verifier.rpc_help'));
   } catch (error) {
+    // The verdict shown was for other inputs: it must not read as the answer to these.
+    byId('result').hidden = true;
     showInputError((error as Error).message);
     return;
   }
