@@ -195,6 +195,12 @@ describe('the verifier page, opened from disk, agrees with sello verify', () => 
     await page.click('#verify');
     await expect.poll(() => page.textContent('#input-error')).toContain('http');
     expect(await page.isVisible('#result')).toBe(false);
+    // No endpoint: the chain checks are skipped, and the page points at its own field, not at the CLI.
+    await page.fill('#rpc-url', '');
+    await page.click('#verify');
+    await page.waitForFunction(() => document.body.dataset.state === 'done' && !document.getElementById('result')!.hidden, null, { timeout: 60_000 });
+    expect(await page.textContent('#checks li[data-check-id="anchored_on_chain"]')).toContain('give a blockchain node above');
+    expect(await page.textContent('#checks li[data-check-id="anchored_on_chain"]')).not.toContain('sello verify');
     await page.close();
   });
 

@@ -211,8 +211,10 @@ function checkState(check: VerificationCheck): 'passed' | 'failed' | 'skipped' {
 function explanation(check: VerificationCheck): string {
   const parts: string[] = [];
   const message = text(check.details?.message);
-  // Sello's words when it has them; the report's own message (English, with specifics) otherwise.
-  if (check.error && has(`cred.error.${check.error}`)) parts.push(t(`cred.error.${check.error}`));
+  // Sello's words when it has them (this page's own first: what can be done here, not
+  // with the CLI); the report's own message (English, with specifics) otherwise.
+  if (check.error && has(`verifier.error.${check.error}`)) parts.push(t(`verifier.error.${check.error}`));
+  else if (check.error && has(`cred.error.${check.error}`)) parts.push(t(`cred.error.${check.error}`));
   else if (check.error && message) parts.push(message);
   if (!check.error && check.id === 'trust_list' && message) parts.push(message);
   if (check.details?.keySource === 'chain') parts.push(t('verifier.key_from_chain'));
