@@ -101,6 +101,9 @@ describe('badge designer and earners page in Chromium', () => {
     expect(await page.textContent('body')).toContain('Ana María de los Ángeles Fernández-Villanueva');
     expect(await page.textContent('body')).toContain('Cuestionario de microscopía avanzada: 55%');
     expect(await sideways(page)).toBeLessThanOrEqual(0);
+    // Stacked rows label each cell ("Actions: …"): a learner with nothing to do shows no bare label.
+    const bareLabels = await page.locator('.earners td[data-label]').evaluateAll((cells) => cells.filter((cell) => (cell.textContent ?? '').trim() === '').length);
+    expect(bareLabels).toBe(0);
     await page.close();
   });
 
