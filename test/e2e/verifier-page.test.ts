@@ -25,7 +25,7 @@ import { launchChromium } from '../support/chromium.ts';
 declare const document: {
   body: { dataset: Record<string, string | undefined> };
   documentElement: { scrollWidth: number };
-  getElementById(id: string): { textContent: string | null } | null;
+  getElementById(id: string): { textContent: string | null; hidden: boolean } | null;
 };
 declare const innerWidth: number;
 
