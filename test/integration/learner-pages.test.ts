@@ -113,6 +113,10 @@ describe('learner pages', () => {
     expect(withdrawn).toContain('Suspendida');
     expect(withdrawn).toContain('Motivo: Revisión de la nota');
     expect(withdrawn).toMatch(/de 20\d\d/);
+    // One sentence after the name, the state word said once: "Revocada el 3 de mayo de 2026. Motivo: …".
+    const words = withdrawn.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(words).toMatch(/Seguridad en el laboratorio Revocada el \d{1,2} de [a-z]+ de 20\d\d\. Motivo: Emitida por error/);
+    expect(words).toMatch(/Espectroscopía Suspendida el \d{1,2} de [a-z]+ de 20\d\d\. Motivo: Revisión de la nota/);
   });
 
   it('does not call a badge earned in the progress when its credential was revoked directly', async () => {

@@ -70,6 +70,8 @@ export interface LearnerCredentialView {
   stateLabel: string;
   /** "Revoked on 3 May 2026. Reason: …", null when valid. */
   stateDetail: string | null;
+  /** The same after the state word in a list ("on 3 May 2026. Reason: …"), so the word is not said twice. */
+  listDetail: string | null;
   courseTitle: string | null;
 }
 
@@ -87,7 +89,9 @@ export function splitCredentials(credentials: CredentialSummary[], locale: Local
         : state === 'expired'
           ? translate(locale, 'cred.banner.expired_detail', { date: formatDate(c.validUntil, locale) ?? '' })
           : null;
-    return { urlId: encodeURIComponent(c.id), name: c.name, issuedOn: formatDate(c.validFrom, locale) ?? '', state, stateLabel: translate(locale, `lti.learner.state.${state}`), stateDetail, courseTitle: c.courseTitle };
+    const when = formatDate(state === 'expired' ? c.validUntil : c.statusAt, locale) ?? '—';
+    const listDetail = state === 'valid' ? null : translate(locale, `lti.learner.listDetail.${state}`, { date: when, reason: c.statusReason ?? '—' });
+    return { urlId: encodeURIComponent(c.id), name: c.name, issuedOn: formatDate(c.validFrom, locale) ?? '', state, stateLabel: translate(locale, `lti.learner.state.${state}`), stateDetail, listDetail, courseTitle: c.courseTitle };
   });
   return { credentials: all.filter((c) => c.state === 'valid'), withdrawn: all.filter((c) => c.state !== 'valid') };
 }
