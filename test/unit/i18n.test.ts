@@ -23,4 +23,11 @@ describe('i18n', () => {
     const keys = new Set(catalogKeys('es'));
     expect([...LTI_PAGE_REASONS].filter((code) => !keys.has(`lti.error.reason.${code}`))).toEqual([]);
   });
+
+  it('addresses the reader as tú throughout Spanish, as the home page and the admin pages do, never as usted', () => {
+    // Imperatives and pronouns of usted that once crept into the demo, the Deep Linking picker and the HTTPS help.
+    const usted = /\b(Pruebe|Entre|Ponga|Agregue|marque|Sirva|ponga|ejecute|vuelva|Elija|usted)\b|de su navegador/;
+    const spanish = catalogKeys('es').map((key) => [key, translate('es', key)] as const);
+    expect(spanish.filter(([, text]) => usted.test(text)).map(([key]) => key)).toEqual([]);
+  });
 });
