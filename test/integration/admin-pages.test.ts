@@ -372,6 +372,11 @@ describe('admin pages', () => {
     expect(after.html.match(/Signing now/g)).toHaveLength(1);
     expect(after.html).toContain('Retired (still verifies)');
     expect(after.html).toContain('did:web:');
+    // A retired key still verifies what is dated before its retirement, and a thief can backdate: a leak calls for revoking it too, and the page says how.
+    for (const language of ['en', 'es']) {
+      const page = decodeHtml((await admin.get('/admin/keys', { 'accept-language': language })).html);
+      expect(page, language).toContain('npx sello keys revoke');
+    }
   });
 
   it('shows parked issuance jobs with their reason, and retries one', async () => {
