@@ -125,8 +125,15 @@ export function errorHandler(options: { log: Logger; pages: PageRenderer; defaul
     const wantsHtml = req.accepts(['json', 'html']) === 'html' && !req.is('json');
     if (wantsHtml) {
       const locale = negotiateLocale(req, options.defaultLocale);
-      // A code with its own sentence in the catalogs is said in the page's language.
-      const message = hasTranslation(`error.${appError.code}`) ? translate(locale, `error.${appError.code}`) : appError.message;
+      // A code with its own sentence in the catalogs is said in the page's language. The
+      // others' messages are English: another language gets its kind of error's sentence
+      // (not found, a request that cannot be handled, a fault on Sello's side) instead.
+      const kind = status === 404 ? 'error.not_found' : status >= 500 ? 'error.server' : 'error.request';
+      const message = hasTranslation(`error.${appError.code}`)
+        ? translate(locale, `error.${appError.code}`)
+        : locale === 'en'
+          ? appError.message
+          : translate(locale, kind);
       res
         .status(status)
         .type('html')

@@ -98,6 +98,22 @@ describe('the public credential page', () => {
     expect(es.text).toContain('<p class="muted cred-type">Insignia</p>');
   });
 
+  it("says why a page failed in the browser's language, whatever the error, and names a credential that is not there as such", async () => {
+    const spanish = (path: string) => request(t.app).get(path).set('accept', 'text/html').set('accept-language', 'es');
+    const message = (html: string) => /<h1>[^<]*<\/h1>\s*<p>([^<]*)<\/p>/.exec(html)?.[1] ?? '';
+    // An employer's mistyped link to a credential.
+    const missing = await spanish('/credentials/00000000-0000-4000-8000-000000000000').expect(404);
+    expect(message(missing.text)).toBe('Ninguna credencial tiene esta dirección: comprueba el enlace que te dieron.');
+    // Errors without a sentence of their own get their kind's, not the English message.
+    const status = await spanish('/status/no-such-list').expect(404);
+    expect(message(status.text)).toBe('No encontramos esa página.');
+    const mangled = await spanish('/achievements/%ZZ').expect(400);
+    expect(message(mangled.text)).toBe('No se pudo atender esta petición: revisa la dirección o el formulario y vuelve a intentarlo.');
+    // In English the specific message stays.
+    const english = await request(t.app).get('/status/no-such-list').set('accept', 'text/html').set('accept-language', 'en').expect(404);
+    expect(message(english.text)).toBe('No status list no-such-list');
+  });
+
   it('carries Open Graph and Twitter card tags with an absolute badge image', async () => {
     const uuid = await issue();
     const res = await page(uuid);
