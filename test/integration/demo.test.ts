@@ -123,6 +123,10 @@ describe('the demo on the embedded defaults', () => {
     expect(notANumber.status).toBe(400);
     expect(decodeHtml(notANumber.text)).toContain('La calificación debe ser un número de 0 a 100.');
     expect(decodeHtml((await demoPage()).text)).not.toMatch(/\d+ \/ 100/);
+    // The refused form keeps the learner it was for: correcting the score must not grade Ana instead of Carla.
+    const forCarla = await browser.post(`${sello.url}/demo/grade`, { ...spanish.fields, learner: 'demo-carla', score: '150' }, { 'accept-language': 'es' });
+    expect(forCarla.status).toBe(400);
+    expect(parseForm(forCarla.text, 'grade').fields).toMatchObject({ learner: 'demo-carla', column: spanish.fields.column, score: '150' });
   });
 
   it("presents its course in the visitor's language: a Spanish page shows the Spanish course and gradebook, and its launches open that course in Sello", async () => {
