@@ -90,7 +90,7 @@ describe('switching language inside the LMS', () => {
     const english = await fetch(`${sello.url}/app/learner`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
     const html = await english.text();
     expect(html).toContain('<title>Sello could not open this page · Sello</title>');
-    expect(html).toContain('Your Sello session has expired or is not valid. Open Sello again from your course.');
+    expect(html).toContain('<p>Your Sello session has expired or is not valid.</p>');
     // API clients still get the specific English message.
     const json = await fetch(`${sello.url}/app/learner`, { headers: { accept: 'application/json' } });
     expect(await json.json()).toMatchObject({ code: 'lti_session_required', message: 'Open Sello from your course in the LMS to continue' });
