@@ -167,6 +167,8 @@ describe('a signed credential anchored on chain', () => {
     const waiting = await page().expect(200);
     expect(waiting.text).toContain('Verified credential · anchoring on the blockchain pending');
     expect(waiting.text).toContain('check-pending');
+    // Its mark is in the fonts a Linux desktop has (DejaVu): the hourglass emoji drew an empty box there.
+    expect(waiting.text).toContain('<li class="check-pending"><span class="mark" aria-hidden="true">◷</span>');
     expect(waiting.text).not.toContain('did not pass verification');
     // Unchanged while it waits: a browser that has the page gets a 304.
     await page().set('if-none-match', waiting.headers.etag!).expect(304);

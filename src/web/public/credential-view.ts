@@ -32,7 +32,8 @@ export function explainChecks(report: VerificationReport, locale: Locale, anchor
   return report.checks.map((check: VerificationCheck) => {
     const label = translate(locale, `cred.check.${check.id}`);
     const pending = check.id === 'anchored_on_chain' && (check.error === 'anchoring_pending' || (anchoringPending && check.error === 'not_anchored'));
-    if (pending) return { id: check.id, mark: '⏳', state: 'pending', stateText: translate(locale, 'cred.state_text.pending'), label, explanation: translate(locale, 'cred.anchor.pending_check') };
+    // ◷, not the hourglass emoji: Linux desktops without an emoji font (DejaVu only) drew that as an empty box.
+    if (pending) return { id: check.id, mark: '◷', state: 'pending', stateText: translate(locale, 'cred.state_text.pending'), label, explanation: translate(locale, 'cred.anchor.pending_check') };
     const state = check.skipped ? 'skipped' : check.valid ? 'ok' : 'bad';
     const first = (...keys: string[]) => translate(locale, keys.find((key) => hasTranslation(key)) ?? keys[keys.length - 1]!);
     const explanation =
