@@ -19,6 +19,9 @@ import { makeTempDir, testConfig } from '../support/config.ts';
 import { seedCourse } from '../support/issuance/course-fixture.ts';
 import { startSandboxLms, ROLE, type ResultRecord, type Sandbox } from '../../src/sandbox-lms/index.ts';
 import { freePort } from '../support/free-port.ts';
+import { startRpcNode } from './chain-rpc-node.ts';
+import { replayJournal } from '../../src/chain/chain-journal.ts';
+import { EMBEDDED_SIGNER_KEY } from '../../src/chain/embedded-chain.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const adminToken = 'test-admin-token-0123456789abcdef';
@@ -51,7 +54,7 @@ async function withDb<T>(work: (db: Database) => Promise<T>): Promise<T> {
 }
 
 /** `fixedPort`: the child answers at `publicUrl` (the LMS's registration); without it, any free port. */
-function childEnv(crashAt: string | null, fixedPort: boolean): NodeJS.ProcessEnv {
+function childEnv(crashAt: string | null, fixedPort: boolean, extraEnv: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -72,7 +75,7 @@ function childEnv(crashAt: string | null, fixedPort: boolean): NodeJS.ProcessEnv
   if (fixedPort) env.PUBLIC_URL = publicUrl;
   if (crashAt) env.SELLO_TEST_CRASH_AT = crashAt;
   if (shared) env.DATABASE_URL = `${testDatabaseUrl}?options=${encodeURIComponent(`-c search_path=${shared.schema}`)}`;
-  return env;
+  return { ...env, ...extraEnv };
 }
 
 interface Child {
@@ -82,10 +85,10 @@ interface Child {
   output: () => string;
 }
 
-function startChild(crashAt: string | null, { fixedPort = true }: { fixedPort?: boolean } = {}): Child {
+function startChild(crashAt: string | null, { fixedPort = true, env = {} }: { fixedPort?: boolean; env?: NodeJS.ProcessEnv } = {}): Child {
   const child = spawn(process.execPath, [path.join(root, 'bin', 'sello.js'), 'serve'], {
     cwd: root,
-    env: childEnv(crashAt, fixedPort),
+    env: childEnv(crashAt, fixedPort, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -331,8 +334,16 @@ describe('issuance across crashes', () => {
     });
     // Independent of what ran before in this file: 8 more awards than there are now.
     const total = (await withDb(async (db) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM awards')).rows[0]!.n)) + 8;
-    const first = startChild(null, { fixedPort: false });
-    const second = startChild(null, { fixedPort: false });
+    // On PostgreSQL the two racers are a scale-out deployment, which shares one chain: an
+    // embedded chain is each process's own, and one racer's start-up transaction, recorded
+    // in the shared database before it reached the journal, made the other's chain refuse
+    // the next nonce and stop it before it served ("Nonce too high"). Their chain is an
+    // RPC node that has replayed the journal of the crash runs before them.
+    const node = shared ? await startRpcNode() : null;
+    if (node) await replayJournal({ db: shared!, request: node.chain.request, chainId: node.chain.chainId });
+    const chainEnv: NodeJS.ProcessEnv = node ? { CHAIN_RPC_URL: node.url, CHAIN_SIGNER_KEY: EMBEDDED_SIGNER_KEY, CHAIN_CONFIRMATIONS: '0' } : {};
+    const first = startChild(null, { fixedPort: false, env: chainEnv });
+    const second = startChild(null, { fixedPort: false, env: chainEnv });
     try {
       if (shared) {
         const urls = await Promise.all([first, second].map((child) => servingUrl(child, 120_000)));
@@ -359,6 +370,7 @@ describe('issuance across crashes', () => {
       }
     } finally {
       await Promise.all([stopChild(first), stopChild(second)]);
+      await node?.close();
     }
     await withDb(async (db) => {
       const { rows } = await db.query<{ awards: number; credentials: number; transitions: number }>(
