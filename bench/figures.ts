@@ -101,14 +101,31 @@ export function percentile(samples: readonly number[], p: number): number | null
 /** CPU seconds (user + system, every thread) a process has used so far, read from /proc. */
 export function processCpuSeconds(pid: number): number | null {
   try {
-    // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th field, stime the 15th.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return ticks / clockTicksPerSecond;
+    return readStat(`/proc/${pid}/stat`).seconds;
   } catch {
     return null;
   }
+}
+
+/** CPU seconds each thread of a process has used so far, by thread id, with the thread's name. */
+export function threadCpuSeconds(pid: number): Map<string, { name: string; seconds: number }> {
+  const threads = new Map<string, { name: string; seconds: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      threads.set(tid, readStat(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return threads;
+}
+
+/** A process's or thread's `stat` file: its name and its CPU seconds (user + system). */
+function readStat(file: string): { name: string; seconds: number } {
+  // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th field, stime the 15th.
+  const stat = fs.readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond };
 }
 
 /** The machine's CPU time from /proc/stat, in seconds summed over its cores: busy (not idle or waiting for I/O) and all. */

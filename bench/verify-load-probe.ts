@@ -11,27 +11,9 @@
  *
  *   VERIFY_WORKER_NICE=0 PROBE_CONNECTIONS=10 node bin/run-ts.js bench/verify-load-probe.ts
  */
-import fs from 'node:fs';
 import autocannon from 'autocannon';
 import { startSelloProcess } from './sello-process.ts';
-import { machineCpuSeconds, percentile, processCpuSeconds } from './figures.ts';
-
-/** CPU seconds of each thread of `pid`, by thread id, with the thread's name. */
-function threadCpuSeconds(pid: number): Map<string, { name: string; seconds: number }> {
-  const ticks = 100; // USER_HZ, as figures.ts reads /proc
-  const threads = new Map<string, { name: string; seconds: number }>();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      threads.set(tid, { name, seconds: (Number(fields[11]) + Number(fields[12])) / ticks });
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return threads;
-}
+import { machineCpuSeconds, percentile, processCpuSeconds, threadCpuSeconds } from './figures.ts';
 
 const seconds = Number(process.env.PROBE_SECONDS ?? 12);
 const connections = Number(process.env.PROBE_CONNECTIONS ?? 50);
