@@ -283,7 +283,6 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     start(slot, job);
   }
 
-
   /**
    * Frees the slot. The job's service time: the worker's `busyMs` and its calls' time
    * when it reported one (see the module comment), else the time seen from here.
@@ -373,7 +372,6 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     job.attempts += 1;
     return job;
   }
-
 
   function retire(slot: Slot): void {
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
